@@ -1,0 +1,18 @@
+using WorkbenchAdmin.Core.Errors;
+
+namespace WorkbenchAdmin.Core.Commands;
+
+/// <summary>
+/// What an operation may do to the pipeline it runs in. The cmdlets implement it over their own
+/// WriteObject/WriteError/ShouldProcess; tests implement it with a recorder. Operations never see a runspace.
+/// </summary>
+public interface ICommandHost
+{
+    /// <summary>PowerShell's ShouldProcess(target, action): false under -WhatIf or a declined -Confirm.</summary>
+    bool ShouldProcess(string target, string action);
+    void WriteObject(object item);
+    /// <summary>A non-terminating error for one item; the operation carries on with the next.</summary>
+    void WriteError(WbException error);
+    void WriteWarning(string message);
+    void WriteVerbose(string message);
+}

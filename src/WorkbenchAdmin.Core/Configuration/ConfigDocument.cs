@@ -1,0 +1,368 @@
+using System.Text;
+using WorkbenchAdmin.Core.Errors;
+
+namespace WorkbenchAdmin.Core.Configuration;
+
+public enum ConfigLineKind
+{
+    Blank,
+    Comment,
+    Section,
+    Entry,
+    /// <summary>A bare value in a list section, such as a host in the legacy <c>[nodes]</c> of load-balancer.</summary>
+    ListItem,
+}
+
+/// <summary>One physical line. Keeps its exact text and terminator so a document writes back byte for byte.</summary>
+public sealed class ConfigLine
+{
+    internal ConfigLine(int number, ConfigLineKind kind, string text, string terminator, string? section,
+                        string? key, int valueStart, int valueLength)
+    {
+        Number = number;
+        Kind = kind;
+        Text = text;
+        Terminator = terminator;
+        Section = section;
+        Key = key;
+        ValueStart = valueStart;
+        ValueLength = valueLength;
+    }
+
+    /// <summary>1-based line number in the document as it stands now.</summary>
+    public int Number { get; internal set; }
+    public ConfigLineKind Kind { get; }
+    /// <summary>The line without its terminator.</summary>
+    public string Text { get; internal set; }
+    /// <summary><c>"\n"</c>, <c>"\r\n"</c>, or empty for a last line with no newline.</summary>
+    public string Terminator { get; internal set; }
+    /// <summary>The section this line belongs to (null before any header); for a header, its own name.</summary>
+    public string? Section { get; }
+    /// <summary>The key of an entry, or the item of a list line.</summary>
+    public string? Key { get; }
+    /// <summary>The value of an entry, with surrounding white space removed; null for other kinds.</summary>
+    public string? Value => Kind == ConfigLineKind.Entry ? Text.Substring(ValueStart, ValueLength) : null;
+
+    internal int ValueStart { get; private set; }
+    internal int ValueLength { get; private set; }
+
+    internal void ReplaceValue(string value)
+    {
+        Text = string.Concat(Text.AsSpan(0, ValueStart), value, Text.AsSpan(ValueStart + ValueLength));
+        ValueLength = value.Length;
+    }
+}
+
+/// <summary>How a particular file bends the common format.</summary>
+public sealed record ConfigDialect(IReadOnlySet<string> ListSections)
+{
+    public static readonly ConfigDialect Standard = new(new HashSet<string>());
+
+    /// <summary>load-balancer: the legacy <c>[nodes]</c> section lists one host per line, without '='.</summary>
+    public static readonly ConfigDialect LoadBalancer = new(new HashSet<string>(StringComparer.Ordinal) { "nodes" });
+}
+
+/// <summary>
+/// The rstudio configuration format shared by every file under /etc/rstudio: <c>key=value</c> lines with
+/// optional spaces around '=', '#' comments, blank lines and <c>[section]</c> headers. Parsing is strict
+/// (any malformed line is an error naming the file and line) and lossless (the document writes back
+/// byte-identical, and an edit touches only the lines it must).
+/// </summary>
+public sealed class ConfigDocument
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private static readonly byte[] Bom = [0xEF, 0xBB, 0xBF];
+
+    private readonly List<ConfigLine> _lines;
+    private readonly bool _hasBom;
+
+    private ConfigDocument(string path, ConfigDialect dialect, List<ConfigLine> lines, bool hasBom)
+    {
+        FilePath = path;
+        Dialect = dialect;
+        _lines = lines;
+        _hasBom = hasBom;
+    }
+
+    /// <summary>The path named in errors (the file it was read from, or will be written to).</summary>
+    public string FilePath { get; }
+    public ConfigDialect Dialect { get; }
+    public IReadOnlyList<ConfigLine> Lines => _lines;
+
+    public static ConfigDocument Empty(string path, ConfigDialect? dialect = null) =>
+        new(path, dialect ?? ConfigDialect.Standard, [], hasBom: false);
+
+    public static ConfigDocument Parse(string text, string path, ConfigDialect? dialect = null) =>
+        Parse(Encoding.UTF8.GetBytes(text), path, dialect);
+
+    public static ConfigDocument Parse(ReadOnlySpan<byte> bytes, string path, ConfigDialect? dialect = null)
+    {
+        dialect ??= ConfigDialect.Standard;
+        var hasBom = bytes.StartsWith(Bom);
+        if (hasBom) bytes = bytes[Bom.Length..];
+
+        var lines = new List<ConfigLine>();
+        var firstLineOfKey = new Dictionary<(string? Section, string Key), int>();
+        string? section = null;
+        var number = 0;
+        while (!bytes.IsEmpty)
+        {
+            number++;
+            var nl = bytes.IndexOf((byte)'\n');
+            ReadOnlySpan<byte> raw;
+            string terminator;
+            if (nl < 0) { raw = bytes; terminator = ""; bytes = default; }
+            else
+            {
+                var crlf = nl > 0 && bytes[nl - 1] == (byte)'\r';
+                raw = bytes[..(crlf ? nl - 1 : nl)];
+                terminator = crlf ? "\r\n" : "\n";
+                bytes = bytes[(nl + 1)..];
+            }
+
+            string text;
+            try { text = StrictUtf8.GetString(raw); }
+            catch (DecoderFallbackException e)
+            {
+                var at = e.Index >= 0 ? $" at byte {e.Index + 1} of the line" : "";
+                throw new ConfigFormatException(path, number, Encoding.UTF8.GetString(raw), $"invalid UTF-8{at}");
+            }
+
+            var line = Classify(path, dialect, number, text, terminator, ref section);
+            if (line.Kind == ConfigLineKind.Entry)
+            {
+                if (firstLineOfKey.TryGetValue((section, line.Key!), out var first))
+                {
+                    throw new ConfigFormatException(path, number, text,
+                        $"duplicate key '{line.Key}'{SectionSuffix(section)} (first set on line {first})");
+                }
+                firstLineOfKey[(section, line.Key!)] = number;
+            }
+            lines.Add(line);
+        }
+        return new ConfigDocument(path, dialect, lines, hasBom);
+    }
+
+    private static string SectionSuffix(string? section) => section is null ? "" : $" in section [{section}]";
+
+    private static ConfigLine Classify(string path, ConfigDialect dialect, int number, string text, string terminator, ref string? section)
+    {
+        var trimmed = text.AsSpan().Trim();
+        if (trimmed.IsEmpty)
+            return new ConfigLine(number, ConfigLineKind.Blank, text, terminator, section, null, 0, 0);
+        if (trimmed[0] == '#')
+            return new ConfigLine(number, ConfigLineKind.Comment, text, terminator, section, null, 0, 0);
+        if (trimmed[0] == '[')
+        {
+            if (trimmed[^1] != ']')
+                throw new ConfigFormatException(path, number, text, "unterminated section header (no closing ']')");
+            var name = trimmed[1..^1].Trim().ToString();
+            if (name.Length == 0)
+                throw new ConfigFormatException(path, number, text, "empty section name");
+            if (name.AsSpan().IndexOfAny('[', ']') >= 0)
+                throw new ConfigFormatException(path, number, text, "section name contains '[' or ']'");
+            section = name;
+            return new ConfigLine(number, ConfigLineKind.Section, text, terminator, name, null, 0, 0);
+        }
+
+        var eq = text.IndexOf('=');
+        if (eq < 0)
+        {
+            if (section is not null && dialect.ListSections.Contains(section))
+                return new ConfigLine(number, ConfigLineKind.ListItem, text, terminator, section, trimmed.ToString(), 0, 0);
+            throw new ConfigFormatException(path, number, text, "expected 'key=value' (no '=' on the line)");
+        }
+        var key = text.AsSpan(0, eq).Trim().ToString();
+        if (key.Length == 0)
+            throw new ConfigFormatException(path, number, text, "empty key before '='");
+
+        var valueStart = eq + 1;
+        while (valueStart < text.Length && char.IsWhiteSpace(text[valueStart])) valueStart++;
+        var valueEnd = text.Length;
+        while (valueEnd > valueStart && char.IsWhiteSpace(text[valueEnd - 1])) valueEnd--;
+        return new ConfigLine(number, ConfigLineKind.Entry, text, terminator, section, key, valueStart, valueEnd - valueStart);
+    }
+
+    /// <summary>The document as bytes, identical to what was parsed when nothing was edited.</summary>
+    public byte[] ToBytes()
+    {
+        var sb = new StringBuilder();
+        foreach (var line in _lines) sb.Append(line.Text).Append(line.Terminator);
+        var body = StrictUtf8.GetBytes(sb.ToString());
+        return _hasBom ? [.. Bom, .. body] : body;
+    }
+
+    public override string ToString() => Encoding.UTF8.GetString(ToBytes());
+
+    /// <summary>The entry for <paramref name="key"/> in <paramref name="section"/> (null: before any header).</summary>
+    public ConfigLine? Find(string? section, string key)
+    {
+        foreach (var line in _lines)
+        {
+            if (line.Kind == ConfigLineKind.Entry && line.Section == section && line.Key == key) return line;
+        }
+        return null;
+    }
+
+    public string? GetValue(string? section, string key) => Find(section, key)?.Value;
+
+    public bool HasSection(string section) =>
+        _lines.Any(l => l.Kind == ConfigLineKind.Section && l.Key is null && l.Section == section);
+
+    public IEnumerable<ConfigLine> Entries => _lines.Where(l => l.Kind is ConfigLineKind.Entry or ConfigLineKind.ListItem);
+
+    /// <summary>
+    /// Sets a key. An existing line has only its value replaced (spacing and everything around it stay);
+    /// a new key is added at the end of its section (created when missing) in the file's own style.
+    /// Returns false when the value was already that.
+    /// </summary>
+    public bool Set(string? section, string key, string value)
+    {
+        ValidateKey(key);
+        ValidateValue(key, value);
+        if (section is not null) ValidateSection(section);
+
+        var existing = Find(section, key);
+        if (existing is not null)
+        {
+            if (existing.Value == value) return false;
+            existing.ReplaceValue(value);
+            return true;
+        }
+
+        var separator = PreferredSeparator();
+        var newline = PreferredNewline();
+        var insertAt = InsertionIndex(section);
+        var toInsert = new List<string>();
+        if (insertAt < 0)
+        {
+            // The section does not exist yet: add it at the end, after a blank line when the file has content.
+            insertAt = _lines.Count;
+            if (_lines.Count > 0 && _lines[^1].Kind != ConfigLineKind.Blank) toInsert.Add("");
+            toInsert.Add($"[{section}]");
+        }
+        toInsert.Add($"{key}{separator}{value}");
+        InsertLines(insertAt, toInsert, newline);
+        return true;
+    }
+
+    /// <summary>Removes a key's line. Returns false when the key was not there.</summary>
+    public bool Remove(string? section, string key)
+    {
+        var existing = Find(section, key);
+        if (existing is null) return false;
+        var index = _lines.IndexOf(existing);
+        // Keep a missing final newline missing: the new last line takes over the removed line's terminator.
+        if (index == _lines.Count - 1 && index > 0) _lines[index - 1].Terminator = existing.Terminator;
+        _lines.RemoveAt(index);
+        Renumber();
+        return true;
+    }
+
+    private void InsertLines(int index, List<string> texts, string newline)
+    {
+        // Inserting after a last line that has no newline: it gets one, and the file still ends without one.
+        var endsFile = index == _lines.Count;
+        var trailingTerminator = newline;
+        if (endsFile && _lines.Count > 0 && _lines[^1].Terminator.Length == 0)
+        {
+            _lines[^1].Terminator = newline;
+            trailingTerminator = "";
+        }
+
+        var section = index > 0 ? _lines[index - 1].Section : null;
+        var parsed = new List<ConfigLine>();
+        for (var i = 0; i < texts.Count; i++)
+        {
+            var terminator = endsFile && i == texts.Count - 1 ? trailingTerminator : newline;
+            parsed.Add(Classify(FilePath, Dialect, 0, texts[i], terminator, ref section));
+        }
+        _lines.InsertRange(index, parsed);
+        Renumber();
+    }
+
+    private void Renumber()
+    {
+        for (var i = 0; i < _lines.Count; i++) _lines[i].Number = i + 1;
+    }
+
+    /// <summary>Where a new key of <paramref name="section"/> goes: after its last non-blank line; -1 if the section is absent.</summary>
+    private int InsertionIndex(string? section)
+    {
+        var lastContent = -1;
+        var inSection = section is null;
+        var seen = section is null;
+        var firstHeader = -1;
+        for (var i = 0; i < _lines.Count; i++)
+        {
+            var line = _lines[i];
+            if (line.Kind == ConfigLineKind.Section)
+            {
+                if (firstHeader < 0) firstHeader = i;
+                inSection = line.Section == section;
+                seen |= inSection;
+                continue;
+            }
+            if (inSection && line.Kind != ConfigLineKind.Blank) lastContent = i;
+        }
+        if (!seen) return -1;
+        if (lastContent >= 0) return lastContent + 1;
+        if (section is null) return 0;
+        // An empty section: right after its (last) header.
+        for (var i = _lines.Count - 1; i >= 0; i--)
+        {
+            if (_lines[i].Kind == ConfigLineKind.Section && _lines[i].Section == section) return i + 1;
+        }
+        return _lines.Count;
+    }
+
+    private string PreferredSeparator()
+    {
+        int spaced = 0, tight = 0;
+        foreach (var line in _lines)
+        {
+            if (line.Kind != ConfigLineKind.Entry) continue;
+            if (line.Text.Contains(" = ", StringComparison.Ordinal)) spaced++; else tight++;
+        }
+        return spaced > tight ? " = " : "=";
+    }
+
+    private string PreferredNewline()
+    {
+        int crlf = 0, lf = 0;
+        foreach (var line in _lines)
+        {
+            if (line.Terminator == "\r\n") crlf++;
+            else if (line.Terminator == "\n") lf++;
+        }
+        return crlf > lf ? "\r\n" : "\n";
+    }
+
+    internal static void ValidateKey(string key)
+    {
+        if (string.IsNullOrWhiteSpace(key) || key != key.Trim() || key.IndexOfAny(['=', '\r', '\n']) >= 0 ||
+            key[0] == '#' || key[0] == '[')
+        {
+            throw new WbException("InvalidConfigKey", WbErrorCategory.InvalidArgument,
+                $"'{ConfigFormatException.Quote(key)}' is not a valid configuration key (no '=', line break, surrounding white space, or leading '#' or '[').", key);
+        }
+    }
+
+    internal static void ValidateValue(string key, string value)
+    {
+        if (value.IndexOfAny(['\r', '\n']) >= 0 || value != value.Trim())
+        {
+            throw new WbException("InvalidConfigValue", WbErrorCategory.InvalidArgument,
+                $"The value '{ConfigFormatException.Quote(value)}' for '{key}' cannot be stored: values are one line with no surrounding white space.", value);
+        }
+    }
+
+    private static void ValidateSection(string section)
+    {
+        if (string.IsNullOrWhiteSpace(section) || section != section.Trim() || section.IndexOfAny(['[', ']', '\r', '\n']) >= 0)
+        {
+            throw new WbException("InvalidConfigSection", WbErrorCategory.InvalidArgument,
+                $"'{ConfigFormatException.Quote(section)}' is not a valid section name.", section);
+        }
+    }
+}

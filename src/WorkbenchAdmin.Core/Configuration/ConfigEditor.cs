@@ -1,0 +1,88 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using WorkbenchAdmin.Core.Platform;
+
+namespace WorkbenchAdmin.Core.Configuration;
+
+/// <summary>One key to set (or remove, when <see cref="Value"/> is null) in one section of a file.</summary>
+public sealed record ConfigChange(string? Section, string Key, string? Value);
+
+/// <summary>What an edit did to one file.</summary>
+public sealed record ConfigFileEdit(string Path, IReadOnlyList<ConfigChangeResult> Changes, ConfigEditOutcome Outcome);
+
+public sealed record ConfigChangeResult(string? Section, string Key, string? OldValue, string? NewValue);
+
+public enum ConfigEditOutcome
+{
+    /// <summary>Every key already had its value; nothing was written.</summary>
+    Unchanged,
+    /// <summary>ShouldProcess declined (e.g. -WhatIf); nothing was written.</summary>
+    Declined,
+    Written,
+}
+
+/// <summary>
+/// Read-modify-write of configuration files: under a lock on the directory, parse the file, change only
+/// the keys asked for, ask ShouldProcess, then replace the file atomically. Comments, order, spacing and
+/// line endings of every other line stay byte for byte.
+/// </summary>
+public sealed class ConfigEditor
+{
+    private readonly ConfigRoot _root;
+    private readonly ILogger _logger;
+    private readonly Action<string>? _beforeCommit;
+
+    /// <param name="beforeCommit">Called with the temporary file just before the rename: a seam for failure tests.</param>
+    public ConfigEditor(ConfigRoot root, ILogger? logger = null, Action<string>? beforeCommit = null)
+    {
+        _root = root;
+        _logger = logger ?? NullLogger.Instance;
+        _beforeCommit = beforeCommit;
+    }
+
+    public static TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Applies <paramref name="changes"/> to <paramref name="fileName"/>. <paramref name="sectionOf"/> may
+    /// choose each key's section from the current document (null keeps the change's own section).
+    /// </summary>
+    public ConfigFileEdit Edit(string fileName, IReadOnlyList<ConfigChange> changes, Func<string, string, bool> shouldProcess,
+                               Func<ConfigDocument, string, string?>? sectionOf = null)
+    {
+        var path = _root.PathOf(fileName);
+        Directory.CreateDirectory(_root.Path);
+        using var _ = DirectoryLock.Acquire(_root.Path, LockTimeout);
+
+        var doc = _root.LoadOrEmpty(fileName);
+        var results = new List<ConfigChangeResult>();
+        foreach (var change in changes)
+        {
+            var section = sectionOf is null ? change.Section : sectionOf(doc, change.Key);
+            var old = doc.Find(section, change.Key)?.Value;
+            var changed = change.Value is null ? doc.Remove(section, change.Key) : doc.Set(section, change.Key, change.Value);
+            if (changed) results.Add(new ConfigChangeResult(section, change.Key, old, change.Value));
+        }
+
+        if (results.Count == 0)
+        {
+            _logger.LogDebug("{Path}: already as asked, not written", path);
+            return new ConfigFileEdit(path, results, ConfigEditOutcome.Unchanged);
+        }
+
+        var action = "Set " + string.Join(", ", results.Select(Describe));
+        if (!shouldProcess(path, action))
+        {
+            return new ConfigFileEdit(path, results, ConfigEditOutcome.Declined);
+        }
+
+        AtomicFile.Write(path, doc.ToBytes(), ConfigFiles.NewFileModeOf(fileName), _beforeCommit);
+        _logger.LogInformation("{Path}: {Action}", path, action);
+        return new ConfigFileEdit(path, results, ConfigEditOutcome.Written);
+    }
+
+    private static string Describe(ConfigChangeResult r)
+    {
+        var key = r.Section is null ? r.Key : $"[{r.Section}] {r.Key}";
+        return r.NewValue is null ? $"{key} (removed)" : $"{key} = {r.NewValue}";
+    }
+}

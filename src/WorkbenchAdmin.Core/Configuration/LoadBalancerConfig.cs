@@ -1,0 +1,85 @@
+namespace WorkbenchAdmin.Core.Configuration;
+
+/// <summary>
+/// The load-balancer file. Keys may stand before any section or in <c>[config]</c> (older docs put them
+/// there); the legacy <c>[nodes]</c> section lists hosts one per line.
+/// </summary>
+public sealed record LoadBalancerConfig
+{
+    public const string ConfigSection = "config";
+    public const string NodesSection = "nodes";
+    public const string DefaultMethod = "sessions";
+    public const string DefaultCustomScript = "/usr/lib/rstudio-server/bin/rserver-balancer";
+    /// <summary>(our choice) Key naming the custom script, so a cluster can keep it elsewhere.</summary>
+    public const string CustomScriptKey = "custom-balancer-script";
+    /// <summary>(our choice) Key for passing raw IP addresses in RSTUDIO_NODES.</summary>
+    public const string UseIpAddressKey = "balancer-use-ip-address";
+
+    public bool FilePresent { get; init; }
+    public string Method { get; init; } = DefaultMethod;
+    /// <summary>"file:line" the method was read from; null when it is the default.</summary>
+    public string? MethodSource { get; init; }
+    public string? WwwHostName { get; init; }
+    public bool DeleteNodeOnExit { get; init; }
+    public string CustomScriptPath { get; init; } = DefaultCustomScript;
+    public bool UseIpAddress { get; init; }
+    /// <summary>Hosts listed in the legacy <c>[nodes]</c> section (no longer used by Workbench).</summary>
+    public IReadOnlyList<string> LegacyNodes { get; init; } = [];
+    /// <summary>True when a key was found only under <c>[config]</c>.</summary>
+    public bool UsesConfigSection { get; init; }
+
+    public static LoadBalancerConfig Load(ConfigRoot root) => From(root.TryLoad(ConfigFiles.LoadBalancer));
+
+    public static LoadBalancerConfig From(ConfigDocument? doc)
+    {
+        if (doc is null) return new LoadBalancerConfig();
+        var usesConfig = false;
+        ConfigLine? Find(string key)
+        {
+            var line = doc.Find(null, key);
+            if (line is not null) return line;
+            line = doc.Find(ConfigSection, key);
+            usesConfig |= line is not null;
+            return line;
+        }
+
+        var methodLine = Find("balancer");
+        var method = DefaultMethod;
+        if (!string.IsNullOrEmpty(methodLine?.Value))
+        {
+            method = methodLine.Value.ToLowerInvariant();
+            if (!Balancing.BalancingMethods.IsKnown(method))
+                throw new ConfigFormatException(doc.FilePath, methodLine.Number, methodLine.Text,
+                    $"'balancer' must be one of {string.Join(", ", Balancing.BalancingMethods.Names)}");
+        }
+
+        bool Flag(string key)
+        {
+            var line = Find(key);
+            return line is not null && ConfigValues.Bool(doc, line.Section, key) == true;
+        }
+
+        return new LoadBalancerConfig
+        {
+            FilePresent = true,
+            Method = method,
+            MethodSource = methodLine is null || string.IsNullOrEmpty(methodLine.Value) ? null : $"{doc.FilePath}:{methodLine.Number}",
+            WwwHostName = NullIfEmpty(Find("www-host-name")?.Value),
+            DeleteNodeOnExit = Flag("delete-node-on-exit"),
+            CustomScriptPath = NullIfEmpty(Find(CustomScriptKey)?.Value) ?? DefaultCustomScript,
+            UseIpAddress = Flag(UseIpAddressKey),
+            LegacyNodes = doc.Lines.Where(l => l.Kind == ConfigLineKind.ListItem && l.Section == NodesSection).Select(l => l.Key!).ToList(),
+            UsesConfigSection = usesConfig,
+        };
+    }
+
+    /// <summary>The section a new or changed key belongs in: where the file already keeps it, else [config] if the file uses that section.</summary>
+    public static string? SectionFor(ConfigDocument doc, string key)
+    {
+        if (doc.Find(null, key) is not null) return null;
+        if (doc.Find(ConfigSection, key) is not null || doc.HasSection(ConfigSection)) return ConfigSection;
+        return null;
+    }
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+}

@@ -1,0 +1,111 @@
+using System.Text.RegularExpressions;
+
+namespace WorkbenchAdmin.Core.Configuration;
+
+/// <summary>
+/// A libpq connection URI (<c>postgres://</c> or <c>postgresql://</c>): user, password, host, port,
+/// database and query parameters such as <c>sslmode</c>, <c>sslcert</c>, <c>sslkey</c>, <c>sslrootcert</c>.
+/// </summary>
+public sealed partial record PostgresConnectionUri
+{
+    public string? User { get; init; }
+    public SecretValue? Password { get; init; }
+    public string? Host { get; init; }
+    public int? Port { get; init; }
+    public string? Database { get; init; }
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
+
+    public string? SslMode => Parameters.GetValueOrDefault("sslmode");
+
+    public static PostgresConnectionUri Parse(string text)
+    {
+        string rest;
+        if (text.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)) rest = text["postgresql://".Length..];
+        else if (text.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)) rest = text["postgres://".Length..];
+        else throw new FormatException("connection-uri must start with postgresql:// or postgres://");
+
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        var q = rest.IndexOf('?');
+        if (q >= 0)
+        {
+            foreach (var pair in rest[(q + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var eq = pair.IndexOf('=');
+                if (eq <= 0) throw new FormatException($"connection-uri parameter '{pair}' is not name=value");
+                parameters[Decode(pair[..eq])] = Decode(pair[(eq + 1)..]);
+            }
+            rest = rest[..q];
+        }
+
+        string? database = null;
+        var slash = rest.IndexOf('/');
+        if (slash >= 0)
+        {
+            database = Decode(rest[(slash + 1)..]);
+            rest = rest[..slash];
+        }
+
+        string? user = null;
+        SecretValue? password = null;
+        var at = rest.LastIndexOf('@');
+        if (at >= 0)
+        {
+            var userInfo = rest[..at];
+            rest = rest[(at + 1)..];
+            var colon = userInfo.IndexOf(':');
+            user = Decode(colon >= 0 ? userInfo[..colon] : userInfo);
+            if (colon >= 0) password = new SecretValue(Decode(userInfo[(colon + 1)..]));
+        }
+
+        if (rest.Contains(','))
+            throw new FormatException("connection-uri names several hosts; WorkbenchAdmin connects to one host");
+
+        string? host;
+        string? portText = null;
+        if (rest.StartsWith('['))
+        {
+            var close = rest.IndexOf(']');
+            if (close < 0) throw new FormatException("connection-uri has an unterminated [IPv6] host");
+            host = rest[1..close];
+            var after = rest[(close + 1)..];
+            if (after.StartsWith(':')) portText = after[1..];
+            else if (after.Length > 0) throw new FormatException("connection-uri has text after its [IPv6] host");
+        }
+        else
+        {
+            var colon = rest.LastIndexOf(':');
+            host = colon >= 0 ? rest[..colon] : rest;
+            if (colon >= 0) portText = rest[(colon + 1)..];
+        }
+
+        int? port = null;
+        if (!string.IsNullOrEmpty(portText))
+        {
+            if (!int.TryParse(portText, out var p) || p is < 1 or > 65535)
+                throw new FormatException($"connection-uri port '{portText}' is not a number from 1 to 65535");
+            port = p;
+        }
+
+        return new PostgresConnectionUri
+        {
+            User = string.IsNullOrEmpty(user) ? null : user,
+            Password = password,
+            Host = string.IsNullOrEmpty(host) ? null : Decode(host),
+            Port = port,
+            Database = string.IsNullOrEmpty(database) ? null : database,
+            Parameters = parameters,
+        };
+    }
+
+    private static string Decode(string s)
+    {
+        try { return Uri.UnescapeDataString(s); }
+        catch (UriFormatException e) { throw new FormatException($"connection-uri has a bad %-escape: {e.Message}"); }
+    }
+
+    /// <summary>The URI with any password replaced by a mask, for display and error messages.</summary>
+    public static string MaskPassword(string text) => UserInfoPassword().Replace(text, m => m.Groups[1].Value + SecretValue.Mask + "@");
+
+    [GeneratedRegex(@"(postgres(?:ql)?://[^:/@?]*:)[^@/?]*@", RegexOptions.IgnoreCase)]
+    private static partial Regex UserInfoPassword();
+}

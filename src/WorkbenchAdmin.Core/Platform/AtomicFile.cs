@@ -1,0 +1,87 @@
+using WorkbenchAdmin.Core.Errors;
+
+namespace WorkbenchAdmin.Core.Platform;
+
+/// <summary>
+/// Replaces a file so that readers see either the old or the new content, never a mix: the new bytes go
+/// to a temporary file in the same directory, are fsynced, take the original's mode and owner, and are
+/// renamed over it. Any failure before the rename leaves the original untouched and removes the temp file.
+/// </summary>
+public static class AtomicFile
+{
+    /// <param name="path">The file to replace or create. A symbolic link is followed: its target is replaced.</param>
+    /// <param name="newFileMode">Mode of a file that does not exist yet.</param>
+    /// <param name="beforeCommit">Called with the temporary file's path just before the rename (a seam for failure tests).</param>
+    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode newFileMode = DefaultMode, Action<string>? beforeCommit = null)
+    {
+        var target = ResolveTarget(Path.GetFullPath(path));
+        var directory = Path.GetDirectoryName(target)!;
+        var existing = UnixFile.TryStat(target);
+        var temp = Path.Combine(directory, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            var options = new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                Share = FileShare.None,
+            };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            using (var stream = new FileStream(temp, options))
+            {
+                stream.Write(content);
+                stream.Flush(flushToDisk: true);
+            }
+
+            if (existing is { } status)
+            {
+                if (status.Uid != UnixFile.EffectiveUserId || GetGid(temp) != status.Gid)
+                {
+                    try { UnixFile.ChangeOwner(temp, status.Uid, status.Gid); }
+                    catch (UnauthorizedAccessException e)
+                    {
+                        throw new WbException("ConfigOwnerNotPreserved", WbErrorCategory.PermissionDenied,
+                            $"Cannot replace '{target}' keeping its owner {status.Uid}:{status.Gid} ({e.Message}); run as root or as the file's owner. The file was not changed.",
+                            target, e);
+                    }
+                }
+                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, status.Mode);
+            }
+            else if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(temp, newFileMode);
+            }
+
+            beforeCommit?.Invoke(temp);
+            File.Move(temp, target, overwrite: true);
+            UnixFile.SyncDirectory(directory);
+        }
+        catch (Exception e)
+        {
+            TryDelete(temp);
+            if (e is WbException) throw;
+            throw new WbException("ConfigWriteFailed", e is UnauthorizedAccessException ? WbErrorCategory.PermissionDenied : WbErrorCategory.WriteError,
+                $"Could not write '{target}': {e.Message} The file was not changed.", target, e);
+        }
+    }
+
+    public const UnixFileMode DefaultMode =
+        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+
+    private static uint GetGid(string path) => UnixFile.TryStat(path)?.Gid ?? 0;
+
+    private static string ResolveTarget(string path)
+    {
+        var info = new FileInfo(path);
+        if (info.Exists && info.LinkTarget is not null)
+        {
+            return info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
+        }
+        return path;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,34 @@
+using System.Management.Automation;
+using WorkbenchAdmin.Core.Commands;
+using WorkbenchAdmin.Core.Errors;
+
+namespace WorkbenchAdmin;
+
+/// <summary>
+/// Base of every cmdlet: adapts the cmdlet to the core's <see cref="ICommandHost"/> and maps core errors
+/// to ErrorRecords one to one (stable id, category, target). A WbException escaping an operation is a
+/// setup failure and terminates; per-item errors arrive through <see cref="ICommandHost.WriteError"/>.
+/// </summary>
+public abstract class WbCmdlet : PSCmdlet, ICommandHost
+{
+    protected void Run(Action<ICommandHost> operation)
+    {
+        try
+        {
+            operation(this);
+        }
+        catch (WbException e)
+        {
+            ThrowTerminatingError(ToErrorRecord(e));
+        }
+    }
+
+    internal static ErrorRecord ToErrorRecord(WbException e) =>
+        new(e, e.ErrorId, (ErrorCategory)(int)e.Category, e.Target);
+
+    bool ICommandHost.ShouldProcess(string target, string action) => ShouldProcess(target, action);
+    void ICommandHost.WriteObject(object item) => WriteObject(item);
+    void ICommandHost.WriteError(WbException error) => WriteError(ToErrorRecord(error));
+    void ICommandHost.WriteWarning(string message) => WriteWarning(message);
+    void ICommandHost.WriteVerbose(string message) => WriteVerbose(message);
+}

@@ -1,0 +1,140 @@
+using WorkbenchAdmin.Core.Commands.Balancer;
+using WorkbenchAdmin.Core.Configuration;
+using WorkbenchAdmin.Core.Errors;
+using WorkbenchAdmin.Core.Tests.Support;
+
+namespace WorkbenchAdmin.Core.Tests.Commands;
+
+public class BalancerOperationsTests
+{
+    static BalancerOperationsTests() => BalancerOperations.HostName = () => "testhost";
+
+    private static BalancerSetting Get(string root)
+    {
+        var host = new RecordingHost();
+        BalancerOperations.Get(new GetBalancerRequest { ConfigRoot = root }, host);
+        return Assert.Single(host.ObjectsOf<BalancerSetting>());
+    }
+
+    [Fact]
+    public void AFreshNodeIsDisabledWithTheDefaultMethod()
+    {
+        using var dir = new TempDirectory();
+        var s = Get(dir.Path);
+        Assert.Equal(("sessions", true, LoadBalancingState.Disabled, false), (s.Method, s.MethodIsDefault, s.LoadBalancing, s.Enabled));
+        Assert.Equal("testhost:8787", s.EffectiveWwwHostName);
+        Assert.Null(s.WwwHostName);
+    }
+
+    [Fact]
+    public void TheLegacyFileOnlyWayIsFlagged()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("load-balancer", "[config]\nbalancer=user-hash\n[nodes]\nn1\n");
+        var host = new RecordingHost();
+        BalancerOperations.Get(new GetBalancerRequest { ConfigRoot = dir.Path }, host);
+        var s = host.ObjectsOf<BalancerSetting>().Single();
+        Assert.Equal((LoadBalancingState.LegacyFileOnly, true, "user-hash"), (s.LoadBalancing, s.Enabled, s.Method));
+        Assert.Contains(host.Warnings, w => w.Contains("legacy") && w.Contains("load-balancing-enabled=1"));
+        Assert.Contains(host.Warnings, w => w.Contains("[nodes]"));
+        Assert.Equal(s.Warnings, host.Warnings);
+    }
+
+    [Fact]
+    public void CustomMethodReportsItsScript()
+    {
+        using var dir = new TempDirectory();
+        var script = dir.Write("balancer.sh", "#!/bin/sh\necho x\n");
+        dir.Write("load-balancer", $"balancer=custom\ncustom-balancer-script={script}\n");
+        dir.Write("rserver.conf", "load-balancing-enabled=1\nwww-port=8080\n");
+        var s = Get(dir.Path);
+        Assert.Equal((script, true, false), (s.ScriptPath, s.ScriptExists, s.ScriptExecutable));
+        Assert.Contains(s.Warnings, w => w.Contains("not executable"));
+        Assert.Equal("testhost:8080", s.EffectiveWwwHostName);
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Assert.True(Get(dir.Path).ScriptExecutable);
+    }
+
+    [Fact]
+    public void SetWritesBothFilesAndPassThruReturnsTheNewSetting()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("rserver.conf", "# keep me\nload-balancing-enabled=0\n");
+        var host = new RecordingHost();
+        BalancerOperations.Set(new SetBalancerRequest { ConfigRoot = dir.Path, Method = "User-Hash", WwwHostName = "node1.example.com:8787", PassThru = true }, host);
+        Assert.Equal("balancer=user-hash\nwww-host-name=node1.example.com:8787\n", File.ReadAllText(dir.File("load-balancer")));
+        Assert.Equal("# keep me\nload-balancing-enabled=1\n", File.ReadAllText(dir.File("rserver.conf")));
+        var s = Assert.Single(host.ObjectsOf<BalancerSetting>());
+        Assert.Equal(("user-hash", LoadBalancingState.Enabled, "node1.example.com:8787"), (s.Method, s.LoadBalancing, s.EffectiveWwwHostName));
+        Assert.Equal(2, host.ShouldProcessCalls.Count);
+    }
+
+    [Fact]
+    public void SetKeepsKeysInTheConfigSectionWhenTheFileUsesIt()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("load-balancer", "# cluster\n[config]\nbalancer = sessions\n");
+        BalancerOperations.Set(new SetBalancerRequest { ConfigRoot = dir.Path, Method = "system-load", WwwHostName = "10.0.0.5" }, new RecordingHost());
+        Assert.Equal("# cluster\n[config]\nbalancer = system-load\nwww-host-name = 10.0.0.5\n", File.ReadAllText(dir.File("load-balancer")));
+    }
+
+    [Fact]
+    public void SetUnderWhatIfWritesNothingAndReturnsNothing()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("rserver.conf", "load-balancing-enabled=0\n");
+        var host = new RecordingHost(confirm: false);
+        BalancerOperations.Set(new SetBalancerRequest { ConfigRoot = dir.Path, Method = "custom", PassThru = true }, host);
+        Assert.Equal("load-balancing-enabled=0\n", File.ReadAllText(dir.File("rserver.conf")));
+        Assert.False(File.Exists(dir.File("load-balancer")));
+        Assert.Empty(host.Objects);
+        Assert.Contains(host.ShouldProcessCalls, c => c.Target == dir.File("load-balancer") && c.Action == "Set balancer = custom");
+        Assert.Contains(host.ShouldProcessCalls, c => c.Target == dir.File("rserver.conf") && c.Action == "Set load-balancing-enabled = 1");
+    }
+
+    [Fact]
+    public void SetWithNothingToChangeAsksNothing()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("rserver.conf", "load-balancing-enabled=1\n");
+        dir.Write("load-balancer", "balancer=sessions\n");
+        var host = new RecordingHost();
+        BalancerOperations.Set(new SetBalancerRequest { ConfigRoot = dir.Path, Method = "sessions", PassThru = true }, host);
+        Assert.Empty(host.ShouldProcessCalls);
+        Assert.Single(host.ObjectsOf<BalancerSetting>());
+    }
+
+    [Theory]
+    [InlineData("round-robin", null, "InvalidBalancingMethod", "-Method 'round-robin'")]
+    [InlineData(null, "bad host name", "InvalidWwwHostName", "-WwwHostName 'bad host name'")]
+    [InlineData(null, "node1:99999", "InvalidWwwHostName", "-WwwHostName 'node1:99999'")]
+    [InlineData(null, "-leading", "InvalidWwwHostName", "-WwwHostName")]
+    public void BadParametersAreInvalidArgumentNamingParameterAndValue(string? method, string? hostName, string id, string text)
+    {
+        using var dir = new TempDirectory();
+        var e = Assert.Throws<WbException>(() =>
+            BalancerOperations.Set(new SetBalancerRequest { ConfigRoot = dir.Path, Method = method, WwwHostName = hostName }, new RecordingHost()));
+        Assert.Equal((id, WbErrorCategory.InvalidArgument), (e.ErrorId, e.Category));
+        Assert.Contains(text, e.Message);
+        Assert.Empty(Directory.GetFiles(dir.Path));
+    }
+
+    [Theory]
+    [InlineData("node1.example.com")]
+    [InlineData("node1:8787")]
+    [InlineData("10.0.0.5:443")]
+    [InlineData("[fe80::1]:8787")]
+    public void AcceptedHostNames(string name) => Assert.Equal(name, BalancerOperations.ValidateHostName(name));
+
+    [Fact]
+    public void ScriptPathAndUseIpAddressAreStored()
+    {
+        using var dir = new TempDirectory();
+        BalancerOperations.Set(new SetBalancerRequest { ConfigRoot = dir.Path, Method = "custom", ScriptPath = "/opt/balance.py", UseIPAddress = true }, new RecordingHost());
+        var lb = LoadBalancerConfig.Load(new ConfigRoot(dir.Path));
+        Assert.Equal(("custom", "/opt/balance.py", true), (lb.Method, lb.CustomScriptPath, lb.UseIpAddress));
+        var e = Assert.Throws<WbException>(() =>
+            BalancerOperations.Set(new SetBalancerRequest { ConfigRoot = dir.Path, ScriptPath = "relative.sh" }, new RecordingHost()));
+        Assert.Equal("InvalidScriptPath", e.ErrorId);
+    }
+}

@@ -1,0 +1,27 @@
+using WorkbenchAdmin.Core.Commands;
+using WorkbenchAdmin.Core.Errors;
+
+namespace WorkbenchAdmin.Core.Tests.Support;
+
+/// <summary>Stands in for a cmdlet: records everything an operation writes and answers ShouldProcess as told.</summary>
+public sealed class RecordingHost(bool confirm = true) : ICommandHost
+{
+    public List<object> Objects { get; } = [];
+    public List<WbException> Errors { get; } = [];
+    public List<string> Warnings { get; } = [];
+    public List<string> Verbose { get; } = [];
+    public List<(string Target, string Action)> ShouldProcessCalls { get; } = [];
+
+    public bool ShouldProcess(string target, string action)
+    {
+        ShouldProcessCalls.Add((target, action));
+        return confirm;
+    }
+
+    public void WriteObject(object item) => Objects.Add(item);
+    public void WriteError(WbException error) => Errors.Add(error);
+    public void WriteWarning(string message) => Warnings.Add(message);
+    public void WriteVerbose(string message) => Verbose.Add(message);
+
+    public IEnumerable<T> ObjectsOf<T>() => Objects.OfType<T>();
+}
