@@ -1,0 +1,28 @@
+@{
+    RootModule           = 'WorkbenchAdmin.dll'
+    ModuleVersion        = '0.1.0'
+    CompatiblePSEditions = @('Core')
+    PowerShellVersion    = '7.4'
+    GUID                 = '5b0f6c1e-3d7a-4c52-9a0e-7f1d2b6c8e41'
+    Author               = 'WorkbenchAdmin contributors'
+    CompanyName          = 'WorkbenchAdmin'
+    Copyright            = '(c) WorkbenchAdmin contributors. MIT License.'
+    Description          = 'Administer load-balanced Posit Workbench clusters: read and safely edit /etc/rstudio, keep cluster state in PostgreSQL, make and explain balancing decisions (sessions, system-load, user-hash, custom) and verify a cluster against its installation guide.'
+    FormatsToProcess     = @('WorkbenchAdmin.format.ps1xml')
+    CmdletsToExport      = @(
+        'Get-WbBalancer'
+        'Get-WbConfig'
+        'Set-WbBalancer'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('Posit', 'Workbench', 'RStudio', 'LoadBalancing', 'Cluster', 'PostgreSQL', 'Linux', 'PSEdition_Core')
+            LicenseUri   = 'https://example.invalid/WorkbenchAdmin/LICENSE'
+            ProjectUri   = 'https://example.invalid/WorkbenchAdmin'
+            ReleaseNotes = 'See CHANGELOG.md.'
+        }
+    }
+}

@@ -1,0 +1,35 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    The main job: a tour of WorkbenchAdmin on a copy of a guide-built node's /etc/rstudio.
+.DESCRIPTION
+    Imports the packaged module, copies examples/etc-rstudio to a temporary configuration root, reads it,
+    changes the balancer (first under -WhatIf, then for real) and shows that only the changed lines moved.
+#>
+[CmdletBinding()]
+param(
+    [string] $ModulePath = (Join-Path $PSScriptRoot '..' 'out' 'WorkbenchAdmin')
+)
+$ErrorActionPreference = 'Stop'
+Import-Module $ModulePath -Force
+
+$root = Join-Path ([IO.Path]::GetTempPath()) "wbadmin-demo-$PID"
+Copy-Item -Recurse (Join-Path $PSScriptRoot 'etc-rstudio') $root
+try {
+    Write-Host "== Get-WbConfig -ConfigRoot $root" -ForegroundColor Cyan
+    Get-WbConfig -ConfigRoot $root | Format-Table -AutoSize
+
+    Write-Host '== Get-WbBalancer' -ForegroundColor Cyan
+    Get-WbBalancer -ConfigRoot $root | Format-List
+
+    Write-Host '== Set-WbBalancer -Method user-hash -WhatIf' -ForegroundColor Cyan
+    Set-WbBalancer -ConfigRoot $root -Method user-hash -WhatIf
+
+    $before = Get-Content (Join-Path $root 'load-balancer')
+    Write-Host '== Set-WbBalancer -Method user-hash -PassThru' -ForegroundColor Cyan
+    Set-WbBalancer -ConfigRoot $root -Method user-hash -PassThru
+    Compare-Object $before (Get-Content (Join-Path $root 'load-balancer'))
+}
+finally {
+    Remove-Item -Recurse -Force $root
+}

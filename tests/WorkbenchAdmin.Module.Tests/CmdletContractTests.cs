@@ -1,0 +1,132 @@
+using System.Reflection;
+using WorkbenchAdmin.ModuleTools;
+
+namespace WorkbenchAdmin.Module.Tests;
+
+/// <summary>What every cmdlet of the module promises, read from the compiled assembly's metadata.</summary>
+public class CmdletContractTests(ModuleFixture module) : IClassFixture<ModuleFixture>
+{
+    private static readonly string[] StateChangingVerbs =
+        ["New", "Set", "Remove", "Reset", "Register", "Unregister", "Update", "Start", "Stop", "Enable", "Disable", "Initialize", "Protect", "Clear", "Add"];
+
+    private IReadOnlyList<CmdletMetadata> Cmdlets => module.Metadata.Cmdlets;
+
+    [Fact]
+    public void TheModuleHasCmdletsAndEveryCmdletClassIsDeclared()
+    {
+        Assert.NotEmpty(Cmdlets);
+        var declared = Cmdlets.Select(c => c.Type.FullName).ToHashSet();
+        Assert.All(module.Metadata.CmdletClasses(), t => Assert.Contains(t.FullName, declared));
+    }
+
+    [Fact]
+    public void VerbsAreApproved()
+    {
+        var approved = module.Metadata.ApprovedVerbs();
+        Assert.Contains("Get", approved);
+        Assert.Contains("Invoke", approved);
+        Assert.All(Cmdlets, c => Assert.True(approved.Contains(c.Verb), $"{c.Name}: '{c.Verb}' is not an approved verb"));
+    }
+
+    [Fact]
+    public void NounsHaveTheWbPrefixAndAreSingular()
+    {
+        Assert.All(Cmdlets, c =>
+        {
+            Assert.True(c.Noun.StartsWith("Wb", StringComparison.Ordinal) && c.Noun.Length > 2 && char.IsUpper(c.Noun[2]), $"{c.Name}: noun must start with Wb");
+            var singular = !c.Noun.EndsWith('s') || c.Noun.EndsWith("ss", StringComparison.Ordinal) || c.Noun.EndsWith("us", StringComparison.Ordinal);
+            Assert.True(singular, $"{c.Name}: nouns are singular");
+        });
+    }
+
+    [Fact]
+    public void ClassNamesFollowVerbNounCommand()
+    {
+        Assert.All(Cmdlets, c => Assert.Equal($"{c.Verb}{c.Noun}Command", c.Type.Name));
+    }
+
+    [Fact]
+    public void EveryCmdletDeclaresItsOutputType()
+    {
+        Assert.All(Cmdlets, c =>
+        {
+            Assert.True(c.OutputTypes.Count > 0, $"{c.Name} has no [OutputType]");
+            Assert.All(c.OutputTypes, t => Assert.False(t.FullName == "System.Object" || t.FullName == "System.Management.Automation.PSObject", $"{c.Name}: output type must be specific"));
+        });
+    }
+
+    [Fact]
+    public void StateChangingVerbsSupportShouldProcess()
+    {
+        var changing = Cmdlets.Where(c => StateChangingVerbs.Contains(c.Verb)).ToList();
+        Assert.NotEmpty(changing);
+        Assert.All(changing, c => Assert.True(c.SupportsShouldProcess, $"{c.Name} must declare SupportsShouldProcess"));
+        Assert.All(Cmdlets.Where(c => c.Verb == "Get"), c => Assert.False(c.SupportsShouldProcess, $"{c.Name} changes nothing and must not offer -WhatIf"));
+    }
+
+    [Fact]
+    public void SetCmdletsOfferPassThru()
+    {
+        Assert.All(Cmdlets.Where(c => c.Verb == "Set"), c =>
+            Assert.Contains(c.Parameters, p => p.Name == "PassThru" && p.IsSwitch));
+    }
+
+    [Fact]
+    public void NoPlainTextPasswordParameters()
+    {
+        Assert.All(Cmdlets.SelectMany(c => c.Parameters.Select(p => (c, p))), x =>
+        {
+            var (c, p) = x;
+            if (p.Name.Contains("Password", StringComparison.OrdinalIgnoreCase) || p.Name.Contains("Secret", StringComparison.OrdinalIgnoreCase))
+                Assert.True(p.Type.FullName is "System.Security.SecureString" or "System.Management.Automation.PSCredential",
+                    $"{c.Name} -{p.Name} is {p.Type.FullName}; passwords are SecureString or PSCredential");
+        });
+    }
+
+    [Fact]
+    public void ConfigRootBindsFromThePipelineByPropertyNameWhereverItIsAccepted()
+    {
+        var withRoot = Cmdlets.SelectMany(c => c.Parameters.Where(p => p.Name == "ConfigRoot").Select(p => (c, p))).ToList();
+        Assert.NotEmpty(withRoot);
+        Assert.All(withRoot, x => Assert.True(x.p.ValueFromPipelineByPropertyName, $"{x.c.Name} -ConfigRoot"));
+    }
+
+    [Fact]
+    public void CompletersImplementIArgumentCompleter()
+    {
+        var completers = Cmdlets.SelectMany(c => c.Parameters).Select(p => p.CompleterType).OfType<Type>().Distinct().ToList();
+        Assert.NotEmpty(completers);
+        Assert.All(completers, t =>
+        {
+            Assert.True(ModuleMetadata.Implements(t, "System.Management.Automation.IArgumentCompleter"), $"{t.FullName} is not an IArgumentCompleter");
+            Assert.NotNull(t.GetConstructor(Type.EmptyTypes));
+        });
+    }
+
+    [Fact]
+    public void MethodParametersCompleteBalancingMethods()
+    {
+        var method = Cmdlets.Single(c => c.Name == "Set-WbBalancer").Parameters.Single(p => p.Name == "Method");
+        Assert.Equal("WorkbenchAdmin.Completion.BalancingMethodCompleter", method.CompleterType?.FullName);
+    }
+
+    [Fact]
+    public void CoreErrorCategoriesMirrorPowerShellsErrorCategory()
+    {
+        var sma = module.Metadata.ErrorCategories();
+        var core = module.Metadata.FindType("WorkbenchAdmin.Core.Errors.WbErrorCategory");
+        Assert.NotNull(core);
+        foreach (var field in core!.GetFields(BindingFlags.Public | BindingFlags.Static))
+        {
+            Assert.True(sma.TryGetValue(field.Name, out var value), $"ErrorCategory has no {field.Name}");
+            Assert.Equal(value, Convert.ToInt32(field.GetRawConstantValue()));
+        }
+    }
+
+    [Fact]
+    public void TheCoreDoesNotReferencePowerShell()
+    {
+        var core = module.Metadata.FindType("WorkbenchAdmin.Core.Errors.WbException")!.Assembly;
+        Assert.DoesNotContain(core.GetReferencedAssemblies(), a => a.Name == "System.Management.Automation");
+    }
+}

@@ -1,0 +1,102 @@
+using System.Reflection;
+using System.Xml.Linq;
+using WorkbenchAdmin.ModuleTools;
+
+namespace WorkbenchAdmin.Module.Tests;
+
+/// <summary>The files that ship beside the dll agree with the compiled cmdlets.</summary>
+public class ManifestFormatHelpTests(ModuleFixture module) : IClassFixture<ModuleFixture>
+{
+    [Fact]
+    public void ManifestExportsExactlyTheCompiledCmdlets()
+    {
+        var exported = module.ManifestArray("CmdletsToExport").Order(StringComparer.Ordinal);
+        Assert.Equal(module.Metadata.Cmdlets.Select(c => c.Name).Order(StringComparer.Ordinal), exported);
+    }
+
+    [Fact]
+    public void ManifestDescribesACoreModuleForPowerShell74()
+    {
+        Assert.Equal("WorkbenchAdmin.dll", module.ManifestValue("RootModule"));
+        Assert.Equal("7.4", module.ManifestValue("PowerShellVersion"));
+        Assert.Equal(["Core"], module.ManifestArray("CompatiblePSEditions"));
+        Assert.True(Guid.TryParse(module.ManifestValue("GUID"), out _));
+        Assert.False(string.IsNullOrWhiteSpace(module.ManifestValue("Description")));
+        Assert.Empty(module.ManifestArray("FunctionsToExport"));
+        Assert.Empty(module.ManifestArray("AliasesToExport"));
+        Assert.NotEmpty(module.ManifestArray("Tags"));
+        var version = module.ManifestValue("ModuleVersion");
+        var assemblyVersion = module.Metadata.CmdletAssembly.GetName().Version!;
+        Assert.Equal($"{assemblyVersion.Major}.{assemblyVersion.Minor}.{assemblyVersion.Build}", version);
+    }
+
+    [Fact]
+    public void FormatFilesInTheManifestExist()
+    {
+        var formats = module.ManifestArray("FormatsToProcess");
+        Assert.NotEmpty(formats);
+        Assert.All(formats, f => Assert.True(File.Exists(Path.Combine(module.ModuleDir, f)), $"{f} is not in module/"));
+    }
+
+    private IEnumerable<XElement> Views() =>
+        module.ManifestArray("FormatsToProcess").SelectMany(f => XDocument.Load(Path.Combine(module.ModuleDir, f)).Descendants("View"));
+
+    [Fact]
+    public void EveryFormatViewNamesARealTypeAndRealProperties()
+    {
+        Assert.All(Views(), view =>
+        {
+            var typeName = view.Element("ViewSelectedBy")!.Element("TypeName")!.Value;
+            var type = module.Metadata.FindType(typeName);
+            Assert.True(type is not null, $"view {view.Element("Name")?.Value}: type {typeName} does not exist");
+            var properties = type!.GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => p.Name).ToHashSet();
+            foreach (var name in view.Descendants("PropertyName").Select(p => p.Value))
+                Assert.True(properties.Contains(name), $"view {view.Element("Name")?.Value}: {typeName} has no property {name}");
+            var headers = view.Descendants("TableColumnHeader").Count();
+            var columns = view.Descendants("TableColumnItem").Count();
+            Assert.Equal(headers, columns);
+        });
+    }
+
+    [Fact]
+    public void EveryOutputTypeHasADefaultTableView()
+    {
+        var tableTypes = Views().Where(v => v.Element("TableControl") is not null)
+            .Select(v => v.Element("ViewSelectedBy")!.Element("TypeName")!.Value).ToHashSet();
+        Assert.All(module.Metadata.Cmdlets.SelectMany(c => c.OutputTypes).Distinct(),
+            t => Assert.True(tableTypes.Contains(t.FullName!), $"{t.FullName} has no table view"));
+    }
+
+    [Fact]
+    public void HelpSourcesCoverEveryCmdletAndParameter()
+    {
+        var sources = HelpSource.LoadDirectory(Path.Combine(module.ModuleDir, "help"));
+        Assert.Empty(MamlWriter.Check(module.Metadata.Cmdlets, sources));
+    }
+
+    [Fact]
+    public void TheShippedMamlHelpIsGeneratedFromTheCurrentSources()
+    {
+        var sources = HelpSource.LoadDirectory(Path.Combine(module.ModuleDir, "help"));
+        var expected = MamlWriter.Write(module.Metadata.Cmdlets, sources);
+        var shipped = Path.Combine(module.ModuleDir, "en-US", "WorkbenchAdmin.dll-Help.xml");
+        Assert.True(File.Exists(shipped), "module/en-US/WorkbenchAdmin.dll-Help.xml is missing: run ./build.ps1 -Task Help");
+        Assert.True(expected == File.ReadAllText(shipped), "module/en-US/WorkbenchAdmin.dll-Help.xml is stale: run ./build.ps1 -Task Help");
+    }
+
+    [Fact]
+    public void ShippedMamlNamesEveryCmdletParameterAndExample()
+    {
+        XNamespace command = "http://schemas.microsoft.com/maml/dev/command/2004/10";
+        XNamespace maml = "http://schemas.microsoft.com/maml/2004/10";
+        var doc = XDocument.Load(Path.Combine(module.ModuleDir, "en-US", "WorkbenchAdmin.dll-Help.xml"));
+        var commands = doc.Descendants(command + "command").ToDictionary(c => c.Element(command + "details")!.Element(command + "name")!.Value);
+        Assert.All(module.Metadata.Cmdlets, c =>
+        {
+            Assert.True(commands.TryGetValue(c.Name, out var help), $"no help for {c.Name}");
+            var documented = help!.Element(command + "parameters")!.Elements(command + "parameter").Select(p => p.Element(maml + "name")!.Value).ToHashSet();
+            Assert.All(c.Parameters, p => Assert.Contains(p.Name, documented));
+            Assert.NotEmpty(help.Descendants(command + "example"));
+        });
+    }
+}
