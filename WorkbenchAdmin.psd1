@@ -12,7 +12,9 @@
     CmdletsToExport      = @(
         'Get-WbBalancer'
         'Get-WbConfig'
+        'Invoke-WbBalanceDecision'
         'Set-WbBalancer'
+        'Test-WbBalancerScript'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

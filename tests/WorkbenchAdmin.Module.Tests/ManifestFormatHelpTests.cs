@@ -50,7 +50,9 @@ public class ManifestFormatHelpTests(ModuleFixture module) : IClassFixture<Modul
             var type = module.Metadata.FindType(typeName);
             Assert.True(type is not null, $"view {view.Element("Name")?.Value}: type {typeName} does not exist");
             var properties = type!.GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => p.Name).ToHashSet();
-            foreach (var name in view.Descendants("PropertyName").Select(p => p.Value))
+            var scripted = view.Descendants("ScriptBlock")
+                .SelectMany(b => System.Text.RegularExpressions.Regex.Matches(b.Value, @"\$_\.(\w+)").Select(m => m.Groups[1].Value));
+            foreach (var name in view.Descendants("PropertyName").Select(p => p.Value).Concat(scripted))
                 Assert.True(properties.Contains(name), $"view {view.Element("Name")?.Value}: {typeName} has no property {name}");
             var headers = view.Descendants("TableColumnHeader").Count();
             var columns = view.Descendants("TableColumnItem").Count();

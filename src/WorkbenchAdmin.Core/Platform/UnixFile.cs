@@ -33,12 +33,28 @@ public static class UnixFile
     [DllImport("libc", SetLastError = true, EntryPoint = "close")]
     private static extern int Close(int fd);
 
+    [DllImport("libc", SetLastError = true, EntryPoint = "access")]
+    private static extern int Access(string path, int mode);
+
+    [DllImport("libc", SetLastError = true, EntryPoint = "kill")]
+    private static extern int Kill(int pid, int signal);
+
     [DllImport("libc", SetLastError = true, EntryPoint = "geteuid")]
     private static extern uint GetEuid();
 
     public static bool IsSupported => OperatingSystem.IsLinux();
 
     public static uint EffectiveUserId => IsSupported ? GetEuid() : uint.MaxValue;
+
+    /// <summary>True when the current user may execute <paramref name="path"/> (access(2) with X_OK).</summary>
+    public static bool IsExecutable(string path)
+    {
+        if (!IsSupported) return File.Exists(path);
+        return File.Exists(path) && Access(path, 1) == 0;
+    }
+
+    /// <summary>Sends SIGKILL to every process in process group <paramref name="processGroup"/>. False when the group is gone.</summary>
+    public static bool KillProcessGroup(int processGroup) => IsSupported && processGroup > 1 && Kill(-processGroup, 9) == 0;
 
     /// <summary>Status of <paramref name="path"/>, or null when it does not exist.</summary>
     public static unsafe UnixFileStatus? TryStat(string path, bool followLinks = true)

@@ -56,7 +56,7 @@ public static partial class BalancerOperations
             warnings.Add($"The [nodes] section of '{root.PathOf(ConfigFiles.LoadBalancer)}' is legacy and ignored: nodes join through the database.");
 
         var scriptExists = File.Exists(lb.CustomScriptPath);
-        var scriptExecutable = scriptExists && IsExecutable(lb.CustomScriptPath);
+        var scriptExecutable = scriptExists && Platform.UnixFile.IsExecutable(lb.CustomScriptPath);
         if (lb.Method == BalancingMethods.Custom && !scriptExecutable)
             warnings.Add(scriptExists
                 ? $"The custom balancer script '{lb.CustomScriptPath}' is not executable (chmod +x)."
@@ -129,13 +129,6 @@ public static partial class BalancerOperations
             throw new WbException("InvalidScriptPath", WbErrorCategory.InvalidArgument,
                 $"-ScriptPath '{ConfigFormatException.Quote(path)}' must be an absolute path.", path);
         return path;
-    }
-
-    internal static bool IsExecutable(string path)
-    {
-        if (OperatingSystem.IsWindows()) return true;
-        const UnixFileMode anyExecute = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
-        return (File.GetUnixFileMode(path) & anyExecute) != 0;
     }
 
     [GeneratedRegex(@"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?)(?::(?<port>[0-9]{1,5}))?$")]

@@ -1,0 +1,57 @@
+using WorkbenchAdmin.Core.Balancing.Custom;
+using WorkbenchAdmin.Core.Errors;
+
+namespace WorkbenchAdmin.Core.Balancing;
+
+/// <summary>Picks the policy for a method name. Unknown names are an error, never a default.</summary>
+public static class BalancingPolicies
+{
+    public static IBalancingPolicy Create(string method, BalancerScriptOptions? customScript = null)
+    {
+        var name = method?.Trim().ToLowerInvariant() ?? "";
+        return name switch
+        {
+            BalancingMethods.Sessions => SessionsPolicy.Instance,
+            BalancingMethods.SystemLoad => SystemLoadPolicy.Instance,
+            BalancingMethods.UserHash => UserHashPolicy.Instance,
+            BalancingMethods.Custom => new CustomScriptPolicy(customScript ?? new BalancerScriptOptions(Configuration.LoadBalancerConfig.DefaultCustomScript)),
+            _ => throw new WbException("UnknownBalancingMethod", WbErrorCategory.InvalidArgument,
+                $"-Method '{method}' is not a balancing method; use one of {string.Join(", ", BalancingMethods.Names)}.", method),
+        };
+    }
+}
+
+/// <summary>
+/// Makes balancing decisions: validates the request, asks the policy, times it, and returns an
+/// explainable <see cref="BalanceDecision"/>. Time comes from an injected <see cref="TimeProvider"/>.
+/// </summary>
+public sealed class BalanceEngine(TimeProvider? time = null)
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    public BalanceDecision Decide(IBalancingPolicy policy, string userName, CandidateSet candidates, bool useIpAddress = false)
+    {
+        var start = _time.GetTimestamp();
+        ValidateUserName(userName);
+        var online = candidates.OnlineCount();
+        if (online == 0)
+            throw new WbException("NoCandidateNode", WbErrorCategory.ResourceUnavailable,
+                candidates.Count == 0
+                    ? $"No node to place a session for '{userName}' on: there are no candidates."
+                    : $"No node to place a session for '{userName}' on: none of the {candidates.Count} nodes is online.", userName);
+
+        var scores = new double[candidates.Count];
+        var choice = policy.Choose(new BalanceContext(candidates, userName, useIpAddress, online), scores);
+        if ((uint)choice.Index >= (uint)candidates.Count || !candidates[choice.Index].Online)
+            throw new InvalidOperationException($"The {policy.Name} policy chose no online node (index {choice.Index}).");
+        return new BalanceDecision(policy.Name, userName, candidates, choice.Index, scores, online, useIpAddress,
+                                   choice.Hash, choice.ScriptOutput, _time.GetElapsedTime(start));
+    }
+
+    internal static void ValidateUserName(string userName)
+    {
+        if (string.IsNullOrWhiteSpace(userName) || userName.Any(char.IsControl) || userName != userName.Trim())
+            throw new WbException("InvalidUserName", WbErrorCategory.InvalidArgument,
+                $"-UserName '{Configuration.ConfigFormatException.Quote(userName ?? "")}' is not a user name (empty, surrounding white space or control characters).", userName);
+    }
+}

@@ -1,0 +1,87 @@
+using WorkbenchAdmin.Core.Errors;
+using WorkbenchAdmin.Core.Hashing;
+
+namespace WorkbenchAdmin.Core.Balancing;
+
+/// <summary><c>sessions</c>: fewest active sessions; ties go to the lower load per core, then node order (our choice).</summary>
+public sealed class SessionsPolicy : IBalancingPolicy
+{
+    public static readonly SessionsPolicy Instance = new();
+    public string Name => BalancingMethods.Sessions;
+
+    public PolicyChoice Choose(in BalanceContext context, Span<double> scores)
+    {
+        var nodes = context.Candidates.Nodes;
+        var best = -1;
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            var node = nodes[i];
+            if (!node.Online) { scores[i] = double.NaN; continue; }
+            scores[i] = node.ActiveSessions;
+            if (best < 0 || node.ActiveSessions < nodes[best].ActiveSessions ||
+                (node.ActiveSessions == nodes[best].ActiveSessions && TieLoad(node) < TieLoad(nodes[best])))
+                best = i;
+        }
+        return new PolicyChoice(best);
+    }
+
+    /// <summary>Load per core where cores are known, the raw 5-minute load otherwise.</summary>
+    private static double TieLoad(NodeCandidate n) => n.Cores is > 0 ? n.Load5 / n.Cores.Value : n.Load5;
+}
+
+/// <summary><c>system-load</c>: lowest 5-minute load average per core; ties go to fewer sessions, then node order (our choice).</summary>
+public sealed class SystemLoadPolicy : IBalancingPolicy
+{
+    public static readonly SystemLoadPolicy Instance = new();
+    public string Name => BalancingMethods.SystemLoad;
+
+    public PolicyChoice Choose(in BalanceContext context, Span<double> scores)
+    {
+        var nodes = context.Candidates.Nodes;
+        var best = -1;
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            var node = nodes[i];
+            if (!node.Online) { scores[i] = double.NaN; continue; }
+            if (node.Cores is not > 0)
+                throw new WbException("UnknownNodeCores", WbErrorCategory.InvalidData,
+                    $"system-load cannot judge node '{node.NodesEntry(false)}': its number of cores is {(node.Cores is null ? "unknown" : node.Cores.Value.ToString())}.", node);
+            if (!double.IsFinite(node.Load5) || node.Load5 < 0)
+                throw new WbException("InvalidNodeLoad", WbErrorCategory.InvalidData,
+                    $"system-load cannot judge node '{node.NodesEntry(false)}': its 5-minute load is {node.Load5}.", node);
+            var score = node.Load5 / node.Cores.Value;
+            scores[i] = score;
+            if (best < 0 || score < scores[best] || (score == scores[best] && node.ActiveSessions < nodes[best].ActiveSessions))
+                best = i;
+        }
+        return new PolicyChoice(best);
+    }
+}
+
+/// <summary>
+/// <c>user-hash</c>: CityHash64 of the user name's UTF-8 bytes, modulo the number of online candidates,
+/// over the online candidates sorted by their RSTUDIO_NODES entry (ordinal, our choice). The score of each
+/// online node is its position in that order.
+/// </summary>
+public sealed class UserHashPolicy : IBalancingPolicy
+{
+    public static readonly UserHashPolicy Instance = new();
+    public string Name => BalancingMethods.UserHash;
+
+    public PolicyChoice Choose(in BalanceContext context, Span<double> scores)
+    {
+        var set = context.Candidates;
+        var hash = UserNameHash.Compute(context.UserName);
+        var target = (int)(hash % (ulong)context.OnlineCount);
+        var chosen = -1;
+        var rank = 0;
+        foreach (var i in set.StableOrder(context.UseIpAddress))
+        {
+            if (!set[i].Online) { scores[i] = double.NaN; continue; }
+            scores[i] = rank;
+            if (rank == target) chosen = i;
+            rank++;
+        }
+        return new PolicyChoice(chosen, Hash: hash);
+    }
+}
