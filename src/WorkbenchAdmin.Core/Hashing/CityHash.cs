@@ -27,25 +27,25 @@ public static class CityHash
         var x = Fetch64(ref p, len - 40);
         var y = Fetch64(ref p, len - 16) + Fetch64(ref p, len - 56);
         var z = HashLen16(Fetch64(ref p, len - 48) + (ulong)len, Fetch64(ref p, len - 24));
-        var (v1, v2) = WeakHashLen32WithSeeds(ref p, len - 64, (ulong)len, z);
-        var (w1, w2) = WeakHashLen32WithSeeds(ref p, len - 32, y + K1, x);
+        WeakHashLen32WithSeeds(ref p, len - 64, (ulong)len, z, out var v1, out var v2);
+        WeakHashLen32WithSeeds(ref p, len - 32, y + K1, x, out var w1, out var w2);
         x = x * K1 + Fetch64(ref p, 0);
 
-        var remaining = (len - 1) & ~63;
-        var offset = 0;
+        // Walk a moving reference rather than base + offset: one less add per load in the hot loop.
+        ref var chunk = ref p;
+        ref var end = ref Unsafe.Add(ref p, (len - 1) & ~63);
         do
         {
-            x = BitOperations.RotateRight(x + y + v1 + Fetch64(ref p, offset + 8), 37) * K1;
-            y = BitOperations.RotateRight(y + v2 + Fetch64(ref p, offset + 48), 42) * K1;
+            x = BitOperations.RotateRight(x + y + v1 + Fetch64(ref chunk, 8), 37) * K1;
+            y = BitOperations.RotateRight(y + v2 + Fetch64(ref chunk, 48), 42) * K1;
             x ^= w2;
-            y += v1 + Fetch64(ref p, offset + 40);
+            y += v1 + Fetch64(ref chunk, 40);
             z = BitOperations.RotateRight(z + w1, 33) * K1;
-            (v1, v2) = WeakHashLen32WithSeeds(ref p, offset, v2 * K1, x + w1);
-            (w1, w2) = WeakHashLen32WithSeeds(ref p, offset + 32, z + w2, y + Fetch64(ref p, offset + 16));
+            WeakHashLen32WithSeeds(ref chunk, 0, v2 * K1, x + w1, out v1, out v2);
+            WeakHashLen32WithSeeds(ref chunk, 32, z + w2, y + Fetch64(ref chunk, 16), out w1, out w2);
             (z, x) = (x, z);
-            offset += 64;
-            remaining -= 64;
-        } while (remaining != 0);
+            chunk = ref Unsafe.Add(ref chunk, 64);
+        } while (Unsafe.IsAddressLessThan(ref chunk, ref end));
 
         return HashLen16(HashLen16(v1, w1) + ShiftMix(y) * K1 + z, HashLen16(v2, w2) + x);
     }
@@ -150,7 +150,7 @@ public static class CityHash
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (ulong, ulong) WeakHashLen32WithSeeds(ref byte p, int offset, ulong a, ulong b)
+    private static void WeakHashLen32WithSeeds(ref byte p, int offset, ulong a, ulong b, out ulong first, out ulong second)
     {
         var w = Fetch64(ref p, offset);
         var x = Fetch64(ref p, offset + 8);
@@ -162,6 +162,7 @@ public static class CityHash
         a += x;
         a += y;
         b += BitOperations.RotateRight(a, 44);
-        return (a + z, b + c);
+        first = a + z;
+        second = b + c;
     }
 }
