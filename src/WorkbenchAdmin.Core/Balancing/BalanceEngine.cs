@@ -50,8 +50,17 @@ public sealed class BalanceEngine(TimeProvider? time = null)
 
     internal static void ValidateUserName(string userName)
     {
-        if (string.IsNullOrWhiteSpace(userName) || userName.Any(char.IsControl) || userName != userName.Trim())
+        if (!IsPlausibleUserName(userName))
             throw new WbException("InvalidUserName", WbErrorCategory.InvalidArgument,
                 $"-UserName '{Configuration.ConfigFormatException.Quote(userName ?? "")}' is not a user name (empty, surrounding white space or control characters).", userName);
+    }
+
+    /// <summary>Non-empty, no surrounding white space, no control characters. A plain loop: this runs on every decision.</summary>
+    private static bool IsPlausibleUserName(string? name)
+    {
+        if (string.IsNullOrEmpty(name) || char.IsWhiteSpace(name[0]) || char.IsWhiteSpace(name[^1])) return false;
+        foreach (var c in name)
+            if (char.IsControl(c)) return false;
+        return true;
     }
 }

@@ -111,6 +111,20 @@ public sealed class CustomScriptTests : IDisposable
     }
 
     [Fact]
+    public void StandardInputIsEmptySoAReadNeverHangs()
+    {
+        var script = Scripts.Write(_dir, "reads.sh", "#!/bin/sh\nread line\necho \"${RSTUDIO_NODES%%,*}\"\n");
+        Assert.Equal("node1.example.com:8787", Decide(script, timeoutSec: 5).Node);
+    }
+
+    [Fact]
+    public void DeathBySignalIsReportedAsSuch()
+    {
+        var e = Fails(Scripts.Write(_dir, "dies.sh", "#!/bin/sh\necho oops >&2\nkill -9 $$\n"), BalancerScriptFailure.NonZeroExit);
+        Assert.Contains("killed by signal 9", e.Message);
+    }
+
+    [Fact]
     public void EmptyOutput() => Fails(Scripts.Write(_dir, "empty.sh", "#!/bin/sh\necho '   '\n"), BalancerScriptFailure.EmptyOutput);
 
     [Fact]
