@@ -41,6 +41,9 @@ public sealed class NodeCandidate
     /// <summary>The 5-minute load per core that system-load compares; null when cores are unknown.</summary>
     public double? LoadPerCore => Cores is > 0 ? Load5 / Cores.Value : null;
 
+    /// <summary><c>host:port</c>, with an IPv6 host in brackets.</summary>
+    public static string FormatAddress(string host, int port) => Join(host, port);
+
     private static string Join(string host, int port) =>
         (host.Contains(':') ? $"[{host}]" : host) + ":" + port.ToString(CultureInfo.InvariantCulture);
 

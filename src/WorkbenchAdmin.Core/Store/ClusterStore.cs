@@ -1,0 +1,306 @@
+using Npgsql;
+using NpgsqlTypes;
+using WorkbenchAdmin.Core.Balancing;
+using WorkbenchAdmin.Core.Errors;
+
+namespace WorkbenchAdmin.Core.Store;
+
+/// <summary>
+/// Cluster state in PostgreSQL: the cluster record, nodes and their heartbeats, and sessions. Every change
+/// is one transaction; failures come back as errors naming the server. A connection-level failure clears
+/// the pool, so that once the server is back the next call gets a fresh connection.
+/// </summary>
+public sealed class ClusterStore
+{
+    public static readonly TimeSpan DefaultOfflineAfter = TimeSpan.FromSeconds(30);
+    /// <summary>Advisory lock key serialising cluster-record changes and session placement ("wbplace").</summary>
+    internal const long ClusterLock = 0x7762706c616365;
+
+    private const string NodeColumns = """
+        n.id, n.host, n.ipv4, n.port,
+        CASE WHEN n.status <> 'Online' THEN n.status
+             WHEN n.last_seen < now() - make_interval(secs => @offline) THEN 'Offline'
+             ELSE 'Online' END,
+        n.last_seen, n.load1, n.load5, n.load15, n.cores, n.active_sessions, n.protocol, n.version, n.node_clock
+        """;
+
+    private readonly PlacementBatcher _placements;
+
+    public ClusterStore(DatabaseTarget target)
+    {
+        Target = target;
+        DataSource = DataSources.Get(target);
+        _placements = new PlacementBatcher(this);
+    }
+
+    public DatabaseTarget Target { get; }
+    public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>Runs <paramref name="work"/> on a pooled connection, mapping failures to clear errors.</summary>
+    internal T Use<T>(Func<NpgsqlConnection, T> work)
+    {
+        try
+        {
+            using var connection = DataSource.OpenConnection();
+            return work(connection);
+        }
+        catch (Exception e) when (e is not WbException)
+        {
+            if (DatabaseErrors.IsConnectionFailure(e)) NpgsqlConnection.ClearPool(new NpgsqlConnection(Target.ConnectionString));
+            throw DatabaseErrors.Map(e, Target);
+        }
+    }
+
+    internal static NpgsqlCommand Command(NpgsqlConnection connection, string sql, NpgsqlTransaction? tx = null) =>
+        new(sql, connection, tx);
+
+    public IReadOnlyList<Migration> Initialize() =>
+        Use(_ => Schema.MigrateAsync(DataSource).GetAwaiter().GetResult());
+
+    public ClusterInfo? GetCluster() => Use(connection =>
+    {
+        using var cmd = Command(connection, "SELECT key_hash, protocol, created_at FROM wbadmin.cluster");
+        using var reader = cmd.ExecuteReader();
+        return reader.Read() ? new ClusterInfo(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2)) : null;
+    });
+
+    /// <summary>
+    /// Registers (or, with <paramref name="mustExist"/>, heartbeats) a node. The first node to report
+    /// defines the cluster; a node whose key hash or protocol differs is recorded as such and is never a
+    /// candidate. Returns the node as Get-WbNode shows it.
+    /// </summary>
+    public NodeInfo ReportNode(NodeIdentity identity, NodeReport report, bool mustExist, TimeSpan offlineAfter) => Use(connection =>
+    {
+        using var tx = connection.BeginTransaction();
+        using (var lockCmd = Command(connection, $"SELECT pg_advisory_xact_lock({ClusterLock})", tx)) lockCmd.ExecuteNonQuery();
+
+        string? clusterKey = null, clusterProtocol = null;
+        using (var read = Command(connection, "SELECT key_hash, protocol FROM wbadmin.cluster", tx))
+        using (var reader = read.ExecuteReader())
+        {
+            if (reader.Read()) { clusterKey = reader.GetString(0); clusterProtocol = reader.GetString(1); }
+        }
+        if (clusterKey is null)
+        {
+            using var define = Command(connection, "INSERT INTO wbadmin.cluster (key_hash, protocol) VALUES (@key, @protocol)", tx);
+            define.Parameters.AddWithValue("key", identity.KeyHash);
+            define.Parameters.AddWithValue("protocol", identity.Protocol);
+            define.ExecuteNonQuery();
+            (clusterKey, clusterProtocol) = (identity.KeyHash, identity.Protocol);
+        }
+        var status = clusterKey != identity.KeyHash ? NodeStatus.InvalidKey
+            : clusterProtocol != identity.Protocol ? NodeStatus.ProtocolMismatch
+            : NodeStatus.Online;
+
+        var sql = mustExist
+            ? """
+              UPDATE wbadmin.node SET ipv4 = @ipv4, status = @status, key_hash = @key, protocol = @protocol, version = coalesce(@version, version),
+                     cores = @cores, load1 = @load1, load5 = @load5, load15 = @load15, node_clock = @clock, last_seen = now()
+              WHERE host = @host AND port = @port RETURNING id
+              """
+            : """
+              INSERT INTO wbadmin.node (host, ipv4, port, status, key_hash, protocol, version, cores, load1, load5, load15, node_clock)
+              VALUES (@host, @ipv4, @port, @status, @key, @protocol, @version, @cores, @load1, @load5, @load15, @clock)
+              ON CONFLICT (host, port) DO UPDATE SET ipv4 = excluded.ipv4, status = excluded.status, key_hash = excluded.key_hash,
+                     protocol = excluded.protocol, version = coalesce(excluded.version, wbadmin.node.version), cores = excluded.cores,
+                     load1 = excluded.load1, load5 = excluded.load5, load15 = excluded.load15, node_clock = excluded.node_clock, last_seen = now()
+              RETURNING id
+              """;
+        int? id;
+        using (var upsert = Command(connection, sql, tx))
+        {
+            upsert.Parameters.AddWithValue("host", identity.Host);
+            upsert.Parameters.AddWithValue("port", identity.Port);
+            upsert.Parameters.Add(new NpgsqlParameter("ipv4", NpgsqlDbType.Text) { Value = (object?)identity.IPv4Address ?? DBNull.Value });
+            upsert.Parameters.AddWithValue("status", status);
+            upsert.Parameters.AddWithValue("key", identity.KeyHash);
+            upsert.Parameters.AddWithValue("protocol", identity.Protocol);
+            upsert.Parameters.Add(new NpgsqlParameter("version", NpgsqlDbType.Text) { Value = (object?)report.Version ?? DBNull.Value });
+            upsert.Parameters.AddWithValue("cores", report.Cores);
+            upsert.Parameters.AddWithValue("load1", report.Load1);
+            upsert.Parameters.AddWithValue("load5", report.Load5);
+            upsert.Parameters.AddWithValue("load15", report.Load15);
+            upsert.Parameters.AddWithValue("clock", report.Clock);
+            id = (int?)upsert.ExecuteScalar();
+        }
+        if (id is null)
+            throw new WbException("NodeNotRegistered", WbErrorCategory.ObjectNotFound,
+                $"Node {identity.Address} is not registered in {Target.Description}; run Register-WbNode on it first.", identity.Address);
+        tx.Commit();
+        return QueryNodes(connection, offlineAfter, "n.id = @id", p => p.AddWithValue("id", id.Value)).Single();
+    });
+
+    public IReadOnlyList<NodeInfo> GetNodes(TimeSpan offlineAfter) =>
+        Use(connection => QueryNodes(connection, offlineAfter, null, null));
+
+    private static List<NodeInfo> QueryNodes(NpgsqlConnection connection, TimeSpan offlineAfter, string? where, Action<NpgsqlParameterCollection>? parameters)
+    {
+        using var cmd = Command(connection, $"SELECT {NodeColumns} FROM wbadmin.node n {(where is null ? "" : "WHERE " + where)} ORDER BY n.id");
+        cmd.Parameters.AddWithValue("offline", offlineAfter.TotalSeconds);
+        parameters?.Invoke(cmd.Parameters);
+        using var reader = cmd.ExecuteReader();
+        var list = new List<NodeInfo>();
+        while (reader.Read())
+        {
+            list.Add(new NodeInfo
+            {
+                Id = reader.GetInt32(0),
+                Host = reader.GetString(1),
+                IPv4Address = reader.IsDBNull(2) ? null : reader.GetString(2),
+                Port = reader.GetInt32(3),
+                Status = reader.GetString(4),
+                LastSeen = reader.GetFieldValue<DateTimeOffset>(5),
+                Load1 = reader.GetDouble(6),
+                Load5 = reader.GetDouble(7),
+                Load15 = reader.GetDouble(8),
+                Cores = reader.IsDBNull(9) ? null : reader.GetInt32(9),
+                ActiveSessions = reader.GetInt32(10),
+                Protocol = reader.GetString(11),
+                Version = reader.IsDBNull(12) ? null : reader.GetString(12),
+                NodeClock = reader.IsDBNull(13) ? null : reader.GetFieldValue<DateTimeOffset>(13),
+            });
+        }
+        return list;
+    }
+
+    /// <summary>The nodes as balancing candidates (online per the timeout), in id order.</summary>
+    public CandidateSet GetCandidates(TimeSpan offlineAfter) => new(GetNodes(offlineAfter).Select(ToCandidate));
+
+    internal static NodeCandidate ToCandidate(NodeInfo n) => new()
+    {
+        Id = n.Id, Host = n.Host, IPv4Address = n.IPv4Address, Port = n.Port, Online = n.Online,
+        ActiveSessions = n.ActiveSessions, Load1 = n.Load1, Load5 = n.Load5, Load15 = n.Load15, Cores = n.Cores,
+    };
+
+    /// <summary>Deletes a node (its sessions go with it). False when there was no such node.</summary>
+    public bool RemoveNode(int id) => Use(connection =>
+    {
+        using var cmd = Command(connection, "DELETE FROM wbadmin.node WHERE id = @id");
+        cmd.Parameters.AddWithValue("id", id);
+        return cmd.ExecuteNonQuery() > 0;
+    });
+
+    public bool RemoveNode(string host, int port) => Use(connection =>
+    {
+        using var cmd = Command(connection, "DELETE FROM wbadmin.node WHERE host = @host AND port = @port");
+        cmd.Parameters.AddWithValue("host", host);
+        cmd.Parameters.AddWithValue("port", port);
+        return cmd.ExecuteNonQuery() > 0;
+    });
+
+    /// <summary>Clears the cluster record, as <c>rstudio-server reset-cluster</c> does. False when there was none.</summary>
+    public bool ResetCluster() => Use(connection =>
+    {
+        using var tx = connection.BeginTransaction();
+        using (var lockCmd = Command(connection, $"SELECT pg_advisory_xact_lock({ClusterLock})", tx)) lockCmd.ExecuteNonQuery();
+        using var cmd = Command(connection, "DELETE FROM wbadmin.cluster", tx);
+        var removed = cmd.ExecuteNonQuery() > 0;
+        tx.Commit();
+        return removed;
+    });
+
+    /// <summary>
+    /// Places a session: the engine chooses among the online nodes with live counts and loads, and the
+    /// session is recorded in the same transaction, under the placement lock. Concurrent callers in this
+    /// process are grouped into one transaction (each still decided in turn, seeing the ones before it).
+    /// </summary>
+    public SessionInfo PlaceSession(PlacementRequest request) => _placements.Place(request);
+
+    public IReadOnlyList<SessionInfo> GetSessions(SessionFilter filter) => Use(connection =>
+    {
+        var where = new List<string>();
+        if (!filter.IncludeEnded) where.Add("s.ended IS NULL");
+        if (filter.Id is not null) where.Add("s.id = ANY(@ids)");
+        if (filter.NodeId is not null) where.Add("s.node_id = ANY(@nodes)");
+        if (filter.UserName is not null) where.Add("s.username = ANY(@users)");
+        using var cmd = Command(connection, $"""
+            SELECT s.id, s.node_id, n.host, n.port, s.pid, s.username, s.started, s.ended
+            FROM wbadmin.session s JOIN wbadmin.node n ON n.id = s.node_id
+            {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
+            ORDER BY s.id
+            """);
+        if (filter.Id is not null) cmd.Parameters.AddWithValue("ids", filter.Id.ToArray());
+        if (filter.NodeId is not null) cmd.Parameters.AddWithValue("nodes", filter.NodeId.ToArray());
+        if (filter.UserName is not null) cmd.Parameters.AddWithValue("users", filter.UserName.ToArray());
+        using var reader = cmd.ExecuteReader();
+        var list = new List<SessionInfo>();
+        while (reader.Read()) list.Add(ReadSession(reader));
+        return list;
+    });
+
+    private static SessionInfo ReadSession(NpgsqlDataReader reader) => new()
+    {
+        Id = reader.GetInt64(0),
+        NodeId = reader.GetInt32(1),
+        Node = NodeCandidate.FormatAddress(reader.GetString(2), reader.GetInt32(3)),
+        Pid = reader.GetInt32(4),
+        UserName = reader.GetString(5),
+        Started = reader.GetFieldValue<DateTimeOffset>(6),
+        Ended = reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7),
+    };
+
+    /// <summary>Ends a session and frees its slot, in one statement. Null when there is no such active session.</summary>
+    public SessionInfo? EndSession(long id) => Use(connection =>
+    {
+        using var cmd = Command(connection, """
+            WITH ended AS (
+                UPDATE wbadmin.session SET ended = now() WHERE id = @id AND ended IS NULL
+                RETURNING id, node_id, pid, username, started, ended),
+            freed AS (
+                UPDATE wbadmin.node n SET active_sessions = n.active_sessions - 1 FROM ended
+                WHERE n.id = ended.node_id RETURNING n.host, n.port)
+            SELECT e.id, e.node_id, f.host, f.port, e.pid, e.username, e.started, e.ended FROM ended e, freed f
+            """);
+        cmd.Parameters.AddWithValue("id", id);
+        using var reader = cmd.ExecuteReader();
+        return reader.Read() ? ReadSession(reader) : null;
+    });
+
+    /// <summary>Per node: load averages and sessions, as /load-balancer/status shows them; a summary leaves sessions out.</summary>
+    public IReadOnlyList<NodeSessionLoad> GetSessionLoad(bool includeSessions, TimeSpan offlineAfter) => Use(connection =>
+    {
+        var nodes = QueryNodes(connection, offlineAfter, null, null);
+        if (!includeSessions)
+            return nodes.Select(n => ToLoad(n, [])).ToList();
+
+        var byNode = new Dictionary<int, List<SessionEntry>>();
+        using (var cmd = Command(connection, "SELECT node_id, pid, username FROM wbadmin.session WHERE ended IS NULL ORDER BY node_id, id"))
+        using (var reader = cmd.ExecuteReader())
+        {
+            List<SessionEntry>? current = null;
+            var currentNode = -1;
+            while (reader.Read())
+            {
+                var node = reader.GetInt32(0);
+                if (node != currentNode)
+                {
+                    currentNode = node;
+                    if (!byNode.TryGetValue(node, out current)) byNode[node] = current = [];
+                }
+                current!.Add(new SessionEntry(reader.GetInt32(1), reader.GetString(2)));
+            }
+        }
+        return nodes.Select(n => ToLoad(n, byNode.TryGetValue(n.Id, out var s) ? s : [])).ToList();
+    });
+
+    private static NodeSessionLoad ToLoad(NodeInfo n, IReadOnlyList<SessionEntry> sessions) => new()
+    {
+        NodeId = n.Id,
+        Address = n.Address,
+        Load1 = n.Load1,
+        Load5 = n.Load5,
+        Load15 = n.Load15,
+        Status = n.Status,
+        SessionCount = sessions.Count > 0 ? sessions.Count : n.ActiveSessions,
+        Sessions = sessions,
+    };
+}
+
+/// <summary>Which sessions Get-WbSession returns; null filters match everything.</summary>
+public sealed record SessionFilter
+{
+    public IReadOnlyList<long>? Id { get; init; }
+    public IReadOnlyList<int>? NodeId { get; init; }
+    public IReadOnlyList<string>? UserName { get; init; }
+    public bool IncludeEnded { get; init; }
+}

@@ -1,0 +1,33 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace WorkbenchAdmin.Core.Store;
+
+/// <summary>
+/// One NpgsqlDataSource per connection string for the life of the module (Npgsql's guidance): pooling
+/// and prepared statements are shared by every cmdlet call. <see cref="DisposeAll"/> runs when the module
+/// is removed.
+/// </summary>
+public static class DataSources
+{
+    private static readonly ConcurrentDictionary<string, Lazy<NpgsqlDataSource>> Sources = new(StringComparer.Ordinal);
+
+    public static ILoggerFactory? LoggerFactory { get; set; }
+
+    public static NpgsqlDataSource Get(DatabaseTarget target) =>
+        Sources.GetOrAdd(target.ConnectionString, cs => new Lazy<NpgsqlDataSource>(() =>
+        {
+            var builder = new NpgsqlDataSourceBuilder(cs);
+            if (LoggerFactory is not null) builder.UseLoggerFactory(LoggerFactory);
+            return builder.Build();
+        })).Value;
+
+    public static int Count => Sources.Count;
+
+    public static void DisposeAll()
+    {
+        foreach (var key in Sources.Keys)
+            if (Sources.TryRemove(key, out var source) && source.IsValueCreated) source.Value.Dispose();
+    }
+}

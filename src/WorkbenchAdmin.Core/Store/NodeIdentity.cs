@@ -1,0 +1,80 @@
+using System.Net;
+using System.Net.Sockets;
+using WorkbenchAdmin.Core.Commands.Balancer;
+using WorkbenchAdmin.Core.Configuration;
+using WorkbenchAdmin.Core.Errors;
+
+namespace WorkbenchAdmin.Core.Store;
+
+/// <summary>Who a node is, from its configuration root: address, protocol and key hash.</summary>
+public sealed record NodeIdentity(string Host, int Port, string? IPv4Address, string Protocol, string KeyHash, bool DeleteNodeOnExit)
+{
+    public string Address => $"{Host}:{Port}";
+
+    /// <param name="warn">Receives what is wrong but not fatal (an address that does not resolve).</param>
+    public static NodeIdentity FromConfig(ConfigRoot root, Action<string>? warn = null)
+    {
+        var rserver = RServerConfig.Load(root);
+        var lb = LoadBalancerConfig.Load(root);
+        var address = lb.WwwHostName ?? $"{BalancerOperations.HostName()}:{rserver.WwwPort}";
+        var parsed = Balancing.NodeCandidate.Parse(address.Contains(':') || address.StartsWith('[') ? address : $"{address}:{rserver.WwwPort}");
+        var key = SecureCookieKey.Locate(root, rserver);
+        if (key.Hash is null)
+            throw new WbException("SecureCookieKeyMissing", WbErrorCategory.ObjectNotFound,
+                $"No secure-cookie-key for '{root.Path}' (searched {string.Join(", ", key.Searched)}); every node of a cluster needs the same key (mode 600).", root.Path);
+        var ipv4 = parsed.IPv4Address ?? Resolve(parsed.Host, warn);
+        return new NodeIdentity(parsed.Host, parsed.Port, ipv4, rserver.Protocol, key.Hash, lb.DeleteNodeOnExit);
+    }
+
+    /// <summary>The host's first IPv4 address, looked up with a bound on time; null (with a warning) when it does not resolve.</summary>
+    internal static string? Resolve(string host, Action<string>? warn)
+    {
+        try
+        {
+            var lookup = Dns.GetHostAddressesAsync(host, AddressFamily.InterNetwork);
+            if (!lookup.Wait(TimeSpan.FromSeconds(3)))
+            {
+                warn?.Invoke($"Looking up '{host}' took more than 3 s; its IPv4 address is not recorded.");
+                return null;
+            }
+            var address = lookup.Result.FirstOrDefault();
+            if (address is null) warn?.Invoke($"'{host}' has no IPv4 address here; other nodes may not reach it either.");
+            return address?.ToString();
+        }
+        catch (AggregateException e) when (e.InnerException is SocketException s)
+        {
+            warn?.Invoke($"'{host}' does not resolve from this host ({s.Message}); other nodes may not reach it either. Set www-host-name to a name or address they can resolve.");
+            return null;
+        }
+    }
+}
+
+/// <summary>What a heartbeat reports, read from the machine (or given, in tests).</summary>
+public sealed record NodeReport
+{
+    public double Load1 { get; init; }
+    public double Load5 { get; init; }
+    public double Load15 { get; init; }
+    public int Cores { get; init; } = Environment.ProcessorCount;
+    public DateTimeOffset Clock { get; init; } = DateTimeOffset.UtcNow;
+    public string? Version { get; init; }
+
+    public const string LoadAveragePath = "/proc/loadavg";
+    public const string VersionPath = "/usr/lib/rstudio-server/VERSION";
+
+    /// <summary>This machine's load averages (/proc/loadavg), cores, clock and Workbench version.</summary>
+    public static NodeReport FromMachine(TimeProvider? time = null, string loadAveragePath = LoadAveragePath, string versionPath = VersionPath)
+    {
+        var fields = File.ReadAllText(loadAveragePath).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        double Field(int i) => double.Parse(fields[i], System.Globalization.CultureInfo.InvariantCulture);
+        return new NodeReport
+        {
+            Load1 = Field(0),
+            Load5 = Field(1),
+            Load15 = Field(2),
+            Cores = Environment.ProcessorCount,
+            Clock = (time ?? TimeProvider.System).GetUtcNow(),
+            Version = File.Exists(versionPath) ? File.ReadAllText(versionPath).Trim() : null,
+        };
+    }
+}

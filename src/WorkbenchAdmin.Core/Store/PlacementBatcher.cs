@@ -1,0 +1,193 @@
+using Npgsql;
+using WorkbenchAdmin.Core.Balancing;
+using WorkbenchAdmin.Core.Errors;
+
+namespace WorkbenchAdmin.Core.Store;
+
+/// <summary>One New-WbSession call: who, how to balance, and optionally the session's process id.</summary>
+public sealed record PlacementRequest(string UserName, IBalancingPolicy Policy)
+{
+    public int? Pid { get; init; }
+    public TimeSpan OfflineAfter { get; init; } = ClusterStore.DefaultOfflineAfter;
+    public bool UseIPAddress { get; init; }
+}
+
+/// <summary>
+/// Session placement with application-level group commit. Correctness needs every decision to see every
+/// placement before it, so placements hold one advisory lock from reading the counts to committing the
+/// insert. Holding a lock across a commit would serialise the WAL flushes, so concurrent callers in one
+/// process are grouped: one caller leads a transaction that decides for every waiting request in turn
+/// (each seeing the ones before it), inserts them all and commits once; then it hands the lead to the next
+/// waiting caller. Callers in other processes serialise on the same lock.
+/// </summary>
+internal sealed class PlacementBatcher(ClusterStore store)
+{
+    private const int MaxBatch = 256;
+    private readonly object _gate = new();
+    private readonly Queue<Pending> _queue = new();
+    private bool _leading;
+    private readonly BalanceEngine _engine = new();
+
+    private sealed class Pending(PlacementRequest request)
+    {
+        public PlacementRequest Request { get; } = request;
+        public ManualResetEventSlim Signal { get; } = new(false);
+        public bool Lead { get; set; }
+        public SessionInfo? Result { get; set; }
+        public Exception? Error { get; set; }
+        public bool Done => Result is not null || Error is not null;
+    }
+
+    public SessionInfo Place(PlacementRequest request)
+    {
+        var mine = new Pending(request);
+        bool lead;
+        lock (_gate)
+        {
+            _queue.Enqueue(mine);
+            lead = !_leading;
+            if (lead) { _leading = true; mine.Lead = true; }
+        }
+        while (true)
+        {
+            if (mine.Lead && !mine.Done) Lead();
+            if (mine.Done) break;
+            mine.Signal.Wait();
+            mine.Signal.Reset();
+        }
+        mine.Signal.Dispose();
+        return mine.Result ?? throw mine.Error!;
+    }
+
+    /// <summary>Runs one batch, then passes the lead to the first caller still waiting (or gives it up).</summary>
+    private void Lead()
+    {
+        List<Pending> batch;
+        lock (_gate)
+        {
+            batch = new List<Pending>(Math.Min(_queue.Count, MaxBatch));
+            while (_queue.Count > 0 && batch.Count < MaxBatch) batch.Add(_queue.Dequeue());
+        }
+        try
+        {
+            RunBatch(batch);
+        }
+        catch (Exception e)
+        {
+            // The transaction failed as a whole: nothing of it was written, and every caller in it hears why.
+            var error = e as WbException ?? DatabaseErrors.Map(e, store.Target);
+            foreach (var p in batch.Where(p => !p.Done)) p.Error = error;
+        }
+        lock (_gate)
+        {
+            if (_queue.Count > 0) _queue.Peek().Lead = true;
+            else _leading = false;
+            foreach (var p in batch) { p.Lead = false; p.Signal.Set(); }
+            if (_queue.Count > 0) _queue.Peek().Signal.Set();
+        }
+    }
+
+    private void RunBatch(List<Pending> batch) => store.Use(connection =>
+    {
+        using var tx = connection.BeginTransaction();
+        var nodes = ReadNodes(connection, tx);
+
+        // Decide in arrival order on a live copy of the counts: each decision sees the ones before it.
+        var placed = new List<(Pending Pending, BalanceDecision Decision)>(batch.Count);
+        var sets = new Dictionary<TimeSpan, CandidateSet>();
+        foreach (var p in batch)
+        {
+            try
+            {
+                if (!sets.TryGetValue(p.Request.OfflineAfter, out var set))
+                    sets[p.Request.OfflineAfter] = set = new CandidateSet(nodes.Select(n => n.ToCandidate(p.Request.OfflineAfter)));
+                var decision = _engine.Decide(p.Request.Policy, p.Request.UserName, set, p.Request.UseIPAddress);
+                foreach (var s in sets.Values) s[decision.ChosenIndex].ActiveSessions++;
+                placed.Add((p, decision));
+            }
+            catch (WbException e)
+            {
+                p.Error = e; // this request alone fails; the others are still placed
+            }
+        }
+        if (placed.Count == 0) return 0;
+
+        using var write = new NpgsqlBatch(connection, tx);
+        foreach (var (p, d) in placed)
+        {
+            var insert = new NpgsqlBatchCommand("""
+                INSERT INTO wbadmin.session (node_id, pid, username)
+                VALUES ($1, coalesce($2, nextval('wbadmin.session_pid')::int), $3)
+                RETURNING id, pid, started
+                """);
+            insert.Parameters.Add(new NpgsqlParameter { Value = d.ChosenNode.Id });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)p.Request.Pid ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
+            insert.Parameters.Add(new NpgsqlParameter { Value = p.Request.UserName });
+            write.BatchCommands.Add(insert);
+        }
+        var perNode = placed.GroupBy(x => x.Decision.ChosenNode.Id).ToArray();
+        var bump = new NpgsqlBatchCommand("""
+            UPDATE wbadmin.node n SET active_sessions = n.active_sessions + d.k
+            FROM unnest($1::int[], $2::int[]) AS d(id, k) WHERE n.id = d.id
+            """);
+        bump.Parameters.Add(new NpgsqlParameter { Value = perNode.Select(g => g.Key).ToArray() });
+        bump.Parameters.Add(new NpgsqlParameter { Value = perNode.Select(g => g.Count()).ToArray() });
+        write.BatchCommands.Add(bump);
+
+        var results = new List<SessionInfo>(placed.Count);
+        using (var reader = write.ExecuteReader())
+        {
+            foreach (var (p, d) in placed)
+            {
+                reader.Read();
+                results.Add(new SessionInfo
+                {
+                    Id = reader.GetInt64(0),
+                    NodeId = d.ChosenNode.Id,
+                    Node = NodeCandidate.FormatAddress(d.ChosenNode.Host, d.ChosenNode.Port),
+                    Pid = reader.GetInt32(1),
+                    UserName = p.Request.UserName,
+                    Started = reader.GetFieldValue<DateTimeOffset>(2),
+                    Decision = d,
+                });
+                reader.NextResult();
+            }
+        }
+        tx.Commit();
+        // Results are published only after the commit: a caller never sees a session that was rolled back.
+        for (var i = 0; i < placed.Count; i++) placed[i].Pending.Result = results[i];
+        return placed.Count;
+    });
+
+    private sealed record NodeRow(int Id, string Host, string? IPv4, int Port, string Status, double AgeSeconds,
+                                  double Load1, double Load5, double Load15, int? Cores, int Active)
+    {
+        public NodeCandidate ToCandidate(TimeSpan offlineAfter) => new()
+        {
+            Id = Id, Host = Host, IPv4Address = IPv4, Port = Port,
+            Online = Status == NodeStatus.Online && AgeSeconds <= offlineAfter.TotalSeconds,
+            ActiveSessions = Active, Load1 = Load1, Load5 = Load5, Load15 = Load15, Cores = Cores,
+        };
+    }
+
+    private static List<NodeRow> ReadNodes(NpgsqlConnection connection, NpgsqlTransaction tx)
+    {
+        using var read = new NpgsqlBatch(connection, tx);
+        read.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock({ClusterStore.ClusterLock})"));
+        read.BatchCommands.Add(new NpgsqlBatchCommand("""
+            SELECT id, host, ipv4, port, status, extract(epoch FROM now() - last_seen)::float8,
+                   load1, load5, load15, cores, active_sessions
+            FROM wbadmin.node ORDER BY id
+            """));
+        using var reader = read.ExecuteReader();
+        reader.NextResult();
+        var rows = new List<NodeRow>();
+        while (reader.Read())
+        {
+            rows.Add(new NodeRow(reader.GetInt32(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt32(3),
+                reader.GetString(4), reader.GetDouble(5), reader.GetDouble(6), reader.GetDouble(7), reader.GetDouble(8),
+                reader.IsDBNull(9) ? null : reader.GetInt32(9), reader.GetInt32(10)));
+        }
+        return rows;
+    }
+}

@@ -1,0 +1,214 @@
+using Npgsql;
+using WorkbenchAdmin.Core.Balancing;
+using WorkbenchAdmin.Core.Errors;
+using WorkbenchAdmin.Core.Store;
+using WorkbenchAdmin.Core.Tests.Support;
+using static WorkbenchAdmin.Core.Tests.Store.StoreTestNodes;
+
+namespace WorkbenchAdmin.Core.Tests.Store;
+
+[Collection(PostgresCollection.Name)]
+public class ClusterStoreTests(PostgresFixture pg)
+{
+    private static readonly TimeSpan Timeout = ClusterStore.DefaultOfflineAfter;
+
+    private static void Exec(ClusterStore store, string sql)
+    {
+        using var connection = store.DataSource.OpenConnection();
+        using var cmd = new NpgsqlCommand(sql, connection);
+        cmd.ExecuteNonQuery();
+    }
+
+    private static T Scalar<T>(ClusterStore store, string sql)
+    {
+        using var connection = store.DataSource.OpenConnection();
+        using var cmd = new NpgsqlCommand(sql, connection);
+        return (T)cmd.ExecuteScalar()!;
+    }
+
+    [Fact]
+    public void InitializeCreatesTheSchemaOnceAndIsSafeToRepeat()
+    {
+        var store = pg.NewStore(initialize: false);
+        Assert.Equal([1], store.Initialize().Select(m => m.Version));
+        Assert.Empty(store.Initialize());
+        Assert.Equal(1L, Scalar<long>(store, "SELECT count(*) FROM wbadmin.schema_version"));
+    }
+
+    [Fact]
+    public void ConcurrentInitializersFromSeparateConnectionsAreSafe()
+    {
+        var target = pg.NewTarget();
+        // Separate data sources (as separate processes would have), all migrating at once.
+        var stores = Enumerable.Range(0, 6)
+            .Select(i => new ClusterStore(target with { ConnectionString = target.ConnectionString + $";Application Name=init{i}" })).ToList();
+        var applied = new int[stores.Count];
+        Parallel.For(0, stores.Count, i => applied[i] = stores[i].Initialize().Count);
+        Assert.Equal(1, applied.Sum());
+        Assert.Equal(1L, Scalar<long>(stores[0], "SELECT count(*) FROM wbadmin.schema_version"));
+    }
+
+    [Fact]
+    public void TheFirstNodeDefinesTheClusterAndMismatchesAreRecordedButNeverCandidates()
+    {
+        var store = pg.NewStore();
+        var first = store.ReportNode(Node(1), Report(), mustExist: false, Timeout);
+        Assert.Equal(NodeStatus.Online, first.Status);
+        Assert.Equal((Key, "http"), (store.GetCluster()!.KeyHash, store.GetCluster()!.Protocol));
+
+        Assert.Equal(NodeStatus.Online, store.ReportNode(Node(2), Report(), false, Timeout).Status);
+        Assert.Equal(NodeStatus.InvalidKey, store.ReportNode(Node(3, key: OtherKey), Report(), false, Timeout).Status);
+        Assert.Equal(NodeStatus.ProtocolMismatch, store.ReportNode(Node(4, protocol: "https"), Report(), false, Timeout).Status);
+
+        var candidates = store.GetCandidates(Timeout);
+        Assert.Equal([true, true, false, false], candidates.Nodes.ToArray().Select(c => c.Online));
+        var nodes = store.GetNodes(Timeout);
+        Assert.Equal(["node1.example.com:8787", "node2.example.com:8787", "node3.example.com:8787", "node4.example.com:8787"], nodes.Select(n => n.Address));
+        Assert.Equal("10.0.0.3", nodes[2].IPv4Address);
+    }
+
+    [Fact]
+    public void HeartbeatsUpdateLoadAndClockAndUnknownNodesAreNotFound()
+    {
+        var store = pg.NewStore().WithNodes(1);
+        var clock = DateTimeOffset.UtcNow.AddSeconds(-42);
+        var beat = store.ReportNode(Node(1), Report(load5: 3.25, cores: 16) with { Clock = clock }, mustExist: true, Timeout);
+        Assert.Equal((3.25, 16), (beat.Load5, beat.Cores));
+        Assert.InRange(beat.ClockSkew!.Value.TotalSeconds, -50, -35);
+        Assert.Equal("2025.09.0", beat.Version);
+
+        var e = Assert.Throws<WbException>(() => store.ReportNode(Node(9), Report(), mustExist: true, Timeout));
+        Assert.Equal(("NodeNotRegistered", WbErrorCategory.ObjectNotFound), (e.ErrorId, e.Category));
+        Assert.Contains("Register-WbNode", e.Message);
+    }
+
+    [Fact]
+    public void ANodeWhoseHeartbeatStopsGoesOfflineAndIsNeverChosen()
+    {
+        var store = pg.NewStore().WithNodes(3);
+        Exec(store, "UPDATE wbadmin.node SET last_seen = now() - interval '5 minutes' WHERE host = 'node2.example.com'");
+        Assert.Equal(NodeStatus.Offline, store.GetNodes(Timeout).Single(n => n.Host == "node2.example.com").Status);
+        foreach (var method in new[] { "sessions", "system-load", "user-hash" })
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                var s = store.PlaceSession(new PlacementRequest($"user{i}", BalancingPolicies.Create(method)));
+                Assert.NotEqual("node2.example.com:8787", s.Node);
+            }
+        }
+        // A longer timeout brings it back.
+        Assert.Equal(NodeStatus.Online, store.GetNodes(TimeSpan.FromMinutes(10)).Single(n => n.Host == "node2.example.com").Status);
+    }
+
+    [Fact]
+    public void TheGuidesAcceptanceTestFourSessionsSpreadTwoAndTwo()
+    {
+        var store = pg.NewStore().WithNodes(2);
+        var sessions = Enumerable.Range(0, 4).Select(_ => store.PlaceSession(new PlacementRequest("user1", SessionsPolicy.Instance))).ToList();
+        Assert.Equal(2, sessions.Count(s => s.Node == "node1.example.com:8787"));
+        Assert.Equal(2, sessions.Count(s => s.Node == "node2.example.com:8787"));
+        Assert.All(sessions, s => Assert.Contains("fewest active sessions", s.Decision!.Reason));
+        var load = store.GetSessionLoad(includeSessions: true, Timeout);
+        Assert.Equal([2, 2], load.Select(l => l.Sessions.Count));
+        Assert.All(load.SelectMany(l => l.Sessions), s => Assert.Equal("user1", s.UserName));
+    }
+
+    [Fact]
+    public void SixteenConcurrentCallersPlaceExactlyTheirSessionsEvenly()
+    {
+        var store = pg.NewStore().WithNodes(4);
+        const int callers = 16, each = 100;
+        var placed = new SessionInfo[callers * each];
+        var threads = Enumerable.Range(0, callers).Select(c => new Thread(() =>
+        {
+            for (var i = 0; i < each; i++)
+                placed[c * each + i] = store.PlaceSession(new PlacementRequest($"u{c}-{i}", SessionsPolicy.Instance));
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+
+        Assert.Equal(callers * each, placed.Select(s => s.Id).Distinct().Count());
+        Assert.Equal((long)(callers * each), Scalar<long>(store, "SELECT count(*) FROM wbadmin.session"));
+        Assert.Equal((long)(callers * each), Scalar<long>(store, "SELECT count(DISTINCT username) FROM wbadmin.session"));
+        var perNode = store.GetNodes(Timeout).Select(n => n.ActiveSessions).ToList();
+        Assert.Equal(callers * each, perNode.Sum());
+        Assert.True(perNode.Max() - perNode.Min() <= 1, string.Join(",", perNode));
+        AssertCountersMatchRows(store);
+    }
+
+    internal static void AssertCountersMatchRows(ClusterStore store)
+    {
+        Assert.Equal(0L, Scalar<long>(store, """
+            SELECT count(*) FROM wbadmin.node n
+            WHERE n.active_sessions <> (SELECT count(*) FROM wbadmin.session s WHERE s.node_id = n.id AND s.ended IS NULL)
+            """));
+    }
+
+    [Fact]
+    public void EndingASessionFreesItsSlotOnce()
+    {
+        var store = pg.NewStore().WithNodes(2);
+        var s = store.PlaceSession(new PlacementRequest("alice", SessionsPolicy.Instance) { Pid = 4242 });
+        Assert.Equal(4242, s.Pid);
+        var ended = store.EndSession(s.Id);
+        Assert.NotNull(ended?.Ended);
+        Assert.Null(store.EndSession(s.Id));
+        Assert.Equal(0, store.GetNodes(Timeout).Sum(n => n.ActiveSessions));
+        Assert.Empty(store.GetSessions(new SessionFilter()));
+        Assert.Single(store.GetSessions(new SessionFilter { IncludeEnded = true, UserName = ["alice"] }));
+        AssertCountersMatchRows(store);
+    }
+
+    [Fact]
+    public void PidsAreAssignedWhenNotGivenAndSessionsFilter()
+    {
+        var store = pg.NewStore().WithNodes(2);
+        var a = store.PlaceSession(new PlacementRequest("alice", SessionsPolicy.Instance));
+        var b = store.PlaceSession(new PlacementRequest("bob", SessionsPolicy.Instance));
+        Assert.NotEqual(a.Pid, b.Pid);
+        Assert.Equal(["bob"], store.GetSessions(new SessionFilter { UserName = ["bob"] }).Select(s => s.UserName));
+        Assert.Equal([a.Id], store.GetSessions(new SessionFilter { NodeId = [a.NodeId] }).Select(s => s.Id));
+    }
+
+    [Fact]
+    public void NoOnlineNodeFailsThePlacementAndWritesNothing()
+    {
+        var store = pg.NewStore().WithNodes(1);
+        Exec(store, "UPDATE wbadmin.node SET last_seen = now() - interval '1 hour'");
+        var e = Assert.Throws<WbException>(() => store.PlaceSession(new PlacementRequest("alice", SessionsPolicy.Instance)));
+        Assert.Equal("NoCandidateNode", e.ErrorId);
+        Assert.Equal(0L, Scalar<long>(store, "SELECT count(*) FROM wbadmin.session"));
+    }
+
+    [Fact]
+    public void RemovingANodeTakesItsSessionsAndResetClearsTheClusterRecord()
+    {
+        var store = pg.NewStore().WithNodes(2);
+        var s = store.PlaceSession(new PlacementRequest("alice", SessionsPolicy.Instance));
+        Assert.True(store.RemoveNode(s.NodeId));
+        Assert.False(store.RemoveNode(s.NodeId));
+        Assert.Empty(store.GetSessions(new SessionFilter { IncludeEnded = true }));
+
+        Assert.True(store.ResetCluster());
+        Assert.Null(store.GetCluster());
+        // After a reset the next node to report defines the cluster again, even with another key.
+        Assert.Equal(NodeStatus.Online, store.ReportNode(Node(7, key: OtherKey), Report(), false, Timeout).Status);
+        Assert.Equal(OtherKey, store.GetCluster()!.KeyHash);
+    }
+
+    [Fact]
+    public void SessionLoadListsEveryNodeWithItsSessionsOrASummary()
+    {
+        var store = pg.NewStore().WithNodes(3);
+        for (var i = 0; i < 7; i++) store.PlaceSession(new PlacementRequest($"user{i % 2}", SessionsPolicy.Instance) { Pid = 1000 + i });
+        var full = store.GetSessionLoad(true, Timeout);
+        Assert.Equal([3, 2, 2], full.Select(n => n.SessionCount));
+        Assert.Equal(new SessionEntry(1000, "user0"), full[0].Sessions[0]);
+        var summary = store.GetSessionLoad(false, Timeout);
+        Assert.Equal([3, 2, 2], summary.Select(n => n.SessionCount));
+        Assert.All(summary, n => Assert.Empty(n.Sessions));
+        var text = SessionLoadText.Format(full);
+        Assert.StartsWith("node1.example.com:8787 -  Load: 0.55, 0.5, 0.45\n   1000 - user0\n", text);
+        Assert.Equal(full.Select(n => n.Sessions.Count), SessionLoadText.Parse(text).Select(n => n.Sessions.Count));
+    }
+}
