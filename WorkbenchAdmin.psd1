@@ -12,9 +12,21 @@
     CmdletsToExport      = @(
         'Get-WbBalancer'
         'Get-WbConfig'
+        'Get-WbNode'
+        'Get-WbSession'
+        'Get-WbSessionLoad'
+        'Initialize-WbDatabase'
         'Invoke-WbBalanceDecision'
+        'New-WbSession'
+        'Protect-WbDatabasePassword'
+        'Register-WbNode'
+        'Remove-WbNode'
+        'Remove-WbSession'
+        'Reset-WbCluster'
         'Set-WbBalancer'
         'Test-WbBalancerScript'
+        'Unregister-WbNode'
+        'Update-WbNodeStatus'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -65,7 +65,8 @@ public class ManifestFormatHelpTests(ModuleFixture module) : IClassFixture<Modul
     {
         var tableTypes = Views().Where(v => v.Element("TableControl") is not null)
             .Select(v => v.Element("ViewSelectedBy")!.Element("TypeName")!.Value).ToHashSet();
-        Assert.All(module.Metadata.Cmdlets.SelectMany(c => c.OutputTypes).Distinct(),
+        // Strings and "no output" need no view; every type of the module does.
+        Assert.All(module.Metadata.Cmdlets.SelectMany(c => c.OutputTypes).Distinct().Where(t => t.Namespace != "System"),
             t => Assert.True(tableTypes.Contains(t.FullName!), $"{t.FullName} has no table view"));
     }
 

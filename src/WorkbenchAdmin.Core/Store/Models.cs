@@ -69,3 +69,12 @@ public sealed record NodeSessionLoad
     /// <summary>The sessions; empty in a summary.</summary>
     public IReadOnlyList<SessionEntry> Sessions { get; init; } = [];
 }
+
+/// <summary>Status names for completion.</summary>
+public static class NodeStatuses
+{
+    public static readonly IReadOnlyList<string> All = [NodeStatus.Online, NodeStatus.Offline, NodeStatus.InvalidKey, NodeStatus.ProtocolMismatch];
+
+    public static IEnumerable<string> Complete(string? prefix) =>
+        All.Where(s => s.StartsWith(prefix ?? "", StringComparison.OrdinalIgnoreCase));
+}

@@ -7,7 +7,7 @@ namespace WorkbenchAdmin.Commands;
 
 [Cmdlet(VerbsLifecycle.Invoke, "WbBalanceDecision")]
 [OutputType(typeof(BalanceDecision))]
-public sealed class InvokeWbBalanceDecisionCommand : WbCmdlet
+public sealed class InvokeWbBalanceDecisionCommand : WbStoreCmdlet
 {
     private BalanceDecisionOperation? _operation;
 
@@ -36,19 +36,18 @@ public sealed class InvokeWbBalanceDecisionCommand : WbCmdlet
     public SwitchParameter UseIPAddress { get; set; }
 
     [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? ConfigRoot { get; set; }
+    public double? OfflineAfterSec { get; set; }
 
     protected override void BeginProcessing() =>
-        Run(_ => _operation = BalanceDecisionOperation.Begin(new InvokeBalanceDecisionRequest
+        Run(host => _operation = BalanceDecisionOperation.Begin(Connect(new InvokeBalanceDecisionRequest
         {
-            ConfigRoot = ConfigRoot,
             Method = Method,
             Node = Node,
             ScriptPath = ScriptPath,
             TimeoutSec = TimeoutSec,
             UseIPAddress = MyInvocation.BoundParameters.ContainsKey(nameof(UseIPAddress)) ? UseIPAddress.IsPresent : null,
-        }));
+            OfflineAfterSec = OfflineAfterSec,
+        }), host));
 
     protected override void ProcessRecord() =>
         Run(host => { foreach (var user in UserName) _operation!.Decide(user, host); });

@@ -35,3 +35,10 @@ public sealed class ConfigFileCompleter : WordCompleter
     protected override IEnumerable<string> Complete(string word, IDictionary bound) =>
         ConfigFileNames.Complete(ConfigRoot.Resolve(bound["ConfigRoot"] as string), word);
 }
+
+/// <summary>Completes -Status with the node statuses.</summary>
+public sealed class NodeStatusCompleter : WordCompleter
+{
+    protected override IEnumerable<string> Complete(string word, IDictionary bound) =>
+        Core.Store.NodeStatuses.Complete(word);
+}

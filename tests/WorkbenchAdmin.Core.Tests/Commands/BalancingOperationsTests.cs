@@ -16,9 +16,9 @@ public sealed class BalancingOperationsTests : IDisposable
     public void TheMethodComesFromTheLoadBalancerFileUnlessGiven()
     {
         _dir.Write("load-balancer", "balancer=user-hash\n");
-        var op = BalanceDecisionOperation.Begin(new InvokeBalanceDecisionRequest { ConfigRoot = _dir.Path, Node = Nodes("a:1", "b:1") });
+        var op = BalanceDecisionOperation.Begin(new InvokeBalanceDecisionRequest { ConfigRoot = _dir.Path, Node = Nodes("a:1", "b:1") }, new RecordingHost());
         Assert.Equal("user-hash", op.Policy.Name);
-        var over = BalanceDecisionOperation.Begin(new InvokeBalanceDecisionRequest { ConfigRoot = _dir.Path, Method = "System-Load", Node = Nodes("a:1") });
+        var over = BalanceDecisionOperation.Begin(new InvokeBalanceDecisionRequest { ConfigRoot = _dir.Path, Method = "System-Load", Node = Nodes("a:1") }, new RecordingHost());
         Assert.Equal("system-load", over.Policy.Name);
     }
 
@@ -26,7 +26,7 @@ public sealed class BalancingOperationsTests : IDisposable
     public void EachUserIsDecidedAndAFailureForOneUserDoesNotStopTheOthers()
     {
         var script = Scripts.Write(_dir, "b.sh", "#!/bin/sh\n[ \"$RSTUDIO_USERNAME\" = bad ] && exit 4\necho \"${RSTUDIO_NODES##*,}\"\n");
-        var op = BalanceDecisionOperation.Begin(new InvokeBalanceDecisionRequest { ConfigRoot = _dir.Path, Method = "custom", ScriptPath = script, Node = Nodes("a:1", "b:1") });
+        var op = BalanceDecisionOperation.Begin(new InvokeBalanceDecisionRequest { ConfigRoot = _dir.Path, Method = "custom", ScriptPath = script, Node = Nodes("a:1", "b:1") }, new RecordingHost());
         var host = new RecordingHost();
         foreach (var user in new[] { "alice", "bad", "carol" }) op.Decide(user, host);
         Assert.Equal(["alice", "carol"], host.ObjectsOf<BalanceDecision>().Select(d => d.UserName));
@@ -41,7 +41,7 @@ public sealed class BalancingOperationsTests : IDisposable
     {
         var offline = Nodes("a:1");
         offline[0].Online = false;
-        var op = BalanceDecisionOperation.Begin(new InvokeBalanceDecisionRequest { ConfigRoot = _dir.Path, Node = offline });
+        var op = BalanceDecisionOperation.Begin(new InvokeBalanceDecisionRequest { ConfigRoot = _dir.Path, Node = offline }, new RecordingHost());
         var host = new RecordingHost();
         op.Decide("alice", host);
         Assert.Equal(WbErrorCategory.ResourceUnavailable, Assert.Single(host.Errors).Category);
@@ -51,11 +51,11 @@ public sealed class BalancingOperationsTests : IDisposable
     public void SetupErrorsAreTerminating()
     {
         Assert.Equal("NoCandidateSource", Assert.Throws<WbException>(() =>
-            BalanceDecisionOperation.Begin(new InvokeBalanceDecisionRequest { ConfigRoot = _dir.Path })).ErrorId);
+            BalanceDecisionOperation.Begin(new InvokeBalanceDecisionRequest { ConfigRoot = _dir.Path }, new RecordingHost())).ErrorId);
         Assert.Equal("UnknownBalancingMethod", Assert.Throws<WbException>(() =>
-            BalanceDecisionOperation.Begin(new InvokeBalanceDecisionRequest { ConfigRoot = _dir.Path, Method = "random", Node = Nodes("a:1") })).ErrorId);
+            BalanceDecisionOperation.Begin(new InvokeBalanceDecisionRequest { ConfigRoot = _dir.Path, Method = "random", Node = Nodes("a:1") }, new RecordingHost())).ErrorId);
         Assert.Equal("InvalidTimeout", Assert.Throws<WbException>(() =>
-            BalanceDecisionOperation.Begin(new InvokeBalanceDecisionRequest { ConfigRoot = _dir.Path, Method = "custom", TimeoutSec = -1, Node = Nodes("a:1") })).ErrorId);
+            BalanceDecisionOperation.Begin(new InvokeBalanceDecisionRequest { ConfigRoot = _dir.Path, Method = "custom", TimeoutSec = -1, Node = Nodes("a:1") }, new RecordingHost())).ErrorId);
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public sealed class BalancingOperationsTests : IDisposable
     {
         var script = Scripts.Write(_dir, "first.sh", "#!/bin/sh\necho \"${RSTUDIO_NODES%%,*}\"\n");
         _dir.Write("load-balancer", $"balancer=custom\ncustom-balancer-script={script}\nbalancer-use-ip-address=1\n");
-        var op = BalanceDecisionOperation.Begin(new InvokeBalanceDecisionRequest { ConfigRoot = _dir.Path, Node = Nodes("10.0.0.7:8787", "10.0.0.8:8787") });
+        var op = BalanceDecisionOperation.Begin(new InvokeBalanceDecisionRequest { ConfigRoot = _dir.Path, Node = Nodes("10.0.0.7:8787", "10.0.0.8:8787") }, new RecordingHost());
         var host = new RecordingHost();
         op.Decide("alice", host);
         Assert.Equal("10.0.0.7:8787", Assert.Single(host.ObjectsOf<BalanceDecision>()).Node);

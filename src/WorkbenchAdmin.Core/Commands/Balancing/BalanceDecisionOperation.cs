@@ -5,9 +5,8 @@ using WorkbenchAdmin.Core.Errors;
 
 namespace WorkbenchAdmin.Core.Commands.Balancing;
 
-public sealed record InvokeBalanceDecisionRequest
+public sealed record InvokeBalanceDecisionRequest : Cluster.StoreRequest
 {
-    public string? ConfigRoot { get; init; }
     /// <summary>Overrides the load-balancer file's method.</summary>
     public string? Method { get; init; }
     public IReadOnlyList<NodeCandidate>? Node { get; init; }
@@ -36,15 +35,28 @@ public sealed class BalanceDecisionOperation
     public CandidateSet Candidates { get; }
     public bool UseIPAddress { get; }
 
-    public static BalanceDecisionOperation Begin(InvokeBalanceDecisionRequest request, TimeProvider? time = null)
+    /// <summary>Candidates come from -Node when given, else from the cluster store (live counts and loads).</summary>
+    public static BalanceDecisionOperation Begin(InvokeBalanceDecisionRequest request, ICommandHost host, TimeProvider? time = null)
     {
         var root = Configuration.ConfigRoot.Resolve(request.ConfigRoot);
         var lb = LoadBalancerConfig.Load(root);
         var policy = BalancingPolicies.Create(request.Method ?? lb.Method, ScriptOptions(request, lb));
-        if (request.Node is null || request.Node.Count == 0)
+        var candidates = request.Node is { Count: > 0 } nodes ? new CandidateSet(nodes) : FromStore(request, host);
+        return new BalanceDecisionOperation(policy, candidates, request.UseIPAddress ?? lb.UseIpAddress, new BalanceEngine(time));
+    }
+
+    private static CandidateSet FromStore(InvokeBalanceDecisionRequest request, ICommandHost host)
+    {
+        try
+        {
+            return Cluster.ClusterOperations.Open(request, host).GetCandidates(request.OfflineAfter);
+        }
+        catch (WbException e) when (e.ErrorId == "DatabaseConfigMissing")
+        {
             throw new WbException("NoCandidateSource", WbErrorCategory.InvalidArgument,
-                "No candidates: pass the nodes with -Node (objects, or host:port strings).", null);
-        return new BalanceDecisionOperation(policy, new CandidateSet(request.Node), request.UseIPAddress ?? lb.UseIpAddress, new BalanceEngine(time));
+                "No candidates: pass the nodes with -Node (objects, or host:port strings), or reach the cluster store " +
+                "(database.conf under -ConfigRoot, or -ConnectionString).", null, e);
+        }
     }
 
     internal static BalancerScriptOptions ScriptOptions(InvokeBalanceDecisionRequest request, LoadBalancerConfig lb) =>

@@ -1,0 +1,316 @@
+using System.Collections.Concurrent;
+using System.Net.Http;
+using WorkbenchAdmin.Core.Balancing;
+using WorkbenchAdmin.Core.Commands.Balancing;
+using WorkbenchAdmin.Core.Configuration;
+using WorkbenchAdmin.Core.Errors;
+using WorkbenchAdmin.Core.Store;
+
+namespace WorkbenchAdmin.Core.Commands.Cluster;
+
+/// <summary>How every store cmdlet reaches the database: a configuration root, or overrides.</summary>
+/// <remarks>Settable, so the cmdlets' shared base can fill these on any derived request.</remarks>
+public record StoreRequest
+{
+    public string? ConfigRoot { get; set; }
+    public string? ConnectionString { get; set; }
+    public string? CredentialUserName { get; set; }
+    public SecretValue? CredentialPassword { get; set; }
+    /// <summary>Seconds without a heartbeat after which a node counts as Offline.</summary>
+    public double? OfflineAfterSec { get; set; }
+
+    internal DatabaseRequest Database => new()
+    {
+        ConfigRoot = ConfigRoot,
+        ConnectionString = ConnectionString,
+        UserName = CredentialUserName,
+        Password = CredentialPassword,
+    };
+
+    internal TimeSpan OfflineAfter
+    {
+        get
+        {
+            if (OfflineAfterSec is not { } s) return ClusterStore.DefaultOfflineAfter;
+            if (!double.IsFinite(s) || s <= 0)
+                throw new WbException("InvalidOfflineAfter", WbErrorCategory.InvalidArgument, $"-OfflineAfterSec {s} must be more than 0.", s);
+            return TimeSpan.FromSeconds(s);
+        }
+    }
+}
+
+/// <summary>The schema state Initialize-WbDatabase reports.</summary>
+public sealed record DatabaseSchemaStatus(string Database, int Version, IReadOnlyList<string> Applied);
+
+/// <summary>The cmdlets over the cluster store. Each resolves its target once, then makes one store call.</summary>
+public static class ClusterOperations
+{
+    private static readonly ConcurrentDictionary<string, ClusterStore> Stores = new(StringComparer.Ordinal);
+
+    /// <summary>The store for a request: one per connection string, so concurrent placements share their batching.</summary>
+    public static ClusterStore Open(StoreRequest request, ICommandHost host)
+    {
+        var target = DatabaseTarget.Resolve(request.Database);
+        foreach (var warning in target.Warnings) host.WriteWarning(warning);
+        host.WriteVerbose($"Using {target.Description}");
+        return Stores.GetOrAdd(target.ConnectionString, _ => new ClusterStore(target));
+    }
+
+    public static void Initialize(StoreRequest request, ICommandHost host)
+    {
+        var target = DatabaseTarget.Resolve(request.Database);
+        if (!host.ShouldProcess(target.Description, $"Create or upgrade the WorkbenchAdmin schema to version {Schema.LatestVersion}")) return;
+        var applied = Open(request, host).Initialize();
+        foreach (var m in applied) host.WriteVerbose($"Applied migration {m.Version}: {m.Description}");
+        host.WriteObject(new DatabaseSchemaStatus(target.Database, Schema.LatestVersion, applied.Select(m => $"{m.Version}: {m.Description}").ToList()));
+    }
+
+    public sealed record NodeRequest : StoreRequest
+    {
+        public bool PassThru { get; init; }
+        public bool Force { get; init; }
+        /// <summary>Load averages, cores, clock and version to report instead of this machine's (tests, or a node reporting for itself elsewhere).</summary>
+        public NodeReport? Report { get; init; }
+    }
+
+    public static void RegisterNode(NodeRequest request, ICommandHost host)
+    {
+        var identity = NodeIdentity.FromConfig(Configuration.ConfigRoot.Resolve(request.ConfigRoot), host.WriteWarning);
+        var store = Open(request, host);
+        if (!host.ShouldProcess(identity.Address, $"Register node in {store.Target.Description}")) return;
+        var node = store.ReportNode(identity, request.Report ?? NodeReport.FromMachine(), mustExist: false, request.OfflineAfter);
+        if (node.Status != NodeStatus.Online)
+            host.WriteWarning($"Node {node.Address} joined as '{node.Status}': it will not receive sessions. " +
+                (node.Status == NodeStatus.InvalidKey ? "Copy the cluster's secure-cookie-key to it, or Reset-WbCluster." : "Use the cluster's protocol (ssl-enabled) on every node."));
+        host.WriteObject(node);
+    }
+
+    public static void UpdateNodeStatus(NodeRequest request, ICommandHost host)
+    {
+        var identity = NodeIdentity.FromConfig(Configuration.ConfigRoot.Resolve(request.ConfigRoot), host.WriteVerbose);
+        var store = Open(request, host);
+        if (!host.ShouldProcess(identity.Address, "Report heartbeat (load, cores, clock)")) return;
+        var node = store.ReportNode(identity, request.Report ?? NodeReport.FromMachine(), mustExist: true, request.OfflineAfter);
+        if (request.PassThru) host.WriteObject(node);
+    }
+
+    /// <summary>Unregister-WbNode: removes this node's row when load-balancer says delete-node-on-exit=1 (or with -Force).</summary>
+    public static void UnregisterNode(NodeRequest request, ICommandHost host)
+    {
+        var identity = NodeIdentity.FromConfig(Configuration.ConfigRoot.Resolve(request.ConfigRoot), host.WriteVerbose);
+        if (!identity.DeleteNodeOnExit && !request.Force)
+        {
+            host.WriteVerbose($"delete-node-on-exit is not set for {identity.Address}: the node stays registered and shows Offline once its heartbeat stops. Use -Force to remove it anyway.");
+            return;
+        }
+        var store = Open(request, host);
+        if (!host.ShouldProcess(identity.Address, "Remove node and its sessions from the cluster")) return;
+        if (!store.RemoveNode(identity.Host, identity.Port))
+            host.WriteVerbose($"{identity.Address} was not registered.");
+    }
+
+    public sealed record GetNodeRequest : StoreRequest
+    {
+        public IReadOnlyList<int>? Id { get; init; }
+        public IReadOnlyList<string>? HostName { get; init; }
+        public IReadOnlyList<string>? Status { get; init; }
+    }
+
+    public static void GetNodes(GetNodeRequest request, ICommandHost host)
+    {
+        var hosts = request.HostName?.Select(h => new Wildcard(h)).ToList();
+        var nodes = Open(request, host).GetNodes(request.OfflineAfter);
+        foreach (var node in nodes)
+        {
+            if (request.Id is { Count: > 0 } ids && !ids.Contains(node.Id)) continue;
+            if (!Wildcard.AnyMatch(hosts, node.Host) && !Wildcard.AnyMatch(hosts, node.Address)) continue;
+            if (request.Status is { Count: > 0 } statuses && !statuses.Contains(node.Status, StringComparer.OrdinalIgnoreCase)) continue;
+            host.WriteObject(node);
+        }
+        foreach (var id in request.Id ?? [])
+            if (nodes.All(n => n.Id != id))
+                host.WriteError(new WbException("NodeNotFound", WbErrorCategory.ObjectNotFound, $"There is no node with id {id}.", id));
+    }
+
+    public sealed record RemoveNodeRequest : StoreRequest
+    {
+        public required int Id { get; init; }
+        public bool Force { get; init; }
+    }
+
+    public static void RemoveNode(RemoveNodeRequest request, ICommandHost host)
+    {
+        var store = Open(request, host);
+        var node = store.GetNodes(request.OfflineAfter).FirstOrDefault(n => n.Id == request.Id);
+        if (node is null)
+        {
+            host.WriteError(new WbException("NodeNotFound", WbErrorCategory.ObjectNotFound, $"There is no node with id {request.Id}.", request.Id));
+            return;
+        }
+        if (node.Online && !request.Force)
+        {
+            host.WriteError(new WbException("NodeIsOnline", WbErrorCategory.InvalidOperation,
+                $"Node {node.Id} ({node.Address}) is online with {node.ActiveSessions} active sessions; stop it first, or use -Force.", node));
+            return;
+        }
+        if (!host.ShouldProcess($"{node.Id} ({node.Address})", $"Remove node and its {node.ActiveSessions} active sessions")) return;
+        store.RemoveNode(node.Id);
+    }
+
+    public static void ResetCluster(StoreRequest request, ICommandHost host)
+    {
+        var store = Open(request, host);
+        if (!host.ShouldProcess(store.Target.Description, "Clear the cluster record (the next node to come online defines the cluster)")) return;
+        if (!store.ResetCluster()) host.WriteVerbose("There was no cluster record.");
+    }
+
+    public sealed record NewSessionRequest : StoreRequest
+    {
+        public string? Method { get; init; }
+        public int? ProcessId { get; init; }
+        public string? ScriptPath { get; init; }
+        public double? TimeoutSec { get; init; }
+        public bool? UseIPAddress { get; init; }
+    }
+
+    /// <summary>New-WbSession: set up once per pipeline, then one placement per user name.</summary>
+    public sealed class NewSession
+    {
+        private readonly ClusterStore _store;
+        private readonly IBalancingPolicy _policy;
+        private readonly NewSessionRequest _request;
+        private readonly bool _useIp;
+
+        private NewSession(ClusterStore store, IBalancingPolicy policy, NewSessionRequest request, bool useIp)
+        {
+            _store = store;
+            _policy = policy;
+            _request = request;
+            _useIp = useIp;
+        }
+
+        public static NewSession Begin(NewSessionRequest request, ICommandHost host)
+        {
+            var lb = LoadBalancerConfig.Load(Configuration.ConfigRoot.Resolve(request.ConfigRoot));
+            var policy = BalancingPolicies.Create(request.Method ?? lb.Method,
+                BalanceDecisionOperation.ScriptOptions(request.ScriptPath ?? lb.CustomScriptPath, request.TimeoutSec));
+            _ = request.OfflineAfter; // validate before the first record
+            return new NewSession(Open(request, host), policy, request, request.UseIPAddress ?? lb.UseIpAddress);
+        }
+
+        public void Place(string userName, ICommandHost host)
+        {
+            if (!host.ShouldProcess(userName, $"Start a session placed by {_policy.Name}")) return;
+            try
+            {
+                var session = _store.PlaceSession(new PlacementRequest(userName, _policy)
+                {
+                    Pid = _request.ProcessId, OfflineAfter = _request.OfflineAfter, UseIPAddress = _useIp,
+                });
+                host.WriteVerbose($"{userName} -> {session.Node}: {session.Decision?.Reason}");
+                host.WriteObject(session);
+            }
+            catch (WbException e) when (e.Category is not (WbErrorCategory.ConnectionError or WbErrorCategory.AuthenticationError))
+            {
+                host.WriteError(e);
+            }
+        }
+    }
+
+    public sealed record GetSessionRequest : StoreRequest
+    {
+        public IReadOnlyList<long>? Id { get; init; }
+        public IReadOnlyList<string>? UserName { get; init; }
+        public IReadOnlyList<int>? NodeId { get; init; }
+        public bool IncludeEnded { get; init; }
+    }
+
+    public static void GetSessions(GetSessionRequest request, ICommandHost host)
+    {
+        var filter = new SessionFilter { Id = request.Id, UserName = request.UserName, NodeId = request.NodeId, IncludeEnded = request.IncludeEnded };
+        foreach (var s in Open(request, host).GetSessions(filter)) host.WriteObject(s);
+    }
+
+    public sealed record RemoveSessionRequest : StoreRequest
+    {
+        public required long Id { get; init; }
+    }
+
+    public static void RemoveSession(RemoveSessionRequest request, ICommandHost host)
+    {
+        var store = Open(request, host);
+        if (!host.ShouldProcess($"session {request.Id}", "End session")) return;
+        if (store.EndSession(request.Id) is null)
+            host.WriteError(new WbException("SessionNotFound", WbErrorCategory.ObjectNotFound, $"There is no active session with id {request.Id}.", request.Id));
+    }
+
+    public sealed record SessionLoadRequest : StoreRequest
+    {
+        public bool Summary { get; init; }
+        public bool AsText { get; init; }
+        /// <summary>A Workbench node's status page (http://node:8787/load-balancer/status) to read instead of the store.</summary>
+        public Uri? Uri { get; init; }
+        /// <summary>Status page text to parse instead of the store.</summary>
+        public string? Text { get; init; }
+    }
+
+    public static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(15) };
+
+    public static void GetSessionLoad(SessionLoadRequest request, ICommandHost host)
+    {
+        IReadOnlyList<NodeSessionLoad> loads;
+        if (request.Text is not null)
+        {
+            loads = SessionLoadText.Parse(request.Text);
+        }
+        else if (request.Uri is not null)
+        {
+            loads = SessionLoadText.Parse(Fetch(request.Uri), request.Uri.ToString());
+        }
+        else
+        {
+            loads = Open(request, host).GetSessionLoad(!request.Summary, request.OfflineAfter);
+        }
+        if (request.AsText) host.WriteObject(SessionLoadText.Format(loads));
+        else foreach (var l in loads) host.WriteObject(l);
+    }
+
+    private static string Fetch(Uri uri)
+    {
+        try
+        {
+            using var response = Http.GetAsync(uri).GetAwaiter().GetResult();
+            response.EnsureSuccessStatusCode();
+            return response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            throw new WbException("StatusPageUnreachable", WbErrorCategory.ConnectionError, $"Cannot read {uri}: {e.Message}", uri, e);
+        }
+    }
+
+    public sealed record ProtectPasswordRequest
+    {
+        public string? ConfigRoot { get; init; }
+        public required SecretValue Password { get; init; }
+        public bool Apply { get; init; }
+    }
+
+    /// <summary>Protect-WbDatabasePassword: encrypts with this node's secure-cookie-key; -Apply stores it in database.conf.</summary>
+    public static void ProtectPassword(ProtectPasswordRequest request, ICommandHost host)
+    {
+        var root = Configuration.ConfigRoot.Resolve(request.ConfigRoot);
+        var key = SecureCookieKey.Locate(root, RServerConfig.Load(root));
+        if (key.Path is null)
+            throw new WbException("SecureCookieKeyMissing", WbErrorCategory.ObjectNotFound,
+                $"No secure-cookie-key to encrypt with (searched {string.Join(", ", key.Searched)}).", root.Path);
+        var value = PasswordProtector.Protect(request.Password.Reveal(), File.ReadAllBytes(key.Path));
+        if (!request.Apply)
+        {
+            host.WriteObject(value);
+            return;
+        }
+        new ConfigEditor(root).Edit(ConfigFiles.Database, [new ConfigChange(null, "password", value)],
+            (target, _) => host.ShouldProcess(target, "Set password (encrypted with the secure-cookie-key)"));
+    }
+}

@@ -1,0 +1,236 @@
+using System.Management.Automation;
+using WorkbenchAdmin.Completion;
+using WorkbenchAdmin.Core.Commands.Cluster;
+using WorkbenchAdmin.Core.Configuration;
+using WorkbenchAdmin.Core.Store;
+using static WorkbenchAdmin.Core.Commands.Cluster.ClusterOperations;
+
+namespace WorkbenchAdmin.Commands;
+
+[Cmdlet(VerbsData.Initialize, "WbDatabase", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(DatabaseSchemaStatus))]
+public sealed class InitializeWbDatabaseCommand : WbStoreCmdlet
+{
+    protected override void ProcessRecord() => Run(host => Initialize(Connect(new StoreRequest()), host));
+}
+
+[Cmdlet(VerbsLifecycle.Register, "WbNode", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(NodeInfo))]
+public sealed class RegisterWbNodeCommand : WbStoreCmdlet
+{
+    protected override void ProcessRecord() => Run(host => RegisterNode(Connect(new NodeRequest()), host));
+}
+
+[Cmdlet(VerbsData.Update, "WbNodeStatus", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(NodeInfo))]
+public sealed class UpdateWbNodeStatusCommand : WbStoreCmdlet
+{
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord() => Run(host => UpdateNodeStatus(Connect(new NodeRequest { PassThru = PassThru }), host));
+}
+
+[Cmdlet(VerbsLifecycle.Unregister, "WbNode", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(void))]
+public sealed class UnregisterWbNodeCommand : WbStoreCmdlet
+{
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void ProcessRecord() => Run(host => UnregisterNode(Connect(new NodeRequest { Force = Force }), host));
+}
+
+[Cmdlet(VerbsCommon.Get, "WbNode")]
+[OutputType(typeof(NodeInfo))]
+public sealed class GetWbNodeCommand : WbStoreCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("NodeId")]
+    public int[]? Id { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? HostName { get; set; }
+
+    [Parameter]
+    [ArgumentCompleter(typeof(NodeStatusCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[]? Status { get; set; }
+
+    [Parameter]
+    public double? OfflineAfterSec { get; set; }
+
+    protected override void ProcessRecord() =>
+        Run(host => GetNodes(Connect(new GetNodeRequest { Id = Id, HostName = HostName, Status = Status, OfflineAfterSec = OfflineAfterSec }), host));
+}
+
+[Cmdlet(VerbsCommon.Remove, "WbNode", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(void))]
+public sealed class RemoveWbNodeCommand : WbStoreCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("NodeId")]
+    public int Id { get; set; }
+
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void ProcessRecord() => Run(host => RemoveNode(Connect(new RemoveNodeRequest { Id = Id, Force = Force }), host));
+}
+
+[Cmdlet(VerbsCommon.Reset, "WbCluster", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(void))]
+public sealed class ResetWbClusterCommand : WbStoreCmdlet
+{
+    protected override void ProcessRecord() => Run(host => ResetCluster(Connect(new StoreRequest()), host));
+}
+
+[Cmdlet(VerbsCommon.New, "WbSession", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(SessionInfo))]
+public sealed class NewWbSessionCommand : WbStoreCmdlet
+{
+    private NewSession? _placer;
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("User")]
+    [ValidateNotNullOrEmpty]
+    public string[] UserName { get; set; } = [];
+
+    [Parameter]
+    [ArgumentCompleter(typeof(BalancingMethodCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Method { get; set; }
+
+    [Parameter]
+    [Alias("Pid")]
+    public int? ProcessId { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ScriptPath { get; set; }
+
+    [Parameter]
+    public double? TimeoutSec { get; set; }
+
+    [Parameter]
+    public SwitchParameter UseIPAddress { get; set; }
+
+    [Parameter]
+    public double? OfflineAfterSec { get; set; }
+
+    protected override void BeginProcessing() => Run(host => _placer = NewSession.Begin(Connect(new NewSessionRequest
+    {
+        Method = Method,
+        ProcessId = ProcessId,
+        ScriptPath = ScriptPath,
+        TimeoutSec = TimeoutSec,
+        UseIPAddress = MyInvocation.BoundParameters.ContainsKey(nameof(UseIPAddress)) ? UseIPAddress.IsPresent : null,
+        OfflineAfterSec = OfflineAfterSec,
+    }), host));
+
+    protected override void ProcessRecord() => Run(host => { foreach (var user in UserName) _placer!.Place(user, host); });
+}
+
+[Cmdlet(VerbsCommon.Get, "WbSession")]
+[OutputType(typeof(SessionInfo))]
+public sealed class GetWbSessionCommand : WbStoreCmdlet
+{
+    [Parameter(Position = 0)]
+    public long[]? Id { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[]? UserName { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public int[]? NodeId { get; set; }
+
+    [Parameter]
+    public SwitchParameter IncludeEnded { get; set; }
+
+    protected override void ProcessRecord() =>
+        Run(host => GetSessions(Connect(new GetSessionRequest { Id = Id, UserName = UserName, NodeId = NodeId, IncludeEnded = IncludeEnded }), host));
+}
+
+[Cmdlet(VerbsCommon.Remove, "WbSession", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(void))]
+public sealed class RemoveWbSessionCommand : WbStoreCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("SessionId")]
+    public long Id { get; set; }
+
+    protected override void ProcessRecord() => Run(host => RemoveSession(Connect(new RemoveSessionRequest { Id = Id }), host));
+}
+
+[Cmdlet(VerbsCommon.Get, "WbSessionLoad", DefaultParameterSetName = StoreSet)]
+[OutputType(typeof(NodeSessionLoad), typeof(string))]
+public sealed class GetWbSessionLoadCommand : WbStoreCmdlet
+{
+    private const string StoreSet = "Store", UriSet = "Uri", TextSet = "Text";
+    private readonly List<string> _lines = [];
+
+    [Parameter(ParameterSetName = StoreSet)]
+    public SwitchParameter Summary { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = UriSet)]
+    [ValidateNotNull]
+    public Uri? Uri { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = TextSet, ValueFromPipeline = true)]
+    [AllowEmptyString]
+    public string[]? Text { get; set; }
+
+    [Parameter]
+    public SwitchParameter AsText { get; set; }
+
+    [Parameter(ParameterSetName = StoreSet)]
+    public double? OfflineAfterSec { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        // Piped text arrives a line (or a block) at a time: gather it and parse once at the end.
+        if (ParameterSetName == TextSet) _lines.AddRange(Text ?? []);
+    }
+
+    protected override void EndProcessing() => Run(host => GetSessionLoad(Connect(new SessionLoadRequest
+    {
+        Summary = Summary,
+        AsText = AsText,
+        Uri = Uri,
+        Text = ParameterSetName == TextSet ? string.Join("\n", _lines) : null,
+        OfflineAfterSec = OfflineAfterSec,
+    }), host));
+}
+
+[Cmdlet(VerbsSecurity.Protect, "WbDatabasePassword", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = PasswordSet)]
+[OutputType(typeof(string))]
+public sealed class ProtectWbDatabasePasswordCommand : WbCmdlet
+{
+    private const string PasswordSet = "Password", CredentialSet = "Credential";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PasswordSet)]
+    [ValidateNotNull]
+    public System.Security.SecureString? Password { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = CredentialSet)]
+    [Credential]
+    [ValidateNotNull]
+    public PSCredential? Credential { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? ConfigRoot { get; set; }
+
+    [Parameter]
+    public SwitchParameter Apply { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var plain = Credential is not null
+            ? Credential.GetNetworkCredential().Password
+            : new System.Net.NetworkCredential("", Password).Password;
+        Run(host => ProtectPassword(new ProtectPasswordRequest { ConfigRoot = ConfigRoot, Password = new SecretValue(plain), Apply = Apply }, host));
+    }
+}
