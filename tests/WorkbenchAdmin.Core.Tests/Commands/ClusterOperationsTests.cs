@@ -1,0 +1,259 @@
+using Npgsql;
+using WorkbenchAdmin.Core.Balancing;
+using WorkbenchAdmin.Core.Commands.Balancing;
+using WorkbenchAdmin.Core.Commands.Cluster;
+using WorkbenchAdmin.Core.Configuration;
+using WorkbenchAdmin.Core.Errors;
+using WorkbenchAdmin.Core.Store;
+using WorkbenchAdmin.Core.Tests.Support;
+using static WorkbenchAdmin.Core.Commands.Cluster.ClusterOperations;
+
+namespace WorkbenchAdmin.Core.Tests.Commands;
+
+/// <summary>The store cmdlets' operations, driven as the cmdlets drive them, against real configuration roots and PostgreSQL.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ClusterOperationsTests : IDisposable
+{
+    private readonly PostgresFixture _pg;
+    private readonly TempDirectory _dir = new();
+    private readonly string _database;
+
+    public ClusterOperationsTests(PostgresFixture pg)
+    {
+        _pg = pg;
+        var target = pg.NewTarget();
+        _database = target.Database;
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>A node's /etc/rstudio as the guide builds it, pointing at the test database.</summary>
+    private string NodeRoot(int n, string key = "the-cluster-key", bool deleteOnExit = false, bool ssl = false)
+    {
+        var root = Path.Combine(_dir.Path, $"node{n}");
+        Directory.CreateDirectory(root);
+        File.WriteAllText(Path.Combine(root, "rserver.conf"), $"load-balancing-enabled=1\nserver-shared-storage-path=/nfs/shared\n{(ssl ? "ssl-enabled=1\n" : "")}");
+        File.WriteAllText(Path.Combine(root, "load-balancer"), $"www-host-name=node{n}.test:{(ssl ? 443 : 8787)}\nbalancer=sessions\n{(deleteOnExit ? "delete-node-on-exit=1\n" : "")}");
+        File.WriteAllText(Path.Combine(root, "database.conf"),
+            $"provider=postgresql\nhost=127.0.0.1\nport={_pg.Server.Port}\ndatabase={_database}\nusername=postgres\npassword={_pg.Server.Password}\n");
+        File.WriteAllText(Path.Combine(root, "secure-cookie-key"), key + "\n");
+        return root;
+    }
+
+    private static readonly NodeReport Quiet = new() { Load1 = 0.1, Load5 = 0.2, Load15 = 0.3, Cores = 4 };
+
+    private RecordingHost Initialized(string root)
+    {
+        var host = new RecordingHost();
+        Initialize(new StoreRequest { ConfigRoot = root }, host);
+        return host;
+    }
+
+    private NodeInfo Register(string root, RecordingHost? host = null)
+    {
+        host ??= new RecordingHost();
+        RegisterNode(new NodeRequest { ConfigRoot = root, Report = Quiet }, host);
+        return host.ObjectsOf<NodeInfo>().Last();
+    }
+
+    [Fact]
+    public void InitializeReportsTheSchemaAndWarnsAboutThePlainTextPassword()
+    {
+        var root = NodeRoot(1);
+        var host = Initialized(root);
+        var status = Assert.Single(host.ObjectsOf<DatabaseSchemaStatus>());
+        Assert.Equal((Schema.LatestVersion, 1), (status.Version, status.Applied.Count));
+        Assert.Contains(host.Warnings, w => w.Contains("plain text"));
+        var again = Initialized(root);
+        Assert.Empty(again.ObjectsOf<DatabaseSchemaStatus>().Single().Applied);
+    }
+
+    [Fact]
+    public void InitializeUnderWhatIfCreatesNothing()
+    {
+        var root = NodeRoot(1);
+        var host = new RecordingHost(confirm: false);
+        Initialize(new StoreRequest { ConfigRoot = root }, host);
+        Assert.Empty(host.Objects);
+        using var connection = new NpgsqlConnection(_pg.Server.ConnectionString(_database));
+        connection.Open();
+        using var cmd = new NpgsqlCommand("SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'wbadmin'", connection);
+        Assert.Equal(0L, (long)cmd.ExecuteScalar()!);
+    }
+
+    [Fact]
+    public void NodesJoinFromTheirConfigurationAndMismatchesAreFlagged()
+    {
+        Initialized(NodeRoot(1));
+        var first = Register(NodeRoot(1));
+        Assert.Equal(("node1.test", 8787, NodeStatus.Online), (first.Host, first.Port, first.Status));
+        Assert.Equal(NodeStatus.Online, Register(NodeRoot(2)).Status);
+
+        var host = new RecordingHost();
+        var bad = Register(NodeRoot(3, key: "another-key"), host);
+        Assert.Equal(NodeStatus.InvalidKey, bad.Status);
+        Assert.Contains(host.Warnings, w => w.Contains("secure-cookie-key"));
+        Assert.Equal(NodeStatus.ProtocolMismatch, Register(NodeRoot(4, ssl: true)).Status);
+
+        var list = new RecordingHost();
+        GetNodes(new GetNodeRequest { ConfigRoot = NodeRoot(1), Status = ["online"] }, list);
+        Assert.Equal(["node1.test:8787", "node2.test:8787"], list.ObjectsOf<NodeInfo>().Select(n => n.Address));
+        var byHost = new RecordingHost();
+        GetNodes(new GetNodeRequest { ConfigRoot = NodeRoot(1), HostName = ["node[34]*"], Id = [999] }, byHost);
+        Assert.Empty(byHost.ObjectsOf<NodeInfo>()); // id 999 filters everything out...
+        Assert.Equal("NodeNotFound", Assert.Single(byHost.Errors).ErrorId); // ...and is reported
+    }
+
+    [Fact]
+    public void HeartbeatNeedsRegistrationAndPassThruShowsTheNode()
+    {
+        var root = NodeRoot(1);
+        Initialized(root);
+        var e = Assert.Throws<WbException>(() => UpdateNodeStatus(new NodeRequest { ConfigRoot = root, Report = Quiet }, new RecordingHost()));
+        Assert.Equal("NodeNotRegistered", e.ErrorId);
+        Register(root);
+        var host = new RecordingHost();
+        UpdateNodeStatus(new NodeRequest { ConfigRoot = root, Report = Quiet with { Load5 = 7.5 }, PassThru = true }, host);
+        Assert.Equal(7.5, Assert.Single(host.ObjectsOf<NodeInfo>()).Load5);
+        var silent = new RecordingHost();
+        UpdateNodeStatus(new NodeRequest { ConfigRoot = root, Report = Quiet }, silent);
+        Assert.Empty(silent.Objects);
+    }
+
+    [Fact]
+    public void AHeartbeatFromThisMachineReadsProcLoadavg()
+    {
+        var report = NodeReport.FromMachine();
+        Assert.True(report.Load1 >= 0 && report.Cores == Environment.ProcessorCount);
+        using var dir = new TempDirectory();
+        var fake = dir.Write("loadavg", "1.50 0.75 0.25 2/345 6789\n");
+        var r = NodeReport.FromMachine(loadAveragePath: fake);
+        Assert.Equal((1.5, 0.75, 0.25), (r.Load1, r.Load5, r.Load15));
+    }
+
+    [Fact]
+    public void UnregisterHonoursDeleteNodeOnExit()
+    {
+        var keep = NodeRoot(1);
+        var leave = NodeRoot(2, deleteOnExit: true);
+        Initialized(keep);
+        Register(keep);
+        Register(leave);
+        var host = new RecordingHost();
+        UnregisterNode(new NodeRequest { ConfigRoot = keep }, host);
+        Assert.Contains(host.Verbose, v => v.Contains("delete-node-on-exit is not set"));
+        UnregisterNode(new NodeRequest { ConfigRoot = leave }, new RecordingHost());
+        var nodes = new RecordingHost();
+        GetNodes(new GetNodeRequest { ConfigRoot = keep }, nodes);
+        Assert.Equal(["node1.test"], nodes.ObjectsOf<NodeInfo>().Select(n => n.Host));
+        UnregisterNode(new NodeRequest { ConfigRoot = keep, Force = true }, new RecordingHost());
+        var none = new RecordingHost();
+        GetNodes(new GetNodeRequest { ConfigRoot = keep }, none);
+        Assert.Empty(none.Objects);
+    }
+
+    [Fact]
+    public void RemoveNodeRefusesAnOnlineNodeWithoutForceAndHonoursShouldProcess()
+    {
+        var root = NodeRoot(1);
+        Initialized(root);
+        var node = Register(root);
+        var refused = new RecordingHost();
+        RemoveNode(new RemoveNodeRequest { ConfigRoot = root, Id = node.Id }, refused);
+        Assert.Equal(("NodeIsOnline", WbErrorCategory.InvalidOperation), (refused.Errors.Single().ErrorId, refused.Errors.Single().Category));
+
+        var declined = new RecordingHost(confirm: false);
+        RemoveNode(new RemoveNodeRequest { ConfigRoot = root, Id = node.Id, Force = true }, declined);
+        Assert.Single(declined.ShouldProcessCalls);
+        var still = new RecordingHost();
+        GetNodes(new GetNodeRequest { ConfigRoot = root }, still);
+        Assert.Single(still.ObjectsOf<NodeInfo>());
+
+        RemoveNode(new RemoveNodeRequest { ConfigRoot = root, Id = node.Id, Force = true }, new RecordingHost());
+        var missing = new RecordingHost();
+        RemoveNode(new RemoveNodeRequest { ConfigRoot = root, Id = node.Id }, missing);
+        Assert.Equal(("NodeNotFound", WbErrorCategory.ObjectNotFound), (missing.Errors.Single().ErrorId, missing.Errors.Single().Category));
+    }
+
+    [Fact]
+    public void SessionsArePlacedListedAndEndedThroughTheOperations()
+    {
+        var root = NodeRoot(1);
+        Initialized(root);
+        Register(root);
+        Register(NodeRoot(2));
+        var host = new RecordingHost();
+        var placer = NewSession.Begin(new NewSessionRequest { ConfigRoot = root }, host);
+        foreach (var user in new[] { "user1", "user1", "user1", "user1", " bad" }) placer.Place(user, host);
+        var sessions = host.ObjectsOf<SessionInfo>().ToList();
+        Assert.Equal(4, sessions.Count);
+        Assert.Equal([2, 2], sessions.GroupBy(s => s.Node).Select(g => g.Count()));
+        Assert.Equal("InvalidUserName", Assert.Single(host.Errors).ErrorId); // one bad name, the rest placed
+
+        var text = new RecordingHost();
+        GetSessionLoad(new SessionLoadRequest { ConfigRoot = root, AsText = true }, text);
+        var page = Assert.IsType<string>(Assert.Single(text.Objects));
+        Assert.StartsWith("node1.test:8787 -  Load: 0.1, 0.2, 0.3\n   ", page);
+        var reparsed = new RecordingHost();
+        GetSessionLoad(new SessionLoadRequest { Text = page }, reparsed);
+        Assert.Equal([2, 2], reparsed.ObjectsOf<NodeSessionLoad>().Select(l => l.SessionCount));
+
+        var ending = new RecordingHost();
+        RemoveSession(new RemoveSessionRequest { ConfigRoot = root, Id = sessions[0].Id }, ending);
+        RemoveSession(new RemoveSessionRequest { ConfigRoot = root, Id = sessions[0].Id }, ending);
+        Assert.Equal("SessionNotFound", Assert.Single(ending.Errors).ErrorId);
+        var left = new RecordingHost();
+        GetSessions(new GetSessionRequest { ConfigRoot = root, UserName = ["user1"] }, left);
+        Assert.Equal(3, left.ObjectsOf<SessionInfo>().Count());
+
+        var declined = new RecordingHost(confirm: false);
+        NewSession.Begin(new NewSessionRequest { ConfigRoot = root }, declined).Place("user2", declined);
+        Assert.Empty(declined.Objects);
+    }
+
+    [Fact]
+    public void InvokeBalanceDecisionTakesCandidatesFromTheStoreByDefault()
+    {
+        var root = NodeRoot(1);
+        Initialized(root);
+        Register(root);
+        Register(NodeRoot(2));
+        var host = new RecordingHost();
+        var op = BalanceDecisionOperation.Begin(new InvokeBalanceDecisionRequest { ConfigRoot = root, Method = "user-hash" }, host);
+        Assert.Equal(2, op.Candidates.Count);
+        op.Decide("alice", host);
+        Assert.Contains(Assert.Single(host.ObjectsOf<BalanceDecision>()).Node, new[] { "node1.test:8787", "node2.test:8787" });
+    }
+
+    [Fact]
+    public void ResetClusterAsksFirstAndClears()
+    {
+        var root = NodeRoot(1);
+        Initialized(root);
+        Register(root);
+        var declined = new RecordingHost(confirm: false);
+        ResetCluster(new StoreRequest { ConfigRoot = root }, declined);
+        Assert.Contains("PostgreSQL at 127.0.0.1", declined.ShouldProcessCalls.Single().Target);
+        ResetCluster(new StoreRequest { ConfigRoot = root }, new RecordingHost());
+        // A node with a different key now defines the cluster again.
+        Assert.Equal(NodeStatus.Online, Register(NodeRoot(5, key: "rotated-key")).Status);
+    }
+
+    [Fact]
+    public void ProtectedPasswordsAreWrittenAndUsedToConnect()
+    {
+        var root = NodeRoot(1);
+        var host = new RecordingHost();
+        ProtectPassword(new ProtectPasswordRequest { ConfigRoot = root, Password = new SecretValue(_pg.Server.Password), Apply = true }, host);
+        var conf = File.ReadAllText(Path.Combine(root, "database.conf"));
+        Assert.Contains("password=" + PasswordProtector.Prefix, conf);
+        Assert.DoesNotContain(_pg.Server.Password, conf);
+        var init = Initialized(root);
+        Assert.DoesNotContain(init.Warnings, w => w.Contains("plain text"));
+        Assert.Single(init.ObjectsOf<DatabaseSchemaStatus>());
+
+        var shown = new RecordingHost();
+        ProtectPassword(new ProtectPasswordRequest { ConfigRoot = root, Password = new SecretValue("x") }, shown);
+        Assert.StartsWith(PasswordProtector.Prefix, Assert.IsType<string>(Assert.Single(shown.Objects)));
+    }
+}
