@@ -9,7 +9,7 @@
       Help     regenerates module/en-US/WorkbenchAdmin.dll-Help.xml from module/help/*.yml.
       Package  stages an importable, versioned module folder: out/WorkbenchAdmin/<version>/.
       Pester   runs module/tests/*.Tests.ps1 against the staged package.
-      Demo     runs the main job (examples/demo.ps1) against the staged package.
+      Demo     runs the main job (examples/demo-cluster.ps1) against the staged package.
 .EXAMPLE
     ./build.ps1 -Task Package, Demo
 #>
@@ -78,7 +78,7 @@ foreach ($t in $Task) {
             Invoke-Pester -Configuration $config
         }
         'Demo' {
-            & (Join-Path $PSScriptRoot 'examples/demo.ps1') -ModulePath $moduleRoot
+            & (Join-Path $PSScriptRoot 'examples/demo-cluster.ps1') -ModulePath $moduleRoot
         }
     }
 }

@@ -56,6 +56,13 @@ public static class ClusterOperations
         return Stores.GetOrAdd(target.ConnectionString, _ => new ClusterStore(target));
     }
 
+    /// <summary>Forgets every store and disposes its data source (module removal).</summary>
+    public static void CloseAll()
+    {
+        Stores.Clear();
+        DataSources.DisposeAll();
+    }
+
     public static void Initialize(StoreRequest request, ICommandHost host)
     {
         var target = DatabaseTarget.Resolve(request.Database);

@@ -1,0 +1,67 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    The main job: a two-node cluster end to end, on a throwaway PostgreSQL.
+.DESCRIPTION
+    With no -ConnectionString, starts a private PostgreSQL (when its binaries are installed) in a temporary
+    directory on a free loopback port. Builds two node configuration roots from examples/etc-rstudio,
+    creates the schema, registers both nodes, sends a heartbeat, starts the installation guide's four
+    sessions, shows Get-WbNode and Get-WbSessionLoad, and removes everything it made.
+#>
+[CmdletBinding()]
+param(
+    [string] $ModulePath = (Join-Path $PSScriptRoot '..' 'out' 'WorkbenchAdmin'),
+    [string] $ConnectionString
+)
+$ErrorActionPreference = 'Stop'
+Import-Module $ModulePath -Force
+
+$server = $null
+$work = Join-Path ([IO.Path]::GetTempPath()) "wbadmin-demo-$PID"
+try {
+    if (-not $ConnectionString) {
+        if (-not [WorkbenchAdmin.Core.Store.ThrowawayPostgres]::FindBinaries()) {
+            throw 'No -ConnectionString and no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql).'
+        }
+        Write-Host '== starting a throwaway PostgreSQL' -ForegroundColor Cyan
+        $server = [WorkbenchAdmin.Core.Store.ThrowawayPostgres]::Start()
+        $ConnectionString = $server.ConnectionString('postgres')
+    }
+    $db = @{ ConnectionString = $ConnectionString }
+
+    # Two nodes: the guide's configuration, each with its own address, one shared secure-cookie-key.
+    $key = [Convert]::ToHexString([Security.Cryptography.RandomNumberGenerator]::GetBytes(32))
+    $roots = foreach ($n in 1, 2) {
+        $root = Join-Path $work "node$n"
+        New-Item -ItemType Directory -Force $root | Out-Null
+        Copy-Item (Join-Path $PSScriptRoot 'etc-rstudio' '*') $root
+        Set-WbBalancer -ConfigRoot $root -Method sessions -WwwHostName "node$n.demo:8787" -Confirm:$false
+        Set-Content -Path (Join-Path $root 'secure-cookie-key') -Value $key
+        $root
+    }
+
+    Write-Host '== Initialize-WbDatabase' -ForegroundColor Cyan
+    Initialize-WbDatabase @db -Confirm:$false | Format-Table
+
+    Write-Host '== Register-WbNode, Update-WbNodeStatus' -ForegroundColor Cyan
+    foreach ($root in $roots) {
+        Register-WbNode -ConfigRoot $root @db | Out-Null
+        Update-WbNodeStatus -ConfigRoot $root @db
+    }
+
+    Write-Host '== the acceptance test: four sessions' -ForegroundColor Cyan
+    1..4 | ForEach-Object { 'user1' } | New-WbSession -ConfigRoot $roots[0] @db | Format-Table
+
+    Write-Host '== Get-WbNode' -ForegroundColor Cyan
+    Get-WbNode @db | Format-Table
+
+    Write-Host '== Get-WbSessionLoad -AsText (as /load-balancer/status prints it)' -ForegroundColor Cyan
+    Get-WbSessionLoad @db -AsText
+
+    Write-Host '== why user2 would go where it goes' -ForegroundColor Cyan
+    Invoke-WbBalanceDecision -UserName user2 -ConfigRoot $roots[0] @db | Format-List UserName, Method, Node, Reason
+}
+finally {
+    Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue
+    if ($server) { $server.Dispose() }
+}
