@@ -256,4 +256,39 @@ public sealed class ClusterOperationsTests : IDisposable
         ProtectPassword(new ProtectPasswordRequest { ConfigRoot = root, Password = new SecretValue("x") }, shown);
         Assert.StartsWith(PasswordProtector.Prefix, Assert.IsType<string>(Assert.Single(shown.Objects)));
     }
+
+    [Fact]
+    public void TheDemoClusterStepsWorkOnCopiesOfTheExampleConfiguration()
+    {
+        // examples/demo-cluster.ps1, step by step, through the same operations its cmdlets call.
+        var connection = _pg.Server.ConnectionString(_database);
+        var roots = new List<string>();
+        foreach (var n in new[] { 1, 2 })
+        {
+            var root = Path.Combine(_dir.Path, $"demo{n}");
+            Directory.CreateDirectory(root);
+            foreach (var file in Directory.GetFiles(Path.Combine(RepoPaths.Root, "examples", "etc-rstudio")))
+                File.Copy(file, Path.Combine(root, Path.GetFileName(file)));
+            Commands.Balancer.BalancerOperations.Set(new Commands.Balancer.SetBalancerRequest { ConfigRoot = root, Method = "sessions", WwwHostName = $"node{n}.demo:8787" }, new RecordingHost());
+            File.WriteAllText(Path.Combine(root, "secure-cookie-key"), "demo-key\n");
+            roots.Add(root);
+        }
+        var host = new RecordingHost();
+        Initialize(new StoreRequest { ConnectionString = connection }, host);
+        foreach (var root in roots)
+        {
+            RegisterNode(new NodeRequest { ConfigRoot = root, ConnectionString = connection }, host);
+            UpdateNodeStatus(new NodeRequest { ConfigRoot = root, ConnectionString = connection }, host);
+        }
+        var placer = NewSession.Begin(new NewSessionRequest { ConfigRoot = roots[0], ConnectionString = connection }, host);
+        for (var i = 0; i < 4; i++) placer.Place("user1", host);
+        GetNodes(new GetNodeRequest { ConnectionString = connection }, host);
+        GetSessionLoad(new SessionLoadRequest { ConnectionString = connection, AsText = true }, host);
+
+        Assert.Empty(host.Errors);
+        Assert.Equal(2, host.ObjectsOf<NodeInfo>().Count(n => n.Online && n.ActiveSessions == 2));
+        var page = host.ObjectsOf<string>().Single();
+        Assert.Equal(2, page.Split('\n').Count(l => l.Contains(" -  Load: ")));
+        Assert.Equal(4, page.Split('\n').Count(l => l.EndsWith(" - user1")));
+    }
 }
