@@ -269,7 +269,7 @@ public sealed class ClusterOperationsTests : IDisposable
             Directory.CreateDirectory(root);
             foreach (var file in Directory.GetFiles(Path.Combine(RepoPaths.Root, "examples", "etc-rstudio")))
                 File.Copy(file, Path.Combine(root, Path.GetFileName(file)));
-            Commands.Balancer.BalancerOperations.Set(new Commands.Balancer.SetBalancerRequest { ConfigRoot = root, Method = "sessions", WwwHostName = $"node{n}.demo:8787" }, new RecordingHost());
+            WorkbenchAdmin.Core.Commands.Balancer.BalancerOperations.Set(new WorkbenchAdmin.Core.Commands.Balancer.SetBalancerRequest { ConfigRoot = root, Method = "sessions", WwwHostName = $"node{n}.demo:8787" }, new RecordingHost());
             File.WriteAllText(Path.Combine(root, "secure-cookie-key"), "demo-key\n");
             roots.Add(root);
         }
