@@ -1,7 +1,7 @@
 #Requires -Version 7.4
 <#
 .SYNOPSIS
-    The main job: a tour of WorkbenchAdmin on a copy of a guide-built node's /etc/rstudio.
+    A tour of the configuration cmdlets on a copy of a guide-built node's /etc/rstudio.
 .DESCRIPTION
     Imports the packaged module, copies examples/etc-rstudio to a temporary configuration root, reads it,
     changes the balancer (first under -WhatIf, then for real) and shows that only the changed lines moved.
