@@ -11,7 +11,7 @@ public static class DatabaseErrors
     {
         WbException wb => wb,
         PostgresException { SqlState: "28P01" or "28000" } pg => new WbException("DatabaseAuthenticationFailed", WbErrorCategory.AuthenticationError,
-            $"{target.Description} refused the login: {pg.MessageText}. Check the user name and password (database.conf, or -Credential).", target.Description, e),
+            $"{target.Description} refused the login: {pg.MessageText}. {target.PasswordHint ?? "Check the user name and password (database.conf, or -Credential)."}", target.Description, e),
         PostgresException { SqlState: "3D000" } => new WbException("DatabaseNotFound", WbErrorCategory.ConnectionError,
             $"{target.Description}: the database does not exist. Create an empty database for the cluster (createdb {target.Database}).", target.Description, e),
         PostgresException { SqlState: "57P01" or "57P02" or "57P03" or "08006" or "08001" or "08004" } pg => new WbException("DatabaseUnavailable", WbErrorCategory.ConnectionError,

@@ -30,11 +30,14 @@ public sealed record DatabaseTarget
     public required string Database { get; init; }
     public required string UserName { get; init; }
     public IReadOnlyList<string> Warnings { get; init; } = [];
+    /// <summary>Added to a login failure when the configured password looks like another tool's ciphertext.</summary>
+    public string? PasswordHint { get; init; }
     public string Description => $"PostgreSQL at {Host}:{Port}, database '{Database}', user '{UserName}'";
 
     public static DatabaseTarget Resolve(DatabaseRequest request)
     {
         var warnings = new List<string>();
+        string? hint = null;
         NpgsqlConnectionStringBuilder builder;
         if (!string.IsNullOrWhiteSpace(request.ConnectionString))
         {
@@ -47,7 +50,7 @@ public sealed record DatabaseTarget
         }
         else
         {
-            builder = FromConfig(ConfigRoot.Resolve(request.ConfigRoot), warnings);
+            builder = FromConfig(ConfigRoot.Resolve(request.ConfigRoot), warnings, out hint);
         }
 
         if (request.UserName is not null) builder.Username = request.UserName;
@@ -61,11 +64,13 @@ public sealed record DatabaseTarget
             Database = builder.Database ?? "postgres",
             UserName = builder.Username ?? "postgres",
             Warnings = warnings,
+            PasswordHint = request.Password is null ? hint : null,
         };
     }
 
-    private static NpgsqlConnectionStringBuilder FromConfig(ConfigRoot root, List<string> warnings)
+    private static NpgsqlConnectionStringBuilder FromConfig(ConfigRoot root, List<string> warnings, out string? hint)
     {
+        hint = null;
         var rserver = RServerConfig.Load(root);
         var db = DatabaseConfig.Load(root, rserver);
         if (!db.FilePresent)
@@ -87,6 +92,9 @@ public sealed record DatabaseTarget
         if (db.Password is { } secret)
         {
             var value = secret.Reveal();
+            if (value.StartsWith("wbenc:", StringComparison.Ordinal) && !PasswordProtector.IsProtected(value))
+                throw new WbException("PasswordFormatUnknown", WbErrorCategory.InvalidData,
+                    $"The password in '{db.FilePath}' uses an encryption format this version of WorkbenchAdmin does not know ({value[..Math.Min(value.Length, 9)]}…). Update the module, or store it again with Protect-WbDatabasePassword -Apply.", db.FilePath);
             if (PasswordProtector.IsProtected(value))
             {
                 var key = SecureCookieKey.Locate(root, rserver);
@@ -98,7 +106,11 @@ public sealed record DatabaseTarget
             else
             {
                 builder.Password = value;
-                warnings.Add($"The database password in '{db.FilePath}' is plain text. Encrypt it with Protect-WbDatabasePassword -Apply.");
+                if (PasswordProtector.LooksLikeForeignCiphertext(value))
+                    hint = $"The password in '{db.FilePath}' looks encrypted (for example by rstudio-server encrypt-password), which WorkbenchAdmin cannot decrypt: " +
+                           "pass -Credential, or store the password with Protect-WbDatabasePassword -Apply.";
+                else
+                    warnings.Add($"The database password in '{db.FilePath}' is plain text. Encrypt it with Protect-WbDatabasePassword -Apply.");
             }
         }
         if (db.ConnectionUri is { } uri) ApplySsl(builder, uri, db.FilePath);

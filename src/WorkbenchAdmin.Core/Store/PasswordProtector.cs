@@ -18,6 +18,18 @@ public static class PasswordProtector
 
     public static bool IsProtected(string value) => value.StartsWith(Prefix, StringComparison.Ordinal);
 
+    /// <summary>
+    /// Whether a value we cannot decrypt looks like a block-cipher output in base64 (as rstudio-server
+    /// encrypt-password writes): at least 24 characters of base64 decoding to whole 16-byte blocks.
+    /// Used only to explain a failed login, never to refuse a password.
+    /// </summary>
+    public static bool LooksLikeForeignCiphertext(string value)
+    {
+        if (value.Length < 24 || value.Length % 4 != 0) return false;
+        var bytes = new byte[value.Length];
+        return Convert.TryFromBase64String(value, bytes, out var n) && n % 16 == 0;
+    }
+
     public static string Protect(string password, ReadOnlySpan<byte> secureCookieKey)
     {
         var plain = Encoding.UTF8.GetBytes(password);

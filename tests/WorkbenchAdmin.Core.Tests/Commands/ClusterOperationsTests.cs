@@ -291,4 +291,38 @@ public sealed class ClusterOperationsTests : IDisposable
         Assert.Equal(2, page.Split('\n').Count(l => l.Contains(" -  Load: ")));
         Assert.Equal(4, page.Split('\n').Count(l => l.EndsWith(" - user1")));
     }
+
+    [Fact]
+    public void SessionLoadIsReadFromANodesStatusPageByUrl()
+    {
+        const string page = "node1:8787 -  Load: 0.5, 0.25, 0\n   4242 - alice\nnode2:8787 -  Load: 1, 1, 1\n";
+        var port = FreeLoopbackPort();
+        using var listener = new System.Net.HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var serve = Task.Run(async () =>
+        {
+            var context = await listener.GetContextAsync();
+            var body = System.Text.Encoding.UTF8.GetBytes(context.Request.Url!.AbsolutePath == "/load-balancer/status" ? page : "");
+            context.Response.StatusCode = body.Length > 0 ? 200 : 404;
+            await context.Response.OutputStream.WriteAsync(body);
+            context.Response.Close();
+        });
+        var host = new RecordingHost();
+        GetSessionLoad(new SessionLoadRequest { Uri = new Uri($"http://127.0.0.1:{port}/load-balancer/status") }, host);
+        var loads = host.ObjectsOf<NodeSessionLoad>().ToList();
+        Assert.Equal(["node1:8787", "node2:8787"], loads.Select(l => l.Address));
+        Assert.Equal(new SessionEntry(4242, "alice"), loads[0].Sessions.Single());
+
+        listener.Stop();
+        var e = Assert.Throws<WbException>(() => GetSessionLoad(new SessionLoadRequest { Uri = new Uri($"http://127.0.0.1:{port}/load-balancer/status") }, new RecordingHost()));
+        Assert.Equal(("StatusPageUnreachable", WbErrorCategory.ConnectionError), (e.ErrorId, e.Category));
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+    }
 }

@@ -125,3 +125,40 @@ public class ConnectionFailureTests(PostgresFixture pg)
         Assert.Contains($"127.0.0.1:{port}", e.Message);
     }
 }
+
+[Collection(PostgresCollection.Name)]
+public class ForeignPasswordTests(PostgresFixture pg)
+{
+    [Fact]
+    public void APasswordEncryptedByAnotherToolGivesALoginErrorThatSaysWhatToDo()
+    {
+        using var dir = new TempDirectory();
+        // 32 bytes of ciphertext in base64, as an encrypt-password tool would write.
+        var foreign = Convert.ToBase64String(Enumerable.Range(0, 32).Select(i => (byte)(i * 7)).ToArray());
+        dir.Write("database.conf", $"provider=postgresql\nhost=127.0.0.1\nport={pg.Server.Port}\nusername=postgres\ndatabase=postgres\npassword={foreign}\n");
+        var target = DatabaseTarget.Resolve(new DatabaseRequest { ConfigRoot = dir.Path });
+        Assert.DoesNotContain(target.Warnings, w => w.Contains("plain text"));
+        var e = Assert.Throws<WbException>(() => new ClusterStore(target).GetNodes(ClusterStore.DefaultOfflineAfter));
+        Assert.Equal(WbErrorCategory.AuthenticationError, e.Category);
+        Assert.Contains("looks encrypted", e.Message);
+        Assert.Contains("-Credential", e.Message);
+        Assert.DoesNotContain(foreign, e.Message);
+    }
+
+    [Fact]
+    public void AnUnknownVersionOfOurFormatIsRefusedClearly()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("database.conf", "provider=postgresql\npassword=wbenc:v9:AAAA\n");
+        var e = Assert.Throws<WbException>(() => DatabaseTarget.Resolve(new DatabaseRequest { ConfigRoot = dir.Path }));
+        Assert.Equal("PasswordFormatUnknown", e.ErrorId);
+        Assert.Contains("Update the module", e.Message);
+    }
+
+    [Theory]
+    [InlineData("hunter2", false)]
+    [InlineData("Passw0rdPassw0rdPassw0rd", false)]
+    [InlineData("correct horse battery staple", false)]
+    public void OrdinaryPasswordsDoNotLookEncrypted(string password, bool expected) =>
+        Assert.Equal(expected, PasswordProtector.LooksLikeForeignCiphertext(password));
+}
