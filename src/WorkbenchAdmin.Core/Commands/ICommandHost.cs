@@ -15,4 +15,6 @@ public interface ICommandHost
     void WriteError(WbException error);
     void WriteWarning(string message);
     void WriteVerbose(string message);
+    /// <summary>Progress of a long operation; a percentage from 0 to 100, or -1 when finished.</summary>
+    void WriteProgress(string activity, string status, int percent) { }
 }

@@ -39,6 +39,9 @@ public static class UnixFile
     [DllImport("libc", SetLastError = true, EntryPoint = "kill")]
     private static extern int Kill(int pid, int signal);
 
+    [DllImport("libc", SetLastError = true, EntryPoint = "statfs")]
+    private static extern unsafe int StatFs(string path, byte* buffer);
+
     [DllImport("libc", SetLastError = true, EntryPoint = "geteuid")]
     private static extern uint GetEuid();
 
@@ -55,6 +58,14 @@ public static class UnixFile
 
     /// <summary>Sends SIGKILL to every process in process group <paramref name="processGroup"/>. False when the group is gone.</summary>
     public static bool KillProcessGroup(int processGroup) => IsSupported && processGroup > 1 && Kill(-processGroup, 9) == 0;
+
+    /// <summary>The file system type (statfs f_type) of the file system holding <paramref name="path"/>, or null.</summary>
+    public static unsafe long? FileSystemType(string path)
+    {
+        if (!IsSupported) return null;
+        var buffer = stackalloc byte[256]; // struct statfs is 120 bytes on 64-bit Linux; f_type comes first
+        return StatFs(path, buffer) == 0 ? *(long*)buffer : null;
+    }
 
     /// <summary>Status of <paramref name="path"/>, or null when it does not exist.</summary>
     public static unsafe UnixFileStatus? TryStat(string path, bool followLinks = true)

@@ -69,7 +69,7 @@ public sealed class ClusterStore
     /// defines the cluster; a node whose key hash or protocol differs is recorded as such and is never a
     /// candidate. Returns the node as Get-WbNode shows it.
     /// </summary>
-    public NodeInfo ReportNode(NodeIdentity identity, NodeReport report, bool mustExist, TimeSpan offlineAfter) => Use(connection =>
+    public NodeInfo ReportNode(NodeIdentity identity, NodeReport report, bool mustExist, TimeSpan offlineAfter, string? fingerprintJson = null) => Use(connection =>
     {
         using var tx = connection.BeginTransaction();
         using (var lockCmd = Command(connection, $"SELECT pg_advisory_xact_lock({ClusterLock})", tx)) lockCmd.ExecuteNonQuery();
@@ -126,8 +126,37 @@ public sealed class ClusterStore
         if (id is null)
             throw new WbException("NodeNotRegistered", WbErrorCategory.ObjectNotFound,
                 $"Node {identity.Address} is not registered in {Target.Description}; run Register-WbNode on it first.", identity.Address);
+        if (fingerprintJson is not null)
+        {
+            using var save = Command(connection, """
+                INSERT INTO wbadmin.node_fingerprint (node_id, fingerprint) VALUES (@id, @fingerprint::jsonb)
+                ON CONFLICT (node_id) DO UPDATE SET fingerprint = excluded.fingerprint, updated = now()
+                """, tx);
+            save.Parameters.AddWithValue("id", id.Value);
+            save.Parameters.AddWithValue("fingerprint", fingerprintJson);
+            save.ExecuteNonQuery();
+        }
         tx.Commit();
         return QueryNodes(connection, offlineAfter, "n.id = @id", p => p.AddWithValue("id", id.Value)).Single();
+    });
+
+    /// <summary>The fingerprint each node last published with its heartbeat, by node id.</summary>
+    public IReadOnlyDictionary<int, string> GetFingerprints() => Use(connection =>
+    {
+        using var cmd = Command(connection, "SELECT node_id, fingerprint::text FROM wbadmin.node_fingerprint");
+        using var reader = cmd.ExecuteReader();
+        var map = new Dictionary<int, string>();
+        while (reader.Read()) map[reader.GetInt32(0)] = reader.GetString(1);
+        return map;
+    });
+
+    /// <summary>The server's max_connections and the part of it reserved for superusers.</summary>
+    public (int Max, int Reserved) GetConnectionLimits() => Use(connection =>
+    {
+        using var cmd = Command(connection, "SELECT current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int");
+        using var reader = cmd.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt32(0), reader.GetInt32(1));
     });
 
     public IReadOnlyList<NodeInfo> GetNodes(TimeSpan offlineAfter) =>

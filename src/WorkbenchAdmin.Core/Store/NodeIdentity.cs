@@ -9,7 +9,7 @@ namespace WorkbenchAdmin.Core.Store;
 /// <summary>Who a node is, from its configuration root: address, protocol and key hash.</summary>
 public sealed record NodeIdentity(string Host, int Port, string? IPv4Address, string Protocol, string KeyHash, bool DeleteNodeOnExit)
 {
-    public string Address => $"{Host}:{Port}";
+    public string Address => Balancing.NodeCandidate.FormatAddress(Host, Port);
 
     /// <param name="warn">Receives what is wrong but not fatal (an address that does not resolve).</param>
     public static NodeIdentity FromConfig(ConfigRoot root, Action<string>? warn = null)

@@ -56,6 +56,13 @@ public static class Schema
             CREATE INDEX session_active_by_node ON wbadmin.session (node_id, id) WHERE ended IS NULL;
             CREATE INDEX session_by_user ON wbadmin.session (username) WHERE ended IS NULL;
             """),
+        new(2, "node configuration fingerprints", """
+            CREATE TABLE wbadmin.node_fingerprint (
+                node_id     int PRIMARY KEY REFERENCES wbadmin.node (id) ON DELETE CASCADE,
+                fingerprint jsonb NOT NULL,
+                updated     timestamptz NOT NULL DEFAULT now()
+            );
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

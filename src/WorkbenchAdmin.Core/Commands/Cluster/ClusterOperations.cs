@@ -78,6 +78,7 @@ public static class ClusterOperations
         public bool Force { get; init; }
         /// <summary>Load averages, cores, clock and version to report instead of this machine's (tests, or a node reporting for itself elsewhere).</summary>
         public NodeReport? Report { get; init; }
+        public Verification.VerificationProbes? Probes { get; init; }
     }
 
     public static void RegisterNode(NodeRequest request, ICommandHost host)
@@ -85,7 +86,8 @@ public static class ClusterOperations
         var identity = NodeIdentity.FromConfig(Configuration.ConfigRoot.Resolve(request.ConfigRoot), host.WriteWarning);
         var store = Open(request, host);
         if (!host.ShouldProcess(identity.Address, $"Register node in {store.Target.Description}")) return;
-        var node = store.ReportNode(identity, request.Report ?? NodeReport.FromMachine(), mustExist: false, request.OfflineAfter);
+        var report = request.Report ?? NodeReport.FromMachine();
+        var node = store.ReportNode(identity, report, mustExist: false, request.OfflineAfter, Fingerprint(request, identity, report));
         if (node.Status != NodeStatus.Online)
             host.WriteWarning($"Node {node.Address} joined as '{node.Status}': it will not receive sessions. " +
                 (node.Status == NodeStatus.InvalidKey ? "Copy the cluster's secure-cookie-key to it, or Reset-WbCluster." : "Use the cluster's protocol (ssl-enabled) on every node."));
@@ -97,9 +99,14 @@ public static class ClusterOperations
         var identity = NodeIdentity.FromConfig(Configuration.ConfigRoot.Resolve(request.ConfigRoot), host.WriteVerbose);
         var store = Open(request, host);
         if (!host.ShouldProcess(identity.Address, "Report heartbeat (load, cores, clock)")) return;
-        var node = store.ReportNode(identity, request.Report ?? NodeReport.FromMachine(), mustExist: true, request.OfflineAfter);
+        var report = request.Report ?? NodeReport.FromMachine();
+        var node = store.ReportNode(identity, report, mustExist: true, request.OfflineAfter, Fingerprint(request, identity, report));
         if (request.PassThru) host.WriteObject(node);
     }
+
+    /// <summary>The configuration fingerprint a heartbeat publishes for the cross-node checks.</summary>
+    private static string Fingerprint(NodeRequest request, NodeIdentity identity, NodeReport report) =>
+        Verification.NodeFingerprint.Compute(Configuration.ConfigRoot.Resolve(request.ConfigRoot), identity.Address, report.Version, request.Probes).ToJson();
 
     /// <summary>Unregister-WbNode: removes this node's row when load-balancer says delete-node-on-exit=1 (or with -Force).</summary>
     public static void UnregisterNode(NodeRequest request, ICommandHost host)

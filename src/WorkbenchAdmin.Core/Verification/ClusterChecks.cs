@@ -1,0 +1,208 @@
+using WorkbenchAdmin.Core.Configuration;
+using WorkbenchAdmin.Core.Store;
+
+namespace WorkbenchAdmin.Core.Verification;
+
+/// <summary>What the cross-node checks compare: the store's nodes and the fingerprints they published.</summary>
+public sealed class ClusterContext
+{
+    public required IReadOnlyList<NodeInfo> Nodes { get; init; }
+    public required IReadOnlyDictionary<int, NodeFingerprint> Fingerprints { get; init; }
+    public required (int Max, int Reserved) ConnectionLimits { get; init; }
+    /// <summary>This node's database.conf, whose pool-size every node shares.</summary>
+    public required DatabaseConfig Database { get; init; }
+    public required int LauncherPort { get; init; }
+    public required TimeSpan ClockTolerance { get; init; }
+    public required VerificationProbes Probes { get; init; }
+
+    /// <summary>Nodes that take part in the cluster (not rejected for their key or protocol) and published a fingerprint.</summary>
+    public IEnumerable<(NodeInfo Node, NodeFingerprint Print)> Printed =>
+        Nodes.Where(n => Fingerprints.ContainsKey(n.Id)).Select(n => (n, Fingerprints[n.Id]));
+}
+
+/// <summary>Checks that compare the nodes of a cluster, through the store.</summary>
+internal static class ClusterChecks
+{
+    private const string Cluster = "cluster";
+
+    public static IEnumerable<CheckResult> NodesOnline(CheckDefinition c, ClusterContext x)
+    {
+        var online = x.Nodes.Where(n => n.Online).ToList();
+        var others = x.Nodes.Where(n => !n.Online).Select(n => $"{n.Address} ({n.Status})").ToList();
+        var found = $"{online.Count} of {x.Nodes.Count} nodes online{(others.Count > 0 ? "; not online: " + string.Join(", ", others) : "")}";
+        yield return online.Count >= 2
+            ? c.Pass(Cluster, found)
+            : c.Fail(Cluster, found, "at least two online nodes",
+                x.Nodes.Count < 2 ? "Register every node (Register-WbNode) and start their heartbeats." : "Start the offline nodes' heartbeats (Update-WbNodeStatus) or fix what keeps them out.");
+    }
+
+    public static IEnumerable<CheckResult> ConfigIdentical(CheckDefinition c, ClusterContext x)
+    {
+        var printed = x.Printed.ToList();
+        foreach (var missing in x.Nodes.Where(n => !x.Fingerprints.ContainsKey(n.Id)))
+            yield return c.Warn(missing.Address, "this node has published no configuration fingerprint", "a fingerprint with each heartbeat",
+                $"Run Update-WbNodeStatus on {missing.Address} (its heartbeat publishes the fingerprint).");
+        if (printed.Count < 2)
+        {
+            yield return c.Skip(Cluster, "fewer than two nodes published a fingerprint");
+            yield break;
+        }
+        var files = printed.SelectMany(p => p.Print.ConfigHashes.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        var differing = 0;
+        foreach (var file in files)
+        {
+            var groups = printed.GroupBy(p => p.Print.ConfigHashes.GetValueOrDefault(file) ?? "(missing)").ToList();
+            if (groups.Count == 1) continue;
+            differing++;
+            var majority = groups.OrderByDescending(g => g.Count()).First();
+            foreach (var odd in groups.Where(g => g != majority).SelectMany(g => g))
+            {
+                var what = odd.Print.ConfigHashes.ContainsKey(file) ? $"/etc/rstudio/{file} differs from {string.Join(", ", majority.Select(m => m.Node.Address))}"
+                                                                     : $"/etc/rstudio/{file} is missing (present on {string.Join(", ", majority.Select(m => m.Node.Address))})";
+                yield return c.Fail(odd.Node.Address, what, "identical on every node apart from www-host-name, www-address and www-port",
+                    $"Copy /etc/rstudio/{file} from {majority.First().Node.Address} to {odd.Node.Address}, keep its address keys, and restart rstudio-server.");
+            }
+        }
+        if (differing == 0) yield return c.Pass(Cluster, $"{files.Count} files identical on {printed.Count} nodes (address keys aside)");
+    }
+
+    public static IEnumerable<CheckResult> SameKey(CheckDefinition c, ClusterContext x) =>
+        Same(c, x, p => p.Print.KeyHash, "secure-cookie-key", "the secure-cookie-key differs from the other nodes' (sign-in fails: 'Invalid secure cookie key')",
+            n => $"Copy the cluster's secure-cookie-key to {n} (mode 600), restart rstudio-server, and Reset-WbCluster if the cluster record holds an old key.",
+            extraFailures: x.Nodes.Where(n => n.Status == NodeStatus.InvalidKey));
+
+    public static IEnumerable<CheckResult> SameProtocol(CheckDefinition c, ClusterContext x) =>
+        Same(c, x, p => p.Print.Protocol, "protocol", "uses a different protocol from the other nodes",
+            n => $"Use the same ssl-enabled setting in rserver.conf on {n} as on the other nodes.",
+            extraFailures: x.Nodes.Where(n => n.Status == NodeStatus.ProtocolMismatch), show: true);
+
+    public static IEnumerable<CheckResult> SameVersion(CheckDefinition c, ClusterContext x)
+    {
+        if (x.Printed.All(p => p.Print.Version is null))
+            return [c.Skip(Cluster, "no node reported its Workbench version (/usr/lib/rstudio-server/VERSION)")];
+        return Same(c, x, p => p.Print.Version ?? "(unknown)", "Workbench version", "runs a different Workbench version",
+            n => $"Install the cluster's Workbench version on {n}.", show: true);
+    }
+
+    public static IEnumerable<CheckResult> SameUsers(CheckDefinition c, ClusterContext x) =>
+        Same(c, x, p => p.Print.UsersDigest, "users", "sees different users or UIDs/GIDs from the other nodes",
+            n => $"Give every user the same UID and GID on {n} as on the other nodes (SSSD, or useradd with fixed ids).");
+
+    /// <summary>One value per node must agree: the majority value is the reference, each other node fails.</summary>
+    private static IEnumerable<CheckResult> Same(CheckDefinition c, ClusterContext x, Func<(NodeInfo Node, NodeFingerprint Print), string?> value,
+        string what, string problem, Func<string, string> fix, IEnumerable<NodeInfo>? extraFailures = null, bool show = false)
+    {
+        var printed = x.Printed.Where(p => value(p) is not null).ToList();
+        var flagged = new HashSet<int>();
+        var results = new List<CheckResult>();
+        if (printed.Count >= 1)
+        {
+            var groups = printed.GroupBy(value).OrderByDescending(g => g.Count()).ToList();
+            var reference = groups[0];
+            foreach (var odd in groups.Skip(1).SelectMany(g => g))
+            {
+                flagged.Add(odd.Node.Id);
+                results.Add(c.Fail(odd.Node.Address, show ? $"{what} {value(odd)}: {problem}" : problem,
+                    show ? $"{what} {reference.Key}, as on {string.Join(", ", reference.Select(r => r.Node.Address))}" : $"the same {what} as {string.Join(", ", reference.Select(r => r.Node.Address))}",
+                    fix(odd.Node.Address)));
+            }
+        }
+        foreach (var node in extraFailures ?? [])
+            if (flagged.Add(node.Id))
+                results.Add(c.Fail(node.Address, $"the node is recorded as '{node.Status}'", $"the cluster's {what}", fix(node.Address)));
+        if (results.Count == 0)
+            results.Add(printed.Count == 0 ? c.Skip(Cluster, "no node published a fingerprint") : c.Pass(Cluster, $"the same {what} on {printed.Count} nodes"));
+        return results;
+    }
+
+    public static IEnumerable<CheckResult> Clocks(CheckDefinition c, ClusterContext x)
+    {
+        var withClock = x.Nodes.Where(n => n.ClockSkew is not null).ToList();
+        if (withClock.Count == 0)
+        {
+            yield return c.Skip(Cluster, "no node reported its clock");
+            yield break;
+        }
+        var skewed = withClock.Where(n => n.ClockSkew!.Value.Duration() > x.ClockTolerance).ToList();
+        foreach (var n in skewed)
+        {
+            var s = n.ClockSkew!.Value.TotalSeconds;
+            yield return c.Fail(n.Address, $"its clock was {Math.Abs(s):0.#} s {(s > 0 ? "ahead of" : "behind")} the database's at its last heartbeat",
+                $"within {x.ClockTolerance.TotalSeconds:0.#} s", $"Synchronise {n.Address}'s clock (chrony or systemd-timesyncd) with the other nodes.");
+        }
+        if (skewed.Count == 0)
+            yield return c.Pass(Cluster, $"{withClock.Count} clocks within {x.ClockTolerance.TotalSeconds:0.#} s (largest skew {withClock.Max(n => n.ClockSkew!.Value.Duration().TotalSeconds):0.##} s)");
+    }
+
+    public static IEnumerable<CheckResult> SharedMarkers(CheckDefinition c, ClusterContext x)
+    {
+        var printed = x.Printed.ToList();
+        if (printed.Count < 2)
+        {
+            yield return c.Skip(Cluster, "fewer than two nodes published a fingerprint");
+            yield break;
+        }
+        var failed = false;
+        foreach (var (node, print) in printed)
+        {
+            if (print.Marker is null)
+            {
+                failed = true;
+                yield return c.Fail(node.Address, print.MarkerError ?? "it wrote no marker to shared storage", "a marker in server-shared-storage-path",
+                    $"Mount the shared storage at server-shared-storage-path on {node.Address} and let rstudio-server write there.");
+                continue;
+            }
+            var unseen = printed.Where(o => o.Node.Id != node.Id && o.Print.MarkersSeen.GetValueOrDefault(node.Address) != print.Marker)
+                .Select(o => o.Node.Address).ToList();
+            if (unseen.Count > 0)
+            {
+                failed = true;
+                yield return c.Fail(node.Address, $"{string.Join(", ", unseen)} cannot read the marker {node.Address} wrote to {print.SharedStoragePath}",
+                    "every node reads every other node's marker", $"Mount the same shared storage at {print.SharedStoragePath} on {string.Join(", ", unseen)} as on {node.Address}.");
+            }
+        }
+        if (!failed) yield return c.Pass(Cluster, $"{printed.Count} nodes read each other's markers in shared storage");
+    }
+
+    public static IEnumerable<CheckResult> Reachable(CheckDefinition c, ClusterContext x)
+    {
+        var timeout = TimeSpan.FromSeconds(2);
+        foreach (var n in x.Nodes)
+        {
+            var closed = new[] { (Port: n.Port, Name: n.Protocol == "https" ? "HTTPS" : "HTTP"), (Port: x.LauncherPort, Name: "launcher") }
+                .Where(p => !x.Probes.CanConnect(n.Host, p.Port, timeout)).ToList();
+            yield return closed.Count == 0
+                ? c.Pass(n.Address, $"ports {n.Port} and {x.LauncherPort} accept connections from this host")
+                : c.Fail(n.Address, $"{string.Join(" and ", closed.Select(p => $"{p.Name} port {p.Port}"))} of {n.Host} did not accept a connection within {timeout.TotalSeconds:0} s",
+                    "open between every pair of nodes", $"Open TCP {string.Join(", ", closed.Select(p => p.Port))} on {n.Host} to the other nodes and check the service is running.");
+        }
+    }
+
+    public static IEnumerable<CheckResult> Connections(CheckDefinition c, ClusterContext x)
+    {
+        var perNode = x.Nodes.Select(n => x.Database.EffectivePoolSize(n.Cores ?? 4)).ToList();
+        var needed = perNode.Sum();
+        var available = x.ConnectionLimits.Max - x.ConnectionLimits.Reserved;
+        var found = $"pool-size {(x.Database.PoolSize == 0 ? "auto" : x.Database.PoolSize.ToString())} × {x.Nodes.Count} nodes = {needed} connections; max_connections {x.ConnectionLimits.Max} - {x.ConnectionLimits.Reserved} reserved = {available}";
+        yield return needed <= available
+            ? c.Pass(Cluster, found)
+            : c.Fail(Cluster, found, $"at most {available}", $"Raise max_connections in postgresql.conf to at least {needed + x.ConnectionLimits.Reserved}, or lower pool-size in database.conf.");
+    }
+
+    public static IEnumerable<CheckResult> SessionSpread(CheckDefinition c, ClusterContext x)
+    {
+        var online = x.Nodes.Where(n => n.Online).ToList();
+        var total = online.Sum(n => n.ActiveSessions);
+        if (online.Count < 2 || total < 2)
+        {
+            yield return c.Skip(Cluster, $"{total} active sessions on {online.Count} online nodes: start four sessions (New-WbSession, or from the home page) to run the guide's test");
+            yield break;
+        }
+        var used = online.Count(n => n.ActiveSessions > 0);
+        var found = $"{total} sessions on {used} of {online.Count} online nodes ({string.Join(", ", online.Select(n => $"{n.Address}: {n.ActiveSessions}"))})";
+        yield return used >= 2 || total < online.Count
+            ? c.Pass(Cluster, found)
+            : c.Fail(Cluster, found, "sessions on more than one node",
+                "Check the balancer (Get-WbBalancer), that every node is Online, and per the guide load one node and start more sessions until they spread.");
+    }
+}

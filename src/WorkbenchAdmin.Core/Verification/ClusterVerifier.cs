@@ -1,0 +1,157 @@
+using WorkbenchAdmin.Core.Commands;
+using WorkbenchAdmin.Core.Commands.Cluster;
+using WorkbenchAdmin.Core.Configuration;
+using WorkbenchAdmin.Core.Errors;
+
+namespace WorkbenchAdmin.Core.Verification;
+
+public sealed record VerifyRequest : StoreRequest
+{
+    /// <summary>Check ids to run (wildcards allowed); none means all.</summary>
+    public IReadOnlyList<string>? Check { get; init; }
+    public string? SpecPath { get; init; }
+    public bool Quiet { get; init; }
+    public double? ClockToleranceSec { get; init; }
+    public string? HomeRoot { get; init; }
+    public VerificationProbes? Probes { get; init; }
+}
+
+/// <summary>
+/// Test-WbCluster: runs the per-node checks on the configuration root, then the cross-node checks on the
+/// fingerprints in the cluster store, then the spec's. A check that throws becomes a Fail naming the
+/// error; when the store cannot be reached the cross-node checks are skipped with the reason.
+/// </summary>
+public static class ClusterVerifier
+{
+    public const double DefaultClockToleranceSec = 2;
+    private const string Activity = "Test-WbCluster";
+
+    private delegate IEnumerable<CheckResult> NodeCheck(CheckDefinition c, NodeContext n);
+    private delegate IEnumerable<CheckResult> ClusterCheck(CheckDefinition c, ClusterContext x);
+    private delegate IEnumerable<CheckResult> SpecCheck(CheckDefinition c, ClusterSpec spec, NodeContext n, ClusterContext? x);
+
+    private static readonly Dictionary<string, NodeCheck> NodeChecksById = new()
+    {
+        ["config.lb-enabled"] = NodeChecks.LoadBalancingEnabled,
+        ["config.lb-file"] = NodeChecks.LoadBalancerFile,
+        ["config.launcher-address"] = NodeChecks.LauncherAddress,
+        ["storage.shared-path"] = NodeChecks.SharedStoragePath,
+        ["storage.shared-owner"] = NodeChecks.SharedOwner,
+        ["storage.home-owner"] = NodeChecks.HomeOwner,
+        ["database.provider"] = NodeChecks.DatabaseProvider,
+        ["security.database-conf-mode"] = NodeChecks.DatabaseConfMode,
+        ["security.key-mode"] = NodeChecks.SecureCookieKeyMode,
+        ["security.plain-password"] = NodeChecks.PlainTextPassword,
+        ["network.www-host-name"] = NodeChecks.WwwHostName,
+        ["network.port-range"] = NodeChecks.PortRange,
+    };
+
+    private static readonly Dictionary<string, ClusterCheck> ClusterChecksById = new()
+    {
+        ["cluster.nodes-online"] = ClusterChecks.NodesOnline,
+        ["cluster.config-identical"] = ClusterChecks.ConfigIdentical,
+        ["cluster.key"] = ClusterChecks.SameKey,
+        ["cluster.protocol"] = ClusterChecks.SameProtocol,
+        ["cluster.version"] = ClusterChecks.SameVersion,
+        ["cluster.clock"] = ClusterChecks.Clocks,
+        ["cluster.users"] = ClusterChecks.SameUsers,
+        ["cluster.shared-marker"] = ClusterChecks.SharedMarkers,
+        ["network.reachable"] = ClusterChecks.Reachable,
+        ["database.connections"] = ClusterChecks.Connections,
+        ["cluster.session-spread"] = ClusterChecks.SessionSpread,
+    };
+
+    private static readonly Dictionary<string, SpecCheck> SpecChecksById = new()
+    {
+        ["spec.nodes"] = SpecChecks.Nodes,
+        ["spec.balancer"] = SpecChecks.Balancer,
+        ["spec.protocol"] = SpecChecks.Protocol,
+        ["spec.database"] = SpecChecks.Database,
+        ["spec.shared-storage"] = SpecChecks.SharedStorage,
+    };
+
+    public static void Run(VerifyRequest request, ICommandHost host)
+    {
+        var results = Verify(request, host);
+        if (request.Quiet) host.WriteObject(results.All(r => r.Status != CheckStatus.Fail));
+    }
+
+    /// <summary>Runs the selected checks, writing each result (unless quiet) as it comes; returns them all.</summary>
+    public static IReadOnlyList<CheckResult> Verify(VerifyRequest request, ICommandHost host)
+    {
+        var patterns = request.Check?.Select(p => new Wildcard(p)).ToList();
+        var selected = CheckCatalog.All.Where(c => Wildcard.AnyMatch(patterns, c.Id)).ToList();
+        if (patterns is { Count: > 0 } && selected.Count == 0)
+            throw new WbException("UnknownCheck", WbErrorCategory.InvalidArgument,
+                $"-Check {string.Join(", ", request.Check!)} matches no check; the checks are {string.Join(", ", CheckCatalog.All.Select(c => c.Id))}.", request.Check);
+        var spec = request.SpecPath is null ? null : ClusterSpec.Load(request.SpecPath);
+        if (spec is null) selected.RemoveAll(c => c.Scope == CheckScope.Spec);
+
+        var probes = request.Probes ?? VerificationProbes.System;
+        var root = ConfigRoot.Resolve(request.ConfigRoot);
+        var node = new NodeContext(root, probes, request.HomeRoot ?? spec?.HomeRoot);
+        var results = new List<CheckResult>();
+        void Emit(IEnumerable<CheckResult> batch)
+        {
+            foreach (var r in batch)
+            {
+                results.Add(r);
+                if (!request.Quiet) host.WriteObject(r);
+            }
+        }
+
+        ClusterContext? cluster = null;
+        string? clusterUnavailable = null;
+        if (selected.Any(c => c.Scope != CheckScope.Node))
+        {
+            host.WriteProgress(Activity, "Reading the cluster store", 0);
+            try { cluster = LoadCluster(request, host, node, spec); }
+            catch (WbException e) { clusterUnavailable = e.Message; }
+        }
+
+        for (var i = 0; i < selected.Count; i++)
+        {
+            var check = selected[i];
+            host.WriteProgress(Activity, $"{check.Id}: {check.Title}", 100 * i / selected.Count);
+            Emit(RunOne(check, node, cluster, clusterUnavailable, spec));
+        }
+        host.WriteProgress(Activity, "Done", -1);
+        return results;
+    }
+
+    private static IEnumerable<CheckResult> RunOne(CheckDefinition check, NodeContext node, ClusterContext? cluster, string? unavailable, ClusterSpec? spec)
+    {
+        try
+        {
+            return check.Scope switch
+            {
+                CheckScope.Node => NodeChecksById[check.Id](check, node).ToList(),
+                CheckScope.Cluster when cluster is null => [check.Skip("cluster", $"the cluster store is not reachable: {unavailable}")],
+                CheckScope.Cluster => ClusterChecksById[check.Id](check, cluster).ToList(),
+                _ => SpecChecksById[check.Id](check, spec!, node, cluster).ToList(),
+            };
+        }
+        catch (WbException e)
+        {
+            return [check.Fail(check.Scope == CheckScope.Node ? node.Target : "cluster", e.Message, "a readable configuration", "Correct what the message names, then run the check again.")];
+        }
+    }
+
+    private static ClusterContext LoadCluster(VerifyRequest request, ICommandHost host, NodeContext node, ClusterSpec? spec)
+    {
+        var store = ClusterOperations.Open(request, host);
+        var nodes = store.GetNodes(request.OfflineAfter);
+        var prints = store.GetFingerprints().ToDictionary(kv => kv.Key, kv => NodeFingerprint.FromJson(kv.Value));
+        var tolerance = request.ClockToleranceSec ?? spec?.ClockToleranceSec ?? DefaultClockToleranceSec;
+        return new ClusterContext
+        {
+            Nodes = nodes,
+            Fingerprints = prints,
+            ConnectionLimits = store.GetConnectionLimits(),
+            Database = node.Database,
+            LauncherPort = LauncherConfig.Load(node.Root).Port,
+            ClockTolerance = TimeSpan.FromSeconds(tolerance),
+            Probes = node.Probes,
+        };
+    }
+}

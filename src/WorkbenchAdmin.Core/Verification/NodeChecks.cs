@@ -1,0 +1,221 @@
+using System.Globalization;
+using WorkbenchAdmin.Core.Commands.Balancer;
+using WorkbenchAdmin.Core.Configuration;
+using WorkbenchAdmin.Core.Store;
+
+namespace WorkbenchAdmin.Core.Verification;
+
+/// <summary>What the per-node checks look at: one configuration root, read once.</summary>
+public sealed class NodeContext(ConfigRoot root, VerificationProbes probes, string? homeRoot)
+{
+    private RServerConfig? _rserver;
+    private LoadBalancerConfig? _lb;
+    private DatabaseConfig? _db;
+
+    public ConfigRoot Root { get; } = root;
+    public VerificationProbes Probes { get; } = probes;
+    public string? HomeRoot { get; } = homeRoot;
+    public string Target => Root.Path;
+    public RServerConfig RServer => _rserver ??= RServerConfig.Load(Root);
+    public LoadBalancerConfig LoadBalancer => _lb ??= LoadBalancerConfig.Load(Root);
+    public DatabaseConfig Database => _db ??= DatabaseConfig.Load(Root, RServer);
+}
+
+/// <summary>Checks of one node's configuration and files, from its configuration root.</summary>
+internal static class NodeChecks
+{
+    private const UnixFileMode Mode600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    public static IEnumerable<CheckResult> LoadBalancingEnabled(CheckDefinition c, NodeContext n)
+    {
+        var path = n.Root.PathOf(ConfigFiles.RServer);
+        var setting = BalancerOperations.Read(n.Root);
+        yield return setting.LoadBalancing switch
+        {
+            LoadBalancingState.Enabled => c.Pass(n.Target, $"load-balancing-enabled=1 in {path}"),
+            LoadBalancingState.LegacyFileOnly => c.Warn(n.Target, $"enabled only by the presence of {n.Root.PathOf(ConfigFiles.LoadBalancer)} (legacy)",
+                "load-balancing-enabled=1", $"Set load-balancing-enabled=1 in {path} (Set-WbBalancer does)."),
+            _ => c.Fail(n.Target, $"load-balancing-enabled is {(n.RServer.LoadBalancingEnabled == false ? "0" : "unset")} in {path}",
+                "load-balancing-enabled=1", $"Set load-balancing-enabled=1 in {path} and restart rstudio-server."),
+        };
+    }
+
+    public static IEnumerable<CheckResult> LoadBalancerFile(CheckDefinition c, NodeContext n)
+    {
+        var path = n.Root.PathOf(ConfigFiles.LoadBalancer);
+        yield return n.LoadBalancer.FilePresent
+            ? c.Pass(n.Target, $"{path} is present (balancer={n.LoadBalancer.Method})")
+            : c.Fail(n.Target, $"{path} is missing: the node runs alone", "a load-balancer file",
+                $"Create {path} with balancer= and www-host-name= (Set-WbBalancer -Method sessions -WwwHostName <address>).");
+    }
+
+    public static IEnumerable<CheckResult> SharedStoragePath(CheckDefinition c, NodeContext n)
+    {
+        var conf = n.Root.PathOf(ConfigFiles.RServer);
+        var path = n.RServer.ServerSharedStoragePath;
+        if (path is null)
+        {
+            yield return c.Fail(n.Target, $"server-shared-storage-path is not set in {conf}", "a directory on shared storage",
+                $"Set server-shared-storage-path in {conf} to a directory on the NFS mount (for example /nfs/workbench/shared-storage).");
+            yield break;
+        }
+        if (!Directory.Exists(path))
+        {
+            yield return c.Fail(n.Target, $"server-shared-storage-path={path} ({conf}) does not exist on this node", "an existing directory on shared storage",
+                $"Mount the shared storage and create {path}, or correct server-shared-storage-path in {conf}.");
+            yield break;
+        }
+        var fs = n.Probes.NetworkFileSystem(path);
+        yield return fs is not null
+            ? c.Pass(n.Target, $"{path} is on {fs}")
+            : c.Fail(n.Target, $"{path} (server-shared-storage-path in {conf}) is on a local file system", "shared storage (NFS or similar)",
+                $"Mount the cluster's shared storage at {path} on every node (see the guide's fstab lines).");
+    }
+
+    public static IEnumerable<CheckResult> LauncherAddress(CheckDefinition c, NodeContext n)
+    {
+        var path = n.Root.PathOf(ConfigFiles.Launcher);
+        var launcher = LauncherConfig.Load(n.Root);
+        var local = launcher.Address is "localhost" or "::1" || launcher.Address.StartsWith("127.", StringComparison.Ordinal);
+        yield return !local
+            ? c.Pass(n.Target, $"address={launcher.Address} in [server] of {path}")
+            : c.Fail(n.Target, launcher.FilePresent ? $"address={launcher.Address} in [server] of {path}" : $"{path} is missing, so the launcher listens on localhost",
+                "an address other nodes reach (0.0.0.0)", $"Set address=0.0.0.0 in the [server] section of {path} and restart rstudio-launcher.");
+    }
+
+    public static IEnumerable<CheckResult> DatabaseProvider(CheckDefinition c, NodeContext n)
+    {
+        var db = n.Database;
+        if (db.IsPostgres)
+        {
+            yield return c.Pass(n.Target, $"provider=postgresql in {db.FilePath}");
+            yield break;
+        }
+        var directory = db.SqliteDirectory ?? ConfigRoot.DefaultStateDirectory;
+        var onNfs = Directory.Exists(directory) && n.Probes.NetworkFileSystem(directory) is not null;
+        yield return c.Fail(n.Target,
+            onNfs ? $"provider=sqlite with its database on network storage ({directory}): SQLite corrupts on NFS and cannot serve a cluster"
+                  : $"provider={db.Provider}{(db.FilePresent ? "" : $" (default: {db.FilePath} is missing)")}",
+            "provider=postgresql", $"Create an empty PostgreSQL database and set provider=postgresql, host, database, username and password in {db.FilePath}.");
+    }
+
+    public static IEnumerable<CheckResult> DatabaseConfMode(CheckDefinition c, NodeContext n) =>
+        [RootOwned600(c, n, n.Database.FilePath, "database.conf holds the database password")];
+
+    public static IEnumerable<CheckResult> SecureCookieKeyMode(CheckDefinition c, NodeContext n)
+    {
+        var key = SecureCookieKey.Locate(n.Root, n.RServer);
+        if (key.Path is null)
+        {
+            yield return c.Fail(n.Target, $"no secure-cookie-key (searched {string.Join(", ", key.Searched)})", "the cluster's key, mode 600",
+                $"Copy the cluster's secure-cookie-key to {n.Root.PathOf(ConfigFiles.SecureCookieKey)}, owned by root with mode 600.");
+            yield break;
+        }
+        yield return RootOwned600(c, n, key.Path, "the secure-cookie-key signs every sign-in");
+    }
+
+    private static CheckResult RootOwned600(CheckDefinition c, NodeContext n, string path, string why)
+    {
+        var status = n.Probes.Stat(path);
+        if (status is null)
+            return c.Fail(n.Target, $"{path} does not exist", "root-owned, mode 600", $"Create {path} (root:root, mode 600).");
+        var mode = Convert.ToString((int)status.Value.Mode, 8).PadLeft(3, '0');
+        var owner = n.Probes.UserName(status.Value.Uid) ?? status.Value.Uid.ToString(CultureInfo.InvariantCulture);
+        return status.Value.Uid == 0 && status.Value.Mode == Mode600
+            ? c.Pass(n.Target, $"{path} is owned by root with mode 600")
+            : c.Fail(n.Target, $"{path} is owned by {owner} with mode {mode}; {why}", "owner root, mode 600",
+                $"chown root:root {path} && chmod 600 {path}");
+    }
+
+    public static IEnumerable<CheckResult> PlainTextPassword(CheckDefinition c, NodeContext n)
+    {
+        var db = n.Database;
+        if (db.Password is null)
+            yield return c.Pass(n.Target, $"no password in {db.FilePath} (certificate or trust authentication)");
+        else if (PasswordProtector.IsProtected(db.Password.Reveal()) || PasswordProtector.LooksLikeForeignCiphertext(db.Password.Reveal()))
+            yield return c.Pass(n.Target, $"the password in {db.FilePath} is encrypted");
+        else
+            yield return c.Warn(n.Target, $"the password in {db.FilePath} ({db.PasswordSource}) is plain text", "an encrypted password",
+                "Encrypt it: rstudio-server encrypt-password, or Protect-WbDatabasePassword -Apply.");
+    }
+
+    public static IEnumerable<CheckResult> WwwHostName(CheckDefinition c, NodeContext n)
+    {
+        var lbPath = n.Root.PathOf(ConfigFiles.LoadBalancer);
+        var configured = n.LoadBalancer.WwwHostName;
+        var address = configured ?? $"{BalancerOperations.HostName()}:{n.RServer.WwwPort}";
+        var host = Balancing.NodeCandidate.Parse(address).Host;
+        if (host is "localhost" || host.StartsWith("127.", StringComparison.Ordinal) || host == "::1")
+        {
+            yield return c.Fail(n.Target, $"www-host-name resolves to this machine only ({address})", "an address other nodes reach",
+                $"Set www-host-name in {lbPath} to this node's name or IP as the other nodes reach it.");
+            yield break;
+        }
+        var addresses = n.Probes.Resolve(host);
+        if (addresses.Count == 0)
+        {
+            yield return c.Fail(n.Target, $"'{host}' ({(configured is null ? "the host name, as www-host-name is unset" : $"www-host-name in {lbPath}")}) does not resolve",
+                "a resolvable host name or an IP address", $"Set www-host-name in {lbPath} to a fully qualified name or an IP address every node resolves.");
+            yield break;
+        }
+        var isIp = System.Net.IPAddress.TryParse(host, out _);
+        if (configured is null)
+            yield return c.Warn(n.Target, $"www-host-name is unset; other nodes will use {address}", "www-host-name set explicitly",
+                $"Set www-host-name={address} (or the name other nodes use) in {lbPath} before the node joins.");
+        else if (!isIp && !host.Contains('.'))
+            yield return c.Warn(n.Target, $"www-host-name '{host}' is a short host name (resolves here to {addresses[0]})", "a fully qualified name or an IP",
+                $"Use a fully qualified name or an IP address in {lbPath}: a short name may not resolve on the other nodes.");
+        else
+            yield return c.Pass(n.Target, $"{address} resolves to {string.Join(", ", addresses)}");
+    }
+
+    public static IEnumerable<CheckResult> HomeOwner(CheckDefinition c, NodeContext n)
+    {
+        if (n.HomeRoot is null)
+        {
+            yield return c.Skip(n.Target, "no home root given (-HomeRoot, or homeRoot in the cluster spec)");
+            yield break;
+        }
+        yield return Owner(c, n, n.HomeRoot, "root", "root", "the users' home directories");
+    }
+
+    public static IEnumerable<CheckResult> SharedOwner(CheckDefinition c, NodeContext n)
+    {
+        if (n.RServer.ServerSharedStoragePath is not { } path || !Directory.Exists(path))
+        {
+            yield return c.Skip(n.Target, "server-shared-storage-path is unset or missing (see storage.shared-path)");
+            yield break;
+        }
+        yield return Owner(c, n, path, "nobody", "nogroup", "the shared storage");
+    }
+
+    private static CheckResult Owner(CheckDefinition c, NodeContext n, string path, string user, string group, string what)
+    {
+        var status = n.Probes.Stat(path);
+        if (status is null) return c.Fail(n.Target, $"{path} does not exist", $"{user}:{group}", $"Create {path} on the shared storage.");
+        var owner = $"{n.Probes.UserName(status.Value.Uid) ?? status.Value.Uid.ToString(CultureInfo.InvariantCulture)}:{n.Probes.GroupName(status.Value.Gid) ?? status.Value.Gid.ToString(CultureInfo.InvariantCulture)}";
+        return owner == $"{user}:{group}"
+            ? c.Pass(n.Target, $"{path} ({what}) is owned by {owner}")
+            : c.Fail(n.Target, $"{path} ({what}) is owned by {owner}", $"{user}:{group}", $"chown -R {user}:{group} {path}");
+    }
+
+    private static string? ReadOrNull(string path)
+    {
+        try { return File.ReadAllText(path).Trim(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
+    public static IEnumerable<CheckResult> PortRange(CheckDefinition c, NodeContext n)
+    {
+        var text = ReadOrNull(n.Probes.PortRangePath);
+        if (text is null)
+        {
+            yield return c.Skip(n.Target, $"{n.Probes.PortRangePath} cannot be read on this machine");
+            yield break;
+        }
+        var parts = text.Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+        var range = parts.Length == 2 ? $"{parts[0]}-{parts[1]}" : text;
+        yield return c.Pass(n.Target, $"ephemeral ports {range} ({n.Probes.PortRangePath})", $"TCP {range} open between nodes",
+            $"Open TCP {range}, {n.RServer.WwwPort} and the launcher port between the nodes (Local Launcher sessions use the ephemeral range).");
+    }
+}

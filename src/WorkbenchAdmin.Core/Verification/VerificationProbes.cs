@@ -1,0 +1,70 @@
+using System.Net;
+using System.Net.Sockets;
+using WorkbenchAdmin.Core.Platform;
+
+namespace WorkbenchAdmin.Core.Verification;
+
+/// <summary>
+/// What the checks ask of the machine, behind one seam so tests can stand in for a NFS mount or a DNS
+/// answer while everything else stays real.
+/// </summary>
+public class VerificationProbes
+{
+    public static readonly VerificationProbes System = new();
+
+    /// <summary>statfs f_type values of network and cluster file systems.</summary>
+    private static readonly Dictionary<long, string> NetworkFileSystems = new()
+    {
+        [0x6969] = "nfs", [0x517B] = "smb", [0xFF534D42] = "cifs", [0xFE534D42] = "smb2", [0x00C36400] = "ceph",
+        [0x0BD00BD0] = "lustre", [0x47504653] = "gpfs", [0x65735546] = "fuse", [0x5346414F] = "afs", [0x013111A8] = "ibrix",
+    };
+
+    public virtual string PasswdPath => "/etc/passwd";
+    public virtual string GroupPath => "/etc/group";
+    public virtual string PortRangePath => "/proc/sys/net/ipv4/ip_local_port_range";
+
+    /// <summary>The network file system holding <paramref name="path"/> ("nfs", …), or null for a local one.</summary>
+    public virtual string? NetworkFileSystem(string path) =>
+        UnixFile.FileSystemType(path) is { } type && NetworkFileSystems.TryGetValue(type, out var name) ? name : null;
+
+    public virtual UnixFileStatus? Stat(string path) => UnixFile.TryStat(path);
+
+    /// <summary>IPv4 addresses of a host name, or an empty list when it does not resolve (bounded in time).</summary>
+    public virtual IReadOnlyList<string> Resolve(string host)
+    {
+        if (IPAddress.TryParse(host, out var literal)) return [literal.ToString()];
+        try
+        {
+            var lookup = Dns.GetHostAddressesAsync(host, AddressFamily.InterNetwork);
+            return lookup.Wait(TimeSpan.FromSeconds(3)) ? lookup.Result.Select(a => a.ToString()).ToList() : [];
+        }
+        catch (AggregateException) { return []; }
+    }
+
+    /// <summary>Whether a TCP connection to host:port opens within the timeout.</summary>
+    public virtual bool CanConnect(string host, int port, TimeSpan timeout)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            var connect = client.ConnectAsync(host, port);
+            return connect.Wait(timeout) && client.Connected;
+        }
+        catch (AggregateException) { return false; }
+        catch (SocketException) { return false; }
+    }
+
+    public string? UserName(uint uid) => NameOf(PasswdPath, uid);
+    public string? GroupName(uint gid) => NameOf(GroupPath, gid);
+
+    private static string? NameOf(string path, uint id)
+    {
+        if (!File.Exists(path)) return null;
+        foreach (var line in File.ReadLines(path))
+        {
+            var f = line.Split(':');
+            if (f.Length > 2 && uint.TryParse(f[2], out var n) && n == id) return f[0];
+        }
+        return null;
+    }
+}

@@ -1,0 +1,19 @@
+using WorkbenchAdmin.Core.Verification;
+
+namespace WorkbenchAdmin.Core.Tests.Support;
+
+/// <summary>Real probes, except that chosen directories count as NFS mounts and chosen names resolve.</summary>
+public sealed class TestProbes : VerificationProbes
+{
+    public HashSet<string> NfsPaths { get; } = [];
+    public Dictionary<string, string[]> Hosts { get; } = new(StringComparer.OrdinalIgnoreCase);
+    public string? Passwd { get; set; }
+
+    public override string PasswdPath => Passwd ?? base.PasswdPath;
+
+    public override string? NetworkFileSystem(string path) =>
+        NfsPaths.Any(p => path == p || path.StartsWith(p.TrimEnd('/') + "/", StringComparison.Ordinal)) ? "nfs" : base.NetworkFileSystem(path);
+
+    public override IReadOnlyList<string> Resolve(string host) =>
+        Hosts.TryGetValue(host, out var addresses) ? addresses : base.Resolve(host);
+}

@@ -1,0 +1,227 @@
+using WorkbenchAdmin.Core.Commands.Balancer;
+using WorkbenchAdmin.Core.Platform;
+using WorkbenchAdmin.Core.Tests.Support;
+using WorkbenchAdmin.Core.Verification;
+
+namespace WorkbenchAdmin.Core.Tests.Verification;
+
+/// <summary>Each per-node check on a configuration root built to pass it, and on one built to fail it.</summary>
+public sealed class NodeCheckTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly TestProbes _probes = new();
+    private const UnixFileMode Mode600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    static NodeCheckTests() => BalancerOperations.HostName = () => "testhost";
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>A root that passes every per-node check (on a machine where the test runs as root).</summary>
+    private string GoodRoot(string name = "good")
+    {
+        var root = Directory.CreateDirectory(Path.Combine(_dir.Path, name)).FullName;
+        var shared = Directory.CreateDirectory(Path.Combine(_dir.Path, name + "-shared")).FullName;
+        var home = Directory.CreateDirectory(Path.Combine(_dir.Path, name + "-home")).FullName;
+        _probes.NfsPaths.Add(shared);
+        File.WriteAllText(Path.Combine(root, "rserver.conf"), $"load-balancing-enabled=1\nserver-shared-storage-path={shared}\n");
+        File.WriteAllText(Path.Combine(root, "load-balancer"), "balancer=sessions\nwww-host-name=node1.example.com:8787\n");
+        File.WriteAllText(Path.Combine(root, "launcher.conf"), "[server]\naddress=0.0.0.0\nport=5559\n");
+        File.WriteAllText(Path.Combine(root, "database.conf"), "provider=postgresql\nhost=pg\npassword=wbenc:v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n");
+        File.WriteAllText(Path.Combine(root, "secure-cookie-key"), "key\n");
+        File.SetUnixFileMode(Path.Combine(root, "database.conf"), Mode600);
+        File.SetUnixFileMode(Path.Combine(root, "secure-cookie-key"), Mode600);
+        if (UnixFile.EffectiveUserId == 0) UnixFile.ChangeOwner(shared, 65534, 65534);
+        _probes.Hosts["node1.example.com"] = ["10.0.0.1"];
+        return root;
+    }
+
+    private IReadOnlyList<CheckResult> Run(string root, string check, string? home = null) =>
+        ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = root, Check = [check], Probes = _probes, HomeRoot = home }, new RecordingHost());
+
+    private CheckResult One(string root, string check, string? home = null) => Assert.Single(Run(root, check, home));
+
+    private static void AssertFails(CheckResult r, string fileOrPath, string fix, CheckStatus status = CheckStatus.Fail)
+    {
+        Assert.Equal(status, r.Status);
+        Assert.Contains(fileOrPath, r.Found + r.Fix);
+        Assert.Contains(fix, r.Fix);
+    }
+
+    [Fact]
+    public void AGoodRootPassesEveryNodeCheck()
+    {
+        if (UnixFile.EffectiveUserId != 0) return; // ownership checks need root-owned files; CI runs as root
+        var root = GoodRoot();
+        var home = Path.Combine(_dir.Path, "good-home");
+        var results = ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = root, Check = ["config.*", "storage.*", "database.provider", "security.*", "network.www-host-name", "network.port-range"], Probes = _probes, HomeRoot = home }, new RecordingHost());
+        Assert.Equal(12, results.Count);
+        Assert.All(results, r => Assert.True(r.Status == CheckStatus.Pass, r.ToString()));
+    }
+
+    [Fact]
+    public void LoadBalancingNotEnabledAndTheLegacyWay()
+    {
+        var root = GoodRoot();
+        var rserver = Path.Combine(root, "rserver.conf");
+        File.WriteAllText(rserver, "load-balancing-enabled=0\n");
+        AssertFails(One(root, "config.lb-enabled"), rserver, "Set load-balancing-enabled=1 in " + rserver);
+        File.WriteAllText(rserver, "# nothing\n");
+        AssertFails(One(root, "config.lb-enabled"), "legacy", "load-balancing-enabled=1", CheckStatus.Warn);
+    }
+
+    [Fact]
+    public void MissingLoadBalancerFile()
+    {
+        var root = GoodRoot();
+        File.Delete(Path.Combine(root, "load-balancer"));
+        AssertFails(One(root, "config.lb-file"), Path.Combine(root, "load-balancer"), "Set-WbBalancer");
+    }
+
+    [Fact]
+    public void SharedStorageUnsetMissingOrLocal()
+    {
+        var root = GoodRoot();
+        var rserver = Path.Combine(root, "rserver.conf");
+        File.WriteAllText(rserver, "load-balancing-enabled=1\n");
+        AssertFails(One(root, "storage.shared-path"), rserver, "Set server-shared-storage-path");
+        File.WriteAllText(rserver, "server-shared-storage-path=/no/such/dir\n");
+        AssertFails(One(root, "storage.shared-path"), "/no/such/dir", "Mount the shared storage");
+        var local = Directory.CreateDirectory(Path.Combine(_dir.Path, "local")).FullName;
+        File.WriteAllText(rserver, $"server-shared-storage-path={local}\n");
+        AssertFails(One(root, "storage.shared-path"), local, "Mount the cluster's shared storage");
+    }
+
+    [Fact]
+    public void LauncherOnLocalhost()
+    {
+        var root = GoodRoot();
+        var launcher = Path.Combine(root, "launcher.conf");
+        File.WriteAllText(launcher, "[server]\naddress=localhost\n");
+        AssertFails(One(root, "config.launcher-address"), launcher, "Set address=0.0.0.0 in the [server] section of " + launcher);
+        File.Delete(launcher);
+        AssertFails(One(root, "config.launcher-address"), launcher + " is missing", "address=0.0.0.0");
+    }
+
+    [Fact]
+    public void SqliteAndSqliteOnNfs()
+    {
+        var root = GoodRoot();
+        var db = Path.Combine(root, "database.conf");
+        File.WriteAllText(db, "provider=sqlite\n");
+        AssertFails(One(root, "database.provider"), db, "provider=postgresql");
+        var nfs = Directory.CreateDirectory(Path.Combine(_dir.Path, "nfs-sqlite")).FullName;
+        _probes.NfsPaths.Add(nfs);
+        File.WriteAllText(db, $"provider=sqlite\ndirectory={nfs}\n");
+        var r = One(root, "database.provider");
+        Assert.Contains("network storage", r.Found);
+    }
+
+    [Fact]
+    public void DatabaseConfAndKeyModes()
+    {
+        var root = GoodRoot();
+        var db = Path.Combine(root, "database.conf");
+        File.SetUnixFileMode(db, Mode600 | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        AssertFails(One(root, "security.database-conf-mode"), db, $"chmod 600 {db}");
+        Assert.Contains("mode 644", One(root, "security.database-conf-mode").Found);
+        var key = Path.Combine(root, "secure-cookie-key");
+        File.SetUnixFileMode(key, Mode600 | UnixFileMode.GroupRead);
+        AssertFails(One(root, "security.key-mode"), key, $"chmod 600 {key}");
+        File.Delete(key);
+        AssertFails(One(root, "security.key-mode"), key, "Copy the cluster's secure-cookie-key");
+    }
+
+    [Fact]
+    public void PlainTextPasswordWarns()
+    {
+        var root = GoodRoot();
+        var db = Path.Combine(root, "database.conf");
+        File.WriteAllText(db, "provider=postgresql\npassword=hunter2\n");
+        AssertFails(One(root, "security.plain-password"), db, "Protect-WbDatabasePassword -Apply", CheckStatus.Warn);
+        Assert.DoesNotContain("hunter2", One(root, "security.plain-password").ToString());
+    }
+
+    [Fact]
+    public void WwwHostNameUnsetShortLocalOrUnresolvable()
+    {
+        var root = GoodRoot();
+        var lb = Path.Combine(root, "load-balancer");
+        _probes.Hosts["testhost"] = ["10.0.0.9"];
+        File.WriteAllText(lb, "balancer=sessions\n");
+        AssertFails(One(root, "network.www-host-name"), lb, "Set www-host-name=testhost:8787", CheckStatus.Warn);
+        _probes.Hosts["node1"] = ["10.0.0.1"];
+        File.WriteAllText(lb, "www-host-name=node1\n");
+        AssertFails(One(root, "network.www-host-name"), lb, "fully qualified", CheckStatus.Warn);
+        File.WriteAllText(lb, "www-host-name=localhost:8787\n");
+        AssertFails(One(root, "network.www-host-name"), lb, "Set www-host-name");
+        _probes.Hosts["nowhere.invalid"] = [];
+        File.WriteAllText(lb, "www-host-name=nowhere.invalid:8787\n");
+        AssertFails(One(root, "network.www-host-name"), lb, "every node resolves");
+    }
+
+    [Fact]
+    public void OwnershipOfHomeAndSharedStorage()
+    {
+        var root = GoodRoot();
+        Assert.Equal(CheckStatus.Skip, One(root, "storage.home-owner").Status);
+        var home = Directory.CreateDirectory(Path.Combine(_dir.Path, "homes")).FullName;
+        if (UnixFile.EffectiveUserId == 0)
+        {
+            Assert.Equal(CheckStatus.Pass, One(root, "storage.home-owner", home).Status);
+            UnixFile.ChangeOwner(home, 65534, 65534);
+        }
+        AssertFails(One(root, "storage.home-owner", home), home, $"chown -R root:root {home}");
+        var shared = Path.Combine(_dir.Path, "good-shared");
+        if (UnixFile.EffectiveUserId == 0) UnixFile.ChangeOwner(shared, 0, 0);
+        AssertFails(One(root, "storage.shared-owner"), shared, $"chown -R nobody:nogroup {shared}");
+    }
+
+    [Fact]
+    public void PortRangeIsReadFromTheOs()
+    {
+        var r = One(GoodRoot(), "network.port-range");
+        Assert.Equal(CheckStatus.Pass, r.Status);
+        var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Trim().Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains($"{range[0]}-{range[1]}", r.Found);
+    }
+
+    [Fact]
+    public void AMalformedFileFailsTheCheckNamingFileAndLine()
+    {
+        var root = GoodRoot();
+        File.WriteAllText(Path.Combine(root, "rserver.conf"), "load-balancing-enabled=1\nbroken line\n");
+        var r = One(root, "config.lb-enabled");
+        Assert.Equal(CheckStatus.Fail, r.Status);
+        Assert.Contains("rserver.conf:2:", r.Found);
+    }
+
+    [Fact]
+    public void UnknownCheckIdsAreAnError()
+    {
+        var e = Assert.Throws<Errors.WbException>(() => Run(GoodRoot(), "nosuch.*"));
+        Assert.Equal("UnknownCheck", e.ErrorId);
+    }
+
+    [Fact]
+    public void QuietReturnsOneBoolean()
+    {
+        var root = GoodRoot();
+        var host = new RecordingHost();
+        ClusterVerifier.Run(new VerifyRequest { ConfigRoot = root, Check = ["config.lb-file"], Probes = _probes, Quiet = true }, host);
+        Assert.True(Assert.IsType<bool>(Assert.Single(host.Objects)));
+        File.Delete(Path.Combine(root, "load-balancer"));
+        var failing = new RecordingHost();
+        ClusterVerifier.Run(new VerifyRequest { ConfigRoot = root, Check = ["config.*"], Probes = _probes, Quiet = true }, failing);
+        Assert.False(Assert.IsType<bool>(Assert.Single(failing.Objects)));
+    }
+
+    [Fact]
+    public void WithoutAStoreTheClusterChecksAreSkippedWithTheReason()
+    {
+        var root = GoodRoot();
+        File.Delete(Path.Combine(root, "database.conf"));
+        var results = Run(root, "cluster.*");
+        Assert.All(results, r => Assert.Equal(CheckStatus.Skip, r.Status));
+        Assert.All(results, r => Assert.Contains("not reachable", r.Found));
+    }
+}
