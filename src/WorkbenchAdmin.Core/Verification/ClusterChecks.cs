@@ -143,23 +143,34 @@ internal static class ClusterChecks
             yield break;
         }
         var failed = false;
-        foreach (var (node, print) in printed)
+        foreach (var (node, print) in printed.Where(p => p.Print.Marker is null))
         {
-            if (print.Marker is null)
-            {
-                failed = true;
-                yield return c.Fail(node.Address, print.MarkerError ?? "it wrote no marker to shared storage", "a marker in server-shared-storage-path",
-                    $"Mount the shared storage at server-shared-storage-path on {node.Address} and let rstudio-server write there.");
-                continue;
-            }
-            var unseen = printed.Where(o => o.Node.Id != node.Id && o.Print.MarkersSeen.GetValueOrDefault(node.Address) != print.Marker)
-                .Select(o => o.Node.Address).ToList();
-            if (unseen.Count > 0)
-            {
-                failed = true;
-                yield return c.Fail(node.Address, $"{string.Join(", ", unseen)} cannot read the marker {node.Address} wrote to {print.SharedStoragePath}",
-                    "every node reads every other node's marker", $"Mount the same shared storage at {print.SharedStoragePath} on {string.Join(", ", unseen)} as on {node.Address}.");
-            }
+            failed = true;
+            yield return c.Fail(node.Address, print.MarkerError ?? "it wrote no marker to shared storage", "a marker in server-shared-storage-path",
+                $"Mount the shared storage at server-shared-storage-path on {node.Address} and let it be written there.");
+        }
+        // Every (writer, reader) pair where the reader does not see the writer's marker.
+        var broken = (from w in printed
+                      where w.Print.Marker is not null
+                      from r in printed
+                      where r.Node.Id != w.Node.Id && r.Print.MarkersSeen.GetValueOrDefault(w.Node.Address) != w.Print.Marker
+                      select (Writer: w.Node, Reader: r.Node)).ToList();
+        // Blame the node involved in the most broken pairs (the one not sharing the storage), then the next.
+        while (broken.Count > 0)
+        {
+            var culprit = broken.SelectMany(b => new[] { b.Writer, b.Reader }).GroupBy(n => n.Id)
+                .OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().First();
+            var mine = broken.Where(b => b.Writer.Id == culprit.Id || b.Reader.Id == culprit.Id).ToList();
+            broken.RemoveAll(mine.Contains);
+            var cannotRead = mine.Where(b => b.Reader.Id == culprit.Id).Select(b => b.Writer.Address).ToList();
+            var notReadBy = mine.Where(b => b.Writer.Id == culprit.Id).Select(b => b.Reader.Address).ToList();
+            var parts = new List<string>();
+            if (cannotRead.Count > 0) parts.Add($"it cannot read the markers of {string.Join(", ", cannotRead)}");
+            if (notReadBy.Count > 0) parts.Add($"{string.Join(", ", notReadBy)} cannot read its marker");
+            var path = x.Fingerprints.GetValueOrDefault(culprit.Id)?.SharedStoragePath;
+            failed = true;
+            yield return c.Fail(culprit.Address, $"{string.Join("; ", parts)} in {path}: it does not share storage with them",
+                "every node reads every other node's marker", $"Mount the cluster's shared storage at {path} on {culprit.Address}, as on the other nodes.");
         }
         if (!failed) yield return c.Pass(Cluster, $"{printed.Count} nodes read each other's markers in shared storage");
     }

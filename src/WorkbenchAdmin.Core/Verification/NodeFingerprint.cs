@@ -44,7 +44,8 @@ public sealed record NodeFingerprint
         probes ??= VerificationProbes.System;
         var rserver = RServerConfig.Load(root);
         var key = SecureCookieKey.Locate(root, rserver);
-        var (marker, markerError, seen) = ExchangeMarkers(rserver.ServerSharedStoragePath, address);
+        var shared = rserver.ServerSharedStoragePath is { } configured ? probes.LocalPath(configured) : null;
+        var (marker, markerError, seen) = ExchangeMarkers(shared, address);
         return new NodeFingerprint
         {
             ConfigHashes = HashConfigFiles(root),

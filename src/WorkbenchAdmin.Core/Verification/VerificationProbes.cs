@@ -29,6 +29,9 @@ public class VerificationProbes
 
     public virtual UnixFileStatus? Stat(string path) => UnixFile.TryStat(path);
 
+    /// <summary>Where this node finds a configured path: itself on a real node; tests map it to give nodes on one machine their own mounts.</summary>
+    public virtual string LocalPath(string path) => path;
+
     /// <summary>IPv4 addresses of a host name, or an empty list when it does not resolve (bounded in time).</summary>
     public virtual IReadOnlyList<string> Resolve(string host)
     {

@@ -8,6 +8,10 @@ public sealed class TestProbes : VerificationProbes
     public HashSet<string> NfsPaths { get; } = [];
     public Dictionary<string, string[]> Hosts { get; } = new(StringComparer.OrdinalIgnoreCase);
     public string? Passwd { get; set; }
+    /// <summary>Paths this node sees elsewhere (as if a different file system were mounted there).</summary>
+    public Dictionary<string, string> Mounts { get; } = [];
+
+    public override string LocalPath(string path) => Mounts.GetValueOrDefault(path) ?? path;
 
     public override string PasswdPath => Passwd ?? base.PasswdPath;
 

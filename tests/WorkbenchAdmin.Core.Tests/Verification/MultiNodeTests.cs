@@ -1,0 +1,184 @@
+using System.Net;
+using System.Net.Sockets;
+using WorkbenchAdmin.Core.Commands.Cluster;
+using WorkbenchAdmin.Core.Store;
+using WorkbenchAdmin.Core.Tests.Support;
+using WorkbenchAdmin.Core.Verification;
+
+namespace WorkbenchAdmin.Core.Tests.Verification;
+
+/// <summary>
+/// Several nodes, each with its own configuration root, loopback address (127.0.0.1N) and listening
+/// ports, heartbeating into one real PostgreSQL; the cross-node checks must find each drift and nothing else.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class MultiNodeTests : IDisposable
+{
+    private const int WwwPort = 18787, LauncherPort = 15559;
+    private readonly PostgresFixture _pg;
+    private readonly TempDirectory _dir = new();
+    private readonly List<TcpListener> _listeners = [];
+    private readonly string _connection;
+    private readonly string _shared;
+
+    public MultiNodeTests(PostgresFixture pg)
+    {
+        _pg = pg;
+        var store = pg.NewStore();
+        _connection = pg.Server.ConnectionString(store.Target.Database);
+        _shared = Directory.CreateDirectory(Path.Combine(_dir.Path, "shared")).FullName;
+    }
+
+    public void Dispose()
+    {
+        _listeners.ForEach(l => l.Stop());
+        _dir.Dispose();
+    }
+
+    private static string Address(int n) => $"127.0.0.1{n}:{WwwPort}";
+
+    private sealed record Node(int N, string Root, TestProbes Probes);
+
+    private Node MakeNode(int n, string key = "cluster-key", string balancer = "sessions", bool ownStorage = false, bool listen = true)
+    {
+        var root = Directory.CreateDirectory(Path.Combine(_dir.Path, $"node{n}")).FullName;
+        File.WriteAllText(Path.Combine(root, "rserver.conf"), $"load-balancing-enabled=1\nserver-shared-storage-path={_shared}\n");
+        File.WriteAllText(Path.Combine(root, "load-balancer"), $"www-host-name={Address(n)}\nbalancer={balancer}\n");
+        File.WriteAllText(Path.Combine(root, "launcher.conf"), $"[server]\naddress=0.0.0.0\nport={LauncherPort}\n");
+        File.WriteAllText(Path.Combine(root, "database.conf"), "provider=postgresql\nhost=db.cluster\npool-size=4\n");
+        File.WriteAllText(Path.Combine(root, "secure-cookie-key"), key + "\n");
+        var probes = new TestProbes();
+        probes.NfsPaths.Add(_shared);
+        if (ownStorage) probes.Mounts[_shared] = Directory.CreateDirectory(Path.Combine(_dir.Path, $"node{n}-local")).FullName;
+        if (listen)
+            foreach (var port in new[] { WwwPort, LauncherPort })
+            {
+                var listener = new TcpListener(IPAddress.Parse($"127.0.0.1{n}"), port);
+                listener.Start();
+                _listeners.Add(listener);
+            }
+        return new Node(n, root, probes);
+    }
+
+    private void Heartbeat(Node node, TimeSpan clockSkew = default)
+    {
+        var request = new ClusterOperations.NodeRequest
+        {
+            ConfigRoot = node.Root, ConnectionString = _connection, Probes = node.Probes,
+            Report = new NodeReport { Load1 = 0.1, Load5 = 0.2, Load15 = 0.3, Cores = 4, Version = "2025.09.1", Clock = DateTimeOffset.UtcNow + clockSkew },
+        };
+        ClusterOperations.RegisterNode(request, new RecordingHost());
+        ClusterOperations.UpdateNodeStatus(request, new RecordingHost());
+    }
+
+    /// <summary>Every node beats twice, as a running cluster's timers would: the second beat sees the markers the others wrote.</summary>
+    private void Settle(IEnumerable<Node> nodes, Node? skewed = null, TimeSpan skew = default)
+    {
+        var all = nodes.ToList();
+        for (var round = 0; round < 2; round++)
+            foreach (var n in all) Heartbeat(n, n == skewed ? skew : default);
+    }
+
+    private IReadOnlyList<CheckResult> Verify(Node from, params string[] checks) =>
+        ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = from.Root, ConnectionString = _connection, Probes = from.Probes, Check = checks }, new RecordingHost());
+
+    private static readonly string[] CrossNodeChecks = ["cluster.*", "network.reachable", "database.connections"];
+
+    [Fact]
+    public void AHealthyClusterPassesEveryCrossNodeCheck()
+    {
+        var nodes = Enumerable.Range(1, 3).Select(n => MakeNode(n)).ToList();
+        Settle(nodes);
+        var results = Verify(nodes[0], CrossNodeChecks);
+        Assert.All(results, r => Assert.True(r.Status is CheckStatus.Pass or CheckStatus.Skip, r.ToString()));
+        Assert.Equal(CheckStatus.Skip, results.Single(r => r.CheckId == "cluster.session-spread").Status); // no sessions yet
+        Assert.Equal(3, results.Count(r => r.CheckId == "network.reachable" && r.Status == CheckStatus.Pass));
+    }
+
+    [Fact]
+    public void EachDriftOfOneNodeIsFoundAndNothingElseIsFlagged()
+    {
+        var nodes = Enumerable.Range(1, 3).Select(n => MakeNode(n)).ToList();
+        var drifted = MakeNode(4, key: "another-key", balancer: "user-hash", ownStorage: true);
+        Settle(nodes.Append(drifted), drifted, TimeSpan.FromSeconds(90));
+
+        var results = Verify(nodes[0], CrossNodeChecks);
+        var flagged = results.Where(r => r.Status is CheckStatus.Fail or CheckStatus.Warn)
+            .Select(r => (r.CheckId, r.Target)).Order().ToList();
+        Assert.Equal(new[]
+        {
+            ("cluster.clock", Address(4)),
+            ("cluster.config-identical", Address(4)),
+            ("cluster.key", Address(4)),
+            ("cluster.shared-marker", Address(4)),
+        }, flagged);
+
+        var config = results.Single(r => r.CheckId == "cluster.config-identical" && r.Status == CheckStatus.Fail);
+        Assert.Contains("/etc/rstudio/load-balancer differs", config.Found);
+        Assert.Contains("Copy /etc/rstudio/load-balancer", config.Fix);
+        Assert.Contains("90", results.Single(r => r.CheckId == "cluster.clock" && r.Status == CheckStatus.Fail).Found);
+        Assert.Contains("synchronise", results.Single(r => r.CheckId == "cluster.clock" && r.Status == CheckStatus.Fail).Fix, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("secure-cookie-key", results.Single(r => r.CheckId == "cluster.key" && r.Status == CheckStatus.Fail).Fix);
+        Assert.Contains("does not share storage", results.Single(r => r.CheckId == "cluster.shared-marker" && r.Status == CheckStatus.Fail).Found);
+    }
+
+    [Fact]
+    public void ClosedPortsAndTooManyConnectionsAreFound()
+    {
+        var nodes = Enumerable.Range(1, 2).Select(n => MakeNode(n)).ToList();
+        var silent = MakeNode(3, listen: false);
+        Settle(nodes.Append(silent));
+        var reach = Verify(nodes[0], "network.reachable");
+        var closed = Assert.Single(reach, r => r.Status == CheckStatus.Fail);
+        Assert.Equal(Address(3), closed.Target);
+        Assert.Contains($"HTTP port {WwwPort} and launcher port {LauncherPort}", closed.Found);
+
+        // 3 nodes × pool-size 90 against this server's 200 connections.
+        foreach (var n in nodes.Append(silent)) File.WriteAllText(Path.Combine(n.Root, "database.conf"), "provider=postgresql\npool-size=90\n");
+        var connections = Assert.Single(Verify(nodes[0], "database.connections"));
+        Assert.Equal(CheckStatus.Fail, connections.Status);
+        Assert.Contains("90 × 3 nodes = 270", connections.Found);
+        Assert.Contains("max_connections", connections.Fix);
+    }
+
+    [Fact]
+    public void SessionsAllOnOneNodeFailTheAcceptanceTest()
+    {
+        var nodes = Enumerable.Range(1, 2).Select(n => MakeNode(n)).ToList();
+        Settle(nodes);
+        var store = new ClusterStore(DatabaseTarget.Resolve(new DatabaseRequest { ConnectionString = _connection }));
+        var only = store.GetNodes(ClusterStore.DefaultOfflineAfter).First();
+        var pinned = new Core.Tests.Balancing.CustomScriptPinned(only.Address);
+        for (var i = 0; i < 4; i++) store.PlaceSession(new PlacementRequest("user1", pinned));
+        var spread = Assert.Single(Verify(nodes[0], "cluster.session-spread"));
+        Assert.Equal(CheckStatus.Fail, spread.Status);
+        Assert.Contains("4 sessions on 1 of 2 online nodes", spread.Found);
+
+        for (var i = 0; i < 4; i++) store.PlaceSession(new PlacementRequest("user1", Core.Balancing.SessionsPolicy.Instance));
+        Assert.Equal(CheckStatus.Pass, Assert.Single(Verify(nodes[0], "cluster.session-spread")).Status);
+    }
+
+    [Fact]
+    public void TheSpecAddsItsDifferences()
+    {
+        var nodes = Enumerable.Range(1, 2).Select(n => MakeNode(n)).ToList();
+        Settle(nodes);
+        var spec = _dir.Write("cluster.yaml", $"""
+            nodes:
+              - {Address(1)}
+              - {Address(2)}
+              - {Address(5)}
+            balancer: user-hash
+            protocol: http
+            database:
+              host: db.cluster
+              port: 5432
+              name: rstudio
+            sharedStoragePath: {_shared}
+            """);
+        var results = ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = nodes[0].Root, ConnectionString = _connection, Probes = nodes[0].Probes, SpecPath = spec, Check = ["spec.*"] }, new RecordingHost());
+        var flagged = results.Where(r => r.Status != CheckStatus.Pass).Select(r => (r.CheckId, r.Target, r.Status)).ToList();
+        Assert.Equal(new[] { ("spec.nodes", Address(5), CheckStatus.Fail), ("spec.balancer", nodes[0].Root, CheckStatus.Fail) }, flagged);
+        Assert.Contains("Set-WbBalancer -Method user-hash", results.Single(r => r.CheckId == "spec.balancer").Fix);
+    }
+}
