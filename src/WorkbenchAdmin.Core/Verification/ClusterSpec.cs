@@ -48,13 +48,38 @@ public sealed class ClusterSpec
         {
             spec = deserializer.Deserialize<ClusterSpec?>(yaml) ?? new ClusterSpec();
         }
-        catch (YamlException e)
+        catch (Exception e) when (e is YamlException or InvalidOperationException)
         {
-            var message = (e.InnerException?.Message ?? e.Message).Split('\n')[0];
-            throw new WbException("SpecSyntaxError", WbErrorCategory.ParserError, $"{path}:{e.Start.Line}:{e.Start.Column}: {message}", path, e);
+            // The deserializer reports some syntax errors vaguely; the parser locates them precisely.
+            var (line, column, message) = SyntaxError(yaml) ?? Describe(e);
+            throw new WbException("SpecSyntaxError", WbErrorCategory.ParserError, $"{path}:{line}:{column}: {message}", path, e);
         }
         spec.Validate(path);
         return spec;
+    }
+
+    private static (long Line, long Column, string Message) Describe(Exception e) => e is YamlException y
+        ? (y.Start.Line, y.Start.Column, (y.InnerException is { } inner && y.Message.Contains("during deserialization", StringComparison.OrdinalIgnoreCase) ? inner.Message : y.Message).Split('\n')[0])
+        : (1, 1, e.Message);
+
+    /// <summary>Walks the YAML events; on a syntax error, where and why (the last good position when the parser gives none).</summary>
+    private static (long Line, long Column, string Message)? SyntaxError(string yaml)
+    {
+        var parser = new YamlDotNet.Core.Parser(new StringReader(yaml));
+        var last = YamlDotNet.Core.Mark.Empty;
+        try
+        {
+            while (parser.MoveNext()) last = parser.Current!.End;
+            return null;
+        }
+        catch (YamlException e)
+        {
+            return Describe(e);
+        }
+        catch (InvalidOperationException)
+        {
+            return (last.Line, last.Column, "malformed YAML after this point (an unclosed '[' or '{'?)");
+        }
     }
 
     private void Validate(string path)
