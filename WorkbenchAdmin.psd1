@@ -25,6 +25,7 @@
         'Reset-WbCluster'
         'Set-WbBalancer'
         'Test-WbBalancerScript'
+        'Test-WbCluster'
         'Unregister-WbNode'
         'Update-WbNodeStatus'
     )

@@ -31,4 +31,11 @@ public abstract class WbCmdlet : PSCmdlet, ICommandHost
     void ICommandHost.WriteError(WbException error) => WriteError(ToErrorRecord(error));
     void ICommandHost.WriteWarning(string message) => WriteWarning(message);
     void ICommandHost.WriteVerbose(string message) => WriteVerbose(message);
+
+    void ICommandHost.WriteProgress(string activity, string status, int percent) =>
+        WriteProgress(new ProgressRecord(Math.Abs(activity.GetHashCode() % 10_000), activity, status)
+        {
+            PercentComplete = Math.Max(percent, -1),
+            RecordType = percent < 0 ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+        });
 }

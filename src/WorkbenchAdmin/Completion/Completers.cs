@@ -42,3 +42,9 @@ public sealed class NodeStatusCompleter : WordCompleter
     protected override IEnumerable<string> Complete(string word, IDictionary bound) =>
         Core.Store.NodeStatuses.Complete(word);
 }
+
+/// <summary>Completes -Check with the check ids.</summary>
+public sealed class CheckIdCompleter : WordCompleter
+{
+    protected override IEnumerable<string> Complete(string word, IDictionary bound) => Core.Verification.CheckCatalog.Complete(word);
+}

@@ -11,6 +11,9 @@ public sealed class RecordingHost(bool confirm = true) : ICommandHost
     public List<string> Warnings { get; } = [];
     public List<string> Verbose { get; } = [];
     public List<(string Target, string Action)> ShouldProcessCalls { get; } = [];
+    public List<(string Status, int Percent)> Progress { get; } = [];
+
+    public void WriteProgress(string activity, string status, int percent) => Progress.Add((status, percent));
 
     public bool ShouldProcess(string target, string action)
     {

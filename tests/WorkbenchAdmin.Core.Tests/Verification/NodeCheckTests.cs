@@ -224,4 +224,14 @@ public sealed class NodeCheckTests : IDisposable
         Assert.All(results, r => Assert.Equal(CheckStatus.Skip, r.Status));
         Assert.All(results, r => Assert.Contains("not reachable", r.Found));
     }
+
+    [Fact]
+    public void ProgressIsReportedForEveryCheckAndCompleted()
+    {
+        var host = new RecordingHost();
+        ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = GoodRoot(), Check = ["config.*"], Probes = _probes }, host);
+        Assert.Equal(["config.lb-enabled", "config.lb-file", "config.launcher-address"], host.Progress.SkipLast(1).Select(p => p.Status.Split(':')[0]));
+        Assert.Equal(-1, host.Progress[^1].Percent);
+        Assert.True(host.Progress.SkipLast(1).Select(p => p.Percent).SequenceEqual(host.Progress.SkipLast(1).Select(p => p.Percent).Order()));
+    }
 }

@@ -1,0 +1,77 @@
+#Requires -Modules Pester
+<#
+    The cluster verification suite: one It per Test-WbCluster check, grouped and tagged by area
+    (config, storage, database, security, network, cluster, spec; and 'Cluster' on all of them).
+    Run it on a node, against the real cluster:
+
+        $container = New-PesterContainer -Path ./WorkbenchAdmin.Cluster.Tests.ps1 -Data @{ Spec = '/etc/rstudio/cluster.yaml' }
+        Invoke-Pester -Container $container -Output Detailed
+
+    A Fail fails the It (with what was found and how to fix it), a Warn passes with the warning in the
+    output, a Skip is reported as skipped with its reason.
+#>
+param(
+    [string] $ConfigRoot,
+    [string] $ConnectionString,
+    [string] $Spec,
+    [string] $HomeRoot
+)
+
+BeforeDiscovery {
+    $modulePath = if ($env:WORKBENCHADMIN_MODULE) { $env:WORKBENCHADMIN_MODULE } else { 'WorkbenchAdmin' }
+    Import-Module $modulePath -ErrorAction Stop
+    $checks = foreach ($c in [WorkbenchAdmin.Core.Verification.CheckCatalog]::All) {
+        @{ Id = $c.Id; Title = $c.Title; Area = $c.Area }
+    }
+}
+
+BeforeAll {
+    $modulePath = if ($env:WORKBENCHADMIN_MODULE) { $env:WORKBENCHADMIN_MODULE } else { 'WorkbenchAdmin' }
+    Import-Module $modulePath -ErrorAction Stop
+    $arguments = @{}
+    foreach ($name in 'ConfigRoot', 'ConnectionString', 'Spec', 'HomeRoot') {
+        $value = Get-Variable -Name $name -ValueOnly
+        if ($value) { $arguments[$name] = $value }
+    }
+    $script:results = @(Test-WbCluster @arguments -ProgressAction SilentlyContinue)
+
+    function Assert-Check([string] $Id) {
+        $mine = @($script:results | Where-Object CheckId -eq $Id)
+        if ($mine.Count -eq 0) { Set-ItResult -Skipped -Because 'the check did not run (a spec check without -Spec)'; return }
+        $failed = @($mine | Where-Object Status -eq 'Fail')
+        foreach ($w in $mine | Where-Object Status -eq 'Warn') { Write-Warning "$($w.Target): $($w.Found) — $($w.Fix)" }
+        if ($failed.Count -eq 0 -and @($mine | Where-Object Status -ne 'Skip').Count -eq 0) {
+            Set-ItResult -Skipped -Because $mine[0].Found
+            return
+        }
+        $failed | ForEach-Object { "$($_.Target): $($_.Found). Fix: $($_.Fix)" } | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Configuration' -Tag 'Cluster', 'config' {
+    It '<Id>: <Title>' -ForEach ($checks | Where-Object Area -eq 'config') { Assert-Check $Id }
+}
+
+Describe 'Shared storage' -Tag 'Cluster', 'storage' {
+    It '<Id>: <Title>' -ForEach ($checks | Where-Object Area -eq 'storage') { Assert-Check $Id }
+}
+
+Describe 'Database' -Tag 'Cluster', 'database' {
+    It '<Id>: <Title>' -ForEach ($checks | Where-Object Area -eq 'database') { Assert-Check $Id }
+}
+
+Describe 'Security' -Tag 'Cluster', 'security' {
+    It '<Id>: <Title>' -ForEach ($checks | Where-Object Area -eq 'security') { Assert-Check $Id }
+}
+
+Describe 'Network' -Tag 'Cluster', 'network' {
+    It '<Id>: <Title>' -ForEach ($checks | Where-Object Area -eq 'network') { Assert-Check $Id }
+}
+
+Describe 'Across the nodes' -Tag 'Cluster', 'cluster' {
+    It '<Id>: <Title>' -ForEach ($checks | Where-Object Area -eq 'cluster') { Assert-Check $Id }
+}
+
+Describe 'Desired state (spec)' -Tag 'Cluster', 'spec' {
+    It '<Id>: <Title>' -ForEach ($checks | Where-Object Area -eq 'spec') { Assert-Check $Id }
+}

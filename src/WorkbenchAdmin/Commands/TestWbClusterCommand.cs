@@ -1,0 +1,42 @@
+using System.Management.Automation;
+using WorkbenchAdmin.Completion;
+using WorkbenchAdmin.Core.Verification;
+
+namespace WorkbenchAdmin.Commands;
+
+[Cmdlet(VerbsDiagnostic.Test, "WbCluster")]
+[OutputType(typeof(CheckResult), typeof(bool))]
+public sealed class TestWbClusterCommand : WbStoreCmdlet
+{
+    [Parameter(Position = 0)]
+    [ArgumentCompleter(typeof(CheckIdCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[]? Check { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Spec { get; set; }
+
+    [Parameter]
+    public SwitchParameter Quiet { get; set; }
+
+    [Parameter]
+    public double? ClockToleranceSec { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? HomeRoot { get; set; }
+
+    [Parameter]
+    public double? OfflineAfterSec { get; set; }
+
+    protected override void ProcessRecord() => Run(host => ClusterVerifier.Run(Connect(new VerifyRequest
+    {
+        Check = Check,
+        SpecPath = Spec is null ? null : GetUnresolvedProviderPathFromPSPath(Spec),
+        Quiet = Quiet,
+        ClockToleranceSec = ClockToleranceSec,
+        HomeRoot = HomeRoot,
+        OfflineAfterSec = OfflineAfterSec,
+    }), host));
+}
