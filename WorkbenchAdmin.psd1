@@ -37,7 +37,7 @@
             Tags         = @('Posit', 'Workbench', 'RStudio', 'LoadBalancing', 'Cluster', 'PostgreSQL', 'Linux', 'PSEdition_Core')
             LicenseUri   = 'https://example.invalid/WorkbenchAdmin/LICENSE'
             ProjectUri   = 'https://example.invalid/WorkbenchAdmin'
-            ReleaseNotes = 'See CHANGELOG.md.'
+            ReleaseNotes = '0.1.0: configuration layer, balancing engine (sessions, system-load, user-hash, custom scripts), cluster store in PostgreSQL, cluster verification. See CHANGELOG.md.'
         }
     }
 }

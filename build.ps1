@@ -7,7 +7,7 @@
       Build    dotnet build of the solution.
       Test     ./test.sh: every .NET test suite, then Pester where pwsh exists.
       Help     regenerates module/en-US/WorkbenchAdmin.dll-Help.xml from module/help/*.yml.
-      Package  stages an importable, versioned module folder: out/WorkbenchAdmin/<version>/.
+      Package  stages an importable, versioned module folder ready to publish: out/WorkbenchAdmin/<version>/.
       Pester   runs module/tests/*.Tests.ps1 against the staged package.
       Demo     runs the main job (examples/demo-cluster.ps1) against the staged package.
 .EXAMPLE
@@ -51,18 +51,21 @@ foreach ($t in $Task) {
                 '--out', (Join-Path $PSScriptRoot 'module/en-US/WorkbenchAdmin.dll-Help.xml'))
         }
         'Package' {
+            # Layout: the cmdlet assembly, manifest, views and help at the top; the engine and every
+            # library it uses in Dependencies/, loaded in the module's own context (see DependencyIsolation.cs).
             $publish = Join-Path $OutputPath 'publish'
             Remove-Item -Recurse -Force $publish, $staged -ErrorAction SilentlyContinue
             Invoke-Native dotnet @('publish', (Join-Path $PSScriptRoot 'src/WorkbenchAdmin'), '-c', $Configuration, '-o', $publish, '--nologo')
-            New-Item -ItemType Directory -Force $staged | Out-Null
-            Copy-Item $manifestPath $staged
-            Get-ChildItem $publish -Filter *.dll | Copy-Item -Destination $staged
+            $dependencies = Join-Path $staged 'Dependencies'
+            New-Item -ItemType Directory -Force $dependencies | Out-Null
+            Copy-Item $manifestPath, (Join-Path $PSScriptRoot 'LICENSE'), (Join-Path $PSScriptRoot 'CHANGELOG.md'), (Join-Path $PSScriptRoot 'README.md') $staged
+            Copy-Item (Join-Path $publish 'WorkbenchAdmin.dll') $staged
+            Get-ChildItem $publish -Filter *.dll | Where-Object Name -ne 'WorkbenchAdmin.dll' | Copy-Item -Destination $dependencies
             Copy-Item (Join-Path $PSScriptRoot 'module/*.ps1xml') $staged
             Copy-Item -Recurse (Join-Path $PSScriptRoot 'module/en-US') $staged
             Copy-Item -Recurse (Join-Path $PSScriptRoot 'module/tests') $staged
-            Copy-Item (Join-Path $PSScriptRoot 'README.md') $staged
             Test-ModuleManifest (Join-Path $staged 'WorkbenchAdmin.psd1') | Out-Null
-            Write-Host "staged $staged"
+            Write-Host "staged $staged (Publish-Module -Path $staged -Repository <name> publishes it)"
         }
         'Pester' {
             if (-not (Get-Module -ListAvailable Pester | Where-Object Version -ge '5.0')) {

@@ -3,8 +3,17 @@ using WorkbenchAdmin.Core.Commands.Cluster;
 
 namespace WorkbenchAdmin;
 
-/// <summary>Remove-Module: close every pooled database connection the module opened.</summary>
-public sealed class ModuleLifecycle : IModuleAssemblyCleanup
+/// <summary>Import-Module: isolate the dependencies. Remove-Module: close every pooled database connection.</summary>
+public sealed class ModuleLifecycle : IModuleAssemblyInitializer, IModuleAssemblyCleanup
 {
-    public void OnRemove(PSModuleInfo psModuleInfo) => ClusterOperations.CloseAll();
+    public void OnImport() => DependencyIsolation.Register();
+
+    public void OnRemove(PSModuleInfo psModuleInfo)
+    {
+        CloseStores();
+        DependencyIsolation.Unregister();
+    }
+
+    // A separate method, so the engine is only resolved when there is something to close.
+    private static void CloseStores() => ClusterOperations.CloseAll();
 }

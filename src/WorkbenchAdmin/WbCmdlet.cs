@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using WorkbenchAdmin.Core.Commands;
 using WorkbenchAdmin.Core.Errors;
+using WorkbenchAdmin.Core.Logging;
 
 namespace WorkbenchAdmin;
 
@@ -15,6 +16,7 @@ public abstract class WbCmdlet : PSCmdlet, ICommandHost
     {
         try
         {
+            using var _ = CommandLog.Attach(this);
             operation(this);
         }
         catch (WbException e)
@@ -31,6 +33,7 @@ public abstract class WbCmdlet : PSCmdlet, ICommandHost
     void ICommandHost.WriteError(WbException error) => WriteError(ToErrorRecord(error));
     void ICommandHost.WriteWarning(string message) => WriteWarning(message);
     void ICommandHost.WriteVerbose(string message) => WriteVerbose(message);
+    void ICommandHost.WriteDebug(string message) => WriteDebug(message);
 
     void ICommandHost.WriteProgress(string activity, string status, int percent) =>
         WriteProgress(new ProgressRecord(Math.Abs(activity.GetHashCode() % 10_000), activity, status)

@@ -15,6 +15,7 @@ public interface ICommandHost
     void WriteError(WbException error);
     void WriteWarning(string message);
     void WriteVerbose(string message);
+    void WriteDebug(string message) { }
     /// <summary>Progress of a long operation; a percentage from 0 to 100, or -1 when finished.</summary>
     void WriteProgress(string activity, string status, int percent) { }
 }

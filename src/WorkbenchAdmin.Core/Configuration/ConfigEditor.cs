@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using WorkbenchAdmin.Core.Platform;
 
 namespace WorkbenchAdmin.Core.Configuration;
@@ -36,7 +35,7 @@ public sealed class ConfigEditor
     public ConfigEditor(ConfigRoot root, ILogger? logger = null, Action<string>? beforeCommit = null)
     {
         _root = root;
-        _logger = logger ?? NullLogger.Instance;
+        _logger = logger ?? Logging.CommandLog.For<ConfigEditor>();
         _beforeCommit = beforeCommit;
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using WorkbenchAdmin.Core.Errors;
 
 namespace WorkbenchAdmin.Core.Configuration;
@@ -31,6 +32,7 @@ public static class ConfigFiles
 /// </summary>
 public sealed class ConfigRoot
 {
+    private static readonly Microsoft.Extensions.Logging.ILogger Log = Logging.CommandLog.For<ConfigRoot>();
     public const string DefaultPath = "/etc/rstudio";
     public const string DefaultStateDirectory = "/var/lib/rstudio-server";
     public const string EnvironmentVariable = "WORKBENCHADMIN_CONFIG_ROOT";
@@ -86,6 +88,7 @@ public sealed class ConfigRoot
         {
             return null;
         }
+        Log.LogDebug("read {Path} ({Bytes} bytes)", path, bytes.Length);
         return ConfigDocument.Parse(bytes, path, ConfigFiles.DialectOf(fileName));
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
 using WorkbenchAdmin.Core.Balancing;
@@ -36,13 +37,19 @@ public sealed class ClusterStore
     public DatabaseTarget Target { get; }
     public NpgsqlDataSource DataSource { get; }
 
+    private static readonly ILogger Log = Logging.CommandLog.For<ClusterStore>();
+
     /// <summary>Runs <paramref name="work"/> on a pooled connection, mapping failures to clear errors.</summary>
-    internal T Use<T>(Func<NpgsqlConnection, T> work)
+    internal T Use<T>(Func<NpgsqlConnection, T> work, [System.Runtime.CompilerServices.CallerMemberName] string operation = "")
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             using var connection = DataSource.OpenConnection();
-            return work(connection);
+            var result = work(connection);
+            Log.LogInformation("{Operation} on {Host}:{Port}/{Database} in {Ms:0.0} ms", operation, Target.Host, Target.Port, Target.Database,
+                System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return result;
         }
         catch (Exception e) when (e is not WbException)
         {

@@ -13,13 +13,13 @@ public static class DataSources
 {
     private static readonly ConcurrentDictionary<string, Lazy<NpgsqlDataSource>> Sources = new(StringComparer.Ordinal);
 
-    public static ILoggerFactory? LoggerFactory { get; set; }
 
     public static NpgsqlDataSource Get(DatabaseTarget target) =>
         Sources.GetOrAdd(target.ConnectionString, cs => new Lazy<NpgsqlDataSource>(() =>
         {
             var builder = new NpgsqlDataSourceBuilder(cs);
-            if (LoggerFactory is not null) builder.UseLoggerFactory(LoggerFactory);
+            // Npgsql's own logging (statements at Debug) reaches the command running them.
+            builder.UseLoggerFactory(Logging.CommandLog.Factory);
             return builder.Build();
         })).Value;
 

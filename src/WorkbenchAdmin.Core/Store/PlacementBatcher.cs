@@ -157,7 +157,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
         // Results are published only after the commit: a caller never sees a session that was rolled back.
         for (var i = 0; i < placed.Count; i++) placed[i].Pending.Result = results[i];
         return placed.Count;
-    });
+    }, $"PlaceSession (batch of {batch.Count})");
 
     private sealed record NodeRow(int Id, string Host, string? IPv4, int Port, string Status, double AgeSeconds,
                                   double Load1, double Load5, double Load15, int? Cores, int Active)

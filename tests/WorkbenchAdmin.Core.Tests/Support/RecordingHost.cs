@@ -10,6 +10,9 @@ public sealed class RecordingHost(bool confirm = true) : ICommandHost
     public List<WbException> Errors { get; } = [];
     public List<string> Warnings { get; } = [];
     public List<string> Verbose { get; } = [];
+    public List<string> Debug { get; } = [];
+
+    public void WriteDebug(string message) => Debug.Add(message);
     public List<(string Target, string Action)> ShouldProcessCalls { get; } = [];
     public List<(string Status, int Percent)> Progress { get; } = [];
 

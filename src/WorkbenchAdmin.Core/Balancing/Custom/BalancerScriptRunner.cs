@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Logging;
 using WorkbenchAdmin.Core.Platform;
 
 namespace WorkbenchAdmin.Core.Balancing.Custom;
@@ -20,6 +21,7 @@ public sealed record BalancerScriptOptions(string ScriptPath)
 /// </summary>
 public static class BalancerScriptRunner
 {
+    private static readonly ILogger Log = Logging.CommandLog.For<CustomScriptPolicy>();
     private const int StderrKept = 4096;
     private const int Quoted = 200;
 
@@ -33,6 +35,7 @@ public static class BalancerScriptRunner
             throw new BalancerScriptException(BalancerScriptFailure.NotExecutable, script, "is not executable by this user (chmod +x, and check its directory).");
 
         SessionProcessResult run;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             run = SessionProcess.Run(script, new Dictionary<string, string>
@@ -47,6 +50,8 @@ public static class BalancerScriptRunner
             throw new BalancerScriptException(BalancerScriptFailure.StartFailed, script, $"could not be started: {e.Message}.{hint}", e);
         }
 
+        Log.LogInformation("ran {Script} for {User} with RSTUDIO_NODES={Nodes}: {End}, exit {Exit}, {Bytes} bytes out, {Ms:0.0} ms",
+            script, userName, nodes, run.End, run.ExitCode, run.Output.Length, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         switch (run.End)
         {
             case SessionProcessEnd.TimedOut:

@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Logging;
+using WorkbenchAdmin.Core.Commands;
+
+namespace WorkbenchAdmin.Core.Logging;
+
+/// <summary>
+/// The core logs through Microsoft.Extensions.Logging; this routes every log line to the command running
+/// on the current thread: Trace and Debug to its debug stream, Information to verbose, Warning and above to
+/// warnings. Nothing is attached outside a command, and lines from other threads are dropped (PowerShell
+/// accepts stream writes only from the pipeline thread), so nothing prints unless asked for.
+/// </summary>
+public static class CommandLog
+{
+    private static readonly AsyncLocal<(ICommandHost Host, int Thread)?> Current = new();
+
+    public static ILoggerFactory Factory { get; } = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new HostLoggerProvider()));
+
+    public static ILogger For<T>() => Factory.CreateLogger<T>();
+
+    /// <summary>Sends the core's log lines to <paramref name="host"/> until disposed.</summary>
+    public static IDisposable Attach(ICommandHost host)
+    {
+        var previous = Current.Value;
+        Current.Value = (host, Environment.CurrentManagedThreadId);
+        return new Detacher(previous);
+    }
+
+    internal static ICommandHost? Host =>
+        Current.Value is { } c && c.Thread == Environment.CurrentManagedThreadId ? c.Host : null;
+
+    private sealed class Detacher((ICommandHost Host, int Thread)? previous) : IDisposable
+    {
+        public void Dispose() => Current.Value = previous;
+    }
+
+    private sealed class HostLoggerProvider : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new HostLogger(ShortName(categoryName));
+        public void Dispose() { }
+
+        private static string ShortName(string category)
+        {
+            var dot = category.LastIndexOf('.');
+            return dot < 0 ? category : category[(dot + 1)..];
+        }
+    }
+
+    private sealed class HostLogger(string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None && Host is not null;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == LogLevel.None || Host is not { } host) return;
+            var text = $"{category}: {formatter(state, exception)}";
+            switch (logLevel)
+            {
+                case LogLevel.Trace or LogLevel.Debug: host.WriteDebug(text); break;
+                case LogLevel.Information: host.WriteVerbose(text); break;
+                default: host.WriteWarning(text); break;
+            }
+        }
+    }
+}

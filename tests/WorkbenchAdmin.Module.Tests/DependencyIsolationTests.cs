@@ -1,0 +1,65 @@
+using System.Reflection;
+using System.Runtime.Loader;
+
+namespace WorkbenchAdmin.Module.Tests;
+
+/// <summary>
+/// Only the cmdlet assembly loads in the default context; the engine and its dependencies load from
+/// Dependencies/ in the module's own context. Exercised here on a staged copy of the packaged layout.
+/// </summary>
+public sealed class DependencyIsolationTests(ModuleFixture module) : IClassFixture<ModuleFixture>, IDisposable
+{
+    private static readonly string[] Dependencies = ["WorkbenchAdmin.Core", "Npgsql", "YamlDotNet", "Microsoft.Extensions.Logging", "Microsoft.Extensions.Logging.Abstractions",
+        "Microsoft.Extensions.DependencyInjection", "Microsoft.Extensions.DependencyInjection.Abstractions", "Microsoft.Extensions.Options", "Microsoft.Extensions.Primitives"];
+    private readonly string _staged = Directory.CreateTempSubdirectory("wbadmin-module-").FullName;
+
+    public void Dispose() => Directory.Delete(_staged, recursive: true);
+
+    [Fact]
+    public void TheCmdletAssemblyReferencesOnlyTheFrameworkPowerShellAndTheEngine()
+    {
+        var references = module.Metadata.CmdletAssembly.GetReferencedAssemblies().Select(a => a.Name!).ToList();
+        Assert.Contains("WorkbenchAdmin.Core", references);
+        Assert.All(references, name => Assert.True(
+            name is "WorkbenchAdmin.Core" or "System.Management.Automation" or "netstandard" || name.StartsWith("System.", StringComparison.Ordinal) || name.StartsWith("Microsoft.Win32.", StringComparison.Ordinal),
+            $"the cmdlet assembly references {name} directly; dependencies must be reached through WorkbenchAdmin.Core"));
+    }
+
+    [Fact]
+    public void TheEngineAndItsDependenciesLoadInTheModulesOwnContext()
+    {
+        var dependencies = Directory.CreateDirectory(Path.Combine(_staged, "Dependencies")).FullName;
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "WorkbenchAdmin.dll"), Path.Combine(_staged, "WorkbenchAdmin.dll"));
+        foreach (var name in Dependencies)
+            File.Copy(Path.Combine(AppContext.BaseDirectory, name + ".dll"), Path.Combine(dependencies, name + ".dll"));
+
+        // Its own context for the staged cmdlet assembly, standing in for PowerShell's default one.
+        var host = new AssemblyLoadContext("host", isCollectible: true);
+        try
+        {
+            var cmdlets = host.LoadFromAssemblyPath(Path.Combine(_staged, "WorkbenchAdmin.dll"));
+            var contextType = cmdlets.GetType("WorkbenchAdmin.DependencyLoadContext", throwOnError: true)!;
+            var isolation = cmdlets.GetType("WorkbenchAdmin.DependencyIsolation", throwOnError: true)!;
+            var context = (AssemblyLoadContext)Activator.CreateInstance(contextType, dependencies)!;
+            var resolve = isolation.GetMethod("ResolveEngine")!;
+
+            Assert.Null(resolve.Invoke(null, [new AssemblyName("YamlDotNet"), context])); // only the engine is redirected
+            var engine = (Assembly)resolve.Invoke(null, [new AssemblyName("WorkbenchAdmin.Core"), context])!;
+            Assert.Same(context, AssemblyLoadContext.GetLoadContext(engine));
+            Assert.Equal(Path.Combine(dependencies, "WorkbenchAdmin.Core.dll"), engine.Location);
+
+            // Real engine code that needs YamlDotNet: it loads beside the engine, not from the default context.
+            var spec = engine.GetType("WorkbenchAdmin.Core.Verification.ClusterSpec", throwOnError: true)!;
+            var parsed = spec.GetMethod("Parse")!.Invoke(null, ["balancer: user-hash\n", "inline.yaml"])!;
+            Assert.Equal("user-hash", spec.GetProperty("Balancer")!.GetValue(parsed));
+            var yaml = context.Assemblies.Single(a => a.GetName().Name == "YamlDotNet");
+            Assert.Equal(Path.Combine(dependencies, "YamlDotNet.dll"), yaml.Location);
+            Assert.NotSame(typeof(YamlDotNet.Serialization.Deserializer).Assembly, yaml);
+            Assert.DoesNotContain(host.Assemblies, a => a.GetName().Name is "YamlDotNet" or "Npgsql" or "WorkbenchAdmin.Core");
+        }
+        finally
+        {
+            host.Unload();
+        }
+    }
+}
