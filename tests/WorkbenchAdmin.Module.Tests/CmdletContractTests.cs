@@ -133,4 +133,56 @@ public class CmdletContractTests(ModuleFixture module) : IClassFixture<ModuleFix
         var core = module.Metadata.FindType("WorkbenchAdmin.Core.Errors.WbException")!.Assembly;
         Assert.DoesNotContain(core.GetReferencedAssemblies(), a => a.Name == "System.Management.Automation");
     }
+
+    public static TheoryData<string, string, string> Pipelines => new()
+    {
+        { "Get-WbNode", "Remove-WbNode", "Id" },
+        { "Get-WbSession", "Remove-WbSession", "Id" },
+        { "New-WbSession", "Remove-WbSession", "Id" },
+        { "Get-WbNode", "Invoke-WbBalanceDecision", "Node" },
+        { "Get-WbSession", "Get-WbSession", "NodeId" },
+        { "Get-WbBalancer", "Get-WbConfig", "ConfigRoot" },
+        { "Get-WbBalancer", "Set-WbBalancer", "ConfigRoot" },
+    };
+
+    /// <summary>The producer's output has a property that binds, by name or alias, to the consumer's parameter, with a compatible type.</summary>
+    [Theory]
+    [MemberData(nameof(Pipelines))]
+    public void OutputPipesIntoTheNextCmdletByPropertyName(string producer, string consumer, string parameter)
+    {
+        var from = Cmdlets.Single(c => c.Name == producer);
+        var to = Cmdlets.Single(c => c.Name == consumer);
+        var p = to.Parameters.First(x => x.Name == parameter);
+        Assert.True(p.ValueFromPipelineByPropertyName, $"{consumer} -{parameter} does not bind by property name");
+        var names = p.Aliases.Append(p.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var target = p.Type.IsArray ? p.Type.GetElementType()! : p.Type;
+        var property = from.OutputTypes.SelectMany(t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance)).FirstOrDefault(x => names.Contains(x.Name));
+        Assert.True(property is not null, $"{producer}'s output has no property named {string.Join(" or ", names)}");
+        var source = Nullable(property!.PropertyType);
+        Assert.True(source.FullName == Nullable(target).FullName || (source.FullName, Nullable(target).FullName) is ("System.Int32", "System.Int64"),
+            $"{producer}.{property.Name} is {source.FullName}; {consumer} -{parameter} takes {target.FullName}");
+    }
+
+    private static Type Nullable(Type t) => t.IsGenericType && t.GetGenericTypeDefinition().FullName == "System.Nullable`1" ? t.GetGenericArguments()[0] : t;
+
+    [Theory]
+    [InlineData("Invoke-WbBalanceDecision")]
+    [InlineData("New-WbSession")]
+    public void UserNamesBindFromPipedStringsAndCsvRows(string name)
+    {
+        var p = Cmdlets.Single(c => c.Name == name).Parameters.Single(x => x.Name == "UserName");
+        Assert.True(p.ValueFromPipeline && p.ValueFromPipelineByPropertyName);
+    }
+
+    [Fact]
+    public void StoreBackedParametersComplete()
+    {
+        string? Completer(string cmdlet, string parameter) =>
+            Cmdlets.Single(c => c.Name == cmdlet).Parameters.First(p => p.Name == parameter).CompleterType?.Name;
+        Assert.Equal("NodeIdCompleter", Completer("Remove-WbNode", "Id"));
+        Assert.Equal("NodeIdCompleter", Completer("Get-WbNode", "Id"));
+        Assert.Equal("NodeAddressCompleter", Completer("Get-WbNode", "HostName"));
+        Assert.Equal("ActiveUserCompleter", Completer("Get-WbSession", "UserName"));
+        Assert.Equal("NodeAddressCompleter", Completer("Invoke-WbBalanceDecision", "Node"));
+    }
 }

@@ -103,3 +103,25 @@ public class ManifestFormatHelpTests(ModuleFixture module) : IClassFixture<Modul
         });
     }
 }
+
+public class AboutTopicTests(ModuleFixture module) : IClassFixture<ModuleFixture>
+{
+    [Fact]
+    public void TheAboutTopicNamesEveryExportedCmdlet()
+    {
+        var path = Path.Combine(module.ModuleDir, "en-US", "about_WorkbenchAdmin.help.txt");
+        Assert.True(File.Exists(path), "module/en-US/about_WorkbenchAdmin.help.txt is missing");
+        var text = File.ReadAllText(path);
+        Assert.StartsWith("TOPIC\n    about_WorkbenchAdmin", text);
+        Assert.All(module.ManifestArray("CmdletsToExport"), name => Assert.Contains(name, text));
+    }
+
+    [Fact]
+    public void ThePackagedModuleCarriesALicenseAndReleaseNotes()
+    {
+        Assert.True(File.Exists(Path.Combine(module.Root, "LICENSE")));
+        Assert.Contains($"## {module.ManifestValue("ModuleVersion")}", File.ReadAllText(Path.Combine(module.Root, "CHANGELOG.md")));
+        Assert.Contains("ReleaseNotes", module.ManifestText);
+        Assert.Contains("LicenseUri", module.ManifestText);
+    }
+}

@@ -275,6 +275,22 @@ public sealed class ClusterStore
         Ended = reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7),
     };
 
+    /// <summary>User names with active sessions starting with <paramref name="prefix"/> (case-insensitive), most sessions first.</summary>
+    public IReadOnlyList<(string UserName, int Sessions)> ActiveUserNames(string prefix, int limit) => Use(connection =>
+    {
+        using var cmd = Command(connection, """
+            SELECT username, count(*)::int FROM wbadmin.session
+            WHERE ended IS NULL AND lower(username) LIKE lower(@prefix) || '%' ESCAPE '\'
+            GROUP BY username ORDER BY count(*) DESC, username LIMIT @limit
+            """);
+        cmd.Parameters.AddWithValue("prefix", prefix.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_"));
+        cmd.Parameters.AddWithValue("limit", limit);
+        using var reader = cmd.ExecuteReader();
+        var list = new List<(string, int)>();
+        while (reader.Read()) list.Add((reader.GetString(0), reader.GetInt32(1)));
+        return list;
+    });
+
     /// <summary>Ends a session and frees its slot, in one statement. Null when there is no such active session.</summary>
     public SessionInfo? EndSession(long id) => Use(connection =>
     {

@@ -35,6 +35,8 @@ public sealed record NodeInfo
     /// <summary>Node clock minus the database's clock at that heartbeat.</summary>
     public TimeSpan? ClockSkew => NodeClock is { } c ? c - LastSeen : null;
     public bool Online => Status == NodeStatus.Online;
+    /// <summary>This node as a balancing candidate, so Get-WbNode output pipes into Invoke-WbBalanceDecision.</summary>
+    public Balancing.NodeCandidate Candidate => ClusterStore.ToCandidate(this);
 }
 
 /// <summary>A session as Get-WbSession and New-WbSession show it.</summary>

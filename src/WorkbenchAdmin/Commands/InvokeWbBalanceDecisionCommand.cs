@@ -10,6 +10,8 @@ namespace WorkbenchAdmin.Commands;
 public sealed class InvokeWbBalanceDecisionCommand : WbStoreCmdlet
 {
     private BalanceDecisionOperation? _operation;
+    private readonly List<NodeCandidate> _pipedNodes = [];
+    private bool _nodesFromPipeline;
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("User")]
@@ -21,7 +23,10 @@ public sealed class InvokeWbBalanceDecisionCommand : WbStoreCmdlet
     [ValidateNotNullOrEmpty]
     public string? Method { get; set; }
 
-    [Parameter]
+    /// <summary>Candidates; from the pipeline, Get-WbNode's output binds here through its Candidate property.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("Candidate")]
+    [ArgumentCompleter(typeof(NodeAddressCompleter))]
     [ValidateNotNullOrEmpty]
     public NodeCandidate[]? Node { get; set; }
 
@@ -38,17 +43,37 @@ public sealed class InvokeWbBalanceDecisionCommand : WbStoreCmdlet
     [Parameter]
     public double? OfflineAfterSec { get; set; }
 
-    protected override void BeginProcessing() =>
+    protected override void BeginProcessing()
+    {
+        // Users on the command line and input on the pipeline: the pipeline brings the candidates.
+        _nodesFromPipeline = MyInvocation.ExpectingInput && MyInvocation.BoundParameters.ContainsKey(nameof(UserName))
+                             && !MyInvocation.BoundParameters.ContainsKey(nameof(Node));
+        if (!_nodesFromPipeline) Setup(Node);
+    }
+
+    protected override void ProcessRecord()
+    {
+        if (_nodesFromPipeline) _pipedNodes.AddRange(Node ?? []);
+        else Decide();
+    }
+
+    protected override void EndProcessing()
+    {
+        if (!_nodesFromPipeline) return;
+        Setup(_pipedNodes);
+        Decide();
+    }
+
+    private void Decide() => Run(host => { foreach (var user in UserName) _operation!.Decide(user, host); });
+
+    private void Setup(IReadOnlyList<NodeCandidate>? nodes) =>
         Run(host => _operation = BalanceDecisionOperation.Begin(Connect(new InvokeBalanceDecisionRequest
         {
             Method = Method,
-            Node = Node,
+            Node = nodes,
             ScriptPath = ScriptPath,
             TimeoutSec = TimeoutSec,
             UseIPAddress = MyInvocation.BoundParameters.ContainsKey(nameof(UseIPAddress)) ? UseIPAddress.IsPresent : null,
             OfflineAfterSec = OfflineAfterSec,
         }), host));
-
-    protected override void ProcessRecord() =>
-        Run(host => { foreach (var user in UserName) _operation!.Decide(user, host); });
 }

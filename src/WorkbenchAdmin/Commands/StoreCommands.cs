@@ -47,9 +47,11 @@ public sealed class GetWbNodeCommand : WbStoreCmdlet
 {
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("NodeId")]
+    [ArgumentCompleter(typeof(NodeIdCompleter))]
     public int[]? Id { get; set; }
 
     [Parameter]
+    [ArgumentCompleter(typeof(NodeAddressCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? HostName { get; set; }
 
@@ -71,6 +73,7 @@ public sealed class RemoveWbNodeCommand : WbStoreCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("NodeId")]
+    [ArgumentCompleter(typeof(NodeIdCompleter))]
     public int Id { get; set; }
 
     [Parameter]
@@ -140,10 +143,12 @@ public sealed class GetWbSessionCommand : WbStoreCmdlet
     public long[]? Id { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ActiveUserCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? UserName { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(NodeIdCompleter))]
     public int[]? NodeId { get; set; }
 
     [Parameter]
