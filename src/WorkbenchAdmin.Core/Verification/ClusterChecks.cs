@@ -153,7 +153,8 @@ internal static class ClusterChecks
         var broken = (from w in printed
                       where w.Print.Marker is not null
                       from r in printed
-                      where r.Node.Id != w.Node.Id && r.Print.MarkersSeen.GetValueOrDefault(w.Node.Address) != w.Print.Marker
+                      where r.Print.Marker is not null // a node without storage was reported above
+                            && r.Node.Id != w.Node.Id && r.Print.MarkersSeen.GetValueOrDefault(w.Node.Address) != w.Print.Marker
                       select (Writer: w.Node, Reader: r.Node)).ToList();
         // Blame the node involved in the most broken pairs (the one not sharing the storage), then the next.
         while (broken.Count > 0)

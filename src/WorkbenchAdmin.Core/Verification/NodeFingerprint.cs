@@ -111,6 +111,9 @@ public sealed record NodeFingerprint
     {
         var seen = new Dictionary<string, string>(StringComparer.Ordinal);
         if (string.IsNullOrEmpty(sharedPath)) return (null, "server-shared-storage-path is not set", seen);
+        // Never create the shared path itself: on a node whose mount is missing that would put a local
+        // directory where the shared storage belongs.
+        if (!Directory.Exists(sharedPath)) return (null, $"server-shared-storage-path {sharedPath} does not exist on this node (is the shared storage mounted?)", seen);
         var directory = Path.Combine(sharedPath, MarkerDirectory);
         string? marker = null;
         string? error = null;

@@ -181,4 +181,17 @@ public sealed class MultiNodeTests : IDisposable
         Assert.Equal(new[] { ("spec.nodes", Address(5), CheckStatus.Fail), ("spec.balancer", nodes[0].Root, CheckStatus.Fail) }, flagged);
         Assert.Contains("Set-WbBalancer -Method user-hash", results.Single(r => r.CheckId == "spec.balancer").Fix);
     }
+
+    [Fact]
+    public void AMissingSharedMountIsReportedAndNeverCreated()
+    {
+        var nodes = Enumerable.Range(1, 2).Select(n => MakeNode(n)).ToList();
+        var unmounted = Path.Combine(_dir.Path, "not-mounted", "shared-storage");
+        nodes[1].Probes.Mounts[_shared] = unmounted;
+        Settle(nodes);
+        Assert.False(Directory.Exists(unmounted));
+        var marker = Verify(nodes[0], "cluster.shared-marker").Single(r => r.Status == CheckStatus.Fail);
+        Assert.Equal(Address(2), marker.Target);
+        Assert.Contains("does not exist on this node (is the shared storage mounted?)", marker.Found);
+    }
 }
