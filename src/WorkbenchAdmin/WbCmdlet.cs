@@ -25,6 +25,10 @@ public abstract class WbCmdlet : PSCmdlet, ICommandHost
         }
     }
 
+    /// <summary>A switch's value when the user gave it (-Switch or -Switch:$false), null when not given.</summary>
+    protected bool? SwitchIfBound(string name, SwitchParameter value) =>
+        MyInvocation.BoundParameters.ContainsKey(name) ? value.IsPresent : null;
+
     internal static ErrorRecord ToErrorRecord(WbException e) =>
         new(e, e.ErrorId, (ErrorCategory)(int)e.Category, e.Target);
 

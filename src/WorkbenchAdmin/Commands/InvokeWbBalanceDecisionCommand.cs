@@ -7,21 +7,11 @@ namespace WorkbenchAdmin.Commands;
 
 [Cmdlet(VerbsLifecycle.Invoke, "WbBalanceDecision")]
 [OutputType(typeof(BalanceDecision))]
-public sealed class InvokeWbBalanceDecisionCommand : WbStoreCmdlet
+public sealed class InvokeWbBalanceDecisionCommand : WbBalancingCmdlet
 {
     private BalanceDecisionOperation? _operation;
     private readonly List<NodeCandidate> _pipedNodes = [];
     private bool _nodesFromPipeline;
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("User")]
-    [ValidateNotNullOrEmpty]
-    public string[] UserName { get; set; } = [];
-
-    [Parameter]
-    [ArgumentCompleter(typeof(BalancingMethodCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string? Method { get; set; }
 
     /// <summary>Candidates; from the pipeline, Get-WbNode's output binds here through its Candidate property.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -29,19 +19,6 @@ public sealed class InvokeWbBalanceDecisionCommand : WbStoreCmdlet
     [ArgumentCompleter(typeof(NodeAddressCompleter))]
     [ValidateNotNullOrEmpty]
     public NodeCandidate[]? Node { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? ScriptPath { get; set; }
-
-    [Parameter]
-    public double? TimeoutSec { get; set; }
-
-    [Parameter]
-    public SwitchParameter UseIPAddress { get; set; }
-
-    [Parameter]
-    public double? OfflineAfterSec { get; set; }
 
     protected override void BeginProcessing()
     {
@@ -73,7 +50,7 @@ public sealed class InvokeWbBalanceDecisionCommand : WbStoreCmdlet
             Node = nodes,
             ScriptPath = ScriptPath,
             TimeoutSec = TimeoutSec,
-            UseIPAddress = MyInvocation.BoundParameters.ContainsKey(nameof(UseIPAddress)) ? UseIPAddress.IsPresent : null,
+            UseIPAddress = UseIPAddressIfBound,
             OfflineAfterSec = OfflineAfterSec,
         }), host));
 }

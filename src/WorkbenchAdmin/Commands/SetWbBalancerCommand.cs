@@ -38,7 +38,7 @@ public sealed class SetWbBalancerCommand : WbCmdlet
             Method = Method,
             WwwHostName = WwwHostName,
             ScriptPath = ScriptPath,
-            UseIPAddress = MyInvocation.BoundParameters.ContainsKey(nameof(UseIPAddress)) ? UseIPAddress.IsPresent : null,
+            UseIPAddress = SwitchIfBound(nameof(UseIPAddress), UseIPAddress),
             PassThru = PassThru,
         }, host));
 }

@@ -91,36 +91,13 @@ public sealed class ResetWbClusterCommand : WbStoreCmdlet
 
 [Cmdlet(VerbsCommon.New, "WbSession", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(SessionInfo))]
-public sealed class NewWbSessionCommand : WbStoreCmdlet
+public sealed class NewWbSessionCommand : WbBalancingCmdlet
 {
     private NewSession? _placer;
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("User")]
-    [ValidateNotNullOrEmpty]
-    public string[] UserName { get; set; } = [];
-
-    [Parameter]
-    [ArgumentCompleter(typeof(BalancingMethodCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string? Method { get; set; }
 
     [Parameter]
     [Alias("Pid")]
     public int? ProcessId { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? ScriptPath { get; set; }
-
-    [Parameter]
-    public double? TimeoutSec { get; set; }
-
-    [Parameter]
-    public SwitchParameter UseIPAddress { get; set; }
-
-    [Parameter]
-    public double? OfflineAfterSec { get; set; }
 
     protected override void BeginProcessing() => Run(host => _placer = NewSession.Begin(Connect(new NewSessionRequest
     {
@@ -128,7 +105,7 @@ public sealed class NewWbSessionCommand : WbStoreCmdlet
         ProcessId = ProcessId,
         ScriptPath = ScriptPath,
         TimeoutSec = TimeoutSec,
-        UseIPAddress = MyInvocation.BoundParameters.ContainsKey(nameof(UseIPAddress)) ? UseIPAddress.IsPresent : null,
+        UseIPAddress = UseIPAddressIfBound,
         OfflineAfterSec = OfflineAfterSec,
     }), host));
 

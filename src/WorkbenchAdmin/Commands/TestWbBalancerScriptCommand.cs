@@ -38,6 +38,6 @@ public sealed class TestWbBalancerScriptCommand : WbCmdlet
             UserName = UserName,
             Node = Node,
             TimeoutSec = TimeoutSec,
-            UseIPAddress = MyInvocation.BoundParameters.ContainsKey(nameof(UseIPAddress)) ? UseIPAddress.IsPresent : null,
+            UseIPAddress = SwitchIfBound(nameof(UseIPAddress), UseIPAddress),
         }, host));
 }

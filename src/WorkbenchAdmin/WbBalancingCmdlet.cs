@@ -1,0 +1,34 @@
+using System.Management.Automation;
+using WorkbenchAdmin.Completion;
+
+namespace WorkbenchAdmin;
+
+/// <summary>Base of the cmdlets that place users with the balancer: who, and how to balance.</summary>
+public abstract class WbBalancingCmdlet : WbStoreCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("User")]
+    [ValidateNotNullOrEmpty]
+    public string[] UserName { get; set; } = [];
+
+    [Parameter]
+    [ArgumentCompleter(typeof(BalancingMethodCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Method { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ScriptPath { get; set; }
+
+    [Parameter]
+    public double? TimeoutSec { get; set; }
+
+    [Parameter]
+    public SwitchParameter UseIPAddress { get; set; }
+
+    [Parameter]
+    public double? OfflineAfterSec { get; set; }
+
+    /// <summary>-UseIPAddress when given (either way); null leaves the load-balancer file's setting.</summary>
+    protected bool? UseIPAddressIfBound => SwitchIfBound(nameof(UseIPAddress), UseIPAddress);
+}
