@@ -49,7 +49,10 @@ public sealed class ConfigEditor
                                Func<ConfigDocument, string, string?>? sectionOf = null)
     {
         var path = _root.PathOf(fileName);
-        Directory.CreateDirectory(_root.Path);
+        // A mistyped -ConfigRoot must not become a new, empty configuration directory.
+        if (!Directory.Exists(_root.Path))
+            throw new Errors.WbException("ConfigRootNotFound", Errors.WbErrorCategory.ObjectNotFound,
+                $"The configuration root '{_root.Path}' does not exist; nothing was written.", _root.Path);
         using var _ = DirectoryLock.Acquire(_root.Path, LockTimeout);
 
         var doc = _root.LoadOrEmpty(fileName);

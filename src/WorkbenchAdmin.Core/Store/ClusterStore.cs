@@ -53,7 +53,8 @@ public sealed class ClusterStore
         }
         catch (Exception e) when (e is not WbException)
         {
-            if (DatabaseErrors.IsConnectionFailure(e)) NpgsqlConnection.ClearPool(new NpgsqlConnection(Target.ConnectionString));
+            // Pooled connections to a server that went away are all dead: drop them, so the next call reconnects.
+            if (DatabaseErrors.IsConnectionFailure(e)) DataSource.Clear();
             throw DatabaseErrors.Map(e, Target);
         }
     }

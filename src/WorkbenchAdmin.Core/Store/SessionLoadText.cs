@@ -32,10 +32,9 @@ public static partial class SessionLoadText
     {
         if (value == 0) return "0";
         if (!double.IsFinite(value)) return double.IsNaN(value) ? "nan" : value > 0 ? "inf" : "-inf";
-        var exponent = (int)Math.Floor(Math.Log10(Math.Abs(value)));
-        // Rounding to six significant digits can carry into the next power of ten (999999.5 -> 1e+06).
+        // Round to six significant digits first: that can carry into the next power of ten (999999.5 -> 1e+06).
         var rounded = double.Parse(value.ToString("E5", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
-        exponent = (int)Math.Floor(Math.Log10(Math.Abs(rounded)));
+        var exponent = (int)Math.Floor(Math.Log10(Math.Abs(rounded)));
         if (exponent < -4 || exponent >= 6)
         {
             var mantissa = (rounded / Math.Pow(10, exponent)).ToString("0.#####", CultureInfo.InvariantCulture);

@@ -152,4 +152,14 @@ public class ConfigEditorTests
                 Assert.Equal($"{w}.{i}", doc.GetValue(null, $"key-{w}-{i}"));
         Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp"));
     }
+
+    [Fact]
+    public void AMissingConfigurationRootIsAnErrorAndIsNotCreated()
+    {
+        using var dir = new TempDirectory();
+        var missing = dir.File("etc-typo");
+        var e = Assert.Throws<WbException>(() => new ConfigEditor(new ConfigRoot(missing)).Edit("rserver.conf", [new ConfigChange(null, "a", "1")], Yes));
+        Assert.Equal(("ConfigRootNotFound", WbErrorCategory.ObjectNotFound), (e.ErrorId, e.Category));
+        Assert.False(Directory.Exists(missing));
+    }
 }
