@@ -28,6 +28,7 @@ $manifestPath = Join-Path $PSScriptRoot 'WorkbenchAdmin.psd1'
 $version = (Import-PowerShellDataFile $manifestPath).ModuleVersion
 $moduleRoot = Join-Path $OutputPath 'WorkbenchAdmin'
 $staged = Join-Path $moduleRoot $version
+$stagedManifest = Join-Path $staged 'WorkbenchAdmin.psd1'
 
 function Invoke-Native([string] $File, [string[]] $Arguments) {
     & $File @Arguments
@@ -64,7 +65,7 @@ foreach ($t in $Task) {
             Copy-Item (Join-Path $PSScriptRoot 'module/*.ps1xml') $staged
             Copy-Item -Recurse (Join-Path $PSScriptRoot 'module/en-US') $staged
             Copy-Item -Recurse (Join-Path $PSScriptRoot 'module/tests') $staged
-            Test-ModuleManifest (Join-Path $staged 'WorkbenchAdmin.psd1') | Out-Null
+            Test-ModuleManifest $stagedManifest | Out-Null
             Write-Host "staged $staged (Publish-Module -Path $staged -Repository <name> publishes it)"
         }
         'Pester' {
@@ -72,7 +73,7 @@ foreach ($t in $Task) {
                 Write-Warning 'Pester 5 is not installed (Install-Module Pester); skipped module/tests.'
                 break
             }
-            $env:WORKBENCHADMIN_MODULE = $moduleRoot
+            $env:WORKBENCHADMIN_MODULE = $stagedManifest
             $config = New-PesterConfiguration
             $config.Run.Path = (Join-Path $PSScriptRoot 'module/tests')
             $config.Run.Exit = $true
@@ -81,7 +82,7 @@ foreach ($t in $Task) {
             Invoke-Pester -Configuration $config
         }
         'Demo' {
-            & (Join-Path $PSScriptRoot 'examples/demo-cluster.ps1') -ModulePath $moduleRoot
+            & (Join-Path $PSScriptRoot 'examples/demo-cluster.ps1') -ModulePath $stagedManifest
         }
     }
 }

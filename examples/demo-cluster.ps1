@@ -10,7 +10,8 @@
 #>
 [CmdletBinding()]
 param(
-    [string] $ModulePath = (Join-Path $PSScriptRoot '..' 'out' 'WorkbenchAdmin'),
+    # The staged manifest (./build.ps1 -Task Package), or an installed module's name.
+    [string] $ModulePath = (Get-ChildItem (Join-Path $PSScriptRoot '..' 'out' 'WorkbenchAdmin') -Recurse -Filter WorkbenchAdmin.psd1 -ErrorAction SilentlyContinue | Select-Object -First 1 -ExpandProperty FullName) ?? 'WorkbenchAdmin',
     [string] $ConnectionString
 )
 $ErrorActionPreference = 'Stop'

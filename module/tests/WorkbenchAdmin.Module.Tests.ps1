@@ -2,7 +2,7 @@
 # Runs where pwsh exists (./build.ps1 -Task Pester): imports the packaged module and exercises the cmdlets
 # on temporary configuration roots. The cluster verification suite lives beside this file.
 BeforeAll {
-    $modulePath = if ($env:WORKBENCHADMIN_MODULE) { $env:WORKBENCHADMIN_MODULE } else { Join-Path $PSScriptRoot '..' '..' 'out' 'WorkbenchAdmin' }
+    $modulePath = if ($env:WORKBENCHADMIN_MODULE) { $env:WORKBENCHADMIN_MODULE } else { 'WorkbenchAdmin' }
     Import-Module $modulePath -Force
 }
 
