@@ -10,6 +10,8 @@ public sealed record PlacementRequest(string UserName, IBalancingPolicy Policy)
     public int? Pid { get; init; }
     public TimeSpan OfflineAfter { get; init; } = ClusterStore.DefaultOfflineAfter;
     public bool UseIPAddress { get; init; }
+    /// <summary>A decision already made outside the lock (custom scripts); the lock only confirms its node is still online.</summary>
+    internal BalanceDecision? PreDecided { get; init; }
 }
 
 /// <summary>
@@ -40,6 +42,11 @@ internal sealed class PlacementBatcher(ClusterStore store)
 
     public SessionInfo Place(PlacementRequest request)
     {
+        // A custom script sees only which nodes are online, never the session counts the lock protects,
+        // and it may take seconds: run it before queueing, so it never holds up other placements.
+        if (request.Policy is Balancing.Custom.CustomScriptPolicy && request.PreDecided is null)
+            request = request with { PreDecided = _engine.Decide(request.Policy, request.UserName, store.GetCandidates(request.OfflineAfter), request.UseIPAddress) };
+
         var mine = new Pending(request);
         bool lead;
         lock (_gate)
@@ -101,8 +108,9 @@ internal sealed class PlacementBatcher(ClusterStore store)
             {
                 if (!sets.TryGetValue(p.Request.OfflineAfter, out var set))
                     sets[p.Request.OfflineAfter] = set = new CandidateSet(nodes.Select(n => n.ToCandidate(p.Request.OfflineAfter)));
-                var decision = _engine.Decide(p.Request.Policy, p.Request.UserName, set, p.Request.UseIPAddress);
-                foreach (var s in sets.Values) s[decision.ChosenIndex].ActiveSessions++;
+                var decision = p.Request.PreDecided ?? _engine.Decide(p.Request.Policy, p.Request.UserName, set, p.Request.UseIPAddress);
+                var chosen = p.Request.PreDecided is null ? decision.ChosenIndex : StillOnline(set, decision);
+                foreach (var s in sets.Values) s[chosen].ActiveSessions++;
                 placed.Add((p, decision));
             }
             catch (WbException e)
@@ -158,6 +166,15 @@ internal sealed class PlacementBatcher(ClusterStore store)
         for (var i = 0; i < placed.Count; i++) placed[i].Pending.Result = results[i];
         return placed.Count;
     }, $"PlaceSession (batch of {batch.Count})");
+
+    /// <summary>The index of a pre-decided node in the locked snapshot; an error when it is no longer online.</summary>
+    private static int StillOnline(CandidateSet set, BalanceDecision decision)
+    {
+        for (var i = 0; i < set.Count; i++)
+            if (set[i].Id == decision.NodeId && set[i].Online) return i;
+        throw new WbException("ChosenNodeWentOffline", WbErrorCategory.ResourceUnavailable,
+            $"The {decision.Method} balancer chose {decision.Node} for '{decision.UserName}', but it went offline before the session was recorded; nothing was written. Try again.", decision.UserName);
+    }
 
     private sealed record NodeRow(int Id, string Host, string? IPv4, int Port, string Status, double AgeSeconds,
                                   double Load1, double Load5, double Load15, int? Cores, int Active)
