@@ -38,11 +38,16 @@ public sealed class BalanceDecisionOperation
     /// <summary>Candidates come from -Node when given, else from the cluster store (live counts and loads).</summary>
     public static BalanceDecisionOperation Begin(InvokeBalanceDecisionRequest request, ICommandHost host, TimeProvider? time = null)
     {
-        var root = Configuration.ConfigRoot.Resolve(request.ConfigRoot);
-        var lb = LoadBalancerConfig.Load(root);
-        var policy = BalancingPolicies.Create(request.Method ?? lb.Method, ScriptOptions(request, lb));
+        var (policy, useIp) = PolicyFor(request.ConfigRoot, request.Method, request.ScriptPath, request.TimeoutSec, request.UseIPAddress);
         var candidates = request.Node is { Count: > 0 } nodes ? new CandidateSet(nodes) : FromStore(request, host);
-        return new BalanceDecisionOperation(policy, candidates, request.UseIPAddress ?? lb.UseIpAddress, new BalanceEngine(time));
+        return new BalanceDecisionOperation(policy, candidates, useIp, new BalanceEngine(time));
+    }
+
+    /// <summary>The balancing method, script and IP option of a configuration root's load-balancer file, each overridden when given.</summary>
+    internal static (IBalancingPolicy Policy, bool UseIPAddress) PolicyFor(string? configRoot, string? method, string? scriptPath, double? timeoutSec, bool? useIp)
+    {
+        var lb = LoadBalancerConfig.Load(Configuration.ConfigRoot.Resolve(configRoot));
+        return (BalancingPolicies.Create(method ?? lb.Method, ScriptOptions(scriptPath ?? lb.CustomScriptPath, timeoutSec)), useIp ?? lb.UseIpAddress);
     }
 
     private static CandidateSet FromStore(InvokeBalanceDecisionRequest request, ICommandHost host)
@@ -58,9 +63,6 @@ public sealed class BalanceDecisionOperation
                 "(database.conf under -ConfigRoot, or -ConnectionString).", null, e);
         }
     }
-
-    internal static BalancerScriptOptions ScriptOptions(InvokeBalanceDecisionRequest request, LoadBalancerConfig lb) =>
-        ScriptOptions(request.ScriptPath ?? lb.CustomScriptPath, request.TimeoutSec);
 
     internal static BalancerScriptOptions ScriptOptions(string scriptPath, double? timeoutSec)
     {

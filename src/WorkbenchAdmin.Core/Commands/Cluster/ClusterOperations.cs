@@ -65,11 +65,11 @@ public static class ClusterOperations
 
     public static void Initialize(StoreRequest request, ICommandHost host)
     {
-        var target = DatabaseTarget.Resolve(request.Database);
-        if (!host.ShouldProcess(target.Description, $"Create or upgrade the WorkbenchAdmin schema to version {Schema.LatestVersion}")) return;
-        var applied = Open(request, host).Initialize();
+        var store = Open(request, host); // connects only when used
+        if (!host.ShouldProcess(store.Target.Description, $"Create or upgrade the WorkbenchAdmin schema to version {Schema.LatestVersion}")) return;
+        var applied = store.Initialize();
         foreach (var m in applied) host.WriteVerbose($"Applied migration {m.Version}: {m.Description}");
-        host.WriteObject(new DatabaseSchemaStatus(target.Database, Schema.LatestVersion, applied.Select(m => $"{m.Version}: {m.Description}").ToList()));
+        host.WriteObject(new DatabaseSchemaStatus(store.Target.Database, Schema.LatestVersion, applied.Select(m => $"{m.Version}: {m.Description}").ToList()));
     }
 
     public sealed record NodeRequest : StoreRequest
@@ -205,11 +205,9 @@ public static class ClusterOperations
 
         public static NewSession Begin(NewSessionRequest request, ICommandHost host)
         {
-            var lb = LoadBalancerConfig.Load(Configuration.ConfigRoot.Resolve(request.ConfigRoot));
-            var policy = BalancingPolicies.Create(request.Method ?? lb.Method,
-                BalanceDecisionOperation.ScriptOptions(request.ScriptPath ?? lb.CustomScriptPath, request.TimeoutSec));
+            var (policy, useIp) = BalanceDecisionOperation.PolicyFor(request.ConfigRoot, request.Method, request.ScriptPath, request.TimeoutSec, request.UseIPAddress);
             _ = request.OfflineAfter; // validate before the first record
-            return new NewSession(Open(request, host), policy, request, request.UseIPAddress ?? lb.UseIpAddress);
+            return new NewSession(Open(request, host), policy, request, useIp);
         }
 
         public void Place(string userName, ICommandHost host)
