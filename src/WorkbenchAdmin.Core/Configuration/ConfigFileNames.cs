@@ -8,7 +8,7 @@ public static class ConfigFileNames
         prefix ??= "";
         var present = Directory.Exists(root.Path)
             ? Directory.EnumerateFiles(root.Path).Select(Path.GetFileName).OfType<string>()
-                .Where(n => !n.StartsWith('.') && n != ConfigFiles.SecureCookieKey)
+                .Where(ConfigFiles.IsConfiguration)
             : [];
         return ConfigFiles.Known.Concat(present.Order(StringComparer.Ordinal)).Distinct()
             .Where(n => n.StartsWith(prefix, StringComparison.OrdinalIgnoreCase));

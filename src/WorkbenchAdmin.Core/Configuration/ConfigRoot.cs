@@ -18,6 +18,13 @@ public static class ConfigFiles
     public static ConfigDialect DialectOf(string fileName) =>
         string.Equals(Path.GetFileName(fileName), LoadBalancer, StringComparison.Ordinal) ? ConfigDialect.LoadBalancer : ConfigDialect.Standard;
 
+    /// <summary>
+    /// Whether a file of the root is configuration: not the secure-cookie-key (never shown, compared by
+    /// hash) and not a hidden file (our lock file, editors' and tools' leftovers).
+    /// </summary>
+    public static bool IsConfiguration(string fileName) =>
+        Path.GetFileName(fileName) is var name && !name.StartsWith('.') && name != SecureCookieKey;
+
     /// <summary>Mode for a file this module creates: database.conf holds a password and must be 600.</summary>
     public static UnixFileMode NewFileModeOf(string fileName) =>
         Path.GetFileName(fileName) == Database

@@ -67,7 +67,7 @@ public sealed record NodeFingerprint
         foreach (var path in Directory.EnumerateFiles(root.Path).Order(StringComparer.Ordinal))
         {
             var name = Path.GetFileName(path);
-            if (name.StartsWith('.') || name == ConfigFiles.SecureCookieKey) continue; // the key is compared by its own hash
+            if (!ConfigFiles.IsConfiguration(name)) continue;
             hashes[name] = HashFile(path, name);
         }
         return hashes;

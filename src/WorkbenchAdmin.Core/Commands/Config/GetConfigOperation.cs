@@ -78,7 +78,7 @@ public static class GetConfigOperation
         }
     }
 
-    private static bool IsInternal(string name) => System.IO.Path.GetFileName(name) is var n && (n.StartsWith('.') || n == ConfigFiles.SecureCookieKey);
+    private static bool IsInternal(string name) => !ConfigFiles.IsConfiguration(name);
 
     /// <summary>Passwords never leave the core as text; a connection URI keeps everything but its password.</summary>
     internal static string? MaskSecret(string fileName, string key, string? value)
