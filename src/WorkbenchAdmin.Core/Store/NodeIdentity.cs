@@ -26,26 +26,14 @@ public sealed record NodeIdentity(string Host, int Port, string? IPv4Address, st
         return new NodeIdentity(parsed.Host, parsed.Port, ipv4, rserver.Protocol, key.Hash, lb.DeleteNodeOnExit);
     }
 
-    /// <summary>The host's first IPv4 address, looked up with a bound on time; null (with a warning) when it does not resolve.</summary>
+    /// <summary>The host's first IPv4 address, looked up with a bound on time; null (with a warning) when it has none.</summary>
     internal static string? Resolve(string host, Action<string>? warn)
     {
-        try
-        {
-            var lookup = Dns.GetHostAddressesAsync(host, AddressFamily.InterNetwork);
-            if (!lookup.Wait(TimeSpan.FromSeconds(3)))
-            {
-                warn?.Invoke($"Looking up '{host}' took more than 3 s; its IPv4 address is not recorded.");
-                return null;
-            }
-            var address = lookup.Result.FirstOrDefault();
-            if (address is null) warn?.Invoke($"'{host}' has no IPv4 address here; other nodes may not reach it either.");
-            return address?.ToString();
-        }
-        catch (AggregateException e) when (e.InnerException is SocketException s)
-        {
-            warn?.Invoke($"'{host}' does not resolve from this host ({s.Message}); other nodes may not reach it either. Set www-host-name to a name or address they can resolve.");
-            return null;
-        }
+        var lookup = Platform.HostLookup.IPv4(host);
+        var ipv4 = lookup.Addresses.FirstOrDefault(a => IPAddress.TryParse(a, out var ip) && ip.AddressFamily == AddressFamily.InterNetwork);
+        if (ipv4 is null)
+            warn?.Invoke($"{lookup.Problem ?? $"'{host}' has no IPv4 address here"}: its IPv4 address is not recorded, and other nodes may not reach it either. Set www-host-name to a name or address they can resolve.");
+        return ipv4;
     }
 }
 

@@ -33,16 +33,7 @@ public class VerificationProbes
     public virtual string LocalPath(string path) => path;
 
     /// <summary>IPv4 addresses of a host name, or an empty list when it does not resolve (bounded in time).</summary>
-    public virtual IReadOnlyList<string> Resolve(string host)
-    {
-        if (IPAddress.TryParse(host, out var literal)) return [literal.ToString()];
-        try
-        {
-            var lookup = Dns.GetHostAddressesAsync(host, AddressFamily.InterNetwork);
-            return lookup.Wait(TimeSpan.FromSeconds(3)) ? lookup.Result.Select(a => a.ToString()).ToList() : [];
-        }
-        catch (AggregateException) { return []; }
-    }
+    public virtual IReadOnlyList<string> Resolve(string host) => HostLookup.IPv4(host).Addresses;
 
     /// <summary>Whether a TCP connection to host:port opens within the timeout.</summary>
     public virtual bool CanConnect(string host, int port, TimeSpan timeout)
