@@ -1,5 +1,6 @@
 @{
-    RootModule           = 'WorkbenchAdmin.dll'
+    # The root script loads WorkbenchAdmin.dll; its paths are the same in the source tree and the package.
+    RootModule           = 'module/WorkbenchAdmin.psm1'
     ModuleVersion        = '0.1.0'
     CompatiblePSEditions = @('Core')
     PowerShellVersion    = '7.4'
@@ -8,7 +9,7 @@
     CompanyName          = 'WorkbenchAdmin'
     Copyright            = '(c) WorkbenchAdmin contributors. MIT License.'
     Description          = 'Administer load-balanced Posit Workbench clusters: read and safely edit /etc/rstudio, keep cluster state in PostgreSQL, make and explain balancing decisions (sessions, system-load, user-hash, custom) and verify a cluster against its installation guide.'
-    FormatsToProcess     = @('WorkbenchAdmin.format.ps1xml')
+    FormatsToProcess     = @('module/WorkbenchAdmin.format.ps1xml')
     CmdletsToExport      = @(
         'Get-WbBalancer'
         'Get-WbConfig'

@@ -3,9 +3,10 @@
 .SYNOPSIS
     Builds, tests, documents and packages the WorkbenchAdmin module.
 .DESCRIPTION
-    Tasks run in the order given:
+    Tasks run in the order given (comma-separated or as separate words, so both work from bash:
+    `pwsh ./build.ps1 -Task Package, Demo` and `pwsh -File ./build.ps1 -Task Package,Pester`):
       Build    dotnet build of the solution.
-      Test     ./test.sh: every .NET test suite, then Pester where pwsh exists.
+      Test     ./test.sh: every .NET test suite, then every Pester suite.
       Help     regenerates module/en-US/WorkbenchAdmin.dll-Help.xml from module/help/*.yml.
       Package  stages an importable, versioned module folder ready to publish: out/WorkbenchAdmin/<version>/.
       Pester   runs module/tests/*.Tests.ps1 against the staged package.
@@ -15,19 +16,27 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Help', 'Package', 'Pester', 'Demo')]
     [string[]] $Task = @('Build'),
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
-    [string] $OutputPath = (Join-Path $PSScriptRoot 'out')
+    [string] $OutputPath = (Join-Path $PSScriptRoot 'out'),
+    # Task names after a stray comma or space when called from another shell.
+    [Parameter(ValueFromRemainingArguments)]
+    [string[]] $MoreTask = @()
 )
 $ErrorActionPreference = 'Stop'
+$InformationPreference = 'Continue'
 Set-StrictMode -Version Latest
+
+$known = 'Build', 'Test', 'Help', 'Package', 'Pester', 'Demo'
+$tasks = @(@($Task) + @($MoreTask) | ForEach-Object { $_ -split ',' } | ForEach-Object Trim | Where-Object { $_ })
+foreach ($t in $tasks) {
+    if ($t -notin $known) { throw "Unknown task '$t'; the tasks are $($known -join ', ')." }
+}
 
 $manifestPath = Join-Path $PSScriptRoot 'WorkbenchAdmin.psd1'
 $version = (Import-PowerShellDataFile $manifestPath).ModuleVersion
-$moduleRoot = Join-Path $OutputPath 'WorkbenchAdmin'
-$staged = Join-Path $moduleRoot $version
+$staged = Join-Path $OutputPath 'WorkbenchAdmin' $version
 $stagedManifest = Join-Path $staged 'WorkbenchAdmin.psd1'
 
 function Invoke-Native([string] $File, [string[]] $Arguments) {
@@ -35,8 +44,8 @@ function Invoke-Native([string] $File, [string[]] $Arguments) {
     if ($LASTEXITCODE -ne 0) { throw "$File $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
 }
 
-foreach ($t in $Task) {
-    Write-Host "==> $t" -ForegroundColor Cyan
+foreach ($t in $tasks) {
+    Write-Information "==> $t"
     switch ($t) {
         'Build' {
             Invoke-Native dotnet @('build', (Join-Path $PSScriptRoot 'WorkbenchAdmin.sln'), '-c', $Configuration, '--nologo')
@@ -52,31 +61,36 @@ foreach ($t in $Task) {
                 '--out', (Join-Path $PSScriptRoot 'module/en-US/WorkbenchAdmin.dll-Help.xml'))
         }
         'Package' {
-            # Layout: the cmdlet assembly, manifest, views and help at the top; the engine and every
-            # library it uses in Dependencies/, loaded in the module's own context (see DependencyIsolation.cs).
+            # Layout (see DependencyIsolation.cs): the manifest, the cmdlets and the public object model
+            # (WorkbenchAdmin.Model.dll) at the top, in PowerShell's default context; the engine and every
+            # library it uses in Dependencies/, in the module's own context; module/ as in the source tree
+            # (root script, views, Pester suites), so the manifest names the same paths in both places.
             $publish = Join-Path $OutputPath 'publish'
             Remove-Item -Recurse -Force $publish, $staged -ErrorAction SilentlyContinue
             Invoke-Native dotnet @('publish', (Join-Path $PSScriptRoot 'src/WorkbenchAdmin'), '-c', $Configuration, '-o', $publish, '--nologo')
+            Invoke-Native dotnet @('build', (Join-Path $PSScriptRoot 'src/WorkbenchAdmin.Testing'), '-c', $Configuration, '--nologo')
             $dependencies = Join-Path $staged 'Dependencies'
-            New-Item -ItemType Directory -Force $dependencies | Out-Null
+            New-Item -ItemType Directory -Force $dependencies, (Join-Path $staged 'module') | Out-Null
+            $top = 'WorkbenchAdmin.dll', 'WorkbenchAdmin.Model.dll'
             Copy-Item $manifestPath, (Join-Path $PSScriptRoot 'LICENSE'), (Join-Path $PSScriptRoot 'CHANGELOG.md'), (Join-Path $PSScriptRoot 'README.md') $staged
-            Copy-Item (Join-Path $publish 'WorkbenchAdmin.dll') $staged
-            Get-ChildItem $publish -Filter *.dll | Where-Object Name -ne 'WorkbenchAdmin.dll' | Copy-Item -Destination $dependencies
-            Copy-Item (Join-Path $PSScriptRoot 'module/*.ps1xml') $staged
+            $top | ForEach-Object { Copy-Item (Join-Path $publish $_) $staged }
+            Get-ChildItem $publish -Filter *.dll | Where-Object Name -notin $top | Copy-Item -Destination $dependencies
+            Copy-Item (Join-Path $PSScriptRoot "src/WorkbenchAdmin.Testing/bin/$Configuration/net8.0/WorkbenchAdmin.Testing.dll") (Join-Path $staged 'module')
+            Get-ChildItem (Join-Path $PSScriptRoot 'module') -Exclude help, en-US | Copy-Item -Recurse -Destination (Join-Path $staged 'module')
             Copy-Item -Recurse (Join-Path $PSScriptRoot 'module/en-US') $staged
-            Copy-Item -Recurse (Join-Path $PSScriptRoot 'module/tests') $staged
             Test-ModuleManifest $stagedManifest | Out-Null
-            Write-Host "staged $staged (Publish-Module -Path $staged -Repository <name> publishes it)"
+            Write-Information "staged $staged (Publish-Module -Path $staged -Repository <name> publishes it)"
         }
         'Pester' {
             if (-not (Get-Module -ListAvailable Pester | Where-Object Version -ge '5.0')) {
-                Write-Warning 'Pester 5 is not installed (Install-Module Pester); skipped module/tests.'
-                break
+                throw 'Pester 5 is not installed (../shared/tools/install-pwsh.sh brings it).'
             }
+            # Each suite runs in a fresh pwsh against the staged package, as a user would import it.
             $env:WORKBENCHADMIN_MODULE = $stagedManifest
             $config = New-PesterConfiguration
             $config.Run.Path = (Join-Path $PSScriptRoot 'module/tests')
             $config.Run.Exit = $true
+            # The cluster verification suite checks a real cluster; WorkbenchAdmin.ClusterSuite.Tests.ps1 runs it against a throwaway one.
             $config.Filter.ExcludeTag = @('Cluster')
             $config.Output.Verbosity = 'Detailed'
             Invoke-Pester -Configuration $config

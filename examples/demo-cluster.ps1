@@ -15,17 +15,20 @@ param(
     [string] $ConnectionString
 )
 $ErrorActionPreference = 'Stop'
+$InformationPreference = 'Continue'
 Import-Module $ModulePath -Force
 
 $server = $null
 $work = Join-Path ([IO.Path]::GetTempPath()) "wbadmin-demo-$PID"
 try {
     if (-not $ConnectionString) {
-        if (-not [WorkbenchAdmin.Core.Store.ThrowawayPostgres]::FindBinaries()) {
+        # The fixture ships with the module's Pester suites.
+        Add-Type -LiteralPath (Join-Path (Get-Module WorkbenchAdmin).ModuleBase 'module' 'WorkbenchAdmin.Testing.dll')
+        if (-not [WorkbenchAdmin.Testing.ThrowawayPostgres]::FindBinaries()) {
             throw 'No -ConnectionString and no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql).'
         }
-        Write-Host '== starting a throwaway PostgreSQL' -ForegroundColor Cyan
-        $server = [WorkbenchAdmin.Core.Store.ThrowawayPostgres]::Start()
+        Write-Information '== starting a throwaway PostgreSQL'
+        $server = [WorkbenchAdmin.Testing.ThrowawayPostgres]::Start()
         $ConnectionString = $server.ConnectionString('postgres')
     }
     $db = @{ ConnectionString = $ConnectionString }
@@ -41,25 +44,25 @@ try {
         $root
     }
 
-    Write-Host '== Initialize-WbDatabase' -ForegroundColor Cyan
+    Write-Information '== Initialize-WbDatabase'
     Initialize-WbDatabase @db -Confirm:$false | Format-Table
 
-    Write-Host '== Register-WbNode, Update-WbNodeStatus' -ForegroundColor Cyan
+    Write-Information '== Register-WbNode, Update-WbNodeStatus'
     foreach ($root in $roots) {
         Register-WbNode -ConfigRoot $root @db | Out-Null
         Update-WbNodeStatus -ConfigRoot $root @db
     }
 
-    Write-Host '== the acceptance test: four sessions' -ForegroundColor Cyan
+    Write-Information '== the acceptance test: four sessions'
     1..4 | ForEach-Object { 'user1' } | New-WbSession -ConfigRoot $roots[0] @db | Format-Table
 
-    Write-Host '== Get-WbNode' -ForegroundColor Cyan
+    Write-Information '== Get-WbNode'
     Get-WbNode @db | Format-Table
 
-    Write-Host '== Get-WbSessionLoad -AsText (as /load-balancer/status prints it)' -ForegroundColor Cyan
+    Write-Information '== Get-WbSessionLoad -AsText (as /load-balancer/status prints it)'
     Get-WbSessionLoad @db -AsText
 
-    Write-Host '== why user2 would go where it goes' -ForegroundColor Cyan
+    Write-Information '== why user2 would go where it goes'
     Invoke-WbBalanceDecision -UserName user2 -ConfigRoot $roots[0] @db | Format-List UserName, Method, Node, Reason
 }
 finally {

@@ -12,22 +12,23 @@ param(
     [string] $ModulePath = (Get-ChildItem (Join-Path $PSScriptRoot '..' 'out' 'WorkbenchAdmin') -Recurse -Filter WorkbenchAdmin.psd1 -ErrorAction SilentlyContinue | Select-Object -First 1 -ExpandProperty FullName) ?? 'WorkbenchAdmin'
 )
 $ErrorActionPreference = 'Stop'
+$InformationPreference = 'Continue'
 Import-Module $ModulePath -Force
 
 $root = Join-Path ([IO.Path]::GetTempPath()) "wbadmin-demo-$PID"
 Copy-Item -Recurse (Join-Path $PSScriptRoot 'etc-rstudio') $root
 try {
-    Write-Host "== Get-WbConfig -ConfigRoot $root" -ForegroundColor Cyan
+    Write-Information "== Get-WbConfig -ConfigRoot $root"
     Get-WbConfig -ConfigRoot $root | Format-Table -AutoSize
 
-    Write-Host '== Get-WbBalancer' -ForegroundColor Cyan
+    Write-Information '== Get-WbBalancer'
     Get-WbBalancer -ConfigRoot $root | Format-List
 
-    Write-Host '== Set-WbBalancer -Method user-hash -WhatIf' -ForegroundColor Cyan
+    Write-Information '== Set-WbBalancer -Method user-hash -WhatIf'
     Set-WbBalancer -ConfigRoot $root -Method user-hash -WhatIf
 
     $before = Get-Content (Join-Path $root 'load-balancer')
-    Write-Host '== Set-WbBalancer -Method user-hash -PassThru' -ForegroundColor Cyan
+    Write-Information '== Set-WbBalancer -Method user-hash -PassThru'
     Set-WbBalancer -ConfigRoot $root -Method user-hash -PassThru
     Compare-Object $before (Get-Content (Join-Path $root 'load-balancer'))
 }

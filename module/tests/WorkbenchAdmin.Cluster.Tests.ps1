@@ -20,7 +20,7 @@ param(
 BeforeDiscovery {
     $modulePath = if ($env:WORKBENCHADMIN_MODULE) { $env:WORKBENCHADMIN_MODULE } else { 'WorkbenchAdmin' }
     Import-Module $modulePath -ErrorAction Stop
-    $checks = foreach ($c in [WorkbenchAdmin.Core.Verification.CheckCatalog]::All) {
+    $checks = foreach ($c in [WorkbenchAdmin.Model.CheckCatalog]::All) {
         @{ Id = $c.Id; Title = $c.Title; Area = $c.Area }
     }
 }

@@ -6,10 +6,11 @@ namespace WorkbenchAdmin;
 /// <summary>
 /// Loads the module's dependencies in a context of their own, so WorkbenchAdmin imports beside modules
 /// that carry other versions of Npgsql, YamlDotNet or Microsoft.Extensions.Logging (the pattern in
-/// PowerShell's "Resolving PowerShell module assembly dependency conflicts"). Only this assembly loads in
-/// the default context. The engine, WorkbenchAdmin.Core, is the one assembly redirected into
-/// <see cref="DependencyLoadContext"/>; that context then loads everything the engine needs from
-/// <c>Dependencies/</c>. No PowerShell types here, so tests can exercise it.
+/// PowerShell's "Resolving PowerShell module assembly dependency conflicts"). In the default context:
+/// this assembly and WorkbenchAdmin.Model (the types users see and type). The engine, WorkbenchAdmin.Core,
+/// is the one assembly redirected into <see cref="DependencyLoadContext"/>; that context loads everything
+/// the engine needs from <c>Dependencies/</c>, and leaves WorkbenchAdmin.Model to the default context so
+/// both sides share one copy of each public type. No PowerShell types here, so tests can exercise it.
 /// </summary>
 public static class DependencyIsolation
 {
@@ -40,16 +41,6 @@ public static class DependencyIsolation
         }
     }
 
-    public static void Unregister()
-    {
-        lock (Gate)
-        {
-            if (!s_registered) return;
-            AssemblyLoadContext.Default.Resolving -= Resolve;
-            s_registered = false;
-        }
-    }
-
     private static Assembly? Resolve(AssemblyLoadContext defaultContext, AssemblyName name) =>
         ResolveEngine(name, s_context);
 
@@ -63,10 +54,13 @@ public static class DependencyIsolation
 /// <summary>The module's private load context: assemblies found in its directory load here, the rest from the default context.</summary>
 public sealed class DependencyLoadContext(string directory) : AssemblyLoadContext("WorkbenchAdmin", isCollectible: false)
 {
+    public const string ModelAssembly = "WorkbenchAdmin.Model";
     public string Directory { get; } = directory;
 
     protected override Assembly? Load(AssemblyName assemblyName)
     {
+        // The public object model is shared with the cmdlets and with the user's session: never a private copy.
+        if (string.Equals(assemblyName.Name, ModelAssembly, StringComparison.Ordinal)) return null;
         var path = Path.Combine(Directory, assemblyName.Name + ".dll");
         return File.Exists(path) ? LoadFromAssemblyPath(path) : null;
     }

@@ -1,23 +1,38 @@
 using System.Management.Automation;
 using WorkbenchAdmin.Core.Commands;
-using WorkbenchAdmin.Core.Errors;
 using WorkbenchAdmin.Core.Logging;
 
 namespace WorkbenchAdmin;
 
 /// <summary>
-/// Base of every cmdlet: adapts the cmdlet to the core's <see cref="ICommandHost"/> and maps core errors
-/// to ErrorRecords one to one (stable id, category, target). A WbException escaping an operation is a
-/// setup failure and terminates; per-item errors arrive through <see cref="ICommandHost.WriteError"/>.
+/// Base of every cmdlet. Its public and protected surface names only PowerShell and WorkbenchAdmin.Model
+/// types: PowerShell reflects over the cmdlet types before the module's initializer has made the engine
+/// (WorkbenchAdmin.Core, loaded in the module's own context) resolvable. The engine is reached only from
+/// method bodies, through <see cref="CmdletHost"/>.
 /// </summary>
-public abstract class WbCmdlet : PSCmdlet, ICommandHost
+public abstract class WbCmdlet : PSCmdlet
 {
-    protected void Run(Action<ICommandHost> operation)
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Ctrl+C or PowerShell.Stop(): every wait in the engine watches this token.</summary>
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    /// <summary>Runs one engine operation with this cmdlet as its host; a setup failure terminates with its ErrorRecord.</summary>
+    private protected void Run(Action<ICommandHost> operation)
     {
+        var host = new CmdletHost(this, _stopping.Token);
         try
         {
-            using var _ = CommandLog.Attach(this);
-            operation(this);
+            using var _ = CommandLog.Attach(host);
+            operation(host);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (WbException e) when (_stopping.IsCancellationRequested && e.InnerException is OperationCanceledException)
+        {
+            throw new PipelineStoppedException();
         }
         catch (WbException e)
         {
@@ -29,18 +44,26 @@ public abstract class WbCmdlet : PSCmdlet, ICommandHost
     protected bool? SwitchIfBound(string name, SwitchParameter value) =>
         MyInvocation.BoundParameters.ContainsKey(name) ? value.IsPresent : null;
 
+    /// <summary>A path as the user sees it: relative to the current location, through PowerShell's provider, not the process directory.</summary>
+    internal string? ResolvePath(string? path) => string.IsNullOrEmpty(path) ? path : GetUnresolvedProviderPathFromPSPath(path);
+
     internal static ErrorRecord ToErrorRecord(WbException e) =>
         new(e, e.ErrorId, (ErrorCategory)(int)e.Category, e.Target);
+}
 
-    bool ICommandHost.ShouldProcess(string target, string action) => ShouldProcess(target, action);
-    void ICommandHost.WriteObject(object item) => WriteObject(item);
-    void ICommandHost.WriteError(WbException error) => WriteError(ToErrorRecord(error));
-    void ICommandHost.WriteWarning(string message) => WriteWarning(message);
-    void ICommandHost.WriteVerbose(string message) => WriteVerbose(message);
-    void ICommandHost.WriteDebug(string message) => WriteDebug(message);
+/// <summary>The engine's view of a running cmdlet: its streams, ShouldProcess and its stop signal.</summary>
+internal sealed class CmdletHost(WbCmdlet cmdlet, CancellationToken cancellation) : ICommandHost
+{
+    public CancellationToken Cancellation => cancellation;
+    public bool ShouldProcess(string target, string action) => cmdlet.ShouldProcess(target, action);
+    public void WriteObject(object item) => cmdlet.WriteObject(item);
+    public void WriteError(WbException error) => cmdlet.WriteError(WbCmdlet.ToErrorRecord(error));
+    public void WriteWarning(string message) => cmdlet.WriteWarning(message);
+    public void WriteVerbose(string message) => cmdlet.WriteVerbose(message);
+    public void WriteDebug(string message) => cmdlet.WriteDebug(message);
 
-    void ICommandHost.WriteProgress(string activity, string status, int percent) =>
-        WriteProgress(new ProgressRecord(Math.Abs(activity.GetHashCode() % 10_000), activity, status)
+    public void WriteProgress(string activity, string status, int percent) =>
+        cmdlet.WriteProgress(new ProgressRecord(Math.Abs(activity.GetHashCode() % 10_000), activity, status)
         {
             PercentComplete = Math.Max(percent, -1),
             RecordType = percent < 0 ? ProgressRecordType.Completed : ProgressRecordType.Processing,

@@ -21,15 +21,23 @@ public abstract class WbStoreCmdlet : WbCmdlet
     [Credential]
     public PSCredential? Credential { get; set; }
 
-    /// <summary>Fills the connection part of a request from the bound parameters.</summary>
-    protected T Connect<T>(T request) where T : StoreRequest
+}
+
+/// <summary>
+/// Fills the connection part of an engine request from a store cmdlet's bound parameters. An extension in
+/// an internal class, not a member: a generic constraint naming an engine type on the cmdlet base would be
+/// resolved when PowerShell loads the cmdlet types at import.
+/// </summary>
+internal static class StoreConnection
+{
+    public static T Connect<T>(this WbStoreCmdlet cmdlet, T request) where T : StoreRequest
     {
-        request.ConfigRoot = ConfigRoot;
-        request.ConnectionString = ConnectionString;
-        if (Credential is not null)
+        request.ConfigRoot = cmdlet.ResolvePath(cmdlet.ConfigRoot);
+        request.ConnectionString = cmdlet.ConnectionString;
+        if (cmdlet.Credential is not null)
         {
-            request.CredentialUserName = Credential.UserName;
-            request.CredentialPassword = new SecretValue(Credential.GetNetworkCredential().Password);
+            request.CredentialUserName = cmdlet.Credential.UserName;
+            request.CredentialPassword = new SecretValue(cmdlet.Credential.GetNetworkCredential().Password);
         }
         return request;
     }

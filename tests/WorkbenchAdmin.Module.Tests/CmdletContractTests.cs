@@ -118,7 +118,7 @@ public class CmdletContractTests(ModuleFixture module) : IClassFixture<ModuleFix
     public void CoreErrorCategoriesMirrorPowerShellsErrorCategory()
     {
         var sma = module.Metadata.ErrorCategories();
-        var core = module.Metadata.FindType("WorkbenchAdmin.Core.Errors.WbErrorCategory");
+        var core = module.Metadata.FindType("WorkbenchAdmin.Model.WbErrorCategory");
         Assert.NotNull(core);
         foreach (var field in core!.GetFields(BindingFlags.Public | BindingFlags.Static))
         {
@@ -130,20 +130,45 @@ public class CmdletContractTests(ModuleFixture module) : IClassFixture<ModuleFix
     [Fact]
     public void TheCoreDoesNotReferencePowerShell()
     {
-        var core = module.Metadata.FindType("WorkbenchAdmin.Core.Errors.WbException")!.Assembly;
+        var core = module.Metadata.FindType("WorkbenchAdmin.Model.WbException")!.Assembly;
         Assert.DoesNotContain(core.GetReferencedAssemblies(), a => a.Name == "System.Management.Automation");
     }
 
     public static TheoryData<string, string, string> Pipelines => new()
     {
-        { "Get-WbNode", "Remove-WbNode", "Id" },
-        { "Get-WbSession", "Remove-WbSession", "Id" },
-        { "New-WbSession", "Remove-WbSession", "Id" },
         { "Get-WbNode", "Invoke-WbBalanceDecision", "Node" },
-        { "Get-WbSession", "Get-WbSession", "NodeId" },
         { "Get-WbBalancer", "Get-WbConfig", "ConfigRoot" },
         { "Get-WbBalancer", "Set-WbBalancer", "ConfigRoot" },
     };
+
+    public static TheoryData<string, string, string> TypedPipelines => new()
+    {
+        { "Get-WbNode", "Remove-WbNode", "InputObject" },
+        { "Get-WbSession", "Remove-WbSession", "InputObject" },
+        { "New-WbSession", "Remove-WbSession", "InputObject" },
+        { "Get-WbNode", "Get-WbSession", "Node" },
+    };
+
+    /// <summary>Identities travel as typed objects: the producer's output type is what the consumer's pipeline parameter takes.</summary>
+    [Theory]
+    [MemberData(nameof(TypedPipelines))]
+    public void IdentitiesPipeAsTypedObjects(string producer, string consumer, string parameter)
+    {
+        var p = Cmdlets.Single(c => c.Name == consumer).Parameters.First(x => x.Name == parameter);
+        Assert.True(p.ValueFromPipeline, $"{consumer} -{parameter} does not take pipeline input");
+        var target = p.Type.IsArray ? p.Type.GetElementType()! : p.Type;
+        Assert.Contains(Cmdlets.Single(c => c.Name == producer).OutputTypes, t => t.FullName == target.FullName);
+    }
+
+    /// <summary>No parameter binds an id by property name: any object with an Id would be taken for a node or a session.</summary>
+    [Fact]
+    public void NoIdentityBindsByPropertyName()
+    {
+        var offenders = Cmdlets.SelectMany(c => c.Parameters.Where(p => p.ValueFromPipelineByPropertyName &&
+                p.Aliases.Append(p.Name).Any(n => n.EndsWith("Id", StringComparison.OrdinalIgnoreCase)))
+            .Select(p => $"{c.Name} -{p.Name}")).ToList();
+        Assert.Empty(offenders);
+    }
 
     /// <summary>The producer's output has a property that binds, by name or alias, to the consumer's parameter, with a compatible type.</summary>
     [Theory]

@@ -17,7 +17,7 @@ public class ManifestFormatHelpTests(ModuleFixture module) : IClassFixture<Modul
     [Fact]
     public void ManifestDescribesACoreModuleForPowerShell74()
     {
-        Assert.Equal("WorkbenchAdmin.dll", module.ManifestValue("RootModule"));
+        Assert.Equal("module/WorkbenchAdmin.psm1", module.ManifestValue("RootModule"));
         Assert.Equal("7.4", module.ManifestValue("PowerShellVersion"));
         Assert.Equal(["Core"], module.ManifestArray("CompatiblePSEditions"));
         Assert.True(Guid.TryParse(module.ManifestValue("GUID"), out _));
@@ -35,11 +35,11 @@ public class ManifestFormatHelpTests(ModuleFixture module) : IClassFixture<Modul
     {
         var formats = module.ManifestArray("FormatsToProcess");
         Assert.NotEmpty(formats);
-        Assert.All(formats, f => Assert.True(File.Exists(Path.Combine(module.ModuleDir, f)), $"{f} is not in module/"));
+        Assert.All(formats, f => Assert.True(File.Exists(Path.Combine(module.Root, f)), $"{f} does not exist beside the manifest"));
     }
 
     private IEnumerable<XElement> Views() =>
-        module.ManifestArray("FormatsToProcess").SelectMany(f => XDocument.Load(Path.Combine(module.ModuleDir, f)).Descendants("View"));
+        module.ManifestArray("FormatsToProcess").SelectMany(f => XDocument.Load(Path.Combine(module.Root, f)).Descendants("View"));
 
     [Fact]
     public void EveryFormatViewNamesARealTypeAndRealProperties()

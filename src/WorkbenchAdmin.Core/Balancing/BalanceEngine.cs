@@ -1,5 +1,4 @@
 using WorkbenchAdmin.Core.Balancing.Custom;
-using WorkbenchAdmin.Core.Errors;
 
 namespace WorkbenchAdmin.Core.Balancing;
 
@@ -40,19 +39,29 @@ public sealed class BalanceEngine(TimeProvider? time = null)
                     ? $"No node to place a session for '{userName}' on: there are no candidates."
                     : $"No node to place a session for '{userName}' on: none of the {candidates.Count} nodes is online.", userName);
 
-        var scores = new double[candidates.Count];
+        // Scores on the stack (heap only for very large sets); the decision keeps a copy of what it saw.
+        var count = candidates.Count;
+        var scores = count <= 256 ? stackalloc double[count] : new double[count];
         var choice = policy.Choose(new BalanceContext(candidates, userName, useIpAddress, online), scores);
-        if ((uint)choice.Index >= (uint)candidates.Count || !candidates[choice.Index].Online)
+        if ((uint)choice.Index >= (uint)count || !candidates[choice.Index].Online)
             throw new InvalidOperationException($"The {policy.Name} policy chose no online node (index {choice.Index}).");
-        return new BalanceDecision(policy.Name, userName, candidates, choice.Index, scores, online, useIpAddress,
-                                   choice.Hash, choice.ScriptOutput, _time.GetElapsedTime(start));
+        var snapshot = new CandidateScore[count];
+        var nodes = candidates.Nodes;
+        for (var i = 0; i < snapshot.Length; i++)
+        {
+            var n = nodes[i];
+            snapshot[i] = new CandidateScore(n.Id, n.NodesEntry(false), n.Online, n.ActiveSessions, n.Load5, n.Cores,
+                                             double.IsNaN(scores[i]) ? null : scores[i], i == choice.Index);
+        }
+        return new BalanceDecision(policy.Name, userName, snapshot, choice.Index, online, candidates[choice.Index].NodesEntry(useIpAddress),
+                                   useIpAddress, choice.Hash, choice.ScriptOutput, _time.GetElapsedTime(start), policy);
     }
 
     internal static void ValidateUserName(string userName)
     {
         if (!IsPlausibleUserName(userName))
             throw new WbException("InvalidUserName", WbErrorCategory.InvalidArgument,
-                $"-UserName '{Configuration.ConfigFormatException.Quote(userName ?? "")}' is not a user name (empty, surrounding white space or control characters).", userName);
+                $"-UserName '{SafeText.Quote(userName ?? "")}' is not a user name (empty, surrounding white space or control characters).", userName);
     }
 
     /// <summary>Non-empty, no surrounding white space, no control characters. A plain loop: this runs on every decision.</summary>

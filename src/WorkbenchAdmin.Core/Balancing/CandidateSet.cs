@@ -1,4 +1,3 @@
-using WorkbenchAdmin.Core.Errors;
 
 namespace WorkbenchAdmin.Core.Balancing;
 

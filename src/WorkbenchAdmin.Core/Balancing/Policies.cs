@@ -1,4 +1,4 @@
-using WorkbenchAdmin.Core.Errors;
+using System.Globalization;
 using WorkbenchAdmin.Core.Hashing;
 
 namespace WorkbenchAdmin.Core.Balancing;
@@ -24,6 +24,10 @@ public sealed class SessionsPolicy : IBalancingPolicy
         }
         return new PolicyChoice(best);
     }
+
+    public string Explain(BalanceDecision d) => string.Format(CultureInfo.InvariantCulture,
+        "fewest active sessions: {0} ({1} of {2} nodes online; ties go to the lower load, then node order)",
+        d.Chosen.ActiveSessions, d.OnlineCount, d.Candidates.Count);
 
     /// <summary>Load per core where cores are known, the raw 5-minute load otherwise.</summary>
     private static double TieLoad(NodeCandidate n) => n.Cores is > 0 ? n.Load5 / n.Cores.Value : n.Load5;
@@ -56,6 +60,10 @@ public sealed class SystemLoadPolicy : IBalancingPolicy
         }
         return new PolicyChoice(best);
     }
+
+    public string Explain(BalanceDecision d) => string.Format(CultureInfo.InvariantCulture,
+        "lowest 5-minute load per core: {0:0.###} ({1:0.###} / {2} cores; {3} of {4} nodes online)",
+        d.Chosen.Score, d.Chosen.Load5, d.Chosen.Cores, d.OnlineCount, d.Candidates.Count);
 }
 
 /// <summary>
@@ -83,5 +91,13 @@ public sealed class UserHashPolicy : IBalancingPolicy
             rank++;
         }
         return new PolicyChoice(chosen, Hash: hash);
+    }
+
+    public string Explain(BalanceDecision d)
+    {
+        var rank = (int)(d.Chosen.Score ?? 0);
+        return string.Format(CultureInfo.InvariantCulture,
+            "CityHash64(\"{0}\") = 0x{1:x16}; mod {2} online = {3}: entry {4} of the online nodes in RSTUDIO_NODES order",
+            d.UserName, d.Hash, d.OnlineCount, rank, rank + 1);
     }
 }

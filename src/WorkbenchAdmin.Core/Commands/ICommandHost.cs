@@ -1,4 +1,3 @@
-using WorkbenchAdmin.Core.Errors;
 
 namespace WorkbenchAdmin.Core.Commands;
 
@@ -18,4 +17,6 @@ public interface ICommandHost
     void WriteDebug(string message) { }
     /// <summary>Progress of a long operation; a percentage from 0 to 100, or -1 when finished.</summary>
     void WriteProgress(string activity, string status, int percent) { }
+    /// <summary>Signalled when the user stops the command (Ctrl+C): every wait watches it.</summary>
+    CancellationToken Cancellation => CancellationToken.None;
 }

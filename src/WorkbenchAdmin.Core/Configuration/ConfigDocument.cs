@@ -1,5 +1,4 @@
 using System.Text;
-using WorkbenchAdmin.Core.Errors;
 
 namespace WorkbenchAdmin.Core.Configuration;
 
@@ -344,7 +343,7 @@ public sealed class ConfigDocument
             key[0] == '#' || key[0] == '[')
         {
             throw new WbException("InvalidConfigKey", WbErrorCategory.InvalidArgument,
-                $"'{ConfigFormatException.Quote(key)}' is not a valid configuration key (no '=', line break, surrounding white space, or leading '#' or '[').", key);
+                $"'{SafeText.Quote(key)}' is not a valid configuration key (no '=', line break, surrounding white space, or leading '#' or '[').", key);
         }
     }
 
@@ -353,7 +352,7 @@ public sealed class ConfigDocument
         if (value.IndexOfAny(['\r', '\n']) >= 0 || value != value.Trim())
         {
             throw new WbException("InvalidConfigValue", WbErrorCategory.InvalidArgument,
-                $"The value '{ConfigFormatException.Quote(value)}' for '{key}' cannot be stored: values are one line with no surrounding white space.", value);
+                $"The value '{SafeText.Quote(value)}' for '{key}' cannot be stored: values are one line with no surrounding white space.", value);
         }
     }
 
@@ -362,7 +361,7 @@ public sealed class ConfigDocument
         if (string.IsNullOrWhiteSpace(section) || section != section.Trim() || section.IndexOfAny(['[', ']', '\r', '\n']) >= 0)
         {
             throw new WbException("InvalidConfigSection", WbErrorCategory.InvalidArgument,
-                $"'{ConfigFormatException.Quote(section)}' is not a valid section name.", section);
+                $"'{SafeText.Quote(section)}' is not a valid section name.", section);
         }
     }
 }

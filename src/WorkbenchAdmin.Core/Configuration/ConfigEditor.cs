@@ -51,7 +51,7 @@ public sealed class ConfigEditor
         var path = _root.PathOf(fileName);
         // A mistyped -ConfigRoot must not become a new, empty configuration directory.
         if (!Directory.Exists(_root.Path))
-            throw new Errors.WbException("ConfigRootNotFound", Errors.WbErrorCategory.ObjectNotFound,
+            throw new WbException("ConfigRootNotFound", WbErrorCategory.ObjectNotFound,
                 $"The configuration root '{_root.Path}' does not exist; nothing was written.", _root.Path);
         using var _ = DirectoryLock.Acquire(_root.Path, LockTimeout);
 

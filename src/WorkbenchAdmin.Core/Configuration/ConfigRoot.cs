@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using WorkbenchAdmin.Core.Errors;
 
 namespace WorkbenchAdmin.Core.Configuration;
 

@@ -48,9 +48,9 @@ public sealed record LoadBalancerConfig
         if (!string.IsNullOrEmpty(methodLine?.Value))
         {
             method = methodLine.Value.ToLowerInvariant();
-            if (!Balancing.BalancingMethods.IsKnown(method))
+            if (!BalancingMethods.IsKnown(method))
                 throw new ConfigFormatException(doc.FilePath, methodLine.Number, methodLine.Text,
-                    $"'balancer' must be one of {string.Join(", ", Balancing.BalancingMethods.Names)}");
+                    $"'balancer' must be one of {string.Join(", ", BalancingMethods.Names)}");
         }
 
         bool Flag(string key)

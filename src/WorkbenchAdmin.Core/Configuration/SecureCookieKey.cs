@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using WorkbenchAdmin.Core.Errors;
 using WorkbenchAdmin.Core.Platform;
 
 namespace WorkbenchAdmin.Core.Configuration;

@@ -2,9 +2,11 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
 using WorkbenchAdmin.Core.Balancing;
-using WorkbenchAdmin.Core.Errors;
 
 namespace WorkbenchAdmin.Core.Store;
+
+/// <summary>The cluster record: defined by the first node that comes online.</summary>
+public sealed record ClusterInfo(string KeyHash, string Protocol, DateTimeOffset CreatedAt);
 
 /// <summary>
 /// Cluster state in PostgreSQL: the cluster record, nodes and their heartbeats, and sessions. Every change
@@ -201,13 +203,7 @@ public sealed class ClusterStore
     }
 
     /// <summary>The nodes as balancing candidates (online per the timeout), in id order.</summary>
-    public CandidateSet GetCandidates(TimeSpan offlineAfter) => new(GetNodes(offlineAfter).Select(ToCandidate));
-
-    internal static NodeCandidate ToCandidate(NodeInfo n) => new()
-    {
-        Id = n.Id, Host = n.Host, IPv4Address = n.IPv4Address, Port = n.Port, Online = n.Online,
-        ActiveSessions = n.ActiveSessions, Load1 = n.Load1, Load5 = n.Load5, Load15 = n.Load15, Cores = n.Cores,
-    };
+    public CandidateSet GetCandidates(TimeSpan offlineAfter) => new(GetNodes(offlineAfter).Select(n => n.Candidate));
 
     /// <summary>Deletes a node (its sessions go with it). False when there was no such node.</summary>
     public bool RemoveNode(int id) => Use(connection =>

@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using Npgsql;
-using WorkbenchAdmin.Core.Errors;
 
 namespace WorkbenchAdmin.Core.Store;
 

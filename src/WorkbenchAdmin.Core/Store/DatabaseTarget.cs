@@ -1,6 +1,5 @@
 using Npgsql;
 using WorkbenchAdmin.Core.Configuration;
-using WorkbenchAdmin.Core.Errors;
 
 namespace WorkbenchAdmin.Core.Store;
 

@@ -2,14 +2,13 @@ using System.Net;
 using System.Net.Sockets;
 using WorkbenchAdmin.Core.Commands.Balancer;
 using WorkbenchAdmin.Core.Configuration;
-using WorkbenchAdmin.Core.Errors;
 
 namespace WorkbenchAdmin.Core.Store;
 
 /// <summary>Who a node is, from its configuration root: address, protocol and key hash.</summary>
 public sealed record NodeIdentity(string Host, int Port, string? IPv4Address, string Protocol, string KeyHash, bool DeleteNodeOnExit)
 {
-    public string Address => Balancing.NodeCandidate.FormatAddress(Host, Port);
+    public string Address => NodeCandidate.FormatAddress(Host, Port);
 
     /// <param name="warn">Receives what is wrong but not fatal (an address that does not resolve).</param>
     public static NodeIdentity FromConfig(ConfigRoot root, Action<string>? warn = null)
@@ -17,7 +16,7 @@ public sealed record NodeIdentity(string Host, int Port, string? IPv4Address, st
         var rserver = RServerConfig.Load(root);
         var lb = LoadBalancerConfig.Load(root);
         var address = lb.WwwHostName ?? $"{BalancerOperations.HostName()}:{rserver.WwwPort}";
-        var parsed = Balancing.NodeCandidate.Parse(address.Contains(':') || address.StartsWith('[') ? address : $"{address}:{rserver.WwwPort}");
+        var parsed = NodeCandidate.Parse(address.Contains(':') || address.StartsWith('[') ? address : $"{address}:{rserver.WwwPort}");
         var key = SecureCookieKey.Locate(root, rserver);
         if (key.Hash is null)
             throw new WbException("SecureCookieKeyMissing", WbErrorCategory.ObjectNotFound,

@@ -1,6 +1,5 @@
 using Npgsql;
 using WorkbenchAdmin.Core.Balancing;
-using WorkbenchAdmin.Core.Errors;
 
 namespace WorkbenchAdmin.Core.Store;
 
@@ -128,12 +127,12 @@ internal sealed class PlacementBatcher(ClusterStore store)
                 VALUES ($1, coalesce($2, nextval('wbadmin.session_pid')::int), $3)
                 RETURNING id, pid, started
                 """);
-            insert.Parameters.Add(new NpgsqlParameter { Value = d.ChosenNode.Id });
+            insert.Parameters.Add(new NpgsqlParameter { Value = d.NodeId });
             insert.Parameters.Add(new NpgsqlParameter { Value = (object?)p.Request.Pid ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
             insert.Parameters.Add(new NpgsqlParameter { Value = p.Request.UserName });
             write.BatchCommands.Add(insert);
         }
-        var perNode = placed.GroupBy(x => x.Decision.ChosenNode.Id).ToArray();
+        var perNode = placed.GroupBy(x => x.Decision.NodeId).ToArray();
         var bump = new NpgsqlBatchCommand("""
             UPDATE wbadmin.node n SET active_sessions = n.active_sessions + d.k
             FROM unnest($1::int[], $2::int[]) AS d(id, k) WHERE n.id = d.id
@@ -151,8 +150,8 @@ internal sealed class PlacementBatcher(ClusterStore store)
                 results.Add(new SessionInfo
                 {
                     Id = reader.GetInt64(0),
-                    NodeId = d.ChosenNode.Id,
-                    Node = NodeCandidate.FormatAddress(d.ChosenNode.Host, d.ChosenNode.Port),
+                    NodeId = d.NodeId,
+                    Node = d.Chosen.Node,
                     Pid = reader.GetInt32(1),
                     UserName = p.Request.UserName,
                     Started = reader.GetFieldValue<DateTimeOffset>(2),

@@ -89,7 +89,7 @@ public static class Schema
         await using (var read = new NpgsqlCommand($"SELECT coalesce(max(version), 0) FROM {Name}.schema_version", connection, tx))
             current = (int)(await read.ExecuteScalarAsync(cancel))!;
         if (current > LatestVersion)
-            throw new Errors.WbException("SchemaTooNew", Errors.WbErrorCategory.InvalidOperation,
+            throw new WbException("SchemaTooNew", WbErrorCategory.InvalidOperation,
                 $"The database's schema is version {current}, newer than this module's {LatestVersion}. Update WorkbenchAdmin.", current);
 
         var applied = new List<Migration>();

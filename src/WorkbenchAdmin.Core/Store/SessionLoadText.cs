@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using WorkbenchAdmin.Core.Errors;
 
 namespace WorkbenchAdmin.Core.Store;
 
@@ -77,7 +76,7 @@ public static partial class SessionLoadText
                 continue;
             }
             throw new WbException("SessionLoadSyntaxError", WbErrorCategory.ParserError,
-                $"{source}:{i + 1}: expected 'host:port -  Load: a, b, c' or '   pid - user'{(address is null && session.Success ? " after a node line" : "")}: '{Configuration.ConfigFormatException.Quote(line)}'", source);
+                $"{source}:{i + 1}: expected 'host:port -  Load: a, b, c' or '   pid - user'{(address is null && session.Success ? " after a node line" : "")}: '{SafeText.Quote(line)}'", source);
         }
         Flush();
         return nodes;
@@ -87,7 +86,7 @@ public static partial class SessionLoadText
     {
         if (double.TryParse(m.Groups[group].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) return v;
         throw new WbException("SessionLoadSyntaxError", WbErrorCategory.ParserError,
-            $"{source}:{index + 1}: load '{m.Groups[group].Value}' is not a number: '{Configuration.ConfigFormatException.Quote(line)}'", source);
+            $"{source}:{index + 1}: load '{m.Groups[group].Value}' is not a number: '{SafeText.Quote(line)}'", source);
     }
 
     [GeneratedRegex(@"^(?<address>\S+) -\s+Load: (?<l1>[^,\s]+), (?<l5>[^,\s]+), (?<l15>[^,\s]+)\s*$")]

@@ -1,5 +1,4 @@
 using WorkbenchAdmin.Core.Balancing;
-using WorkbenchAdmin.Core.Errors;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;

@@ -1,7 +1,6 @@
 using WorkbenchAdmin.Core.Commands;
 using WorkbenchAdmin.Core.Commands.Cluster;
 using WorkbenchAdmin.Core.Configuration;
-using WorkbenchAdmin.Core.Errors;
 
 namespace WorkbenchAdmin.Core.Verification;
 

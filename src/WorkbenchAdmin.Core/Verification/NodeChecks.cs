@@ -144,7 +144,7 @@ internal static class NodeChecks
         var lbPath = n.Root.PathOf(ConfigFiles.LoadBalancer);
         var configured = n.LoadBalancer.WwwHostName;
         var address = configured ?? $"{BalancerOperations.HostName()}:{n.RServer.WwwPort}";
-        var host = Balancing.NodeCandidate.Parse(address).Host;
+        var host = NodeCandidate.Parse(address).Host;
         if (host is "localhost" || host.StartsWith("127.", StringComparison.Ordinal) || host == "::1")
         {
             yield return c.Fail(n.Target, $"www-host-name resolves to this machine only ({address})", "an address other nodes reach",

@@ -128,7 +128,7 @@ public sealed record NodeFingerprint
                 Platform.AtomicFile.Write(mine, Encoding.UTF8.GetBytes(marker + "\n"));
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Errors.WbException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or WbException)
         {
             error = $"cannot write a marker in '{directory}': {e.Message}";
             marker = null;

@@ -11,7 +11,7 @@ internal static class SpecChecks
     {
         if (spec.Nodes.Count == 0) { yield return c.Skip(Cluster, "the spec lists no nodes"); yield break; }
         if (x is null) { yield return c.Skip(Cluster, "the cluster store is not reachable"); yield break; }
-        var expected = spec.Nodes.Select(e => Balancing.NodeCandidate.Parse(e).NodesEntry(false)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var expected = spec.Nodes.Select(e => NodeCandidate.Parse(e).NodesEntry(false)).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var registered = x.Nodes.ToDictionary(r => r.Address, StringComparer.OrdinalIgnoreCase);
         var bad = 0;
         foreach (var e in expected.Order(StringComparer.Ordinal))

@@ -12,5 +12,5 @@ public sealed class GetWbBalancerCommand : WbCmdlet
     public string? ConfigRoot { get; set; }
 
     protected override void ProcessRecord() =>
-        Run(host => BalancerOperations.Get(new GetBalancerRequest { ConfigRoot = ConfigRoot }, host));
+        Run(host => BalancerOperations.Get(new GetBalancerRequest { ConfigRoot = ResolvePath(ConfigRoot) }, host));
 }

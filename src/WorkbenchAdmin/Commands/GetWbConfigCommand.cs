@@ -26,5 +26,5 @@ public sealed class GetWbConfigCommand : WbCmdlet
     public string? ConfigRoot { get; set; }
 
     protected override void ProcessRecord() =>
-        Run(host => GetConfigOperation.Run(new GetConfigRequest { ConfigRoot = ConfigRoot, File = File, Key = Key, Section = Section }, host));
+        Run(host => GetConfigOperation.Run(new GetConfigRequest { ConfigRoot = ResolvePath(ConfigRoot), File = File, Key = Key, Section = Section }, host));
 }

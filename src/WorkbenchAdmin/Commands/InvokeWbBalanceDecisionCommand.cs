@@ -44,11 +44,11 @@ public sealed class InvokeWbBalanceDecisionCommand : WbBalancingCmdlet
     private void Decide() => Run(host => { foreach (var user in UserName) _operation!.Decide(user, host); });
 
     private void Setup(IReadOnlyList<NodeCandidate>? nodes) =>
-        Run(host => _operation = BalanceDecisionOperation.Begin(Connect(new InvokeBalanceDecisionRequest
+        Run(host => _operation = BalanceDecisionOperation.Begin(this.Connect(new InvokeBalanceDecisionRequest
         {
             Method = Method,
             Node = nodes,
-            ScriptPath = ScriptPath,
+            ScriptPath = ResolvePath(ScriptPath),
             TimeoutSec = TimeoutSec,
             UseIPAddress = UseIPAddressIfBound,
             OfflineAfterSec = OfflineAfterSec,

@@ -34,10 +34,10 @@ public sealed class SetWbBalancerCommand : WbCmdlet
     protected override void ProcessRecord() =>
         Run(host => BalancerOperations.Set(new SetBalancerRequest
         {
-            ConfigRoot = ConfigRoot,
+            ConfigRoot = ResolvePath(ConfigRoot),
             Method = Method,
             WwwHostName = WwwHostName,
-            ScriptPath = ScriptPath,
+            ScriptPath = ResolvePath(ScriptPath),
             UseIPAddress = SwitchIfBound(nameof(UseIPAddress), UseIPAddress),
             PassThru = PassThru,
         }, host));

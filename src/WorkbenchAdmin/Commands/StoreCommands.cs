@@ -11,14 +11,14 @@ namespace WorkbenchAdmin.Commands;
 [OutputType(typeof(DatabaseSchemaStatus))]
 public sealed class InitializeWbDatabaseCommand : WbStoreCmdlet
 {
-    protected override void ProcessRecord() => Run(host => Initialize(Connect(new StoreRequest()), host));
+    protected override void ProcessRecord() => Run(host => Initialize(this.Connect(new StoreRequest()), host));
 }
 
 [Cmdlet(VerbsLifecycle.Register, "WbNode", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(NodeInfo))]
 public sealed class RegisterWbNodeCommand : WbStoreCmdlet
 {
-    protected override void ProcessRecord() => Run(host => RegisterNode(Connect(new NodeRequest()), host));
+    protected override void ProcessRecord() => Run(host => RegisterNode(this.Connect(new NodeRequest()), host));
 }
 
 [Cmdlet(VerbsData.Update, "WbNodeStatus", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
@@ -28,7 +28,7 @@ public sealed class UpdateWbNodeStatusCommand : WbStoreCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void ProcessRecord() => Run(host => UpdateNodeStatus(Connect(new NodeRequest { PassThru = PassThru }), host));
+    protected override void ProcessRecord() => Run(host => UpdateNodeStatus(this.Connect(new NodeRequest { PassThru = PassThru }), host));
 }
 
 [Cmdlet(VerbsLifecycle.Unregister, "WbNode", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
@@ -38,14 +38,14 @@ public sealed class UnregisterWbNodeCommand : WbStoreCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    protected override void ProcessRecord() => Run(host => UnregisterNode(Connect(new NodeRequest { Force = Force }), host));
+    protected override void ProcessRecord() => Run(host => UnregisterNode(this.Connect(new NodeRequest { Force = Force }), host));
 }
 
 [Cmdlet(VerbsCommon.Get, "WbNode")]
 [OutputType(typeof(NodeInfo))]
 public sealed class GetWbNodeCommand : WbStoreCmdlet
 {
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Position = 0)]
     [Alias("NodeId")]
     [ArgumentCompleter(typeof(NodeIdCompleter))]
     public int[]? Id { get; set; }
@@ -64,29 +64,43 @@ public sealed class GetWbNodeCommand : WbStoreCmdlet
     public double? OfflineAfterSec { get; set; }
 
     protected override void ProcessRecord() =>
-        Run(host => GetNodes(Connect(new GetNodeRequest { Id = Id, HostName = HostName, Status = Status, OfflineAfterSec = OfflineAfterSec }), host));
+        Run(host => GetNodes(this.Connect(new GetNodeRequest { Id = Id, HostName = HostName, Status = Status, OfflineAfterSec = OfflineAfterSec }), host));
 }
 
-[Cmdlet(VerbsCommon.Remove, "WbNode", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+/// <remarks>
+/// Node ids bind only from nodes: by hand with -Id, or from the pipeline as NodeInfo objects (-InputObject).
+/// No parameter binds an "Id" property by name, so a piped session can never select a node.
+/// </remarks>
+[Cmdlet(VerbsCommon.Remove, "WbNode", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = IdSet)]
 [OutputType(typeof(void))]
 public sealed class RemoveWbNodeCommand : WbStoreCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    private const string IdSet = "Id", InputSet = "InputObject";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet)]
     [Alias("NodeId")]
     [ArgumentCompleter(typeof(NodeIdCompleter))]
-    public int Id { get; set; }
+    public int[] Id { get; set; } = [];
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputSet)]
+    [ValidateNotNull]
+    public NodeInfo[] InputObject { get; set; } = [];
 
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    protected override void ProcessRecord() => Run(host => RemoveNode(Connect(new RemoveNodeRequest { Id = Id, Force = Force }), host));
+    protected override void ProcessRecord()
+    {
+        var ids = ParameterSetName == InputSet ? InputObject.Select(n => n.Id).ToArray() : Id;
+        Run(host => { foreach (var id in ids) RemoveNode(this.Connect(new RemoveNodeRequest { Id = id, Force = Force }), host); });
+    }
 }
 
 [Cmdlet(VerbsCommon.Reset, "WbCluster", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(void))]
 public sealed class ResetWbClusterCommand : WbStoreCmdlet
 {
-    protected override void ProcessRecord() => Run(host => ResetCluster(Connect(new StoreRequest()), host));
+    protected override void ProcessRecord() => Run(host => ResetCluster(this.Connect(new StoreRequest()), host));
 }
 
 [Cmdlet(VerbsCommon.New, "WbSession", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
@@ -99,11 +113,11 @@ public sealed class NewWbSessionCommand : WbBalancingCmdlet
     [Alias("Pid")]
     public int? ProcessId { get; set; }
 
-    protected override void BeginProcessing() => Run(host => _placer = NewSession.Begin(Connect(new NewSessionRequest
+    protected override void BeginProcessing() => Run(host => _placer = NewSession.Begin(this.Connect(new NewSessionRequest
     {
         Method = Method,
         ProcessId = ProcessId,
-        ScriptPath = ScriptPath,
+        ScriptPath = ResolvePath(ScriptPath),
         TimeoutSec = TimeoutSec,
         UseIPAddress = UseIPAddressIfBound,
         OfflineAfterSec = OfflineAfterSec,
@@ -124,26 +138,45 @@ public sealed class GetWbSessionCommand : WbStoreCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? UserName { get; set; }
 
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Parameter]
     [ArgumentCompleter(typeof(NodeIdCompleter))]
     public int[]? NodeId { get; set; }
+
+    /// <summary>Nodes piped from Get-WbNode: their sessions.</summary>
+    [Parameter(ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public NodeInfo[]? Node { get; set; }
 
     [Parameter]
     public SwitchParameter IncludeEnded { get; set; }
 
-    protected override void ProcessRecord() =>
-        Run(host => GetSessions(Connect(new GetSessionRequest { Id = Id, UserName = UserName, NodeId = NodeId, IncludeEnded = IncludeEnded }), host));
+    protected override void ProcessRecord()
+    {
+        var nodeIds = Node is { Length: > 0 } ? Node.Select(n => n.Id).Concat(NodeId ?? []).ToArray() : NodeId;
+        Run(host => GetSessions(this.Connect(new GetSessionRequest { Id = Id, UserName = UserName, NodeId = nodeIds, IncludeEnded = IncludeEnded }), host));
+    }
 }
 
-[Cmdlet(VerbsCommon.Remove, "WbSession", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+/// <remarks>Session ids bind only from sessions: by hand with -Id, or from the pipeline as SessionInfo objects (-InputObject).</remarks>
+[Cmdlet(VerbsCommon.Remove, "WbSession", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = IdSet)]
 [OutputType(typeof(void))]
 public sealed class RemoveWbSessionCommand : WbStoreCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("SessionId")]
-    public long Id { get; set; }
+    private const string IdSet = "Id", InputSet = "InputObject";
 
-    protected override void ProcessRecord() => Run(host => RemoveSession(Connect(new RemoveSessionRequest { Id = Id }), host));
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet)]
+    [Alias("SessionId")]
+    public long[] Id { get; set; } = [];
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputSet)]
+    [ValidateNotNull]
+    public SessionInfo[] InputObject { get; set; } = [];
+
+    protected override void ProcessRecord()
+    {
+        var ids = ParameterSetName == InputSet ? InputObject.Select(s => s.Id).ToArray() : Id;
+        Run(host => { foreach (var id in ids) RemoveSession(this.Connect(new RemoveSessionRequest { Id = id }), host); });
+    }
 }
 
 [Cmdlet(VerbsCommon.Get, "WbSessionLoad", DefaultParameterSetName = StoreSet)]
@@ -176,7 +209,7 @@ public sealed class GetWbSessionLoadCommand : WbStoreCmdlet
         if (ParameterSetName == TextSet) _lines.AddRange(Text ?? []);
     }
 
-    protected override void EndProcessing() => Run(host => GetSessionLoad(Connect(new SessionLoadRequest
+    protected override void EndProcessing() => Run(host => GetSessionLoad(this.Connect(new SessionLoadRequest
     {
         Summary = Summary,
         AsText = AsText,
@@ -213,6 +246,6 @@ public sealed class ProtectWbDatabasePasswordCommand : WbCmdlet
         var plain = Credential is not null
             ? Credential.GetNetworkCredential().Password
             : new System.Net.NetworkCredential("", Password).Password;
-        Run(host => ProtectPassword(new ProtectPasswordRequest { ConfigRoot = ConfigRoot, Password = new SecretValue(plain), Apply = Apply }, host));
+        Run(host => ProtectPassword(new ProtectPasswordRequest { ConfigRoot = ResolvePath(ConfigRoot), Password = new SecretValue(plain), Apply = Apply }, host));
     }
 }

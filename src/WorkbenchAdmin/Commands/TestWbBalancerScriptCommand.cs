@@ -33,8 +33,8 @@ public sealed class TestWbBalancerScriptCommand : WbCmdlet
     protected override void ProcessRecord() =>
         Run(host => TestBalancerScriptOperation.Run(new TestBalancerScriptRequest
         {
-            ConfigRoot = ConfigRoot,
-            ScriptPath = ScriptPath,
+            ConfigRoot = ResolvePath(ConfigRoot),
+            ScriptPath = ResolvePath(ScriptPath),
             UserName = UserName,
             Node = Node,
             TimeoutSec = TimeoutSec,

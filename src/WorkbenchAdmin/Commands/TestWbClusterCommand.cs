@@ -30,13 +30,13 @@ public sealed class TestWbClusterCommand : WbStoreCmdlet
     [Parameter]
     public double? OfflineAfterSec { get; set; }
 
-    protected override void ProcessRecord() => Run(host => ClusterVerifier.Run(Connect(new VerifyRequest
+    protected override void ProcessRecord() => Run(host => ClusterVerifier.Run(this.Connect(new VerifyRequest
     {
         Check = Check,
-        SpecPath = Spec is null ? null : GetUnresolvedProviderPathFromPSPath(Spec),
+        SpecPath = ResolvePath(Spec),
         Quiet = Quiet,
         ClockToleranceSec = ClockToleranceSec,
-        HomeRoot = HomeRoot,
+        HomeRoot = ResolvePath(HomeRoot),
         OfflineAfterSec = OfflineAfterSec,
     }), host));
 }

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using System.Management.Automation.Runspaces;
 using WorkbenchAdmin.Core.Balancing;
 using WorkbenchAdmin.Core.Commands.Cluster;
 using WorkbenchAdmin.Core.Configuration;
@@ -9,18 +10,30 @@ using WorkbenchAdmin.Core.Verification;
 
 namespace WorkbenchAdmin.Completion;
 
-/// <summary>Shared shape of the completers: a core function gives the completions, this turns them into results.</summary>
+/// <summary>
+/// Shared shape of the completers: an engine function gives the completions, this turns them into results.
+/// No engine type in any signature here (overrides are resolved when the type loads): PowerShell loads
+/// these types at import, before the engine is resolvable.
+/// </summary>
 public abstract class CoreCompleter : IArgumentCompleter
 {
-    protected abstract IEnumerable<Core.Commands.Cluster.Completion> Complete(string wordToComplete, IDictionary fakeBoundParameters);
+    internal abstract IEnumerable<Model.Completion> Complete(string wordToComplete, IDictionary fakeBoundParameters);
 
-    protected static IEnumerable<Core.Commands.Cluster.Completion> Words(IEnumerable<string> words) =>
-        words.Select(w => new Core.Commands.Cluster.Completion(w, w));
+    internal static IEnumerable<Model.Completion> Words(IEnumerable<string> words) =>
+        words.Select(w => new Model.Completion(w, w));
+
+    /// <summary>-ConfigRoot as typed so far, resolved against the current location as the cmdlet will resolve it.</summary>
+    internal static string? ConfigRootOf(IDictionary bound)
+    {
+        if (bound["ConfigRoot"] is not string path || path.Length == 0) return null;
+        try { return Runspace.DefaultRunspace?.SessionStateProxy.Path.GetUnresolvedProviderPathFromPSPath(path) ?? path; }
+        catch (RuntimeException) { return path; }
+    }
 
     /// <summary>Where the store is, from what the user has typed so far on the command line.</summary>
-    protected static StoreRequest StoreOf(IDictionary bound) => new()
+    internal static StoreRequest StoreOf(IDictionary bound) => new()
     {
-        ConfigRoot = bound["ConfigRoot"] as string,
+        ConfigRoot = ConfigRootOf(bound),
         ConnectionString = bound["ConnectionString"] as string,
     };
 
@@ -39,42 +52,42 @@ public abstract class CoreCompleter : IArgumentCompleter
 /// <summary>Completes -Method with the balancing methods.</summary>
 public sealed class BalancingMethodCompleter : CoreCompleter
 {
-    protected override IEnumerable<Core.Commands.Cluster.Completion> Complete(string word, IDictionary bound) => Words(BalancingMethods.Complete(word));
+    internal override IEnumerable<Model.Completion> Complete(string word, IDictionary bound) => Words(BalancingMethods.Complete(word));
 }
 
 /// <summary>Completes -File with the configuration files present under the chosen root.</summary>
 public sealed class ConfigFileCompleter : CoreCompleter
 {
-    protected override IEnumerable<Core.Commands.Cluster.Completion> Complete(string word, IDictionary bound) =>
-        Words(ConfigFileNames.Complete(ConfigRoot.Resolve(bound["ConfigRoot"] as string), word));
+    internal override IEnumerable<Model.Completion> Complete(string word, IDictionary bound) =>
+        Words(ConfigFileNames.Complete(ConfigRoot.Resolve(ConfigRootOf(bound)), word));
 }
 
 /// <summary>Completes -Status with the node statuses.</summary>
 public sealed class NodeStatusCompleter : CoreCompleter
 {
-    protected override IEnumerable<Core.Commands.Cluster.Completion> Complete(string word, IDictionary bound) => Words(NodeStatuses.Complete(word));
+    internal override IEnumerable<Model.Completion> Complete(string word, IDictionary bound) => Words(NodeStatuses.Complete(word));
 }
 
 /// <summary>Completes -Check with the check ids.</summary>
 public sealed class CheckIdCompleter : CoreCompleter
 {
-    protected override IEnumerable<Core.Commands.Cluster.Completion> Complete(string word, IDictionary bound) => Words(CheckCatalog.Complete(word));
+    internal override IEnumerable<Model.Completion> Complete(string word, IDictionary bound) => Words(CheckCatalog.Complete(word));
 }
 
 /// <summary>Completes node ids from the cluster store, with each node's address and status as the tooltip.</summary>
 public sealed class NodeIdCompleter : CoreCompleter
 {
-    protected override IEnumerable<Core.Commands.Cluster.Completion> Complete(string word, IDictionary bound) => StoreCompletion.NodeIds(StoreOf(bound), word);
+    internal override IEnumerable<Model.Completion> Complete(string word, IDictionary bound) => StoreCompletion.NodeIds(StoreOf(bound), word);
 }
 
 /// <summary>Completes node addresses (host:port) from the cluster store.</summary>
 public sealed class NodeAddressCompleter : CoreCompleter
 {
-    protected override IEnumerable<Core.Commands.Cluster.Completion> Complete(string word, IDictionary bound) => StoreCompletion.NodeAddresses(StoreOf(bound), word);
+    internal override IEnumerable<Model.Completion> Complete(string word, IDictionary bound) => StoreCompletion.NodeAddresses(StoreOf(bound), word);
 }
 
 /// <summary>Completes the user names of active sessions from the cluster store.</summary>
 public sealed class ActiveUserCompleter : CoreCompleter
 {
-    protected override IEnumerable<Core.Commands.Cluster.Completion> Complete(string word, IDictionary bound) => StoreCompletion.ActiveUsers(StoreOf(bound), word);
+    internal override IEnumerable<Model.Completion> Complete(string word, IDictionary bound) => StoreCompletion.ActiveUsers(StoreOf(bound), word);
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using WorkbenchAdmin.Core.Balancing;
 using WorkbenchAdmin.Core.Balancing.Custom;
-using WorkbenchAdmin.Core.Errors;
 using WorkbenchAdmin.Core.Tests.Support;
 using static WorkbenchAdmin.Core.Tests.Balancing.PolicyTests;
 
@@ -70,7 +69,7 @@ public sealed class CustomScriptTests : IDisposable
         var nodes = new[] { Node("a", ip: "10.1.1.1"), Node("b", ip: "10.1.1.2") };
         var d = Decide(script, nodes: nodes, useIp: true);
         Assert.Equal("10.1.1.1:8787", d.Node);
-        Assert.Equal("a", d.ChosenNode.Host);
+        Assert.Equal("a:8787", d.Chosen.Node);
     }
 
     [Fact]

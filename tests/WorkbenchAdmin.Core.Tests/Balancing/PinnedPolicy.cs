@@ -12,4 +12,6 @@ public sealed class CustomScriptPinned(string address) : IBalancingPolicy
         scores.Fill(double.NaN);
         return new PolicyChoice(context.Candidates.IndexOfEntry(address, false), ScriptOutput: address);
     }
+
+    public string Explain(BalanceDecision decision) => $"pinned to {address}";
 }

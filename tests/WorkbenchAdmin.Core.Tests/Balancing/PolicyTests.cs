@@ -1,5 +1,4 @@
 using WorkbenchAdmin.Core.Balancing;
-using WorkbenchAdmin.Core.Errors;
 using WorkbenchAdmin.Core.Hashing;
 
 namespace WorkbenchAdmin.Core.Tests.Balancing;

@@ -1,6 +1,5 @@
 using WorkbenchAdmin.Core.Commands.Balancer;
 using WorkbenchAdmin.Core.Configuration;
-using WorkbenchAdmin.Core.Errors;
 using WorkbenchAdmin.Core.Tests.Support;
 
 namespace WorkbenchAdmin.Core.Tests.Commands;

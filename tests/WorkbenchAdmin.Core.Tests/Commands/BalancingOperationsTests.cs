@@ -1,6 +1,5 @@
 using WorkbenchAdmin.Core.Balancing;
 using WorkbenchAdmin.Core.Commands.Balancing;
-using WorkbenchAdmin.Core.Errors;
 using WorkbenchAdmin.Core.Tests.Support;
 
 namespace WorkbenchAdmin.Core.Tests.Commands;

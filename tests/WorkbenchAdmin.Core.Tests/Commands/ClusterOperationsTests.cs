@@ -3,7 +3,6 @@ using WorkbenchAdmin.Core.Balancing;
 using WorkbenchAdmin.Core.Commands.Balancing;
 using WorkbenchAdmin.Core.Commands.Cluster;
 using WorkbenchAdmin.Core.Configuration;
-using WorkbenchAdmin.Core.Errors;
 using WorkbenchAdmin.Core.Store;
 using WorkbenchAdmin.Core.Tests.Support;
 using static WorkbenchAdmin.Core.Commands.Cluster.ClusterOperations;

@@ -50,7 +50,7 @@ public class GetConfigOperationTests
         var host = new RecordingHost();
         GetConfigOperation.Run(new GetConfigRequest { ConfigRoot = dir.Path, File = ["load-balancer", "rserver.conf"] }, host);
         var error = Assert.Single(host.Errors);
-        Assert.Equal(("ConfigFileNotFound", Errors.WbErrorCategory.ObjectNotFound), (error.ErrorId, error.Category));
+        Assert.Equal(("ConfigFileNotFound", WbErrorCategory.ObjectNotFound), (error.ErrorId, error.Category));
         Assert.Equal(2, host.ObjectsOf<ConfigEntry>().Count());
     }
 

@@ -1,6 +1,5 @@
 using System.Text;
 using WorkbenchAdmin.Core.Configuration;
-using WorkbenchAdmin.Core.Errors;
 using WorkbenchAdmin.Core.Tests.Support;
 
 namespace WorkbenchAdmin.Core.Tests.Configuration;
@@ -59,7 +58,7 @@ public class ConfigDocumentTests
         {
             var lb = ConfigDocument.Parse(line, "load-balancer", ConfigDialect.LoadBalancer);
             Assert.Equal(line, lb.ToString());
-            Assert.True(Core.Balancing.BalancingMethods.IsKnown(lb.GetValue(null, "balancer")!));
+            Assert.True(BalancingMethods.IsKnown(lb.GetValue(null, "balancer")!));
         }
     }
 

@@ -1,5 +1,4 @@
 using WorkbenchAdmin.Core.Configuration;
-using WorkbenchAdmin.Core.Errors;
 using WorkbenchAdmin.Core.Tests.Support;
 
 namespace WorkbenchAdmin.Core.Tests.Configuration;

@@ -1,6 +1,5 @@
 using Npgsql;
 using WorkbenchAdmin.Core.Balancing;
-using WorkbenchAdmin.Core.Errors;
 using WorkbenchAdmin.Core.Store;
 using WorkbenchAdmin.Core.Tests.Support;
 using static WorkbenchAdmin.Core.Tests.Store.StoreTestNodes;

@@ -1,6 +1,5 @@
 using System.Text;
 using WorkbenchAdmin.Core.Configuration;
-using WorkbenchAdmin.Core.Errors;
 using WorkbenchAdmin.Core.Store;
 using WorkbenchAdmin.Core.Tests.Support;
 

@@ -1,7 +1,6 @@
 using Npgsql;
 using WorkbenchAdmin.Core.Balancing;
 using WorkbenchAdmin.Core.Balancing.Custom;
-using WorkbenchAdmin.Core.Errors;
 using WorkbenchAdmin.Core.Store;
 using WorkbenchAdmin.Core.Tests.Support;
 

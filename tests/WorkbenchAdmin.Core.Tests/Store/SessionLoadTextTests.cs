@@ -1,4 +1,3 @@
-using WorkbenchAdmin.Core.Errors;
 using WorkbenchAdmin.Core.Store;
 
 namespace WorkbenchAdmin.Core.Tests.Store;

@@ -1,5 +1,4 @@
 using WorkbenchAdmin.Core.Commands;
-using WorkbenchAdmin.Core.Errors;
 
 namespace WorkbenchAdmin.Core.Tests.Support;
 

@@ -1,4 +1,3 @@
-using WorkbenchAdmin.Core.Errors;
 using WorkbenchAdmin.Core.Tests.Support;
 using WorkbenchAdmin.Core.Verification;
 

@@ -198,7 +198,7 @@ public sealed class NodeCheckTests : IDisposable
     [Fact]
     public void UnknownCheckIdsAreAnError()
     {
-        var e = Assert.Throws<Errors.WbException>(() => Run(GoodRoot(), "nosuch.*"));
+        var e = Assert.Throws<WbException>(() => Run(GoodRoot(), "nosuch.*"));
         Assert.Equal("UnknownCheck", e.ErrorId);
     }
 

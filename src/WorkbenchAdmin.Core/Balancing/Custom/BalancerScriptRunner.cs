@@ -23,7 +23,7 @@ public static class BalancerScriptRunner
 {
     private static readonly ILogger Log = Logging.CommandLog.For<CustomScriptPolicy>();
     private const int StderrKept = 4096;
-    private const int Quoted = 200;
+    internal const int Quoted = 200;
 
     /// <summary>Runs the script and returns its trimmed, single-line answer.</summary>
     public static string Run(BalancerScriptOptions options, string userName, string nodes)
@@ -65,20 +65,15 @@ public static class BalancerScriptRunner
             var stderr = run.ErrorHead.Trim();
             var how = run.Signal is { } signal ? $"was killed by signal {signal}" : $"exited with code {run.ExitCode}";
             throw new BalancerScriptException(BalancerScriptFailure.NonZeroExit, script,
-                $"{how}{(stderr.Length > 0 ? $"; stderr: \"{Quote(stderr)}\"" : "; it wrote nothing to stderr")}.");
+                $"{how}{(stderr.Length > 0 ? $"; stderr: \"{SafeText.Quote(stderr, Quoted)}\"" : "; it wrote nothing to stderr")}.");
         }
 
         var answer = Encoding.UTF8.GetString(run.Output).Trim();
         if (answer.Length == 0)
             throw new BalancerScriptException(BalancerScriptFailure.EmptyOutput, script, "printed nothing; it must print the chosen node as it appears in RSTUDIO_NODES.");
         if (answer.AsSpan().IndexOfAny('\n', '\r') >= 0)
-            throw new BalancerScriptException(BalancerScriptFailure.MultipleLines, script, $"printed more than one line: \"{Quote(answer)}\"; it must print exactly one node.");
+            throw new BalancerScriptException(BalancerScriptFailure.MultipleLines, script, $"printed more than one line: \"{SafeText.Quote(answer, Quoted)}\"; it must print exactly one node.");
         return answer;
     }
 
-    internal static string Quote(string text)
-    {
-        var oneLine = text.Replace("\r", "\\r").Replace("\n", "\\n");
-        return oneLine.Length <= Quoted ? oneLine : oneLine[..Quoted] + "…";
-    }
 }

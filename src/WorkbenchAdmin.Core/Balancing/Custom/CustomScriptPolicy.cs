@@ -18,9 +18,12 @@ public sealed class CustomScriptPolicy(BalancerScriptOptions options) : IBalanci
         var index = set.IndexOfEntry(answer, context.UseIpAddress);
         if (index < 0 || !set[index].Online)
             throw new BalancerScriptException(BalancerScriptFailure.UnknownNode, Options.ScriptPath,
-                $"printed \"{BalancerScriptRunner.Quote(answer)}\", which is not one of RSTUDIO_NODES=\"{BalancerScriptRunner.Quote(nodes)}\".");
+                $"printed \"{SafeText.Quote(answer, BalancerScriptRunner.Quoted)}\", which is not one of RSTUDIO_NODES=\"{SafeText.Quote(nodes, BalancerScriptRunner.Quoted)}\".");
         return new PolicyChoice(index, ScriptOutput: answer);
     }
+
+    public string Explain(BalanceDecision d) =>
+        $"the custom script chose \"{d.ScriptOutput}\" among {d.OnlineCount} online nodes";
 
     /// <summary>RSTUDIO_NODES: the online candidates' entries, comma-separated, in node order.</summary>
     public static string NodesVariable(CandidateSet set, bool useIpAddress)

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.RegularExpressions;
 using WorkbenchAdmin.Core.Balancing;
 using WorkbenchAdmin.Core.Configuration;
-using WorkbenchAdmin.Core.Errors;
 
 namespace WorkbenchAdmin.Core.Commands.Balancer;
 
@@ -119,7 +118,7 @@ public static partial class BalancerOperations
         var ok = m.Success && (!m.Groups["port"].Success || int.Parse(m.Groups["port"].Value) is >= 1 and <= 65535);
         if (!ok)
             throw new WbException("InvalidWwwHostName", WbErrorCategory.InvalidArgument,
-                $"-WwwHostName '{ConfigFormatException.Quote(value)}' is not a host name or address with an optional :port (for example node1.example.com:8787).", value);
+                $"-WwwHostName '{SafeText.Quote(value)}' is not a host name or address with an optional :port (for example node1.example.com:8787).", value);
         return value;
     }
 
@@ -127,7 +126,7 @@ public static partial class BalancerOperations
     {
         if (!Path.IsPathRooted(path) || path.IndexOfAny(['\r', '\n']) >= 0 || path != path.Trim())
             throw new WbException("InvalidScriptPath", WbErrorCategory.InvalidArgument,
-                $"-ScriptPath '{ConfigFormatException.Quote(path)}' must be an absolute path.", path);
+                $"-ScriptPath '{SafeText.Quote(path)}' must be an absolute path.", path);
         return path;
     }
 

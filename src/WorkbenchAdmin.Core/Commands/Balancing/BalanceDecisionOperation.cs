@@ -1,7 +1,6 @@
 using WorkbenchAdmin.Core.Balancing;
 using WorkbenchAdmin.Core.Balancing.Custom;
 using WorkbenchAdmin.Core.Configuration;
-using WorkbenchAdmin.Core.Errors;
 
 namespace WorkbenchAdmin.Core.Commands.Balancing;
 

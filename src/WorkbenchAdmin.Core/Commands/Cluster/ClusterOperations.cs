@@ -3,7 +3,6 @@ using System.Net.Http;
 using WorkbenchAdmin.Core.Balancing;
 using WorkbenchAdmin.Core.Commands.Balancing;
 using WorkbenchAdmin.Core.Configuration;
-using WorkbenchAdmin.Core.Errors;
 using WorkbenchAdmin.Core.Store;
 
 namespace WorkbenchAdmin.Core.Commands.Cluster;
@@ -38,9 +37,6 @@ public record StoreRequest
         }
     }
 }
-
-/// <summary>The schema state Initialize-WbDatabase reports.</summary>
-public sealed record DatabaseSchemaStatus(string Database, int Version, IReadOnlyList<string> Applied);
 
 /// <summary>The cmdlets over the cluster store. Each resolves its target once, then makes one store call.</summary>
 public static class ClusterOperations

@@ -1,11 +1,7 @@
 using Npgsql;
-using WorkbenchAdmin.Core.Errors;
 using WorkbenchAdmin.Core.Store;
 
 namespace WorkbenchAdmin.Core.Commands.Cluster;
-
-/// <summary>A completion: the text to insert and a tooltip.</summary>
-public readonly record struct Completion(string Text, string Tooltip);
 
 /// <summary>
 /// Completions from the cluster store for the argument completers. Completion must never fail or hang

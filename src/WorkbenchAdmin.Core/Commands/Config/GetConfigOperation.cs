@@ -1,5 +1,4 @@
 using WorkbenchAdmin.Core.Configuration;
-using WorkbenchAdmin.Core.Errors;
 
 namespace WorkbenchAdmin.Core.Commands.Config;
 

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using WorkbenchAdmin.Core.Errors;
-using WorkbenchAdmin.Core.Platform;
+using System.Runtime.InteropServices;
+using WorkbenchAdmin.Model;
 
-namespace WorkbenchAdmin.Core.Store;
+namespace WorkbenchAdmin.Testing;
 
 /// <summary>
 /// A private PostgreSQL server in a temporary directory on a free loopback port, for the demo and the
@@ -54,7 +54,7 @@ public sealed class ThrowawayPostgres : IDisposable
     {
         var bin = FindBinaries() ?? throw new WbException("PostgresNotInstalled", WbErrorCategory.NotInstalled,
             "PostgreSQL's server binaries were not found under /usr/lib/postgresql (apt-get install postgresql).", null);
-        var runAs = UnixFile.EffectiveUserId == 0 ? SuperUser : null;
+        var runAs = geteuid() == 0 ? SuperUser : null;
         var directory = Directory.CreateTempSubdirectory("wbadmin-pg-").FullName;
         var password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
         var server = new ThrowawayPostgres(bin, directory, FreePort(), password, runAs);
@@ -78,8 +78,8 @@ public sealed class ThrowawayPostgres : IDisposable
         if (_runAs is not null)
         {
             var (uid, gid) = UserIds(_runAs);
-            UnixFile.ChangeOwner(RootDirectory, uid, gid);
-            UnixFile.ChangeOwner(pwfile, uid, gid);
+            ChangeOwner(RootDirectory, uid, gid);
+            ChangeOwner(pwfile, uid, gid);
         }
         Run("initdb", "-D", DataDirectory, "-U", SuperUser, "--pwfile", pwfile, "--auth-local=trust", "--auth-host=scram-sha-256",
             "--encoding=UTF8", "--locale=C", "--no-sync");
@@ -156,5 +156,18 @@ public sealed class ThrowawayPostgres : IDisposable
         _disposed = true;
         try { if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid"))) Kill(); } catch (Exception) { }
         try { Directory.Delete(RootDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    // Standalone on purpose: this assembly loads in the default context and must not pull in the engine.
+    [DllImport("libc", SetLastError = true)]
+    private static extern uint geteuid();
+
+    [DllImport("libc", SetLastError = true, EntryPoint = "chown")]
+    private static extern int Chown(string path, uint owner, uint group);
+
+    private static void ChangeOwner(string path, uint uid, uint gid)
+    {
+        if (Chown(path, uid, gid) != 0)
+            throw new IOException($"chown {path}: errno {Marshal.GetLastPInvokeError()}");
     }
 }

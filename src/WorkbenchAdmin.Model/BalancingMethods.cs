@@ -1,4 +1,4 @@
-namespace WorkbenchAdmin.Core.Balancing;
+namespace WorkbenchAdmin.Model;
 
 /// <summary>The balancing method names Workbench accepts for <c>balancer=</c>.</summary>
 public static class BalancingMethods

@@ -1,4 +1,4 @@
-namespace WorkbenchAdmin.Core.Commands.Config;
+namespace WorkbenchAdmin.Model;
 
 /// <summary>One setting as Get-WbConfig shows it. Secrets are masked.</summary>
 public sealed record ConfigEntry

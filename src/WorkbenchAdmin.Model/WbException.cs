@@ -1,4 +1,4 @@
-namespace WorkbenchAdmin.Core.Errors;
+namespace WorkbenchAdmin.Model;
 
 /// <summary>
 /// Mirrors System.Management.Automation.ErrorCategory name for name and value for value (a contract

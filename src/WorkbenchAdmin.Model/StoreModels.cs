@@ -1,4 +1,4 @@
-namespace WorkbenchAdmin.Core.Store;
+namespace WorkbenchAdmin.Model;
 
 /// <summary>Node statuses as <c>rstudio-server list-nodes</c> shows them, plus ours for a protocol mismatch.</summary>
 public static class NodeStatus
@@ -9,9 +9,6 @@ public static class NodeStatus
     public const string ProtocolMismatch = "Protocol mismatch";
 }
 
-/// <summary>The cluster record: defined by the first node that comes online.</summary>
-public sealed record ClusterInfo(string KeyHash, string Protocol, DateTimeOffset CreatedAt);
-
 /// <summary>A node as Get-WbNode shows it.</summary>
 public sealed record NodeInfo
 {
@@ -19,7 +16,7 @@ public sealed record NodeInfo
     public required string Host { get; init; }
     public string? IPv4Address { get; init; }
     public int Port { get; init; }
-    public string Address => Balancing.NodeCandidate.FormatAddress(Host, Port);
+    public string Address => NodeCandidate.FormatAddress(Host, Port);
     /// <summary>Online, Offline (no heartbeat within the timeout), Invalid secure cookie key, or Protocol mismatch.</summary>
     public required string Status { get; init; }
     public DateTimeOffset LastSeen { get; init; }
@@ -36,7 +33,11 @@ public sealed record NodeInfo
     public TimeSpan? ClockSkew => NodeClock is { } c ? c - LastSeen : null;
     public bool Online => Status == NodeStatus.Online;
     /// <summary>This node as a balancing candidate, so Get-WbNode output pipes into Invoke-WbBalanceDecision.</summary>
-    public Balancing.NodeCandidate Candidate => ClusterStore.ToCandidate(this);
+    public NodeCandidate Candidate => new()
+    {
+        Id = Id, Host = Host, IPv4Address = IPv4Address, Port = Port, Online = Online,
+        ActiveSessions = ActiveSessions, Load1 = Load1, Load5 = Load5, Load15 = Load15, Cores = Cores,
+    };
 }
 
 /// <summary>A session as Get-WbSession and New-WbSession show it.</summary>
@@ -51,7 +52,7 @@ public sealed record SessionInfo
     public DateTimeOffset? Ended { get; init; }
     public bool Active => Ended is null;
     /// <summary>For a session New-WbSession just placed: the decision that placed it.</summary>
-    public Balancing.BalanceDecision? Decision { get; init; }
+    public BalanceDecision? Decision { get; init; }
 }
 
 /// <summary>One session line of /load-balancer/status.</summary>

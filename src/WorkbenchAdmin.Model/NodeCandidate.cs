@@ -1,7 +1,6 @@
 using System.Globalization;
-using WorkbenchAdmin.Core.Errors;
 
-namespace WorkbenchAdmin.Core.Balancing;
+namespace WorkbenchAdmin.Model;
 
 /// <summary>
 /// A node as the balancer sees it. Settable properties let PowerShell build one from a hashtable or a
@@ -72,7 +71,7 @@ public sealed class NodeCandidate
             host = "";
         if (host.Length == 0 || host.Any(c => char.IsWhiteSpace(c) || c is ',' or '/' or '@'))
             throw new WbException("InvalidNode", WbErrorCategory.InvalidArgument,
-                $"-Node '{Configuration.ConfigFormatException.Quote(value)}' is not host:port (for example node1.example.com:8787).", text);
+                $"-Node '{SafeText.Quote(value)}' is not host:port (for example node1.example.com:8787).", text);
         var isIPv4 = System.Net.IPAddress.TryParse(host, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork;
         return new NodeCandidate { Host = host, Port = port, IPv4Address = isIPv4 ? host : null };
     }

@@ -1,4 +1,4 @@
-namespace WorkbenchAdmin.Core.Verification;
+namespace WorkbenchAdmin.Model;
 
 public enum CheckStatus
 {

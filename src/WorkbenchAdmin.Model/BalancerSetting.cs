@@ -1,4 +1,4 @@
-namespace WorkbenchAdmin.Core.Commands.Balancer;
+namespace WorkbenchAdmin.Model;
 
 public enum LoadBalancingState
 {

@@ -1,0 +1,2 @@
+// The public object model (WorkbenchAdmin.Model.dll) is used throughout the engine.
+global using WorkbenchAdmin.Model;

@@ -1,0 +1,3 @@
+// The public object model (WorkbenchAdmin.Model.dll).
+global using WorkbenchAdmin.Model;
+global using WorkbenchAdmin.Testing;

@@ -1,0 +1,2 @@
+// The public object model (WorkbenchAdmin.Model.dll).
+global using WorkbenchAdmin.Model;
