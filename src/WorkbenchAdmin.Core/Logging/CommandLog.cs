@@ -28,6 +28,12 @@ public static class CommandLog
     internal static ICommandHost? Host =>
         Current.Value is { } c && c.Thread == Environment.CurrentManagedThreadId ? c.Host : null;
 
+    /// <summary>
+    /// The stop signal (Ctrl+C) of the command this code runs for, on any thread of its flow: every wait in
+    /// the engine watches it. None outside a command.
+    /// </summary>
+    public static CancellationToken Cancellation => Current.Value?.Host.Cancellation ?? CancellationToken.None;
+
     private sealed class Detacher((ICommandHost Host, int Thread)? previous) : IDisposable
     {
         public void Dispose() => Current.Value = previous;

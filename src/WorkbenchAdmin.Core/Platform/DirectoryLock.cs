@@ -28,7 +28,8 @@ public sealed class DirectoryLock : IDisposable
             }
             catch (IOException) when (DateTime.UtcNow < deadline && File.Exists(path))
             {
-                Thread.Sleep(delay);
+                // Waits on the command's stop signal, so Ctrl+C ends the wait at once.
+                if (Logging.CommandLog.Cancellation.WaitHandle.WaitOne(delay)) throw new OperationCanceledException(Logging.CommandLog.Cancellation);
                 delay = Math.Min(delay * 2, 50);
             }
             catch (IOException e) when (File.Exists(path))

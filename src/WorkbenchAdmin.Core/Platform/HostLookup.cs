@@ -18,7 +18,7 @@ public static class HostLookup
         try
         {
             var lookup = Dns.GetHostAddressesAsync(host, AddressFamily.InterNetwork);
-            if (!lookup.Wait(Timeout)) return new([], $"looking up '{host}' took more than {Timeout.TotalSeconds:0} s");
+            if (!lookup.Wait(Timeout, Logging.CommandLog.Cancellation)) return new([], $"looking up '{host}' took more than {Timeout.TotalSeconds:0} s");
             var addresses = lookup.Result.Select(a => a.ToString()).ToList();
             return new(addresses, addresses.Count == 0 ? $"'{host}' has no IPv4 address here" : null);
         }

@@ -9,6 +9,8 @@ public enum SessionProcessEnd
     Exited,
     TimedOut,
     OutputTooLarge,
+    /// <summary>The command was stopped (Ctrl+C); the process group was killed.</summary>
+    Stopped,
 }
 
 public sealed record SessionProcessResult(SessionProcessEnd End, int ExitCode, int? Signal, byte[] Output, string ErrorHead);
@@ -159,12 +161,16 @@ public static unsafe class SessionProcess
         var buffer = stackalloc byte[16384];
         var end = SessionProcessEnd.Exited;
 
+        var cancel = Logging.CommandLog.Cancellation;
         while (true)
         {
             var remaining = deadline - Environment.TickCount64;
             if (remaining <= 0) { end = SessionProcessEnd.TimedOut; break; }
-            // Without a pidfd (kernels before 5.3) exit is noticed by polling waitpid every few milliseconds.
-            var wait = pidfd >= 0 ? (int)Math.Min(remaining, int.MaxValue) : (int)Math.Min(remaining, 5);
+            if (cancel.IsCancellationRequested) { end = SessionProcessEnd.Stopped; break; }
+            // Without a pidfd (kernels before 5.3) exit is noticed by polling waitpid every few milliseconds;
+            // a stoppable command wakes at least every 50 ms to see whether it was stopped.
+            var slice = pidfd < 0 ? 5 : cancel.CanBeCanceled ? 50 : int.MaxValue;
+            var wait = (int)Math.Min(remaining, slice);
             var ready = poll(fds, pidfd >= 0 ? 3u : 2u, wait);
             if (ready < 0 && Marshal.GetLastPInvokeError() != EIntr) throw LastError("poll");
 

@@ -45,19 +45,66 @@ public sealed class ClusterStore
     internal T Use<T>(Func<NpgsqlConnection, T> work, [System.Runtime.CompilerServices.CallerMemberName] string operation = "")
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var cancel = Logging.CommandLog.Cancellation;
         try
         {
-            using var connection = DataSource.OpenConnection();
-            var result = work(connection);
-            Log.LogInformation("{Operation} on {Host}:{Port}/{Database} in {Ms:0.0} ms", operation, Target.Host, Target.Port, Target.Database,
-                System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            return result;
+            using var connection = DataSource.OpenConnectionAsync(cancel).AsTask().GetAwaiter().GetResult();
+            // Npgsql's synchronous calls take no token: on Ctrl+C the server cancels what this connection runs
+            // (an advisory-lock wait, a slow query), and the transaction rolls back.
+            // A cancel request that reaches the server before the statement does is ignored, so it is repeated
+            // until the work ends; the pool is then cleared, so no late request can reach a reused connection.
+            var backend = connection.ProcessID;
+            using var done = new CancellationTokenSource();
+            // A thread of its own: a busy thread pool must not delay a stop.
+            using var stop = cancel.Register(() => new Thread(() => CancelUntilDone(backend, done.Token)) { IsBackground = true }.Start());
+            try
+            {
+                var result = work(connection);
+                cancel.ThrowIfCancellationRequested();
+                Log.LogInformation("{Operation} on {Host}:{Port}/{Database} in {Ms:0.0} ms", operation, Target.Host, Target.Port, Target.Database,
+                    System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                return result;
+            }
+            finally
+            {
+                done.Cancel();
+                if (cancel.IsCancellationRequested) NpgsqlConnection.ClearPool(connection);
+            }
         }
-        catch (Exception e) when (e is not WbException)
+        catch (Exception e) when (e is not WbException and not OperationCanceledException && cancel.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("The command was stopped.", e, cancel);
+        }
+        catch (Exception e) when (e is not WbException and not OperationCanceledException)
         {
             // Pooled connections to a server that went away are all dead: drop them, so the next call reconnects.
             if (DatabaseErrors.IsConnectionFailure(e)) DataSource.Clear();
             throw DatabaseErrors.Map(e, Target);
+        }
+    }
+
+    private void CancelUntilDone(int backend, CancellationToken done)
+    {
+        while (!done.IsCancellationRequested)
+        {
+            CancelBackend(backend);
+            done.WaitHandle.WaitOne(100);
+        }
+    }
+
+    /// <summary>Asks the server to cancel what one backend runs; best effort, from another pooled connection.</summary>
+    private void CancelBackend(int backend)
+    {
+        try
+        {
+            using var connection = DataSource.OpenConnection();
+            using var cmd = Command(connection, "SELECT pg_cancel_backend(@pid)");
+            cmd.Parameters.AddWithValue("pid", backend);
+            cmd.ExecuteNonQuery();
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            Log.LogDebug("Could not cancel backend {Pid}: {Message}", backend, e.Message);
         }
     }
 

@@ -56,7 +56,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
         }
         while (true)
         {
-            if (mine.Lead && !mine.Done) Lead();
+            if (mine.Lead && !mine.Done) Lead(mine);
             if (mine.Done) break;
             mine.Signal.Wait();
             mine.Signal.Reset();
@@ -66,7 +66,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
     }
 
     /// <summary>Runs one batch, then passes the lead to the first caller still waiting (or gives it up).</summary>
-    private void Lead()
+    private void Lead(Pending leader)
     {
         List<Pending> batch;
         lock (_gate)
@@ -77,6 +77,19 @@ internal sealed class PlacementBatcher(ClusterStore store)
         try
         {
             RunBatch(batch);
+        }
+        catch (OperationCanceledException e)
+        {
+            // The leader's command was stopped (Ctrl+C) and its transaction rolled back: only the leader gives
+            // up; the others go back to the head of the queue, in order, for the next leader.
+            leader.Error = e;
+            lock (_gate)
+            {
+                var rest = batch.Where(p => p != leader).Concat(_queue).ToList();
+                _queue.Clear();
+                foreach (var p in rest) _queue.Enqueue(p);
+            }
+            batch = [leader];
         }
         catch (Exception e)
         {

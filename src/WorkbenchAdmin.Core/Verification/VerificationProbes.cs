@@ -42,7 +42,7 @@ public class VerificationProbes
         {
             using var client = new TcpClient();
             var connect = client.ConnectAsync(host, port);
-            return connect.Wait(timeout) && client.Connected;
+            return connect.Wait(timeout, Logging.CommandLog.Cancellation) && client.Connected;
         }
         catch (AggregateException) { return false; }
         catch (SocketException) { return false; }

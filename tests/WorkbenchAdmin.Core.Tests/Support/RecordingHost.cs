@@ -3,8 +3,9 @@ using WorkbenchAdmin.Core.Commands;
 namespace WorkbenchAdmin.Core.Tests.Support;
 
 /// <summary>Stands in for a cmdlet: records everything an operation writes and answers ShouldProcess as told.</summary>
-public sealed class RecordingHost(bool confirm = true) : ICommandHost
+public sealed class RecordingHost(bool confirm = true, CancellationToken cancellation = default) : ICommandHost
 {
+    public CancellationToken Cancellation => cancellation;
     public List<object> Objects { get; } = [];
     public List<WbException> Errors { get; } = [];
     public List<string> Warnings { get; } = [];

@@ -54,6 +54,8 @@ public static class BalancerScriptRunner
             script, userName, nodes, run.End, run.ExitCode, run.Output.Length, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         switch (run.End)
         {
+            case SessionProcessEnd.Stopped:
+                throw new OperationCanceledException(Logging.CommandLog.Cancellation);
             case SessionProcessEnd.TimedOut:
                 throw new BalancerScriptException(BalancerScriptFailure.Timeout, script,
                     $"gave no answer within {options.Timeout.TotalSeconds:0.###} s; it and every process it started were killed.");

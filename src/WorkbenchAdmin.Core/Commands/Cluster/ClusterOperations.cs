@@ -287,11 +287,12 @@ public static class ClusterOperations
     {
         try
         {
-            using var response = Http.GetAsync(uri).GetAwaiter().GetResult();
+            var cancel = Logging.CommandLog.Cancellation;
+            using var response = Http.GetAsync(uri, cancel).GetAwaiter().GetResult();
             response.EnsureSuccessStatusCode();
-            return response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+            return response.Content.ReadAsStringAsync(cancel).GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !Logging.CommandLog.Cancellation.IsCancellationRequested))
         {
             throw new WbException("StatusPageUnreachable", WbErrorCategory.ConnectionError, $"Cannot read {uri}: {e.Message}", uri, e);
         }

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using Npgsql;
+using WorkbenchAdmin.Core.Balancing;
+using WorkbenchAdmin.Core.Balancing.Custom;
+using WorkbenchAdmin.Core.Logging;
+using WorkbenchAdmin.Core.Platform;
+using WorkbenchAdmin.Core.Store;
+using WorkbenchAdmin.Core.Tests.Support;
+
+namespace WorkbenchAdmin.Core.Tests.Store;
+
+/// <summary>Ctrl+C reaches every wait: a hanging script, a held lock in PostgreSQL, a held configuration lock.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class StopTests(PostgresFixture pg) : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>Runs <paramref name="work"/> as a command that is stopped after <paramref name="after"/>; returns how long the stop took to land.</summary>
+    private static TimeSpan StopAfter(TimeSpan after, Action work)
+    {
+        using var stop = new CancellationTokenSource();
+        var stopped = Stopwatch.StartNew();
+        var task = Task.Run(() =>
+        {
+            using var _ = CommandLog.Attach(new RecordingHost(cancellation: stop.Token));
+            work();
+        });
+        Thread.Sleep(after);
+        stopped.Restart();
+        stop.Cancel();
+        var e = Assert.ThrowsAny<Exception>(() => task.GetAwaiter().GetResult());
+        var took = stopped.Elapsed;
+        Assert.True(e is OperationCanceledException || e.InnerException is OperationCanceledException, e.ToString());
+        return took;
+    }
+
+    [Fact]
+    public void StoppingAHangingScriptKillsItAtOnce()
+    {
+        var marker = _dir.File("started");
+        var script = Scripts.Write(_dir, "hang.sh", $"#!/bin/sh\necho $$ > {marker}\nsleep 60\necho a:8787\n");
+        var policy = new CustomScriptPolicy(new BalancerScriptOptions(script) { Timeout = TimeSpan.FromSeconds(60) });
+        var set = new CandidateSet([NodeCandidate.Parse("a:8787")]);
+        var took = StopAfter(TimeSpan.FromMilliseconds(500), () => new BalanceEngine().Decide(policy, "u", set));
+        Assert.True(took < TimeSpan.FromSeconds(1), $"the stop took {took}");
+        Assert.True(Scripts.IsGone(int.Parse(File.ReadAllText(marker).Trim()), TimeSpan.FromSeconds(1)));
+    }
+
+    [Fact]
+    public void StoppingAPlacementThatWaitsOnTheClusterLockEndsTheWaitAndWritesNothing()
+    {
+        var store = pg.NewStore().WithNodes(2);
+        using var holder = store.DataSource.OpenConnection();
+        using (var hold = new NpgsqlCommand($"SELECT pg_advisory_lock({ClusterStore.ClusterLock})", holder)) hold.ExecuteNonQuery();
+
+        var took = StopAfter(TimeSpan.FromMilliseconds(500), () => store.PlaceSession(new PlacementRequest("u", SessionsPolicy.Instance)));
+        // Measured 0.1-1.5 s: a cancel request the server receives before the statement is ignored and repeated
+        // every 100 ms (see ClusterStore.Use). The aim is 1 s; 2 s is the bound this test holds.
+        Assert.True(took < TimeSpan.FromSeconds(2), $"the stop took {took}");
+        using (var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({ClusterStore.ClusterLock})", holder)) release.ExecuteNonQuery();
+
+        Assert.Empty(store.GetSessions(new SessionFilter()));
+        // The next placement is not held up by the stopped one.
+        Assert.Equal("u2", store.PlaceSession(new PlacementRequest("u2", SessionsPolicy.Instance)).UserName);
+    }
+
+    [Fact]
+    public void StoppingAWaitForTheConfigurationLockEndsTheWait()
+    {
+        using var held = DirectoryLock.Acquire(_dir.Path, TimeSpan.FromSeconds(1));
+        var took = StopAfter(TimeSpan.FromMilliseconds(300), () => DirectoryLock.Acquire(_dir.Path, TimeSpan.FromSeconds(60)).Dispose());
+        Assert.True(took < TimeSpan.FromSeconds(1), $"the stop took {took}");
+    }
+}
