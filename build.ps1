@@ -14,7 +14,7 @@
 .EXAMPLE
     ./build.ps1 -Task Package, Demo
 #>
-[CmdletBinding()]
+[CmdletBinding(PositionalBinding = $false)]
 param(
     [string[]] $Task = @('Build'),
     [ValidateSet('Debug', 'Release')]
