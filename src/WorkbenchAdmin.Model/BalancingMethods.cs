@@ -12,6 +12,16 @@ public static class BalancingMethods
 
     public static bool IsKnown(string name) => Names.Contains(name, StringComparer.Ordinal);
 
+    /// <summary>The method name as Workbench spells it (trimmed, lower case); InvalidBalancingMethod when it is none.</summary>
+    public static string Normalize(string? method)
+    {
+        var name = method?.Trim().ToLowerInvariant() ?? "";
+        if (!IsKnown(name))
+            throw new WbException("InvalidBalancingMethod", WbErrorCategory.InvalidArgument,
+                $"-Method '{SafeText.Quote(method)}' is not a balancing method; use one of {string.Join(", ", Names)}.", method);
+        return name;
+    }
+
     /// <summary>Names starting with <paramref name="prefix"/> (case-insensitive), for tab completion.</summary>
     public static IEnumerable<string> Complete(string? prefix) =>
         Names.Where(n => n.StartsWith(prefix ?? "", StringComparison.OrdinalIgnoreCase));

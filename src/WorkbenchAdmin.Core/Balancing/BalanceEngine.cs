@@ -7,15 +7,13 @@ public static class BalancingPolicies
 {
     public static IBalancingPolicy Create(string method, BalancerScriptOptions? customScript = null)
     {
-        var name = method?.Trim().ToLowerInvariant() ?? "";
-        return name switch
+        return BalancingMethods.Normalize(method) switch
         {
             BalancingMethods.Sessions => SessionsPolicy.Instance,
             BalancingMethods.SystemLoad => SystemLoadPolicy.Instance,
             BalancingMethods.UserHash => UserHashPolicy.Instance,
             BalancingMethods.Custom => new CustomScriptPolicy(customScript ?? new BalancerScriptOptions(Configuration.LoadBalancerConfig.DefaultCustomScript)),
-            _ => throw new WbException("UnknownBalancingMethod", WbErrorCategory.InvalidArgument,
-                $"-Method '{method}' is not a balancing method; use one of {string.Join(", ", BalancingMethods.Names)}.", method),
+            var known => throw new InvalidOperationException($"No policy for the balancing method '{known}'."),
         };
     }
 }

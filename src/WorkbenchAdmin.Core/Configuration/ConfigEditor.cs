@@ -22,7 +22,7 @@ public enum ConfigEditOutcome
 
 /// <summary>
 /// Read-modify-write of configuration files: under a lock on the directory, parse the file, change only
-/// the keys asked for, ask ShouldProcess, then replace the file atomically. Comments, order, spacing and
+/// the keys asked for, ask ShouldProcess, then lock, re-apply and replace the file atomically. Comments, order, spacing and
 /// line endings of every other line stay byte for byte.
 /// </summary>
 public sealed class ConfigEditor
@@ -53,9 +53,29 @@ public sealed class ConfigEditor
         if (!Directory.Exists(_root.Path))
             throw new WbException("ConfigRootNotFound", WbErrorCategory.ObjectNotFound,
                 $"The configuration root '{_root.Path}' does not exist; nothing was written.", _root.Path);
-        using var _ = DirectoryLock.Acquire(_root.Path, LockTimeout);
+        // Plan without the lock: -WhatIf and a declined -Confirm touch nothing (not even the lock file), and
+        // no lock is held while a -Confirm prompt waits for the user.
+        var planned = Apply(_root.LoadOrEmpty(fileName), changes, sectionOf);
+        if (planned.Count == 0)
+        {
+            _logger.LogDebug("{Path}: already as asked, not written", path);
+            return new ConfigFileEdit(path, planned, ConfigEditOutcome.Unchanged);
+        }
+        var action = "Set " + string.Join(", ", planned.Select(Describe));
+        if (!shouldProcess(path, action)) return new ConfigFileEdit(path, planned, ConfigEditOutcome.Declined);
 
+        // Then apply the same changes to the file as it is under the lock: another editor may have written since.
+        using var _ = DirectoryLock.Acquire(_root.Path, LockTimeout);
         var doc = _root.LoadOrEmpty(fileName);
+        var results = Apply(doc, changes, sectionOf);
+        if (results.Count == 0) return new ConfigFileEdit(path, results, ConfigEditOutcome.Unchanged);
+        AtomicFile.Write(path, doc.ToBytes(), ConfigFiles.NewFileModeOf(fileName), _beforeCommit);
+        _logger.LogInformation("{Path}: Set {Action}", path, string.Join(", ", results.Select(Describe)));
+        return new ConfigFileEdit(path, results, ConfigEditOutcome.Written);
+    }
+
+    private static List<ConfigChangeResult> Apply(ConfigDocument doc, IReadOnlyList<ConfigChange> changes, Func<ConfigDocument, string, string?>? sectionOf)
+    {
         var results = new List<ConfigChangeResult>();
         foreach (var change in changes)
         {
@@ -64,22 +84,7 @@ public sealed class ConfigEditor
             var changed = change.Value is null ? doc.Remove(section, change.Key) : doc.Set(section, change.Key, change.Value);
             if (changed) results.Add(new ConfigChangeResult(section, change.Key, old, change.Value));
         }
-
-        if (results.Count == 0)
-        {
-            _logger.LogDebug("{Path}: already as asked, not written", path);
-            return new ConfigFileEdit(path, results, ConfigEditOutcome.Unchanged);
-        }
-
-        var action = "Set " + string.Join(", ", results.Select(Describe));
-        if (!shouldProcess(path, action))
-        {
-            return new ConfigFileEdit(path, results, ConfigEditOutcome.Declined);
-        }
-
-        AtomicFile.Write(path, doc.ToBytes(), ConfigFiles.NewFileModeOf(fileName), _beforeCommit);
-        _logger.LogInformation("{Path}: {Action}", path, action);
-        return new ConfigFileEdit(path, results, ConfigEditOutcome.Written);
+        return results;
     }
 
     private static string Describe(ConfigChangeResult r)

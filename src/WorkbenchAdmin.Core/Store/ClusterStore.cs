@@ -54,7 +54,8 @@ public sealed class ClusterStore
             // A cancel request that reaches the server before the statement does is ignored, so it is repeated
             // until the work ends; the pool is then cleared, so no late request can reach a reused connection.
             var backend = connection.ProcessID;
-            using var done = new CancellationTokenSource();
+            // Not disposed here: the cancelling thread may still be waiting on it after this returns.
+            var done = new CancellationTokenSource();
             // A thread of its own: a busy thread pool must not delay a stop.
             using var stop = cancel.Register(() => new Thread(() => CancelUntilDone(backend, done.Token)) { IsBackground = true }.Start());
             try

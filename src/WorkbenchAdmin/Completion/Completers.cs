@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using System.Management.Automation.Runspaces;
 using WorkbenchAdmin.Core.Balancing;
 using WorkbenchAdmin.Core.Commands.Cluster;
 using WorkbenchAdmin.Core.Configuration;
@@ -26,8 +25,19 @@ public abstract class CoreCompleter : IArgumentCompleter
     internal static string? ConfigRootOf(IDictionary bound)
     {
         if (bound["ConfigRoot"] is not string path || path.Length == 0) return null;
-        try { return Runspace.DefaultRunspace?.SessionStateProxy.Path.GetUnresolvedProviderPathFromPSPath(path) ?? path; }
-        catch (RuntimeException) { return path; }
+        // Completion runs while the prompt's pipeline is running: the session state is reached through a
+        // nested pipeline on the current runspace, not through Runspace.DefaultRunspace.SessionStateProxy.
+        try
+        {
+            using var ps = PowerShell.Create(RunspaceMode.CurrentRunspace);
+            var resolved = ps.AddScript("param($p) $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($p)")
+                .AddArgument(path).Invoke<string>();
+            return resolved.Count == 1 ? resolved[0] : path;
+        }
+        catch (Exception e) when (e is RuntimeException or InvalidOperationException or PSInvalidOperationException)
+        {
+            return path; // completion never fails: the path as typed is the best guess
+        }
     }
 
     /// <summary>Where the store is, from what the user has typed so far on the command line.</summary>

@@ -161,7 +161,7 @@ public class PolicyTests
     public void UnknownMethodIsInvalidArgument(string method)
     {
         var e = Assert.Throws<WbException>(() => BalancingPolicies.Create(method));
-        Assert.Equal(("UnknownBalancingMethod", WbErrorCategory.InvalidArgument), (e.ErrorId, e.Category));
+        Assert.Equal(("InvalidBalancingMethod", WbErrorCategory.InvalidArgument), (e.ErrorId, e.Category));
         Assert.Contains("sessions, system-load, user-hash, custom", e.Message);
     }
 

@@ -51,7 +51,7 @@ public sealed class BalancingOperationsTests : IDisposable
     {
         Assert.Equal("NoCandidateSource", Assert.Throws<WbException>(() =>
             BalanceDecisionOperation.Begin(new InvokeBalanceDecisionRequest { ConfigRoot = _dir.Path }, new RecordingHost())).ErrorId);
-        Assert.Equal("UnknownBalancingMethod", Assert.Throws<WbException>(() =>
+        Assert.Equal("InvalidBalancingMethod", Assert.Throws<WbException>(() =>
             BalanceDecisionOperation.Begin(new InvokeBalanceDecisionRequest { ConfigRoot = _dir.Path, Method = "random", Node = Nodes("a:1") }, new RecordingHost())).ErrorId);
         Assert.Equal("InvalidTimeout", Assert.Throws<WbException>(() =>
             BalanceDecisionOperation.Begin(new InvokeBalanceDecisionRequest { ConfigRoot = _dir.Path, Method = "custom", TimeoutSec = -1, Node = Nodes("a:1") }, new RecordingHost())).ErrorId);

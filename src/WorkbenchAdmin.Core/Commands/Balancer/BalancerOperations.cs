@@ -28,7 +28,10 @@ public static partial class BalancerOperations
 
     public static void Get(GetBalancerRequest request, ICommandHost host)
     {
-        var setting = Read(ConfigRoot.Resolve(request.ConfigRoot));
+        var root = ConfigRoot.Resolve(request.ConfigRoot);
+        var setting = Read(root);
+        host.WriteVerbose($"Read {root.PathOf(ConfigFiles.RServer)} and {root.PathOf(ConfigFiles.LoadBalancer)}{(setting.LoadBalancerFilePresent ? "" : " (absent)")}: " +
+                          $"balancer {setting.Method}{(setting.MethodIsDefault ? " (the default)" : "")}, load balancing {setting.LoadBalancing}, address {setting.EffectiveWwwHostName}.");
         foreach (var warning in setting.Warnings) host.WriteWarning(warning);
         host.WriteObject(setting);
     }
@@ -83,7 +86,7 @@ public static partial class BalancerOperations
     {
         var root = ConfigRoot.Resolve(request.ConfigRoot);
         var lbChanges = new List<ConfigChange>();
-        if (request.Method is not null) lbChanges.Add(new ConfigChange(null, "balancer", ValidateMethod(request.Method)));
+        if (request.Method is not null) lbChanges.Add(new ConfigChange(null, "balancer", BalancingMethods.Normalize(request.Method)));
         if (request.WwwHostName is not null) lbChanges.Add(new ConfigChange(null, "www-host-name", ValidateHostName(request.WwwHostName)));
         if (request.ScriptPath is not null) lbChanges.Add(new ConfigChange(null, LoadBalancerConfig.CustomScriptKey, ValidateScriptPath(request.ScriptPath)));
         if (request.UseIPAddress is { } useIp) lbChanges.Add(new ConfigChange(null, LoadBalancerConfig.UseIpAddressKey, useIp ? "1" : "0"));
@@ -100,15 +103,6 @@ public static partial class BalancerOperations
 
         if (request.PassThru && edits.All(e => e.Outcome != ConfigEditOutcome.Declined))
             host.WriteObject(Read(root));
-    }
-
-    private static string ValidateMethod(string method)
-    {
-        var normal = method.Trim().ToLowerInvariant();
-        if (!BalancingMethods.IsKnown(normal))
-            throw new WbException("InvalidBalancingMethod", WbErrorCategory.InvalidArgument,
-                $"-Method '{method}' is not a balancing method; use one of {string.Join(", ", BalancingMethods.Names)}.", method);
-        return normal;
     }
 
     /// <summary>A host name, IPv4 address or [IPv6] address, optionally with :port.</summary>
