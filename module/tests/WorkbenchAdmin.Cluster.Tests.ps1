@@ -17,10 +17,18 @@ param(
     [string] $HomeRoot
 )
 
+# Pester passes -Data here at discovery (and again to BeforeAll as variables): a mistyped path or connection
+# string fails once, here, with a clear message, rather than as a failure of every check.
+if ($ConfigRoot -and -not (Test-Path -LiteralPath $ConfigRoot -PathType Container)) { throw "-ConfigRoot '$ConfigRoot' is not a directory." }
+if ($HomeRoot -and -not (Test-Path -LiteralPath $HomeRoot -PathType Container)) { throw "-HomeRoot '$HomeRoot' is not a directory." }
+if ($Spec -and -not (Test-Path -LiteralPath $Spec -PathType Leaf)) { throw "-Spec '$Spec' is not a file." }
+if ($ConnectionString) { $null = [System.Data.Common.DbConnectionStringBuilder]@{ ConnectionString = $ConnectionString } }
+
 BeforeDiscovery {
     $modulePath = if ($env:WORKBENCHADMIN_MODULE) { $env:WORKBENCHADMIN_MODULE } else { 'WorkbenchAdmin' }
     Import-Module $modulePath -ErrorAction Stop
-    $checks = foreach ($c in [WorkbenchAdmin.Model.CheckCatalog]::All) {
+    # Script scope: the Describe blocks below read it during discovery.
+    $script:checks = foreach ($c in [WorkbenchAdmin.Model.CheckCatalog]::All) {
         @{ Id = $c.Id; Title = $c.Title; Area = $c.Area }
     }
 }
@@ -28,18 +36,19 @@ BeforeDiscovery {
 BeforeAll {
     $modulePath = if ($env:WORKBENCHADMIN_MODULE) { $env:WORKBENCHADMIN_MODULE } else { 'WorkbenchAdmin' }
     Import-Module $modulePath -ErrorAction Stop
+    # The suite's parameters, passed on when given (New-PesterContainer -Data).
     $arguments = @{}
-    foreach ($name in 'ConfigRoot', 'ConnectionString', 'Spec', 'HomeRoot') {
-        $value = Get-Variable -Name $name -ValueOnly
-        if ($value) { $arguments[$name] = $value }
-    }
+    if ($ConfigRoot) { $arguments.ConfigRoot = $ConfigRoot }
+    if ($ConnectionString) { $arguments.ConnectionString = $ConnectionString }
+    if ($Spec) { $arguments.Spec = $Spec }
+    if ($HomeRoot) { $arguments.HomeRoot = $HomeRoot }
     $script:results = @(Test-WbCluster @arguments -ProgressAction SilentlyContinue)
 
     function Assert-Check([string] $Id) {
         $mine = @($script:results | Where-Object CheckId -eq $Id)
         if ($mine.Count -eq 0) { Set-ItResult -Skipped -Because 'the check did not run (a spec check without -Spec)'; return }
         $failed = @($mine | Where-Object Status -eq 'Fail')
-        foreach ($w in $mine | Where-Object Status -eq 'Warn') { Write-Warning "$($w.Target): $($w.Found) — $($w.Fix)" }
+        foreach ($w in $mine | Where-Object Status -eq 'Warn') { Write-Warning "$($w.Target): $($w.Found) - $($w.Fix)" }
         if ($failed.Count -eq 0 -and @($mine | Where-Object Status -ne 'Skip').Count -eq 0) {
             Set-ItResult -Skipped -Because $mine[0].Found
             return
