@@ -85,8 +85,12 @@ foreach ($t in $tasks) {
             if (-not (Get-Module -ListAvailable Pester | Where-Object Version -ge '5.0')) {
                 throw 'Pester 5 is not installed (../shared/tools/install-pwsh.sh brings it).'
             }
-            # Each suite runs in a fresh pwsh against the staged package, as a user would import it.
+            # The suites import the staged package, as a user would.
             $env:WORKBENCHADMIN_MODULE = $stagedManifest
+            # Older copies of two of the module's libraries, for the isolation suite to load first.
+            $older = Join-Path $PSScriptRoot 'tests/fixtures/OlderDependencies'
+            Invoke-Native dotnet @('build', $older, '-c', $Configuration, '--nologo', '-v', 'quiet')
+            $env:WORKBENCHADMIN_OLDER_DEPENDENCIES = Join-Path $older "bin/$Configuration/net8.0"
             $config = New-PesterConfiguration
             $config.Run.Path = (Join-Path $PSScriptRoot 'module/tests')
             $config.Run.Exit = $true
