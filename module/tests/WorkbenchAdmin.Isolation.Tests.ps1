@@ -25,7 +25,7 @@ BeforeAll {
     Copy-Item -Path (Join-Path (Split-Path (Split-Path $PSScriptRoot -Parent) -Parent) 'examples' 'etc-rstudio' '*') -Destination $root
 
     # Runs $Body in a fresh pwsh after loading the older libraries; returns its output as one object from JSON.
-    function Invoke-BesideOlderLibraries([string] $Body) {
+    function Invoke-BesideOlderLibrary([string] $Body) {
         $script = @"
 `$ErrorActionPreference = 'Stop'
 Add-Type -LiteralPath '$older/YamlDotNet.dll'
@@ -52,7 +52,7 @@ Describe 'Beside older copies of its libraries' -Tag 'Isolation' {
     }
 
     It 'reads a YAML spec with its own YamlDotNet while YamlDotNet 13 is loaded' {
-        $r = Invoke-BesideOlderLibraries @"
+        $r = Invoke-BesideOlderLibrary @"
 `$results = @(Test-WbCluster -Spec '$spec' -Check spec.balancer -ConfigRoot '$root' -ConnectionString '$cs' -ProgressAction SilentlyContinue)
 `$yaml = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'YamlDotNet' } |
     ForEach-Object { '{0}={1}' -f [Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$_).Name, `$_.GetName().Version.Major }
@@ -63,7 +63,7 @@ Describe 'Beside older copies of its libraries' -Tag 'Isolation' {
     }
 
     It 'uses the store and logs through its own Microsoft.Extensions.Logging while version 6 is loaded' {
-        $r = Invoke-BesideOlderLibraries @"
+        $r = Invoke-BesideOlderLibrary @"
 `$verbose = Get-WbNode -ConnectionString '$cs' -Verbose 4>&1 | Where-Object { `$_ -is [Management.Automation.VerboseRecord] }
 `$logging = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'Microsoft.Extensions.Logging.Abstractions' } |
     ForEach-Object { '{0}={1}' -f [Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$_).Name, `$_.GetName().Version.Major }
@@ -74,7 +74,7 @@ Describe 'Beside older copies of its libraries' -Tag 'Isolation' {
     }
 
     It 'never loads Npgsql or the engine into the default context' {
-        $r = Invoke-BesideOlderLibraries @"
+        $r = Invoke-BesideOlderLibrary @"
 New-WbSession -UserName isolated -ConnectionString '$cs' -ErrorAction SilentlyContinue | Out-Null
 `$where = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -match '^(Npgsql|WorkbenchAdmin\.Core|Microsoft\.Extensions\.Logging)$' } |
     ForEach-Object { '{0}={1}' -f `$_.GetName().Name, [Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$_).Name }

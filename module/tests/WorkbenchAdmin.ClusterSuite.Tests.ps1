@@ -1,0 +1,110 @@
+#Requires -Modules Pester
+<#
+    The cluster verification suite (WorkbenchAdmin.Cluster.Tests.ps1) run the way an admin runs it, against a
+    throwaway two-node cluster on this machine: a private PostgreSQL, two configuration roots built from
+    examples/etc-rstudio as the guide says (shared storage owned by nobody:nogroup, the key and database.conf
+    mode 600, the password encrypted), each node on its own loopback address with listeners on its HTTP and
+    launcher ports, both registered and heartbeating, and the guide's four sessions placed.
+
+    The suite runs in a fresh pwsh (Invoke-Pester -PassThru, results as JSON), so its Its are checked here.
+    On one machine two checks fail, truthfully: the shared storage is a local directory, not NFS, and the
+    nodes' addresses are loopback addresses. Every other check passes.
+#>
+
+BeforeAll {
+    $script:modulePath = if ($env:WORKBENCHADMIN_MODULE) { $env:WORKBENCHADMIN_MODULE } else { 'WorkbenchAdmin' }
+    Import-Module $modulePath -Force -ErrorAction Stop
+    $script:suite = Join-Path $PSScriptRoot 'WorkbenchAdmin.Cluster.Tests.ps1'
+    $repoRoot = Split-Path (Split-Path $PSScriptRoot -Parent) -Parent
+    Add-Type -LiteralPath (Join-Path (Get-Module WorkbenchAdmin).ModuleBase 'module' 'WorkbenchAdmin.Testing.dll')
+    $script:pg = [WorkbenchAdmin.Testing.ThrowawayPostgres]::Start()
+    $script:cs = $pg.ConnectionString('postgres')
+    Initialize-WbDatabase -ConnectionString $cs -Confirm:$false | Out-Null
+
+    $work = Join-Path $TestDrive 'cluster'
+    $shared = (New-Item -ItemType Directory -Force -Path (Join-Path $work 'shared')).FullName
+    $script:homes = (New-Item -ItemType Directory -Force -Path (Join-Path $work 'home')).FullName
+    chown nobody:nogroup $shared
+    $key = [Convert]::ToHexString([Security.Cryptography.RandomNumberGenerator]::GetBytes(32))
+    # The example's own, published placeholder password.
+    $password = [Net.NetworkCredential]::new('', 'example-only-not-a-secret').SecurePassword
+    $script:listeners = [Collections.Generic.List[Net.Sockets.TcpListener]]::new()
+    $script:roots = foreach ($nodeNumber in 1, 2) {
+        $nodeRoot = (New-Item -ItemType Directory -Force -Path (Join-Path $work "node$nodeNumber")).FullName
+        Copy-Item -Path (Join-Path $repoRoot 'examples' 'etc-rstudio' '*') -Destination $nodeRoot
+        Set-Content -LiteralPath (Join-Path $nodeRoot 'rserver.conf') -Value "load-balancing-enabled=1`nserver-shared-storage-path=$shared"
+        Set-Content -LiteralPath (Join-Path $nodeRoot 'launcher.conf') -Value "[server]`naddress=0.0.0.0`nport=15559"
+        Set-WbBalancer -ConfigRoot $nodeRoot -Method sessions -WwwHostName "127.0.0.1${nodeNumber}:18787" -Confirm:$false
+        Set-Content -LiteralPath (Join-Path $nodeRoot 'secure-cookie-key') -Value $key
+        # The guide's way: encrypt the password once, then copy database.conf to every node (identical /etc/rstudio).
+        if ($nodeNumber -eq 1) { Protect-WbDatabasePassword -Password $password -ConfigRoot $nodeRoot -Apply -Confirm:$false | Out-Null }
+        else { Copy-Item -LiteralPath (Join-Path $work 'node1' 'database.conf') -Destination $nodeRoot }
+        chmod 600 (Join-Path $nodeRoot 'secure-cookie-key') (Join-Path $nodeRoot 'database.conf')
+        foreach ($port in 18787, 15559) {
+            $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Parse("127.0.0.1$nodeNumber"), $port)
+            $listener.Start()
+            $listeners.Add($listener)
+        }
+        $nodeRoot
+    }
+    foreach ($nodeRoot in $roots) { Register-WbNode -ConfigRoot $nodeRoot -ConnectionString $cs | Out-Null }
+    # A second heartbeat each, so every node has read the other's marker in shared storage.
+    foreach ($nodeRoot in $roots) { Update-WbNodeStatus -ConfigRoot $nodeRoot -ConnectionString $cs }
+    1..4 | ForEach-Object { 'user1' } | New-WbSession -ConfigRoot $roots[0] -ConnectionString $cs | Out-Null
+
+    # Runs the cluster suite in a fresh pwsh, as an admin would, and returns each test's name and result.
+    function Invoke-ClusterSuite([string] $ConfigRoot) {
+        $run = @"
+`$container = New-PesterContainer -Path '$suite' -Data @{ ConfigRoot = '$ConfigRoot'; ConnectionString = '$cs'; HomeRoot = '$homes' }
+`$result = Invoke-Pester -Container `$container -PassThru -Output None
+`$result.Tests | ForEach-Object { [pscustomobject]@{ Name = `$_.ExpandedName; Result = [string]`$_.Result; Message = [string]`$_.ErrorRecord } } | ConvertTo-Json -Compress
+"@
+        $json = pwsh -NoProfile -NonInteractive -Command $run
+        if ($LASTEXITCODE -ne 0) { throw "the cluster suite did not run: $json" }
+        @($json | ConvertFrom-Json)
+    }
+    $script:healthy = Invoke-ClusterSuite $roots[0]
+    $script:checkIds = @([WorkbenchAdmin.Model.CheckCatalog]::All.Id)
+}
+
+AfterAll {
+    if ($listeners) { $listeners | ForEach-Object Stop }
+    if ($pg) { $pg.Dispose() }
+}
+
+Describe 'The cluster suite against a throwaway cluster' -Tag 'ClusterSuite' {
+    It 'runs one test per check of the catalog' {
+        $healthy.Count | Should -Be $checkIds.Count
+        foreach ($id in $checkIds) { @($healthy | Where-Object Name -like "${id}:*").Count | Should -Be 1 -Because $id }
+    }
+
+    It 'passes every check a one-machine cluster can pass' {
+        $failed = @($healthy | Where-Object Result -eq 'Failed' | ForEach-Object { ($_.Name -split ':')[0] } | Sort-Object)
+        $failed | Should -Be @('network.www-host-name', 'storage.shared-path')
+    }
+
+    It 'fails the two that cannot pass on one machine with what it found and how to fix it' {
+        ($healthy | Where-Object Name -like 'storage.shared-path:*').Message | Should -Match 'local file system'
+        ($healthy | Where-Object Name -like 'network.www-host-name:*').Message | Should -Match 'this machine only'
+    }
+
+    It 'skips the spec checks without -Spec and the version check with its reason' {
+        $skipped = @($healthy | Where-Object Result -eq 'Skipped' | ForEach-Object { ($_.Name -split ':')[0] })
+        $skipped | Should -Contain 'cluster.version'
+        @($skipped | Where-Object { $_ -like 'spec.*' }).Count | Should -Be @($checkIds | Where-Object { $_ -like 'spec.*' }).Count
+    }
+
+    It 'fails cluster.key when one node''s secure-cookie-key drifts' {
+        $drifted = $roots[1]
+        Set-Content -LiteralPath (Join-Path $drifted 'secure-cookie-key') -Value 'another-key'
+        try {
+            Update-WbNodeStatus -ConfigRoot $drifted -ConnectionString $cs
+            $result = Invoke-ClusterSuite $roots[0]
+            ($result | Where-Object Name -like 'cluster.key:*').Result | Should -Be 'Failed'
+            ($result | Where-Object Name -like 'cluster.key:*').Message | Should -Match '127\.0\.0\.12:18787'
+        }
+        finally {
+            Set-Content -LiteralPath (Join-Path $drifted 'secure-cookie-key') -Value (Get-Content -LiteralPath (Join-Path $roots[0] 'secure-cookie-key'))
+        }
+    }
+}
