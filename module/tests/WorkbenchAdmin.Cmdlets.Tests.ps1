@@ -1339,6 +1339,22 @@ Describe 'Verbose output' -Tag 'Cmdlets', 'Verbose' {
         ($messages -join "`n") | Should -BeLike "*$(Join-Path $roots[0] 'load-balancer')*"
     }
 
+    It 'Get-WbConfig -Verbose says which files it read' {
+        $messages = Get-VerboseMessage { Get-WbConfig -ConfigRoot $roots[0] -File rserver.conf -Verbose }
+        ($messages -join "`n") | Should -BeLike "*Read $(Join-Path $roots[0] 'rserver.conf')*settings*"
+    }
+
+    It 'Invoke-WbBalanceDecision -Verbose says what it decided' {
+        $node = [WorkbenchAdmin.Model.NodeCandidate]@{ Host = 'only.example'; ActiveSessions = 1; Load5 = 1; Cores = 2 }
+        $messages = Get-VerboseMessage { Invoke-WbBalanceDecision -UserName u -Node $node -Method sessions -Verbose }
+        ($messages -join "`n") | Should -BeLike '*u -> only.example:8787*fewest active sessions*'
+    }
+
+    It 'Get-WbNode -Verbose says which database it read' {
+        $messages = Get-VerboseMessage { Get-WbNode @db -Verbose }
+        ($messages -join "`n") | Should -BeLike "*GetNodes on $($pg.Host):$($pg.Port)/postgres*"
+    }
+
     It 'Set-WbBalancer -Verbose says which file and key it wrote' {
         $root = Copy-ExampleRoot
         $messages = Get-VerboseMessage { Set-WbBalancer -ConfigRoot $root -Method user-hash -Confirm:$false -Verbose }

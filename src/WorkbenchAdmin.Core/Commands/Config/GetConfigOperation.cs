@@ -41,6 +41,7 @@ public static class GetConfigOperation
                 continue;
             }
 
+            host.WriteVerbose($"Read {doc.FilePath}: {doc.Entries.Count()} settings.");
             foreach (var line in doc.Entries)
             {
                 if (request.Section is not null && !string.Equals(line.Section, request.Section, StringComparison.OrdinalIgnoreCase)) continue;
