@@ -64,7 +64,7 @@ foreach ($t in $tasks) {
             # Layout (see DependencyIsolation.cs): the manifest, the cmdlets and the public object model
             # (WorkbenchAdmin.Model.dll) at the top, in PowerShell's default context; the engine and every
             # library it uses in Dependencies/, in the module's own context; module/ as in the source tree
-            # (root script, views, Pester suites), so the manifest names the same paths in both places.
+            # (views, Pester suites), so the manifest names the views by the same path in both places.
             $publish = Join-Path $OutputPath 'publish'
             Remove-Item -Recurse -Force $publish, $staged -ErrorAction SilentlyContinue
             Invoke-Native dotnet @('publish', (Join-Path $PSScriptRoot 'src/WorkbenchAdmin'), '-c', $Configuration, '-o', $publish, '--nologo')
@@ -72,11 +72,16 @@ foreach ($t in $tasks) {
             $dependencies = Join-Path $staged 'Dependencies'
             New-Item -ItemType Directory -Force $dependencies, (Join-Path $staged 'module') | Out-Null
             $top = 'WorkbenchAdmin.dll', 'WorkbenchAdmin.Model.dll'
-            Copy-Item $manifestPath, (Join-Path $PSScriptRoot 'LICENSE'), (Join-Path $PSScriptRoot 'CHANGELOG.md'), (Join-Path $PSScriptRoot 'README.md') $staged
+            Copy-Item (Join-Path $PSScriptRoot 'LICENSE'), (Join-Path $PSScriptRoot 'CHANGELOG.md'), (Join-Path $PSScriptRoot 'README.md') $staged
+            # The one difference from the source manifest: the package's root is the compiled module itself.
+            $sourceRoot = "RootModule           = 'module/WorkbenchAdmin.psm1'"
+            $manifestText = Get-Content -Raw -LiteralPath $manifestPath
+            if (-not $manifestText.Contains($sourceRoot)) { throw "WorkbenchAdmin.psd1 no longer says $sourceRoot; update the Package task." }
+            Set-Content -LiteralPath $stagedManifest -NoNewline -Value $manifestText.Replace($sourceRoot, "RootModule           = 'WorkbenchAdmin.dll'")
             $top | ForEach-Object { Copy-Item (Join-Path $publish $_) $staged }
             Get-ChildItem $publish -Filter *.dll | Where-Object Name -notin $top | Copy-Item -Destination $dependencies
             Copy-Item (Join-Path $PSScriptRoot "src/WorkbenchAdmin.Testing/bin/$Configuration/net8.0/WorkbenchAdmin.Testing.dll") (Join-Path $staged 'module')
-            Get-ChildItem (Join-Path $PSScriptRoot 'module') -Exclude help, en-US | Copy-Item -Recurse -Destination (Join-Path $staged 'module')
+            Get-ChildItem (Join-Path $PSScriptRoot 'module') -Exclude help, en-US, *.psm1 | Copy-Item -Recurse -Destination (Join-Path $staged 'module')
             Copy-Item -Recurse (Join-Path $PSScriptRoot 'module/en-US') $staged
             Test-ModuleManifest $stagedManifest | Out-Null
             Write-Information "staged $staged (Publish-Module -Path $staged -Repository <name> publishes it)"

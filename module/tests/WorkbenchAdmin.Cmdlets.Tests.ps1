@@ -1393,4 +1393,17 @@ Describe 'Module lifecycle' -Tag 'Cmdlets', 'Module' {
         $failure | Should -Not -BeNullOrEmpty -Because 'a source checkout has no compiled cmdlets'
         $failure.ToString() | Should -BeLike '*build.ps1*'
     }
+
+    It 'the source checkout''s manifest is a valid manifest where it stands' {
+        { Test-ModuleManifest -Path (Join-Path $repoRoot 'WorkbenchAdmin.psd1') -ErrorAction Stop } | Should -Not -Throw
+    }
+
+    It 'the package''s manifest is the source manifest with the compiled module as its root' {
+        $source = Import-PowerShellDataFile -LiteralPath (Join-Path $repoRoot 'WorkbenchAdmin.psd1')
+        $staged = Import-PowerShellDataFile -LiteralPath $modulePath
+        $staged.RootModule | Should -Be 'WorkbenchAdmin.dll'
+        $source.RootModule | Should -Be 'module/WorkbenchAdmin.psm1'
+        $staged.Remove('RootModule'); $source.Remove('RootModule')
+        ($staged | ConvertTo-Json -Depth 5) | Should -Be ($source | ConvertTo-Json -Depth 5)
+    }
 }

@@ -30,6 +30,20 @@ public static class DependencyIsolation
         }
     }
 
+    /// <summary>
+    /// Loads the public object model from beside this assembly into the default context now, so its types
+    /// resolve as type literals from the first command on (nothing else would load it before first use).
+    /// </summary>
+    public static void LoadModel()
+    {
+        var path = Path.Combine(Path.GetDirectoryName(typeof(DependencyIsolation).Assembly.Location) ?? "", DependencyLoadContext.ModelAssembly + ".dll");
+        lock (Gate)
+        {
+            if (AssemblyLoadContext.Default.Assemblies.Any(a => a.GetName().Name == DependencyLoadContext.ModelAssembly)) return;
+            if (File.Exists(path)) AssemblyLoadContext.Default.LoadFromAssemblyPath(path);
+        }
+    }
+
     public static void Register()
     {
         lock (Gate)

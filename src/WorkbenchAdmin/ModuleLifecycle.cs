@@ -14,6 +14,7 @@ public sealed class ModuleLifecycle : IModuleAssemblyInitializer, IModuleAssembl
 
     public void OnImport()
     {
+        DependencyIsolation.LoadModel();
         DependencyIsolation.Register();
         Interlocked.Increment(ref s_imports);
     }
