@@ -311,6 +311,35 @@ Describe 'Invoke-WbBalanceDecision' -Tag 'Cmdlets' {
         )
     }
 
+    It 'consistent-hash and bounded-hash decide and explain like the built-in methods' {
+        $consistent = Invoke-WbBalanceDecision -UserName alice -Method consistent-hash -Node $candidates
+        $bounded = Invoke-WbBalanceDecision -UserName alice -Method bounded-hash -BalanceFactor 1.5 -Node $candidates
+        $consistent.Reason | Should -BeLike 'highest rendezvous weight*'
+        $bounded.Reason | Should -BeLike 'choice * in the user''s rendezvous order*1.5 * the average*'
+        $bounded.Node | Should -BeIn $candidates.ForEach({ $_.ToString() })
+    }
+
+    It 'a drained node is never chosen and a full one is skipped, for every method' {
+        $drained = $candidates | ForEach-Object { [WorkbenchAdmin.Model.NodeCandidate]@{ Host = $_.Host; ActiveSessions = $_.ActiveSessions; Load5 = $_.Load5; Cores = $_.Cores } }
+        $drained[2].Draining = $true
+        foreach ($method in 'sessions', 'system-load', 'user-hash', 'consistent-hash', 'bounded-hash') {
+            $d = 1..20 | ForEach-Object { "user$_" } | Invoke-WbBalanceDecision -Method $method -Node $drained -MaxSessionsPerNode 10
+            $d.Node | Should -Not -Contain 'node3.example.com:8787' -Because "$method must not choose a drained node"
+            $d.Node | Should -Not -Contain 'node1.example.com:8787' -Because "$method must skip a full node (12 of 10)"
+        }
+    }
+
+    It 'fails with AllNodesFull rather than overload a node' {
+        $e = { Invoke-WbBalanceDecision -UserName u -Node $candidates -MaxSessionsPerNode 4 -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'AllNodesFull,*'
+        $e.CategoryInfo.Category | Should -Be 'LimitsExceeded'
+    }
+
+    It 'completes -Method with the module''s policies too' {
+        $line = 'Invoke-WbBalanceDecision -UserName u -Method con'
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('consistent-hash')
+    }
+
     It 'sessions picks the node with the fewest sessions, ties to the lower load per core' {
         $d = Invoke-WbBalanceDecision -UserName alice -Method sessions -Node $candidates
         $d | Should -BeOfType [WorkbenchAdmin.Model.BalanceDecision]

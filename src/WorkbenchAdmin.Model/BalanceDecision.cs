@@ -1,7 +1,7 @@
 namespace WorkbenchAdmin.Model;
 
 /// <summary>One candidate as the decision saw it: a copy, so later changes to the node never change the decision.</summary>
-public readonly record struct CandidateScore(int Id, string Node, bool Online, int ActiveSessions, double Load5, int? Cores, double? Score, bool Chosen);
+public readonly record struct CandidateScore(int Id, string Node, bool Online, int ActiveSessions, double Load5, int? Cores, double? Score, bool Chosen, bool Draining = false);
 
 /// <summary>Turns a decision into its one-line reason; each balancing policy explains its own decisions.</summary>
 public interface IDecisionExplainer
@@ -21,8 +21,10 @@ public sealed class BalanceDecision
     private string? _reason;
 
     internal BalanceDecision(string method, string userName, CandidateScore[] candidates, int chosenIndex, int onlineCount,
-                             string node, bool useIpAddress, ulong? hash, string? scriptOutput, TimeSpan elapsed, IDecisionExplainer explainer)
+                             string node, bool useIpAddress, ulong? hash, string? scriptOutput, TimeSpan elapsed, IDecisionExplainer explainer,
+                             string? excluded = null)
     {
+        Excluded = excluded;
         Method = method;
         UserName = userName;
         _candidates = candidates;
@@ -44,8 +46,10 @@ public sealed class BalanceDecision
     /// <summary>The chosen candidate as the decision saw it.</summary>
     public CandidateScore Chosen => _candidates[ChosenIndex];
     public int ChosenIndex { get; }
-    /// <summary>How many candidates were online when the decision was made.</summary>
+    /// <summary>How many candidates could take the session when the decision was made: online, not draining, not full.</summary>
     public int OnlineCount { get; }
+    /// <summary>Online nodes the decision left out, and why (draining, full); null when none.</summary>
+    public string? Excluded { get; }
     public bool UseIPAddress { get; }
     /// <summary>Hash-based methods: CityHash64 of the user name's UTF-8 bytes.</summary>
     public ulong? Hash { get; }
@@ -54,7 +58,7 @@ public sealed class BalanceDecision
     public TimeSpan Elapsed { get; }
     public double ElapsedMicroseconds => Elapsed.TotalMicroseconds;
     public IReadOnlyList<CandidateScore> Candidates => Array.AsReadOnly(_candidates);
-    public string Reason => _reason ??= _explainer.Explain(this);
+    public string Reason => _reason ??= Excluded is null ? _explainer.Explain(this) : $"{_explainer.Explain(this)}; left out: {Excluded}";
 
     public override string ToString() => $"{UserName} -> {Node} ({Method}: {Reason})";
 }

@@ -20,6 +20,8 @@ public sealed class NodeCandidate
     public string? IPv4Address { get => _ipv4; set { _ipv4 = value; _ipEntry = null; } }
     public int Port { get => _port; set { _port = value; _hostEntry = _ipEntry = null; } }
     public bool Online { get; set; } = true;
+    /// <summary>Drained for maintenance: keeps its sessions, takes no new ones.</summary>
+    public bool Draining { get; set; }
     public int ActiveSessions { get; set; }
     public double Load1 { get; set; }
     public double Load5 { get; set; }

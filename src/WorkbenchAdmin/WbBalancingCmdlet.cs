@@ -12,7 +12,7 @@ public abstract class WbBalancingCmdlet : WbStoreCmdlet
     public string[] UserName { get; set; } = [];
 
     [Parameter]
-    [ArgumentCompleter(typeof(BalancingMethodCompleter))]
+    [ArgumentCompleter(typeof(BalancingPolicyCompleter))]
     [ValidateNotNullOrEmpty]
     public string? Method { get; set; }
 
@@ -28,6 +28,14 @@ public abstract class WbBalancingCmdlet : WbStoreCmdlet
 
     [Parameter]
     public double? OfflineAfterSec { get; set; }
+
+    /// <summary>bounded-hash: no node above this factor × the average sessions per node.</summary>
+    [Parameter]
+    public double? BalanceFactor { get; set; }
+
+    /// <summary>Every method: a node with this many active sessions is full and skipped.</summary>
+    [Parameter]
+    public int? MaxSessionsPerNode { get; set; }
 
     /// <summary>-UseIPAddress when given (either way); null leaves the load-balancer file's setting.</summary>
     protected bool? UseIPAddressIfBound => SwitchIfBound(nameof(UseIPAddress), UseIPAddress);

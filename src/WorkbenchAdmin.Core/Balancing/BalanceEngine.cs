@@ -1,58 +1,81 @@
-using WorkbenchAdmin.Core.Balancing.Custom;
-
 namespace WorkbenchAdmin.Core.Balancing;
-
-/// <summary>Picks the policy for a method name. Unknown names are an error, never a default.</summary>
-public static class BalancingPolicies
-{
-    public static IBalancingPolicy Create(string method, BalancerScriptOptions? customScript = null)
-    {
-        return BalancingMethods.Normalize(method) switch
-        {
-            BalancingMethods.Sessions => SessionsPolicy.Instance,
-            BalancingMethods.SystemLoad => SystemLoadPolicy.Instance,
-            BalancingMethods.UserHash => UserHashPolicy.Instance,
-            BalancingMethods.Custom => new CustomScriptPolicy(customScript ?? new BalancerScriptOptions(Configuration.LoadBalancerConfig.DefaultCustomScript)),
-            var known => throw new InvalidOperationException($"No policy for the balancing method '{known}'."),
-        };
-    }
-}
 
 /// <summary>
 /// Makes balancing decisions: validates the request, asks the policy, times it, and returns an
-/// explainable <see cref="BalanceDecision"/>. Time comes from an injected <see cref="TimeProvider"/>.
+/// explainable <see cref="BalanceDecision"/>. Drained and full nodes are left out for every policy.
+/// Time comes from an injected <see cref="TimeProvider"/>.
 /// </summary>
 public sealed class BalanceEngine(TimeProvider? time = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
-    public BalanceDecision Decide(IBalancingPolicy policy, string userName, CandidateSet candidates, bool useIpAddress = false)
+    public BalanceDecision Decide(IBalancingPolicy policy, string userName, CandidateSet candidates, bool useIpAddress = false,
+                                  BalancingOptions? options = null)
     {
         var start = _time.GetTimestamp();
         ValidateUserName(userName);
-        var online = candidates.OnlineCount();
-        if (online == 0)
-            throw new WbException("NoCandidateNode", WbErrorCategory.ResourceUnavailable,
-                candidates.Count == 0
-                    ? $"No node to place a session for '{userName}' on: there are no candidates."
-                    : $"No node to place a session for '{userName}' on: none of the {candidates.Count} nodes is online.", userName);
+        var max = options?.MaxSessionsPerNode;
+        var (online, eligible, draining, full) = Count(candidates, max);
+        if (eligible == 0) throw NoNode(userName, candidates.Count, online, draining, full, max);
 
         // Scores on the stack (heap only for very large sets); the decision keeps a copy of what it saw.
         var count = candidates.Count;
         var scores = count <= 256 ? stackalloc double[count] : new double[count];
-        var choice = policy.Choose(new BalanceContext(candidates, userName, useIpAddress, online), scores);
-        if ((uint)choice.Index >= (uint)count || !candidates[choice.Index].Online)
-            throw new InvalidOperationException($"The {policy.Name} policy chose no online node (index {choice.Index}).");
+        var context = new BalanceContext(candidates, userName, useIpAddress, eligible, max);
+        var choice = policy.Choose(context, scores);
+        if ((uint)choice.Index >= (uint)count || !context.IsEligible(candidates[choice.Index]))
+            throw new InvalidOperationException($"The {policy.Name} policy chose no eligible node (index {choice.Index}).");
         var snapshot = new CandidateScore[count];
         var nodes = candidates.Nodes;
         for (var i = 0; i < snapshot.Length; i++)
         {
             var n = nodes[i];
             snapshot[i] = new CandidateScore(n.Id, n.NodesEntry(false), n.Online, n.ActiveSessions, n.Load5, n.Cores,
-                                             double.IsNaN(scores[i]) ? null : scores[i], i == choice.Index);
+                                             double.IsNaN(scores[i]) ? null : scores[i], i == choice.Index, n.Draining);
         }
-        return new BalanceDecision(policy.Name, userName, snapshot, choice.Index, online, candidates[choice.Index].NodesEntry(useIpAddress),
-                                   useIpAddress, choice.Hash, choice.ScriptOutput, _time.GetElapsedTime(start), policy);
+        var excluded = draining + full == 0 ? null : Excluded(candidates, max);
+        return new BalanceDecision(policy.Name, userName, snapshot, choice.Index, eligible, candidates[choice.Index].NodesEntry(useIpAddress),
+                                   useIpAddress, choice.Hash, choice.ScriptOutput, _time.GetElapsedTime(start), policy, excluded);
+    }
+
+    private static (int Online, int Eligible, int Draining, int Full) Count(CandidateSet candidates, int? max)
+    {
+        int online = 0, eligible = 0, draining = 0, full = 0;
+        foreach (var n in candidates.Nodes)
+        {
+            if (!n.Online) continue;
+            online++;
+            if (n.Draining) draining++;
+            else if (max is { } m && n.ActiveSessions >= m) full++;
+            else eligible++;
+        }
+        return (online, eligible, draining, full);
+    }
+
+    private static string Excluded(CandidateSet candidates, int? max)
+    {
+        var parts = new List<string>();
+        foreach (var n in candidates.Nodes)
+        {
+            if (!n.Online) continue;
+            if (n.Draining) parts.Add($"{n.NodesEntry(false)} draining");
+            else if (max is { } m && n.ActiveSessions >= m) parts.Add($"{n.NodesEntry(false)} full ({n.ActiveSessions} of {m})");
+        }
+        return string.Join(", ", parts);
+    }
+
+    /// <summary>Why no node can take the session: none online, all draining, or every one that is not draining full.</summary>
+    private static WbException NoNode(string userName, int count, int online, int draining, int full, int? max)
+    {
+        var who = $"No node to place a session for '{userName}' on";
+        if (count == 0) return new("NoCandidateNode", WbErrorCategory.ResourceUnavailable, $"{who}: there are no candidates.", userName);
+        if (online == 0) return new("NoCandidateNode", WbErrorCategory.ResourceUnavailable, $"{who}: none of the {count} nodes is online.", userName);
+        if (full > 0)
+            return new("AllNodesFull", WbErrorCategory.LimitsExceeded,
+                $"{who}: every online node that is not draining has {max} sessions, the most a node may have (MaxSessionsPerNode); " +
+                $"{full} full, {draining} draining. Nothing was overloaded: raise the limit, add a node, or resume a drained one.", userName);
+        return new("AllNodesDraining", WbErrorCategory.ResourceUnavailable,
+            $"{who}: all {draining} online nodes are draining (Resume-WbNode takes one back).", userName);
     }
 
     internal static void ValidateUserName(string userName)

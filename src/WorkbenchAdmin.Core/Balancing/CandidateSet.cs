@@ -13,6 +13,8 @@ public sealed class CandidateSet
     private int[]? _byIpEntry;
     private Dictionary<string, int>? _hostLookup;
     private Dictionary<string, int>? _ipLookup;
+    private ulong[]? _hostHashes;
+    private ulong[]? _ipHashes;
 
     public CandidateSet(IEnumerable<NodeCandidate> nodes)
     {
@@ -43,6 +45,13 @@ public sealed class CandidateSet
     /// <summary>Indexes of the nodes sorted by their RSTUDIO_NODES entry (ordinal): user-hash's stable order.</summary>
     public ReadOnlySpan<int> StableOrder(bool useIpAddress) =>
         useIpAddress ? (_byIpEntry ??= SortedBy(true)) : (_byHostEntry ??= SortedBy(false));
+
+    /// <summary>CityHash64 of each node's RSTUDIO_NODES entry (UTF-8), in set order: the node side of rendezvous hashing.</summary>
+    public ReadOnlySpan<ulong> EntryHashes(bool useIpAddress) =>
+        useIpAddress ? (_ipHashes ??= HashEntries(true)) : (_hostHashes ??= HashEntries(false));
+
+    private ulong[] HashEntries(bool useIp) =>
+        _nodes.Select(n => Hashing.CityHash.CityHash64(System.Text.Encoding.UTF8.GetBytes(n.NodesEntry(useIp)))).ToArray();
 
     /// <summary>The index of the node whose RSTUDIO_NODES entry is exactly <paramref name="entry"/>, or -1.</summary>
     public int IndexOfEntry(string entry, bool useIpAddress)

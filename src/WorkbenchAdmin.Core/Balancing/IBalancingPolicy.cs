@@ -1,7 +1,25 @@
 namespace WorkbenchAdmin.Core.Balancing;
 
-/// <summary>What a policy is asked: which of these nodes gets a new session for this user.</summary>
-public readonly record struct BalanceContext(CandidateSet Candidates, string UserName, bool UseIpAddress, int OnlineCount);
+/// <summary>
+/// What a policy is asked: which of these nodes gets a new session for this user. Only eligible nodes may be
+/// chosen: online, not draining, and below the per-node session limit when there is one. <see cref="OnlineCount"/>
+/// counts the eligible nodes (at least one).
+/// </summary>
+public readonly record struct BalanceContext(CandidateSet Candidates, string UserName, bool UseIpAddress, int OnlineCount, int? MaxSessionsPerNode = null)
+{
+    public bool IsEligible(NodeCandidate node) => IsEligible(node, MaxSessionsPerNode);
+
+    public static bool IsEligible(NodeCandidate node, int? maxSessionsPerNode) =>
+        node.Online && !node.Draining && (maxSessionsPerNode is not { } max || node.ActiveSessions < max);
+}
+
+/// <summary>Options that hold for every policy: a per-node session limit (drained nodes are never chosen either).</summary>
+public sealed record BalancingOptions
+{
+    public static readonly BalancingOptions None = new();
+    /// <summary>A node with this many active sessions is full and skipped; null for no limit.</summary>
+    public int? MaxSessionsPerNode { get; init; }
+}
 
 /// <summary>The node a policy chose (index in set order), plus what its reason needs.</summary>
 public readonly record struct PolicyChoice(int Index, ulong? Hash = null, string? ScriptOutput = null);

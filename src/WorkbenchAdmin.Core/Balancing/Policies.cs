@@ -8,6 +8,7 @@ public sealed class SessionsPolicy : IBalancingPolicy
 {
     public static readonly SessionsPolicy Instance = new();
     public string Name => BalancingMethods.Sessions;
+    public static IBalancingPolicy Create(PolicyOptions options) => Instance;
 
     public PolicyChoice Choose(in BalanceContext context, Span<double> scores)
     {
@@ -16,7 +17,7 @@ public sealed class SessionsPolicy : IBalancingPolicy
         for (var i = 0; i < nodes.Length; i++)
         {
             var node = nodes[i];
-            if (!node.Online) { scores[i] = double.NaN; continue; }
+            if (!context.IsEligible(node)) { scores[i] = double.NaN; continue; }
             scores[i] = node.ActiveSessions;
             if (best < 0 || node.ActiveSessions < nodes[best].ActiveSessions ||
                 (node.ActiveSessions == nodes[best].ActiveSessions && TieLoad(node) < TieLoad(nodes[best])))
@@ -38,6 +39,7 @@ public sealed class SystemLoadPolicy : IBalancingPolicy
 {
     public static readonly SystemLoadPolicy Instance = new();
     public string Name => BalancingMethods.SystemLoad;
+    public static IBalancingPolicy Create(PolicyOptions options) => Instance;
 
     public PolicyChoice Choose(in BalanceContext context, Span<double> scores)
     {
@@ -46,7 +48,7 @@ public sealed class SystemLoadPolicy : IBalancingPolicy
         for (var i = 0; i < nodes.Length; i++)
         {
             var node = nodes[i];
-            if (!node.Online) { scores[i] = double.NaN; continue; }
+            if (!context.IsEligible(node)) { scores[i] = double.NaN; continue; }
             if (node.Cores is not > 0)
                 throw new WbException("UnknownNodeCores", WbErrorCategory.InvalidData,
                     $"system-load cannot judge node '{node.NodesEntry(false)}': its number of cores is {(node.Cores is null ? "unknown" : node.Cores.Value.ToString())}.", node);
@@ -75,6 +77,7 @@ public sealed class UserHashPolicy : IBalancingPolicy
 {
     public static readonly UserHashPolicy Instance = new();
     public string Name => BalancingMethods.UserHash;
+    public static IBalancingPolicy Create(PolicyOptions options) => Instance;
 
     public PolicyChoice Choose(in BalanceContext context, Span<double> scores)
     {
@@ -85,7 +88,7 @@ public sealed class UserHashPolicy : IBalancingPolicy
         var rank = 0;
         foreach (var i in set.StableOrder(context.UseIpAddress))
         {
-            if (!set[i].Online) { scores[i] = double.NaN; continue; }
+            if (!context.IsEligible(set[i])) { scores[i] = double.NaN; continue; }
             scores[i] = rank;
             if (rank == target) chosen = i;
             rank++;

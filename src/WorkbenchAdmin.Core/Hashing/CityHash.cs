@@ -54,6 +54,12 @@ public static class CityHash
 
     public static ulong CityHash64WithSeeds(ReadOnlySpan<byte> s, ulong seed0, ulong seed1) => HashLen16(CityHash64(s) - seed0, seed1);
 
+    /// <summary>
+    /// CityHash64WithSeed(s, seed) from CityHash64(s) already computed: rendezvous hashing weighs every node
+    /// for every user, and the nodes' own hashes do not change between decisions.
+    /// </summary>
+    public static ulong WithSeed(ulong cityHash64OfS, ulong seed) => HashLen16(cityHash64OfS - K2, seed);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Fetch64(ref byte p, int offset) =>
         BitConverter.IsLittleEndian

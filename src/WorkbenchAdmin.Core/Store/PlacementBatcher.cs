@@ -9,6 +9,7 @@ public sealed record PlacementRequest(string UserName, IBalancingPolicy Policy)
     public int? Pid { get; init; }
     public TimeSpan OfflineAfter { get; init; } = ClusterStore.DefaultOfflineAfter;
     public bool UseIPAddress { get; init; }
+    public BalancingOptions Options { get; init; } = BalancingOptions.None;
     /// <summary>A decision already made outside the lock (custom scripts); the lock only confirms its node is still online.</summary>
     internal BalanceDecision? PreDecided { get; init; }
 }
@@ -44,7 +45,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
         // A custom script sees only which nodes are online, never the session counts the lock protects,
         // and it may take seconds: run it before queueing, so it never holds up other placements.
         if (request.Policy is Balancing.Custom.CustomScriptPolicy && request.PreDecided is null)
-            request = request with { PreDecided = _engine.Decide(request.Policy, request.UserName, store.GetCandidates(request.OfflineAfter), request.UseIPAddress) };
+            request = request with { PreDecided = _engine.Decide(request.Policy, request.UserName, store.GetCandidates(request.OfflineAfter), request.UseIPAddress, request.Options) };
 
         var mine = new Pending(request);
         bool lead;
@@ -120,7 +121,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
             {
                 if (!sets.TryGetValue(p.Request.OfflineAfter, out var set))
                     sets[p.Request.OfflineAfter] = set = new CandidateSet(nodes.Select(n => n.ToCandidate(p.Request.OfflineAfter)));
-                var decision = p.Request.PreDecided ?? _engine.Decide(p.Request.Policy, p.Request.UserName, set, p.Request.UseIPAddress);
+                var decision = p.Request.PreDecided ?? _engine.Decide(p.Request.Policy, p.Request.UserName, set, p.Request.UseIPAddress, p.Request.Options);
                 var chosen = p.Request.PreDecided is null ? decision.ChosenIndex : StillOnline(set, decision);
                 foreach (var s in sets.Values) s[chosen].ActiveSessions++;
                 placed.Add((p, decision));

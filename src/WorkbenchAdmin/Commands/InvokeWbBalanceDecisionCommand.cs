@@ -50,6 +50,8 @@ public sealed class InvokeWbBalanceDecisionCommand : WbBalancingCmdlet
             Node = nodes,
             ScriptPath = ResolvePath(ScriptPath),
             TimeoutSec = TimeoutSec,
+            BalanceFactor = BalanceFactor,
+            MaxSessionsPerNode = MaxSessionsPerNode,
             UseIPAddress = UseIPAddressIfBound,
             OfflineAfterSec = OfflineAfterSec,
         }), host));

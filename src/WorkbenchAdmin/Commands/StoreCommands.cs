@@ -119,6 +119,8 @@ public sealed class NewWbSessionCommand : WbBalancingCmdlet
         ProcessId = ProcessId,
         ScriptPath = ResolvePath(ScriptPath),
         TimeoutSec = TimeoutSec,
+            BalanceFactor = BalanceFactor,
+            MaxSessionsPerNode = MaxSessionsPerNode,
         UseIPAddress = UseIPAddressIfBound,
         OfflineAfterSec = OfflineAfterSec,
     }), host));

@@ -65,6 +65,12 @@ public sealed class BalancingMethodCompleter : CoreCompleter
     internal override IEnumerable<Model.Completion> Complete(string word, IDictionary bound) => Words(BalancingMethods.Complete(word));
 }
 
+/// <summary>Completes -Method of the decision cmdlets with every policy: Workbench's methods and the module's own.</summary>
+public sealed class BalancingPolicyCompleter : CoreCompleter
+{
+    internal override IEnumerable<Model.Completion> Complete(string word, IDictionary bound) => Words(Core.Balancing.BalancingPolicies.Complete(word));
+}
+
 /// <summary>Completes -File with the configuration files present under the chosen root.</summary>
 public sealed class ConfigFileCompleter : CoreCompleter
 {

@@ -9,14 +9,17 @@ public sealed class CustomScriptPolicy(BalancerScriptOptions options) : IBalanci
     public BalancerScriptOptions Options { get; } = options;
     public string Name => BalancingMethods.Custom;
 
+    public static IBalancingPolicy Create(PolicyOptions options) =>
+        new CustomScriptPolicy(options.Script ?? new BalancerScriptOptions(Configuration.LoadBalancerConfig.DefaultCustomScript));
+
     public PolicyChoice Choose(in BalanceContext context, Span<double> scores)
     {
         var set = context.Candidates;
         scores.Fill(double.NaN);
-        var nodes = NodesVariable(set, context.UseIpAddress);
+        var nodes = NodesVariable(set, context.UseIpAddress, context.MaxSessionsPerNode);
         var answer = BalancerScriptRunner.Run(Options, context.UserName, nodes);
         var index = set.IndexOfEntry(answer, context.UseIpAddress);
-        if (index < 0 || !set[index].Online)
+        if (index < 0 || !context.IsEligible(set[index]))
             throw new BalancerScriptException(BalancerScriptFailure.UnknownNode, Options.ScriptPath,
                 $"printed \"{SafeText.Quote(answer, BalancerScriptRunner.Quoted)}\", which is not one of RSTUDIO_NODES=\"{SafeText.Quote(nodes, BalancerScriptRunner.Quoted)}\".");
         return new PolicyChoice(index, ScriptOutput: answer);
@@ -25,12 +28,12 @@ public sealed class CustomScriptPolicy(BalancerScriptOptions options) : IBalanci
     public string Explain(BalanceDecision d) =>
         $"the custom script chose \"{d.ScriptOutput}\" among {d.OnlineCount} online nodes";
 
-    /// <summary>RSTUDIO_NODES: the online candidates' entries, comma-separated, in node order.</summary>
-    public static string NodesVariable(CandidateSet set, bool useIpAddress)
+    /// <summary>RSTUDIO_NODES: the entries of the nodes that may take the session, comma-separated, in node order.</summary>
+    public static string NodesVariable(CandidateSet set, bool useIpAddress, int? maxSessionsPerNode = null)
     {
         var entries = new List<string>(set.Count);
         foreach (var node in set.Nodes)
-            if (node.Online) entries.Add(node.NodesEntry(useIpAddress));
+            if (BalanceContext.IsEligible(node, maxSessionsPerNode)) entries.Add(node.NodesEntry(useIpAddress));
         return string.Join(",", entries);
     }
 }

@@ -12,6 +12,8 @@ public sealed record InvokeBalanceDecisionRequest : Cluster.StoreRequest
     public string? ScriptPath { get; init; }
     public double? TimeoutSec { get; init; }
     public bool? UseIPAddress { get; init; }
+    public double? BalanceFactor { get; init; }
+    public int? MaxSessionsPerNode { get; init; }
 }
 
 /// <summary>
@@ -22,8 +24,9 @@ public sealed class BalanceDecisionOperation
 {
     private readonly BalanceEngine _engine;
 
-    private BalanceDecisionOperation(IBalancingPolicy policy, CandidateSet candidates, bool useIp, BalanceEngine engine)
+    private BalanceDecisionOperation(IBalancingPolicy policy, CandidateSet candidates, bool useIp, BalancingOptions options, BalanceEngine engine)
     {
+        Options = options;
         Policy = policy;
         Candidates = candidates;
         UseIPAddress = useIp;
@@ -31,22 +34,35 @@ public sealed class BalanceDecisionOperation
     }
 
     public IBalancingPolicy Policy { get; }
+    public BalancingOptions Options { get; }
     public CandidateSet Candidates { get; }
     public bool UseIPAddress { get; }
 
     /// <summary>Candidates come from -Node when given, else from the cluster store (live counts and loads).</summary>
     public static BalanceDecisionOperation Begin(InvokeBalanceDecisionRequest request, ICommandHost host, TimeProvider? time = null)
     {
-        var (policy, useIp) = PolicyFor(request.ConfigRoot, request.Method, request.ScriptPath, request.TimeoutSec, request.UseIPAddress);
+        var (policy, useIp) = PolicyFor(request.ConfigRoot, request.Method, request.ScriptPath, request.TimeoutSec, request.UseIPAddress, request.BalanceFactor);
+        var options = OptionsFor(request.MaxSessionsPerNode);
         var candidates = request.Node is { Count: > 0 } nodes ? new CandidateSet(nodes) : FromStore(request, host);
-        return new BalanceDecisionOperation(policy, candidates, useIp, new BalanceEngine(time));
+        return new BalanceDecisionOperation(policy, candidates, useIp, options, new BalanceEngine(time));
     }
 
     /// <summary>The balancing method, script and IP option of a configuration root's load-balancer file, each overridden when given.</summary>
-    internal static (IBalancingPolicy Policy, bool UseIPAddress) PolicyFor(string? configRoot, string? method, string? scriptPath, double? timeoutSec, bool? useIp)
+    internal static (IBalancingPolicy Policy, bool UseIPAddress) PolicyFor(string? configRoot, string? method, string? scriptPath, double? timeoutSec, bool? useIp,
+                                                                          double? balanceFactor = null)
     {
         var lb = LoadBalancerConfig.Load(Configuration.ConfigRoot.Resolve(configRoot));
-        return (BalancingPolicies.Create(method ?? lb.Method, ScriptOptions(scriptPath ?? lb.CustomScriptPath, timeoutSec)), useIp ?? lb.UseIpAddress);
+        var options = new PolicyOptions { Script = ScriptOptions(scriptPath ?? lb.CustomScriptPath, timeoutSec), BalanceFactor = balanceFactor };
+        return (BalancingPolicies.Create(method ?? lb.Method, options), useIp ?? lb.UseIpAddress);
+    }
+
+    /// <summary>The options every policy honours, validated.</summary>
+    internal static BalancingOptions OptionsFor(int? maxSessionsPerNode)
+    {
+        if (maxSessionsPerNode is < 1)
+            throw new WbException("InvalidMaxSessionsPerNode", WbErrorCategory.InvalidArgument,
+                $"-MaxSessionsPerNode {maxSessionsPerNode} must be at least 1.", maxSessionsPerNode);
+        return maxSessionsPerNode is null ? BalancingOptions.None : new BalancingOptions { MaxSessionsPerNode = maxSessionsPerNode };
     }
 
     private static CandidateSet FromStore(InvokeBalanceDecisionRequest request, ICommandHost host)
@@ -75,7 +91,7 @@ public sealed class BalanceDecisionOperation
     {
         try
         {
-            var decision = _engine.Decide(Policy, userName, Candidates, UseIPAddress);
+            var decision = _engine.Decide(Policy, userName, Candidates, UseIPAddress, Options);
             host.WriteVerbose($"{decision.UserName} -> {decision.Node} in {decision.ElapsedMicroseconds:0.#} µs: {decision.Reason}");
             host.WriteObject(decision);
         }

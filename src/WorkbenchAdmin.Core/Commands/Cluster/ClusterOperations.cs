@@ -181,6 +181,8 @@ public static class ClusterOperations
         public string? ScriptPath { get; init; }
         public double? TimeoutSec { get; init; }
         public bool? UseIPAddress { get; init; }
+        public double? BalanceFactor { get; init; }
+        public int? MaxSessionsPerNode { get; init; }
     }
 
     /// <summary>New-WbSession: set up once per pipeline, then one placement per user name.</summary>
@@ -190,9 +192,11 @@ public static class ClusterOperations
         private readonly IBalancingPolicy _policy;
         private readonly NewSessionRequest _request;
         private readonly bool _useIp;
+        private readonly BalancingOptions _options;
 
-        private NewSession(ClusterStore store, IBalancingPolicy policy, NewSessionRequest request, bool useIp)
+        private NewSession(ClusterStore store, IBalancingPolicy policy, NewSessionRequest request, bool useIp, BalancingOptions options)
         {
+            _options = options;
             _store = store;
             _policy = policy;
             _request = request;
@@ -201,9 +205,10 @@ public static class ClusterOperations
 
         public static NewSession Begin(NewSessionRequest request, ICommandHost host)
         {
-            var (policy, useIp) = BalanceDecisionOperation.PolicyFor(request.ConfigRoot, request.Method, request.ScriptPath, request.TimeoutSec, request.UseIPAddress);
+            var (policy, useIp) = BalanceDecisionOperation.PolicyFor(request.ConfigRoot, request.Method, request.ScriptPath, request.TimeoutSec, request.UseIPAddress, request.BalanceFactor);
+            var options = BalanceDecisionOperation.OptionsFor(request.MaxSessionsPerNode);
             _ = request.OfflineAfter; // validate before the first record
-            return new NewSession(Open(request, host), policy, request, useIp);
+            return new NewSession(Open(request, host), policy, request, useIp, options);
         }
 
         public void Place(string userName, ICommandHost host)
@@ -213,7 +218,7 @@ public static class ClusterOperations
             {
                 var session = _store.PlaceSession(new PlacementRequest(userName, _policy)
                 {
-                    Pid = _request.ProcessId, OfflineAfter = _request.OfflineAfter, UseIPAddress = _useIp,
+                    Pid = _request.ProcessId, OfflineAfter = _request.OfflineAfter, UseIPAddress = _useIp, Options = _options,
                 });
                 host.WriteVerbose($"{userName} -> {session.Node}: {session.Decision?.Reason}");
                 host.WriteObject(session);

@@ -1,0 +1,71 @@
+using System.Globalization;
+using WorkbenchAdmin.Core.Hashing;
+
+namespace WorkbenchAdmin.Core.Balancing;
+
+/// <summary>
+/// <c>bounded-hash</c> (ours): consistent hashing with bounded loads, as HAProxy's hash-balance-factor. The
+/// user goes to the first node in its rendezvous order (see <see cref="ConsistentHashPolicy"/>) that stays
+/// within the cap: ceil(factor × (sessions on the eligible nodes + 1) / eligible nodes). With a factor above
+/// 1 such a node always exists, and no node ever goes above the cap. Users keep their node until it is
+/// loaded past the cap, then spill to their next choice.
+/// </summary>
+public sealed class BoundedHashPolicy(double balanceFactor) : IBalancingPolicy
+{
+    public const string PolicyName = "bounded-hash";
+    public const double DefaultBalanceFactor = 1.25;
+    public string Name => PolicyName;
+    public double BalanceFactor { get; } = balanceFactor;
+
+    public static IBalancingPolicy Create(PolicyOptions options)
+    {
+        var factor = options.BalanceFactor ?? DefaultBalanceFactor;
+        if (!double.IsFinite(factor) || factor <= 1 || factor > 100)
+            throw new WbException("InvalidBalanceFactor", WbErrorCategory.InvalidArgument,
+                $"-BalanceFactor {factor.ToString(CultureInfo.InvariantCulture)} must be more than 1 and at most 100 (1.25: no node above 125% of the average).", factor);
+        return new BoundedHashPolicy(factor);
+    }
+
+    /// <summary>The most sessions a node may have after this placement.</summary>
+    public static int Cap(double factor, int eligibleSessions, int eligibleNodes) =>
+        (int)Math.Ceiling(factor * (eligibleSessions + 1) / eligibleNodes);
+
+    public PolicyChoice Choose(in BalanceContext context, Span<double> scores)
+    {
+        var set = context.Candidates;
+        var userHash = UserNameHash.Compute(context.UserName);
+        var entries = set.EntryHashes(context.UseIpAddress);
+        var n = set.Count;
+        Span<ulong> weights = n <= 256 ? stackalloc ulong[n] : new ulong[n];
+        Span<int> order = n <= 256 ? stackalloc int[n] : new int[n];
+        var eligible = 0;
+        var sessions = 0;
+        for (var i = 0; i < n; i++)
+        {
+            if (!context.IsEligible(set[i])) { scores[i] = double.NaN; continue; }
+            var weight = ConsistentHashPolicy.Weight(entries[i], userHash);
+            scores[i] = ConsistentHashPolicy.Scale(weight);
+            weights[eligible] = weight;
+            order[eligible] = i;
+            eligible++;
+            sessions += set[i].ActiveSessions;
+        }
+        weights = weights[..eligible];
+        order = order[..eligible];
+        weights.Sort(order); // ascending: the user's first choice is last
+        var cap = Cap(BalanceFactor, sessions, eligible);
+        for (var k = eligible - 1; k >= 0; k--)
+            if (set[order[k]].ActiveSessions + 1 <= cap) return new PolicyChoice(order[k], Hash: userHash);
+        throw new InvalidOperationException("bounded-hash found no node under its cap; a factor above 1 guarantees one.");
+    }
+
+    public string Explain(BalanceDecision d)
+    {
+        var eligible = d.Candidates.Where(c => c.Score is not null).ToList();
+        var choice = eligible.Count(c => c.Score > d.Chosen.Score) + 1;
+        var cap = Cap(BalanceFactor, eligible.Sum(c => c.ActiveSessions), eligible.Count);
+        return string.Format(CultureInfo.InvariantCulture,
+            "choice {0} of {1} in the user's rendezvous order (CityHash64(\"{2}\") = 0x{3:x16}): {4} sessions, within the cap of {5} ({6} × the average)",
+            choice, eligible.Count, d.UserName, d.Hash, d.Chosen.ActiveSessions, cap, BalanceFactor);
+    }
+}
