@@ -18,8 +18,8 @@ public sealed record SessionProcessResult(SessionProcessEnd End, int ExitCode, i
 /// <summary>
 /// Runs an executable directly (posix_spawn: no shell, arguments none, environment given) as the leader
 /// of a new session and process group, with stdin on /dev/null, stdout/stderr on pipes read by one
-/// poll(2) loop on the calling thread, and no other descriptor of the host. When it exits, times out or floods its output, the whole process
-/// group is killed, so nothing it started outlives the run. Linux only.
+/// poll(2) loop on the calling thread, and no other descriptor of the host. When it exits, times out or
+/// floods its output, the whole process group is killed, so nothing it started outlives the run. Linux only.
 /// </summary>
 public static unsafe class SessionProcess
 {

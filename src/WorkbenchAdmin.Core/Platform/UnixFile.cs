@@ -170,7 +170,7 @@ public static class UnixFile
             return $"{path} is owned by uid {directory.Uid}, not by {TrustedOwners}";
         if (allowSticky && directory.Mode.HasFlag(UnixFileMode.StickyBit)) return null;
         if (directory.Mode.HasFlag(UnixFileMode.OtherWrite)) return $"{path} is writable by others (mode {Octal(directory.Mode)})";
-        if (directory.Mode.HasFlag(UnixFileMode.GroupWrite)) return $"{path} is writable by its group {directory.Gid} (mode {Octal(directory.Mode)})";
+        if (directory.Mode.HasFlag(UnixFileMode.GroupWrite)) return $"{path} is writable by its group (gid {directory.Gid}, mode {Octal(directory.Mode)})";
         return null;
     }
 
@@ -179,11 +179,9 @@ public static class UnixFile
 
     internal static string Octal(UnixFileMode mode) => Convert.ToString((int)mode & 0xFFF, 8).PadLeft(3, '0');
 
-    internal static IOException LastError(string call, string path)
-    {
-        var errno = Marshal.GetLastPInvokeError();
-        return new UnixIOException($"{call}('{path}') failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
-    }
+    /// <summary>The failure of the last P/Invoke call, naming the call and the path.</summary>
+    internal static IOException LastError(string call, string path) =>
+        new($"{call}('{path}') failed: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
 
     public static void ChangeOwner(string path, uint uid, uint gid)
     {
@@ -203,14 +201,8 @@ public static class UnixFile
     }
 }
 
-/// <summary>An I/O error from a POSIX call, with its errno for callers that tell causes apart.</summary>
-public sealed class UnixIOException(string message, int errno) : IOException(message)
-{
-    public int Errno { get; } = errno;
-}
-
 /// <summary>An open file descriptor, closed on dispose. (SafeFileHandle would take descriptor 0 for invalid.)</summary>
-public sealed class FileDescriptor : SafeHandle
+internal sealed class FileDescriptor : SafeHandle
 {
     public FileDescriptor() : base(-1, ownsHandle: true) { }
     public FileDescriptor(int fd) : this() => SetHandle(fd);
