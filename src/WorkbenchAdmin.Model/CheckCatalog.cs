@@ -31,7 +31,7 @@ public static class CheckCatalog
         new("config.lb-file", "config", CheckScope.Node, "The load-balancer file is present"),
         new("config.launcher-address", "config", CheckScope.Node, "The launcher listens on an address other nodes reach"),
         new("storage.shared-path", "storage", CheckScope.Node, "server-shared-storage-path is set and on shared storage"),
-        new("storage.shared-owner", "storage", CheckScope.Node, "Shared storage is owned by nobody:nogroup"),
+        new("storage.shared-owner", "storage", CheckScope.Node, "Shared storage is owned by nobody:nogroup, and its markers directory only root can change"),
         new("storage.home-owner", "storage", CheckScope.Node, "Home directories are owned by root:root"),
         new("database.provider", "database", CheckScope.Node, "The database is PostgreSQL"),
         new("security.database-conf-mode", "security", CheckScope.Node, "database.conf is root-owned with mode 600"),

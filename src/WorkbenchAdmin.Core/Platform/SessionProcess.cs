@@ -17,9 +17,9 @@ public sealed record SessionProcessResult(SessionProcessEnd End, int ExitCode, i
 
 /// <summary>
 /// Runs an executable directly (posix_spawn: no shell, arguments none, environment given) as the leader
-/// of a new session and process group, with stdin on /dev/null and stdout/stderr on pipes read by one
-/// poll(2) loop on the calling thread. When it exits, times out or floods its output, the whole process
-/// group is killed, so nothing it started outlives the run. Linux only.
+/// of a new session and process group, with stdin on /dev/null, stdout/stderr on pipes read by one
+/// poll(2) loop on the calling thread, and no other descriptor of the host. When it exits, times out or
+/// floods its output, the whole process group is killed, so nothing it started outlives the run. Linux only.
 /// </summary>
 public static unsafe class SessionProcess
 {
@@ -47,6 +47,8 @@ public static unsafe class SessionProcess
     [DllImport("libc")] private static extern int posix_spawn_file_actions_destroy(byte* actions);
     [DllImport("libc")] private static extern int posix_spawn_file_actions_adddup2(byte* actions, int fd, int newFd);
     [DllImport("libc")] private static extern int posix_spawn_file_actions_addopen(byte* actions, int fd, byte* path, int flags, uint mode);
+    [DllImport("libc")] private static extern int posix_spawn_file_actions_addclose(byte* actions, int fd);
+    [DllImport("libc")] private static extern int posix_spawn_file_actions_addclosefrom_np(byte* actions, int from); // glibc 2.34+
     [DllImport("libc")] private static extern int posix_spawnattr_init(byte* attr);
     [DllImport("libc")] private static extern int posix_spawnattr_destroy(byte* attr);
     [DllImport("libc")] private static extern int posix_spawnattr_setflags(byte* attr, short flags);
@@ -125,6 +127,8 @@ public static unsafe class SessionProcess
                 posix_spawn_file_actions_addopen(actions, 0, (byte*)Utf8("/dev/null"), ORdOnly, 0);
                 posix_spawn_file_actions_adddup2(actions, stdoutWrite, 1);
                 posix_spawn_file_actions_adddup2(actions, stderrWrite, 2);
+                // Last, after the dup2s: the script gets 0, 1 and 2 and nothing else of ours.
+                CloseInheritedDescriptors(actions);
                 // Default dispositions and an empty mask: the runtime ignores SIGPIPE and blocks some signals.
                 sigfillset(signals);
                 posix_spawnattr_setsigdefault(attr, signals);
@@ -147,6 +151,38 @@ public static unsafe class SessionProcess
         {
             NativeMemory.Free(envp);
             foreach (var p in strings) Marshal.FreeCoTaskMem(p);
+        }
+    }
+
+    /// <summary>Whether posix_spawn_file_actions_addclosefrom_np is used (settable so tests can run the fallback).</summary>
+    internal static bool UseCloseFrom { get; set; } = true;
+
+    /// <summary>
+    /// Closes every descriptor above 2 in the child. Ours are close-on-exec, but native code in the host
+    /// (a library, the terminal's pwsh) may hold descriptors that are not, and a script must not inherit them.
+    /// </summary>
+    private static void CloseInheritedDescriptors(byte* actions)
+    {
+        if (UseCloseFrom)
+        {
+            try
+            {
+                if (posix_spawn_file_actions_addclosefrom_np(actions, 3) == 0) return;
+            }
+            catch (EntryPointNotFoundException)
+            {
+                UseCloseFrom = false; // glibc before 2.34 (RHEL 8, Ubuntu 20.04)
+            }
+        }
+        // Fallback: close, in the child, each descriptor open now without close-on-exec. A descriptor
+        // another thread opens without close-on-exec between this listing and the spawn is missed; the
+        // runtime opens everything close-on-exec, so only native code could do that.
+        const int getDescriptorFlags = 1, closeOnExec = 1;
+        foreach (var entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            if (int.TryParse(Path.GetFileName(entry), out var fd) && fd > 2
+                && fcntl(fd, getDescriptorFlags, 0) is var flags && flags >= 0 && (flags & closeOnExec) == 0)
+                posix_spawn_file_actions_addclose(actions, fd);
         }
     }
 

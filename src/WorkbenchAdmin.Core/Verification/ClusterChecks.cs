@@ -147,7 +147,7 @@ internal static class ClusterChecks
         {
             failed = true;
             yield return c.Fail(node.Address, print.MarkerError ?? "it wrote no marker to shared storage", "a marker in server-shared-storage-path",
-                $"Mount the shared storage at server-shared-storage-path on {node.Address} and let it be written there.");
+                print.MarkerFix ?? $"Mount the shared storage at server-shared-storage-path on {node.Address} and let it be written there.");
         }
         // Every (writer, reader) pair where the reader does not see the writer's marker.
         var broken = (from w in printed

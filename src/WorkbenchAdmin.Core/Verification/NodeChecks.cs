@@ -1,6 +1,7 @@
 using System.Globalization;
 using WorkbenchAdmin.Core.Commands.Balancer;
 using WorkbenchAdmin.Core.Configuration;
+using WorkbenchAdmin.Core.Platform;
 using WorkbenchAdmin.Core.Store;
 
 namespace WorkbenchAdmin.Core.Verification;
@@ -186,17 +187,26 @@ internal static class NodeChecks
             yield return c.Skip(n.Target, "server-shared-storage-path is unset or missing (see storage.shared-path)");
             yield break;
         }
-        yield return Owner(c, n, path, "nobody", "nogroup", "the shared storage");
+        // Not chown -R: the heartbeat's markers directory in it must stay root's (see below).
+        var owner = Owner(c, n, path, "nobody", "nogroup", "the shared storage", recursive: false);
+        // The heartbeat (root) uses its markers directory there only when no one else can change it.
+        if (NodeFingerprint.MarkerDirectoryProblem(path) is not { } markers)
+        {
+            yield return owner;
+            yield break;
+        }
+        if (owner.Status != CheckStatus.Pass) yield return owner;
+        yield return c.Fail(n.Target, markers.Found, $"{Path.Combine(path, NodeFingerprint.MarkerDirectory)}: a directory only {UnixFile.TrustedOwners} can change", markers.Fix);
     }
 
-    private static CheckResult Owner(CheckDefinition c, NodeContext n, string path, string user, string group, string what)
+    private static CheckResult Owner(CheckDefinition c, NodeContext n, string path, string user, string group, string what, bool recursive = true)
     {
         var status = n.Probes.Stat(path);
         if (status is null) return c.Fail(n.Target, $"{path} does not exist", $"{user}:{group}", $"Create {path} on the shared storage.");
         var owner = $"{n.Probes.UserName(status.Value.Uid) ?? status.Value.Uid.ToString(CultureInfo.InvariantCulture)}:{n.Probes.GroupName(status.Value.Gid) ?? status.Value.Gid.ToString(CultureInfo.InvariantCulture)}";
         return owner == $"{user}:{group}"
             ? c.Pass(n.Target, $"{path} ({what}) is owned by {owner}")
-            : c.Fail(n.Target, $"{path} ({what}) is owned by {owner}", $"{user}:{group}", $"chown -R {user}:{group} {path}");
+            : c.Fail(n.Target, $"{path} ({what}) is owned by {owner}", $"{user}:{group}", $"chown {(recursive ? "-R " : "")}{user}:{group} {path}");
     }
 
     private static string? ReadOrNull(string path)

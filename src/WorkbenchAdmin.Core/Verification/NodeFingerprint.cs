@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using WorkbenchAdmin.Core.Configuration;
+using WorkbenchAdmin.Core.Platform;
 
 namespace WorkbenchAdmin.Core.Verification;
 
@@ -33,6 +34,8 @@ public sealed record NodeFingerprint
     /// <summary>The marker this node keeps in shared storage; null when it could not write one.</summary>
     public string? Marker { get; init; }
     public string? MarkerError { get; init; }
+    /// <summary>How to fix <see cref="MarkerError"/>, when this node knows better than "mount the shared storage".</summary>
+    public string? MarkerFix { get; init; }
     /// <summary>Node address → the marker this node read for it in shared storage.</summary>
     public Dictionary<string, string> MarkersSeen { get; init; } = [];
 
@@ -45,7 +48,7 @@ public sealed record NodeFingerprint
         var rserver = RServerConfig.Load(root);
         var key = SecureCookieKey.Locate(root, rserver);
         var shared = rserver.ServerSharedStoragePath is { } configured ? probes.LocalPath(configured) : null;
-        var (marker, markerError, seen) = ExchangeMarkers(shared, address);
+        var (marker, markerError, markerFix, seen) = ExchangeMarkers(shared, address);
         return new NodeFingerprint
         {
             ConfigHashes = HashConfigFiles(root),
@@ -56,6 +59,7 @@ public sealed record NodeFingerprint
             SharedStoragePath = rserver.ServerSharedStoragePath,
             Marker = marker,
             MarkerError = markerError,
+            MarkerFix = markerFix,
             MarkersSeen = seen,
         };
     }
@@ -106,45 +110,109 @@ public sealed record NodeFingerprint
         return Hash(Encoding.UTF8.GetBytes(string.Join("\n", users)));
     }
 
-    /// <summary>Writes (or keeps) this node's marker in shared storage and reads every other node's.</summary>
-    private static (string? Marker, string? Error, Dictionary<string, string> Seen) ExchangeMarkers(string? sharedPath, string address)
+    /// <summary>A marker file holds 32 lower-case hex digits and a newline, and nothing else.</summary>
+    private const int MarkerSize = 33;
+
+    /// <summary>
+    /// Writes (or keeps) this node's marker in shared storage and reads every other node's. Every user can
+    /// write to shared storage, and the heartbeat runs as root: the markers directory is used only when no
+    /// one else can change it, and only through its descriptor (see <see cref="VerifiedDirectory"/>), so a
+    /// planted link never makes root read a file into the fingerprint or create or overwrite one elsewhere.
+    /// </summary>
+    private static (string? Marker, string? Error, string? Fix, Dictionary<string, string> Seen) ExchangeMarkers(string? sharedPath, string address)
     {
         var seen = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (string.IsNullOrEmpty(sharedPath)) return (null, "server-shared-storage-path is not set", seen);
+        if (string.IsNullOrEmpty(sharedPath)) return (null, "server-shared-storage-path is not set", null, seen);
         // Never create the shared path itself: on a node whose mount is missing that would put a local
         // directory where the shared storage belongs.
-        if (!Directory.Exists(sharedPath)) return (null, $"server-shared-storage-path {sharedPath} does not exist on this node (is the shared storage mounted?)", seen);
-        var directory = Path.Combine(sharedPath, MarkerDirectory);
-        string? marker = null;
-        string? error = null;
+        if (!Directory.Exists(sharedPath)) return (null, $"server-shared-storage-path {sharedPath} does not exist on this node (is the shared storage mounted?)", null, seen);
+        var path = Path.Combine(sharedPath, MarkerDirectory);
+        VerifiedDirectory directory;
         try
         {
-            Directory.CreateDirectory(directory);
-            var mine = Path.Combine(directory, MarkerFileName(address));
-            marker = File.Exists(mine) ? File.ReadAllText(mine).Trim() : null;
-            if (string.IsNullOrEmpty(marker))
-            {
-                marker = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
-                Platform.AtomicFile.Write(mine, Encoding.UTF8.GetBytes(marker + "\n"));
-            }
+            directory = VerifiedDirectory.Open(sharedPath, MarkerDirectory, create: true)!;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or WbException)
+        catch (UnsafeDirectoryException e)
         {
-            error = $"cannot write a marker in '{directory}': {e.Message}";
-            marker = null;
+            var problem = Refusal(e);
+            return (null, problem.Found, problem.Fix, seen);
         }
-        if (Directory.Exists(directory))
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            foreach (var file in Directory.EnumerateFiles(directory))
-            {
-                var name = Path.GetFileName(file);
-                if (name.StartsWith('.')) continue;
-                try { seen[AddressOfMarker(name)] = File.ReadAllText(file).Trim(); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-            }
+            return (null, $"cannot write a marker in '{path}': {e.Message}", null, seen);
         }
-        return (marker, error, seen);
+        using (directory)
+        {
+            string? marker = null;
+            string? error = null;
+            try
+            {
+                var mine = MarkerFileName(address);
+                marker = ParseMarker(directory.ReadRegularFile(mine, MarkerSize));
+                if (marker is null)
+                {
+                    marker = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+                    directory.Replace(mine, Encoding.ASCII.GetBytes(marker + "\n"), AtomicFile.DefaultMode);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                error = $"cannot write a marker in '{path}': {e.Message}";
+                marker = null;
+            }
+            try
+            {
+                foreach (var name in directory.Names().Where(IsMarkerFileName))
+                    if (ParseMarker(directory.ReadRegularFile(name, MarkerSize)) is { } theirs) seen[AddressOfMarker(name)] = theirs;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                error ??= $"cannot read the markers in '{path}': {e.Message}";
+            }
+            return (marker, error, null, seen);
+        }
     }
+
+    /// <summary>What is wrong with the markers directory under <paramref name="sharedPath"/> and how to fix it; null when nothing is (or it does not exist yet).</summary>
+    internal static (string Found, string Fix)? MarkerDirectoryProblem(string sharedPath)
+    {
+        try
+        {
+            VerifiedDirectory.Open(sharedPath, MarkerDirectory, create: false)?.Dispose();
+            return null;
+        }
+        catch (UnsafeDirectoryException e)
+        {
+            return Refusal(e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null; // not a safety problem; the heartbeat reports what it cannot write
+        }
+    }
+
+    private static (string Found, string Fix) Refusal(UnsafeDirectoryException e)
+    {
+        var owner = UnixFile.EffectiveUserId == 0 ? "root" : $"uid {UnixFile.EffectiveUserId}";
+        var found = $"{e.Message}: the heartbeat neither reads nor writes markers there (whoever can change it could make it read or overwrite other files)";
+        var fix = e.IsLink
+            ? $"Remove the link (rm {e.Path}); the next heartbeat creates the directory, owned by {owner} and writable only by it."
+            : $"Remove it (rm -r {e.Path}); the next heartbeat recreates it, owned by {owner} and writable only by it. A chown -R of the shared storage must leave it to {owner}.";
+        return (found, fix);
+    }
+
+    /// <summary>The marker in a file's content, or null unless it is exactly what a node writes.</summary>
+    private static string? ParseMarker(byte[]? content)
+    {
+        if (content is not { Length: MarkerSize } || content[^1] != (byte)'\n') return null;
+        foreach (var b in content.AsSpan(0, MarkerSize - 1))
+            if (b is not ((>= (byte)'0' and <= (byte)'9') or (>= (byte)'a' and <= (byte)'f'))) return null;
+        return Encoding.ASCII.GetString(content, 0, MarkerSize - 1);
+    }
+
+    /// <summary>A name <see cref="MarkerFileName"/> can give: no leftovers of ours (dot files) and nothing else.</summary>
+    private static bool IsMarkerFileName(string name) =>
+        name.Length is > 0 and <= 255 && name[0] != '.' && name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '.' or '-' or '_' or '[' or ']');
 
     internal static string MarkerFileName(string address) => address.Replace(':', '_').Replace('/', '_');
     private static string AddressOfMarker(string fileName)

@@ -183,6 +183,24 @@ public sealed class MultiNodeTests : IDisposable
     }
 
     [Fact]
+    public void AMarkersDirectoryThatIsALinkFailsTheMarkerCheckAndSaysWhy()
+    {
+        var nodes = Enumerable.Range(1, 2).Select(n => MakeNode(n)).ToList();
+        var markers = Path.Combine(_shared, NodeFingerprint.MarkerDirectory);
+        var elsewhere = Directory.CreateDirectory(Path.Combine(_dir.Path, "etc-cron.d")).FullName;
+        Directory.CreateSymbolicLink(markers, elsewhere);
+        Settle(nodes);
+        Assert.Empty(Directory.GetFileSystemEntries(elsewhere));
+        var failed = Verify(nodes[0], "cluster.shared-marker").Where(r => r.Status == CheckStatus.Fail).ToList();
+        Assert.Equal(new[] { Address(1), Address(2) }, failed.Select(r => r.Target).Order());
+        Assert.All(failed, r =>
+        {
+            Assert.Contains($"{markers} is a symbolic link", r.Found);
+            Assert.Contains($"rm {markers}", r.Fix);
+        });
+    }
+
+    [Fact]
     public void AMissingSharedMountIsReportedAndNeverCreated()
     {
         var nodes = Enumerable.Range(1, 2).Select(n => MakeNode(n)).ToList();

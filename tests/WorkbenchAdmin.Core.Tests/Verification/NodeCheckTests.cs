@@ -173,7 +173,22 @@ public sealed class NodeCheckTests : IDisposable
         AssertFails(One(root, "storage.home-owner", home), home, $"chown -R root:root {home}");
         var shared = Path.Combine(_dir.Path, "good-shared");
         if (UnixFile.EffectiveUserId == 0) UnixFile.ChangeOwner(shared, 0, 0);
-        AssertFails(One(root, "storage.shared-owner"), shared, $"chown -R nobody:nogroup {shared}");
+        AssertFails(One(root, "storage.shared-owner"), shared, $"chown nobody:nogroup {shared}");
+    }
+
+    [Fact]
+    public void AnUnsafeMarkersDirectoryInSharedStorageIsReported()
+    {
+        if (UnixFile.EffectiveUserId != 0) return; // the shared storage must be nobody's for the owner part to pass; CI runs as root
+        var root = GoodRoot();
+        var shared = Path.Combine(_dir.Path, "good-shared");
+        var markers = Path.Combine(shared, NodeFingerprint.MarkerDirectory);
+        Directory.CreateSymbolicLink(markers, _dir.Path);
+        AssertFails(One(root, "storage.shared-owner"), $"{markers} is a symbolic link", $"rm {markers}");
+        File.Delete(markers);
+        Directory.CreateDirectory(markers);
+        File.SetUnixFileMode(markers, (UnixFileMode)0x1FF);
+        AssertFails(One(root, "storage.shared-owner"), $"{markers} is writable by others", $"rm -r {markers}");
     }
 
     [Fact]
