@@ -1116,8 +1116,9 @@ Describe 'Tab completion against the live store' -Tag 'Cmdlets', 'Completion' {
         @($found.CompletionText | Sort-Object) | Should -Be @('completer-ann', 'completer-bob')
     }
 
-    It 'completes the balancing methods for -Method' {
-        @((Get-Completion 'New-WbSession -Method ').CompletionText) | Should -Be @('sessions', 'system-load', 'user-hash', 'custom')
+    It 'completes the balancing methods for -Method: Workbench''s for its file, every policy for a decision' {
+        @((Get-Completion 'Set-WbBalancer -Method ').CompletionText) | Should -Be @('sessions', 'system-load', 'user-hash', 'custom')
+        @((Get-Completion 'New-WbSession -Method ').CompletionText) | Should -Be @('sessions', 'system-load', 'user-hash', 'custom', 'consistent-hash', 'bounded-hash')
         @((Get-Completion 'Invoke-WbBalanceDecision -Method s').CompletionText) | Should -Be @('sessions', 'system-load')
     }
 

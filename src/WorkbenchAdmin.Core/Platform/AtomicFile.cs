@@ -81,59 +81,12 @@ public static class AtomicFile
 
     private static uint GetGid(string path) => UnixFile.TryStat(path)?.Gid ?? 0;
 
-    /// <summary>
-    /// The file a write of <paramref name="path"/> replaces: the path itself, or the final target of the
-    /// links it passes through, resolved one component at a time as the kernel would. The write creates a
-    /// temporary file beside the target, changes its owner and mode by path and renames it, so whoever can
-    /// change a directory on the way (or a link followed) could redirect root's write to any file. Every
-    /// directory walked through must therefore be owned by root (or us) and writable only by its owner
-    /// (or be sticky, as /tmp, where others cannot rename our entries), and every link followed must be
-    /// owned by root (or us); otherwise the write is refused. The target's own owner does not matter: it
-    /// is replaced by rename in a directory only root can change, and keeps its owner.
-    /// </summary>
+    /// <summary>Where the write lands: <paramref name="path"/>, or what its links lead to, reached only through what only root (or we) can change.</summary>
     /// <exception cref="WbException">ConfigPathUnsafe: something on the way could be changed by someone else.</exception>
     internal static string ResolveTarget(string path)
     {
-        if (!UnixFile.IsSupported) return path;
-        const int maxLinks = 40; // as the kernel's ELOOP limit
-        var pending = new Stack<string>();
-        void Push(string p)
-        {
-            var parts = p.Split('/', StringSplitOptions.RemoveEmptyEntries);
-            for (var i = parts.Length - 1; i >= 0; i--) if (parts[i] != ".") pending.Push(parts[i]);
-        }
-        Push(path);
-        var current = "/";
-        CheckDirectory(path, current, UnixFile.TryStat(current, followLinks: false));
-        var links = 0;
-        while (pending.TryPop(out var name))
-        {
-            if (name == "..") { current = Path.GetDirectoryName(current) ?? "/"; continue; }
-            var next = Path.Join(current, name);
-            var status = UnixFile.TryStat(next, followLinks: false);
-            if (status is null) // missing: created there (a missing directory on the way fails the write itself)
-                return pending.Count == 0 ? next : Path.Join(next, string.Join('/', pending));
-            if (status.Value.Type == UnixFileType.SymbolicLink)
-            {
-                if (++links > maxLinks) throw new IOException($"'{path}' leads through more than {maxLinks} symbolic links (a loop?).");
-                if (status.Value.Uid != 0 && status.Value.Uid != UnixFile.EffectiveUserId)
-                    throw Unsafe(path, $"{next} is a link owned by uid {status.Value.Uid}, not by {UnixFile.TrustedOwners}");
-                var target = new FileInfo(next).LinkTarget ?? throw new IOException($"cannot read the link '{next}'");
-                if (target.StartsWith('/')) current = "/";
-                Push(target);
-                continue;
-            }
-            if (pending.Count == 0) return next; // the file itself, in a directory checked on the way
-            if (status.Value.Type != UnixFileType.Directory) return Path.Join(next, string.Join('/', pending)); // fails the write: not a directory
-            CheckDirectory(path, next, status);
-            current = next;
-        }
-        return current;
-    }
-
-    private static void CheckDirectory(string path, string directory, UnixFileStatus? status)
-    {
-        if (status is { } s && UnixFile.WhyOthersCanChange(directory, s, allowSticky: true) is { } why) throw Unsafe(path, why);
+        try { return TrustedPath.Resolve(path); }
+        catch (UnsafeDirectoryException e) { throw Unsafe(path, e.Message); }
     }
 
     private static WbException Unsafe(string path, string why) =>

@@ -72,6 +72,51 @@ public sealed class CustomScriptTests : IDisposable
         Assert.Equal("a:8787", d.Chosen.Node);
     }
 
+    private static bool IsRoot => Core.Platform.UnixFile.EffectiveUserId == 0;
+
+    [Fact]
+    public void AScriptOthersCanWriteIsNotRun()
+    {
+        var marker = _dir.File("ran");
+        var script = Scripts.Write(_dir, "shared.sh", $"#!/bin/sh\ntouch {marker}\necho node1.example.com:8787\n");
+        File.SetUnixFileMode(script, (UnixFileMode)0x1FD /* 775 */);
+        var e = Fails(script, BalancerScriptFailure.Unsafe);
+        Assert.Equal(WbErrorCategory.SecurityError, e.Category);
+        Assert.Contains("writable by its group", e.Message);
+        Assert.False(File.Exists(marker));
+    }
+
+    [Fact]
+    public void AScriptAUserOwnsIsNotRun()
+    {
+        if (!IsRoot) return; // needs chown; CI runs as root
+        var script = Scripts.Write(_dir, "alices.sh", "#!/bin/sh\necho node1.example.com:8787\n");
+        Core.Platform.UnixFile.ChangeOwner(script, Posix.Nobody, Posix.Nobody);
+        Assert.Contains("is owned by uid 65534", Fails(script, BalancerScriptFailure.Unsafe).Message);
+    }
+
+    [Fact]
+    public void AScriptInADirectoryAUserOwnsIsNotRun()
+    {
+        if (!IsRoot) return; // needs chown; CI runs as root
+        var home = Directory.CreateDirectory(_dir.File("home-alice")).FullName;
+        var script = Scripts.Write(_dir, "home-alice/balancer.sh", "#!/bin/sh\necho node1.example.com:8787\n");
+        Core.Platform.UnixFile.ChangeOwner(home, Posix.Nobody, Posix.Nobody);
+        Assert.Contains($"{home} is owned by uid 65534", Fails(script, BalancerScriptFailure.Unsafe).Message);
+    }
+
+    [Fact]
+    public void AScriptReachedThroughAUsersLinkIsNotRun()
+    {
+        if (!IsRoot) return; // needs chown; CI runs as root
+        var real = Scripts.Write(_dir, "real.sh", "#!/bin/sh\necho node1.example.com:8787\n");
+        var link = _dir.File("via-link.sh");
+        File.CreateSymbolicLink(link, real);
+        Posix.ChownLink(link, Posix.Nobody, Posix.Nobody);
+        Assert.Contains("is a link owned by uid 65534", Fails(link, BalancerScriptFailure.Unsafe).Message);
+        Assert.Equal("node1.example.com:8787", Decide(real).Node); // the script itself is fine
+    }
+
     [Fact]
     public void MissingScript() => Fails(_dir.File("nope.sh"), BalancerScriptFailure.NotFound);
 

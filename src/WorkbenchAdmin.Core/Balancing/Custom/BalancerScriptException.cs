@@ -12,6 +12,8 @@ public enum BalancerScriptFailure
     MultipleLines,
     OutputTooLarge,
     UnknownNode,
+    /// <summary>Someone other than root (or us) could change the script or a directory or link on its way.</summary>
+    Unsafe,
 }
 
 /// <summary>A custom balancer script that broke its contract. Never a silent fallback: the decision fails.</summary>
@@ -33,6 +35,7 @@ public sealed class BalancerScriptException : WbException
         BalancerScriptFailure.NotExecutable => WbErrorCategory.PermissionDenied,
         BalancerScriptFailure.StartFailed => WbErrorCategory.InvalidOperation,
         BalancerScriptFailure.Timeout => WbErrorCategory.OperationTimeout,
+        BalancerScriptFailure.Unsafe => WbErrorCategory.SecurityError,
         _ => WbErrorCategory.InvalidResult,
     };
 }

@@ -25,6 +25,25 @@ public static class BalancerScriptRunner
     private const int StderrKept = 4096;
     internal const int Quoted = 200;
 
+    /// <summary>
+    /// Runs as root on every node: a script, or a directory or link on its way, that someone else can change
+    /// would let them run anything as root. Refused before it runs, naming what is unsafe.
+    /// </summary>
+    private static void CheckTrusted(string script)
+    {
+        string? why;
+        try
+        {
+            var target = TrustedPath.Resolve(Path.GetFullPath(script));
+            why = TrustedPath.WhyOthersCanChangeFile(target);
+        }
+        catch (UnsafeDirectoryException e) { why = e.Message; }
+        if (why is not null)
+            throw new BalancerScriptException(BalancerScriptFailure.Unsafe, script,
+                $"is not run: {why}, and whoever can change it could run anything as {UnixFile.TrustedOwners}. " +
+                "Keep the script root-owned, not writable by group or others, in directories only root can change.");
+    }
+
     /// <summary>Runs the script and returns its trimmed, single-line answer.</summary>
     public static string Run(BalancerScriptOptions options, string userName, string nodes)
     {
@@ -33,6 +52,7 @@ public static class BalancerScriptRunner
             throw new BalancerScriptException(BalancerScriptFailure.NotFound, script, "does not exist.");
         if (!UnixFile.IsExecutable(script))
             throw new BalancerScriptException(BalancerScriptFailure.NotExecutable, script, "is not executable by this user (chmod +x, and check its directory).");
+        CheckTrusted(script);
 
         SessionProcessResult run;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();

@@ -1,0 +1,71 @@
+namespace WorkbenchAdmin.Core.Platform;
+
+/// <summary>
+/// A path resolved one component at a time, as the kernel would, through only what root (or the user
+/// running us) can change. Root writes configuration files and runs balancer scripts by path: whoever could
+/// change a directory on the way, or a link followed, could redirect that write or swap that program. So
+/// every directory walked through must be owned by root (or us) and writable only by its owner (or be
+/// sticky, as /tmp, where others cannot rename our entries), and every link followed must be owned by root
+/// (or us); otherwise <see cref="UnsafeDirectoryException"/> names the culprit.
+/// </summary>
+public static class TrustedPath
+{
+    /// <summary>
+    /// The path itself, or the final target of the links it passes through; a missing last part is returned
+    /// as it would be created. The file's own owner and mode are the caller's to judge.
+    /// </summary>
+    public static string Resolve(string path)
+    {
+        if (!UnixFile.IsSupported) return path;
+        const int maxLinks = 40; // as the kernel's ELOOP limit
+        var pending = new Stack<string>();
+        void Push(string p)
+        {
+            var parts = p.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            for (var i = parts.Length - 1; i >= 0; i--) if (parts[i] != ".") pending.Push(parts[i]);
+        }
+        Push(path);
+        var current = "/";
+        CheckDirectory(current, UnixFile.TryStat(current, followLinks: false));
+        var links = 0;
+        while (pending.TryPop(out var name))
+        {
+            if (name == "..") { current = Path.GetDirectoryName(current) ?? "/"; continue; }
+            var next = Path.Join(current, name);
+            var status = UnixFile.TryStat(next, followLinks: false);
+            if (status is null) // missing: created there (a missing directory on the way fails the write itself)
+                return pending.Count == 0 ? next : Path.Join(next, string.Join('/', pending));
+            if (status.Value.Type == UnixFileType.SymbolicLink)
+            {
+                if (++links > maxLinks) throw new IOException($"'{path}' leads through more than {maxLinks} symbolic links (a loop?).");
+                if (status.Value.Uid != 0 && status.Value.Uid != UnixFile.EffectiveUserId)
+                    throw new UnsafeDirectoryException(next, $"{next} is a link owned by uid {status.Value.Uid}, not by {UnixFile.TrustedOwners}", isLink: true);
+                var target = new FileInfo(next).LinkTarget ?? throw new IOException($"cannot read the link '{next}'");
+                if (target.StartsWith('/')) current = "/";
+                Push(target);
+                continue;
+            }
+            if (pending.Count == 0) return next; // the file itself, in a directory checked on the way
+            if (status.Value.Type != UnixFileType.Directory) return Path.Join(next, string.Join('/', pending)); // fails the write: not a directory
+            CheckDirectory(next, status);
+            current = next;
+        }
+        return current;
+    }
+
+    private static void CheckDirectory(string directory, UnixFileStatus? status)
+    {
+        if (status is { } s && UnixFile.WhyOthersCanChange(directory, s, allowSticky: true) is { } why)
+            throw new UnsafeDirectoryException(directory, why, isLink: false);
+    }
+
+    /// <summary>Why someone other than root (or us) could change the file itself, or null when no one can.</summary>
+    public static string? WhyOthersCanChangeFile(string path)
+    {
+        if (UnixFile.TryStat(path, followLinks: false) is not { } s) return null;
+        if (s.Uid != 0 && s.Uid != UnixFile.EffectiveUserId) return $"{path} is owned by uid {s.Uid}, not by {UnixFile.TrustedOwners}";
+        if (s.Mode.HasFlag(UnixFileMode.OtherWrite)) return $"{path} is writable by others (mode {UnixFile.Octal(s.Mode)})";
+        if (s.Mode.HasFlag(UnixFileMode.GroupWrite)) return $"{path} is writable by its group (gid {s.Gid}, mode {UnixFile.Octal(s.Mode)})";
+        return null;
+    }
+}
