@@ -44,6 +44,10 @@ public sealed class ConfigLine
 
     internal int ValueStart { get; private set; }
     internal int ValueLength { get; private set; }
+    /// <summary>1-based column of the value, for errors that point at it without quoting it.</summary>
+    internal int ValueColumn => ValueStart + 1;
+    /// <summary>1-based column of the line's first non-blank character.</summary>
+    internal int ContentColumn => Text.Length - Text.TrimStart().Length + 1;
 
     internal void ReplaceValue(string value)
     {
@@ -123,8 +127,8 @@ public sealed class ConfigDocument
             try { text = StrictUtf8.GetString(raw); }
             catch (DecoderFallbackException e)
             {
-                var at = e.Index >= 0 ? $" at byte {e.Index + 1} of the line" : "";
-                throw new ConfigFormatException(path, number, Encoding.UTF8.GetString(raw), $"invalid UTF-8{at}");
+                var at = Math.Max(e.Index, 0);
+                throw new ConfigFormatException(path, number, at + 1, KeyBefore(raw[..at]), $"invalid UTF-8 at byte {at + 1} of the line");
             }
 
             var line = Classify(path, dialect, number, text, terminator, ref section);
@@ -132,8 +136,8 @@ public sealed class ConfigDocument
             {
                 if (firstLineOfKey.TryGetValue((section, line.Key!), out var first))
                 {
-                    throw new ConfigFormatException(path, number, text,
-                        $"duplicate key '{line.Key}'{SectionSuffix(section)} (first set on line {first})");
+                    throw new ConfigFormatException(path, number, line.ContentColumn, line.Key,
+                        $"duplicate key{SectionSuffix(section)} (first set on line {first})");
                 }
                 firstLineOfKey[(section, line.Key!)] = number;
             }
@@ -142,7 +146,15 @@ public sealed class ConfigDocument
         return new ConfigDocument(path, dialect, lines, hasBom);
     }
 
-    private static string SectionSuffix(string? section) => section is null ? "" : $" in section [{section}]";
+    private static string SectionSuffix(string? section) =>
+        section is null ? "" : ConfigFormatException.NameOrNull(section) is { } name ? $" in section [{name}]" : " in the same section";
+
+    /// <summary>The key of a line whose bytes up to a bad one are <paramref name="valid"/>: the text before its '=', if any.</summary>
+    private static string? KeyBefore(ReadOnlySpan<byte> valid)
+    {
+        var eq = valid.IndexOf((byte)'=');
+        return eq < 0 ? null : StrictUtf8.GetString(valid[..eq]).Trim();
+    }
 
     private static ConfigLine Classify(string path, ConfigDialect dialect, int number, string text, string terminator, ref string? section)
     {
@@ -151,15 +163,16 @@ public sealed class ConfigDocument
             return new ConfigLine(number, ConfigLineKind.Blank, text, terminator, section, null, 0, 0);
         if (trimmed[0] == '#')
             return new ConfigLine(number, ConfigLineKind.Comment, text, terminator, section, null, 0, 0);
+        var column = text.Length - text.TrimStart().Length + 1;
         if (trimmed[0] == '[')
         {
             if (trimmed[^1] != ']')
-                throw new ConfigFormatException(path, number, text, "unterminated section header (no closing ']')");
+                throw new ConfigFormatException(path, number, column, null, "unterminated section header (no closing ']')");
             var name = trimmed[1..^1].Trim().ToString();
             if (name.Length == 0)
-                throw new ConfigFormatException(path, number, text, "empty section name");
+                throw new ConfigFormatException(path, number, column, null, "empty section name");
             if (name.AsSpan().IndexOfAny('[', ']') >= 0)
-                throw new ConfigFormatException(path, number, text, "section name contains '[' or ']'");
+                throw new ConfigFormatException(path, number, column, null, "section name contains '[' or ']'");
             section = name;
             return new ConfigLine(number, ConfigLineKind.Section, text, terminator, name, null, 0, 0);
         }
@@ -169,11 +182,11 @@ public sealed class ConfigDocument
         {
             if (section is not null && dialect.ListSections.Contains(section))
                 return new ConfigLine(number, ConfigLineKind.ListItem, text, terminator, section, trimmed.ToString(), 0, 0);
-            throw new ConfigFormatException(path, number, text, "expected 'key=value' (no '=' on the line)");
+            throw new ConfigFormatException(path, number, column, null, "expected 'key=value' (no '=' on the line)");
         }
         var key = text.AsSpan(0, eq).Trim().ToString();
         if (key.Length == 0)
-            throw new ConfigFormatException(path, number, text, "empty key before '='");
+            throw new ConfigFormatException(path, number, eq + 1, null, "empty key before '='");
 
         var valueStart = eq + 1;
         while (valueStart < text.Length && char.IsWhiteSpace(text[valueStart])) valueStart++;
@@ -349,10 +362,11 @@ public sealed class ConfigDocument
 
     internal static void ValidateValue(string key, string value)
     {
+        // The value is not quoted: it may be a password.
         if (value.IndexOfAny(['\r', '\n']) >= 0 || value != value.Trim())
         {
             throw new WbException("InvalidConfigValue", WbErrorCategory.InvalidArgument,
-                $"The value '{SafeText.Quote(value)}' for '{key}' cannot be stored: values are one line with no surrounding white space.", value);
+                $"The value for '{SafeText.Quote(key)}' cannot be stored: values are one line with no surrounding white space.", key);
         }
     }
 

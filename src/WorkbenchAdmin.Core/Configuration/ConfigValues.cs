@@ -17,7 +17,7 @@ internal static class ConfigValues
         {
             "1" or "true" or "yes" or "on" => true,
             "0" or "false" or "no" or "off" => false,
-            _ => throw new ConfigFormatException(doc!.FilePath, line.Number, line.Text, $"'{key}' must be 1 or 0 (or true/false)"),
+            _ => throw ConfigFormatException.AtValue(doc!.FilePath, line, "must be 1 or 0 (or true/false)"),
         };
     }
 
@@ -28,7 +28,7 @@ internal static class ConfigValues
     {
         if (line is null || string.IsNullOrEmpty(line.Value)) return null;
         if (!int.TryParse(line.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n < min || n > max)
-            throw new ConfigFormatException(doc!.FilePath, line.Number, line.Text, $"'{key}' must be a whole number from {min} to {max}");
+            throw ConfigFormatException.AtValue(doc!.FilePath, line, $"must be a whole number from {min} to {max}");
         return n;
     }
 

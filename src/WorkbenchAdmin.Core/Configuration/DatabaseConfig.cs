@@ -52,7 +52,7 @@ public sealed record DatabaseConfig
         var provider = (providerLine?.Value ?? "sqlite").ToLowerInvariant();
         if (provider is "postgres") provider = "postgresql";
         if (provider is not ("sqlite" or "postgresql"))
-            throw new ConfigFormatException(path, providerLine!.Number, providerLine.Text, "'provider' must be sqlite or postgresql");
+            throw ConfigFormatException.AtValue(path, providerLine!, "must be sqlite or postgresql");
 
         var (timeout, timeoutKey) = ReadTimeout(doc, path);
         var passwordValue = ConfigValues.String(doc, null, "password");
@@ -61,7 +61,7 @@ public sealed record DatabaseConfig
         if (!string.IsNullOrEmpty(uriLine?.Value))
         {
             try { uri = PostgresConnectionUri.Parse(uriLine.Value); }
-            catch (FormatException e) { throw new ConfigFormatException(path, uriLine.Number, MaskUriLine(uriLine), e.Message); }
+            catch (FormatException e) { throw ConfigFormatException.AtValue(path, uriLine, e.Message); }
         }
 
         var baseConfig = new DatabaseConfig
@@ -111,6 +111,4 @@ public sealed record DatabaseConfig
         }
         return (null, null);
     }
-
-    private static string MaskUriLine(ConfigLine line) => PostgresConnectionUri.MaskPassword(line.Text);
 }

@@ -22,7 +22,7 @@ public sealed partial record PostgresConnectionUri
         string rest;
         if (text.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)) rest = text["postgresql://".Length..];
         else if (text.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)) rest = text["postgres://".Length..];
-        else throw new FormatException("connection-uri must start with postgresql:// or postgres://");
+        else throw new FormatException("must start with postgresql:// or postgres://");
 
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
         var q = rest.IndexOf('?');
@@ -31,7 +31,8 @@ public sealed partial record PostgresConnectionUri
             foreach (var pair in rest[(q + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries))
             {
                 var eq = pair.IndexOf('=');
-                if (eq <= 0) throw new FormatException($"connection-uri parameter '{pair}' is not name=value");
+                // Messages name the part at fault, never its text: the URI may hold a password.
+                if (eq <= 0) throw new FormatException("has a parameter after '?' that is not name=value");
                 parameters[Decode(pair[..eq])] = Decode(pair[(eq + 1)..]);
             }
             rest = rest[..q];
@@ -58,18 +59,18 @@ public sealed partial record PostgresConnectionUri
         }
 
         if (rest.Contains(','))
-            throw new FormatException("connection-uri names several hosts; WorkbenchAdmin connects to one host");
+            throw new FormatException("names several hosts; WorkbenchAdmin connects to one host");
 
         string? host;
         string? portText = null;
         if (rest.StartsWith('['))
         {
             var close = rest.IndexOf(']');
-            if (close < 0) throw new FormatException("connection-uri has an unterminated [IPv6] host");
+            if (close < 0) throw new FormatException("has an unterminated [IPv6] host");
             host = rest[1..close];
             var after = rest[(close + 1)..];
             if (after.StartsWith(':')) portText = after[1..];
-            else if (after.Length > 0) throw new FormatException("connection-uri has text after its [IPv6] host");
+            else if (after.Length > 0) throw new FormatException("has text after its [IPv6] host");
         }
         else
         {
@@ -82,7 +83,7 @@ public sealed partial record PostgresConnectionUri
         if (!string.IsNullOrEmpty(portText))
         {
             if (!int.TryParse(portText, out var p) || p is < 1 or > 65535)
-                throw new FormatException($"connection-uri port '{portText}' is not a number from 1 to 65535");
+                throw new FormatException("has a port that is not a number from 1 to 65535");
             port = p;
         }
 
@@ -100,7 +101,7 @@ public sealed partial record PostgresConnectionUri
     private static string Decode(string s)
     {
         try { return Uri.UnescapeDataString(s); }
-        catch (UriFormatException e) { throw new FormatException($"connection-uri has a bad %-escape: {e.Message}"); }
+        catch (UriFormatException) { throw new FormatException("has a bad %-escape"); }
     }
 
     /// <summary>The URI with any password replaced by a mask, for display and error messages.</summary>

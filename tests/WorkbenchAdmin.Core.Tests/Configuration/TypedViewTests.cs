@@ -47,9 +47,9 @@ public class TypedViewTests
     }
 
     [Theory]
-    [InlineData("load-balancing-enabled=maybe", "'load-balancing-enabled' must be 1 or 0")]
-    [InlineData("www-port=http", "'www-port' must be a whole number from 1 to 65535")]
-    [InlineData("www-port=70000", "'www-port' must be a whole number")]
+    [InlineData("load-balancing-enabled=maybe", "load-balancing-enabled: must be 1 or 0")]
+    [InlineData("www-port=http", "www-port: must be a whole number from 1 to 65535")]
+    [InlineData("www-port=70000", "www-port: must be a whole number")]
     public void BadValuesNameTheFileAndLine(string line, string problem)
     {
         var doc = ConfigDocument.Parse("# first\n" + line + "\n", "/cfg/rserver.conf");
@@ -130,7 +130,8 @@ public class TypedViewTests
         var doc = ConfigDocument.Parse("provider=postgresql\nconnection-uri=postgresql://u:topsecret@h:99999/db\n", "/etc/rstudio/database.conf");
         var e = Assert.Throws<ConfigFormatException>(() => DatabaseConfig.From(doc, doc.FilePath));
         Assert.Equal(2, e.LineNumber);
-        Assert.Contains("port '99999'", e.Message);
+        Assert.Equal((2, 16, "connection-uri"), (e.LineNumber, e.Column, e.Key));
+        Assert.EndsWith(":2:16: connection-uri: has a port that is not a number from 1 to 65535", e.Message);
         Assert.DoesNotContain("topsecret", e.Message);
         Assert.Throws<ConfigFormatException>(() => DatabaseConfig.From(ConfigDocument.Parse("connection-uri=mysql://h/db\n", "d"), "d"));
         Assert.Throws<ConfigFormatException>(() => DatabaseConfig.From(ConfigDocument.Parse("provider=oracle\n", "d"), "d"));
