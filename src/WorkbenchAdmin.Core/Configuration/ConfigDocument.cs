@@ -51,25 +51,43 @@ public sealed class ConfigLine
 
     internal void ReplaceValue(string value)
     {
-        Text = string.Concat(Text.AsSpan(0, ValueStart), value, Text.AsSpan(ValueStart + ValueLength));
+        // An empty value right before a trailing comment ("key=# note") gets a space between the two.
+        var gap = ValueLength == 0 && value.Length > 0 && ValueStart < Text.Length && Text[ValueStart] == '#' ? " " : "";
+        Text = string.Concat(Text.AsSpan(0, ValueStart), value, gap, Text.AsSpan(ValueStart + ValueLength));
         ValueLength = value.Length;
     }
 }
 
 /// <summary>How a particular file bends the common format.</summary>
-public sealed record ConfigDialect(IReadOnlySet<string> ListSections)
+/// <param name="InlineComments">
+/// '#' starts a comment anywhere on a line (boost's config-file rules); otherwise only a line that starts
+/// with '#' is a comment, and a '#' after a key is part of its value.
+/// </param>
+public sealed record ConfigDialect(IReadOnlySet<string> ListSections, bool InlineComments = true)
 {
+    /// <summary>rserver.conf and its siblings, which Workbench reads with boost's config-file parser.</summary>
     public static readonly ConfigDialect Standard = new(new HashSet<string>());
 
-    /// <summary>load-balancer: the legacy <c>[nodes]</c> section lists one host per line, without '='.</summary>
+    /// <summary>
+    /// load-balancer: the legacy <c>[nodes]</c> section lists one host per line, without '='. Workbench's
+    /// reader of this file is not public: we read it by boost's rules, as its siblings.
+    /// </summary>
     public static readonly ConfigDialect LoadBalancer = new(new HashSet<string>(StringComparer.Ordinal) { "nodes" });
+
+    /// <summary>
+    /// database.conf (or whatever database-config-file names): Workbench reads it with its own key=value
+    /// reader (core::Settings: split at the first '=', trim both sides), which has no comment after a value,
+    /// so there a '#' belongs to the value, as in a password.
+    /// </summary>
+    public static readonly ConfigDialect Database = new(new HashSet<string>(), InlineComments: false);
 }
 
 /// <summary>
 /// The rstudio configuration format shared by every file under /etc/rstudio: <c>key=value</c> lines with
-/// optional spaces around '=', '#' comments, blank lines and <c>[section]</c> headers. Parsing is strict
-/// (any malformed line is an error naming the file and line) and lossless (the document writes back
-/// byte-identical, and an edit touches only the lines it must).
+/// optional spaces around '=', '#' comments (anywhere on a line, or only whole lines: see
+/// <see cref="ConfigDialect"/>), blank lines and <c>[section]</c> headers. Parsing is strict (any malformed
+/// line is an error naming the file and line) and lossless (the document writes back byte-identical, an
+/// edit touches only the lines it must, and a changed line keeps its trailing comment).
 /// </summary>
 public sealed class ConfigDocument
 {
@@ -92,15 +110,16 @@ public sealed class ConfigDocument
     public ConfigDialect Dialect { get; }
     public IReadOnlyList<ConfigLine> Lines => _lines;
 
+    /// <remarks>Without a <paramref name="dialect"/>, the file's name says how Workbench reads it (<see cref="ConfigFiles.DialectOf"/>).</remarks>
     public static ConfigDocument Empty(string path, ConfigDialect? dialect = null) =>
-        new(path, dialect ?? ConfigDialect.Standard, [], hasBom: false);
+        new(path, dialect ?? ConfigFiles.DialectOf(path), [], hasBom: false);
 
     public static ConfigDocument Parse(string text, string path, ConfigDialect? dialect = null) =>
         Parse(Encoding.UTF8.GetBytes(text), path, dialect);
 
     public static ConfigDocument Parse(ReadOnlySpan<byte> bytes, string path, ConfigDialect? dialect = null)
     {
-        dialect ??= ConfigDialect.Standard;
+        dialect ??= ConfigFiles.DialectOf(path);
         var hasBom = bytes.StartsWith(Bom);
         if (hasBom) bytes = bytes[Bom.Length..];
 
@@ -158,9 +177,11 @@ public sealed class ConfigDocument
 
     private static ConfigLine Classify(string path, ConfigDialect dialect, int number, string text, string terminator, ref string? section)
     {
-        var trimmed = text.AsSpan().Trim();
+        // What the line says ends at a '#' under boost's rules; the comment after it is kept, not read.
+        var end = dialect.InlineComments && text.IndexOf('#') is var hash and >= 0 ? hash : text.Length;
+        var trimmed = text.AsSpan(0, end).Trim();
         if (trimmed.IsEmpty)
-            return new ConfigLine(number, ConfigLineKind.Blank, text, terminator, section, null, 0, 0);
+            return new ConfigLine(number, end < text.Length ? ConfigLineKind.Comment : ConfigLineKind.Blank, text, terminator, section, null, 0, 0);
         if (trimmed[0] == '#')
             return new ConfigLine(number, ConfigLineKind.Comment, text, terminator, section, null, 0, 0);
         var column = text.Length - text.TrimStart().Length + 1;
@@ -177,7 +198,7 @@ public sealed class ConfigDocument
             return new ConfigLine(number, ConfigLineKind.Section, text, terminator, name, null, 0, 0);
         }
 
-        var eq = text.IndexOf('=');
+        var eq = text.AsSpan(0, end).IndexOf('=');
         if (eq < 0)
         {
             if (section is not null && dialect.ListSections.Contains(section))
@@ -189,8 +210,8 @@ public sealed class ConfigDocument
             throw new ConfigFormatException(path, number, eq + 1, null, "empty key before '='");
 
         var valueStart = eq + 1;
-        while (valueStart < text.Length && char.IsWhiteSpace(text[valueStart])) valueStart++;
-        var valueEnd = text.Length;
+        while (valueStart < end && char.IsWhiteSpace(text[valueStart])) valueStart++;
+        var valueEnd = end;
         while (valueEnd > valueStart && char.IsWhiteSpace(text[valueEnd - 1])) valueEnd--;
         return new ConfigLine(number, ConfigLineKind.Entry, text, terminator, section, key, valueStart, valueEnd - valueStart);
     }
@@ -233,6 +254,11 @@ public sealed class ConfigDocument
         ValidateKey(key);
         ValidateValue(key, value);
         if (section is not null) ValidateSection(section);
+        // Workbench would read only what comes before the '#': refuse rather than write what it cannot read.
+        if (Dialect.InlineComments && (value.Contains('#') || key.Contains('#') || section?.Contains('#') == true))
+            throw new WbException("InvalidConfigValue", WbErrorCategory.InvalidArgument,
+                $"'{SafeText.Quote(key)}' cannot be set to a value containing '#' in {FilePath}: Workbench reads this file with boost's " +
+                "config-file rules, where '#' starts a comment, so it would read only what comes before it.", key);
 
         var existing = Find(section, key);
         if (existing is not null)

@@ -35,16 +35,16 @@ public sealed record DatabaseConfig
     /// <summary>Workbench's automatic pool size: the CPU count, at least 4 and at most 6.</summary>
     public int EffectivePoolSize(int processorCount) => PoolSize > 0 ? PoolSize : Math.Clamp(processorCount, 4, 6);
 
+    /// <summary>Reads the database config file rserver.conf names (database-config-file), else database.conf, as Workbench reads it.</summary>
     public static DatabaseConfig Load(ConfigRoot root, RServerConfig? rserver = null)
     {
-        var fileName = rserver?.DatabaseConfigFile ?? ConfigFiles.Database;
-        var path = Path.IsPathRooted(fileName) ? fileName : root.PathOf(fileName);
-        var doc = Path.IsPathRooted(fileName) ? LoadAbsolute(path) : root.TryLoad(fileName);
-        return From(doc, path);
+        var path = PathOf(root, rserver?.DatabaseConfigFile);
+        return From(new ConfigRoot(Path.GetDirectoryName(path)!).TryLoad(Path.GetFileName(path), ConfigDialect.Database), path);
     }
 
-    private static ConfigDocument? LoadAbsolute(string path) =>
-        new ConfigRoot(Path.GetDirectoryName(path)!).TryLoad(Path.GetFileName(path));
+    /// <summary>The full path of the database config file: <paramref name="databaseConfigFile"/> (database-config-file, relative to the root) or the root's database.conf.</summary>
+    public static string PathOf(ConfigRoot root, string? databaseConfigFile) =>
+        Path.GetFullPath(root.PathOf(databaseConfigFile ?? ConfigFiles.Database));
 
     public static DatabaseConfig From(ConfigDocument? doc, string path)
     {
