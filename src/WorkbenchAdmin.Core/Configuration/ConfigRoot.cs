@@ -21,19 +21,6 @@ public static class ConfigFiles
         Database => ConfigDialect.Database,
         _ => ConfigDialect.Standard,
     };
-
-    /// <summary>
-    /// Whether a file of the root is configuration: not the secure-cookie-key (never shown, compared by
-    /// hash) and not a hidden file (our lock file, editors' and tools' leftovers).
-    /// </summary>
-    public static bool IsConfiguration(string fileName) =>
-        Path.GetFileName(fileName) is var name && !name.StartsWith('.') && name != SecureCookieKey;
-
-    /// <summary>Mode for a file this module creates: database.conf holds a password and must be 600.</summary>
-    public static UnixFileMode NewFileModeOf(string fileName) =>
-        Path.GetFileName(fileName) == Database
-            ? UnixFileMode.UserRead | UnixFileMode.UserWrite
-            : Platform.AtomicFile.DefaultMode;
 }
 
 /// <summary>
@@ -104,8 +91,8 @@ public sealed class ConfigRoot
     }
 
     /// <summary>Parses a file of this root, or an empty document (named by its path) when it does not exist.</summary>
-    public ConfigDocument LoadOrEmpty(string fileName) =>
-        TryLoad(fileName) ?? ConfigDocument.Empty(PathOf(fileName), ConfigFiles.DialectOf(fileName));
+    public ConfigDocument LoadOrEmpty(string fileName, ConfigDialect? dialect = null) =>
+        TryLoad(fileName, dialect) ?? ConfigDocument.Empty(PathOf(fileName), dialect ?? ConfigFiles.DialectOf(fileName));
 
     public override string ToString() => Path;
 }

@@ -25,15 +25,20 @@ public sealed record SecureCookieKeyInfo
 
 public static class SecureCookieKey
 {
-    /// <summary>Finds the key in Workbench's order: <c>secure-cookie-key-file</c>, the config root, the state directory.</summary>
-    public static SecureCookieKeyInfo Locate(ConfigRoot root, RServerConfig rserver)
+    /// <summary>Where Workbench looks for the key, in order: <c>secure-cookie-key-file</c> (<paramref name="configured"/>), the config root, the state directory.</summary>
+    public static IReadOnlyList<(string Path, string Source)> Candidates(ConfigRoot root, string? configured)
     {
         var candidates = new List<(string Path, string Source)>();
-        if (rserver.SecureCookieKeyFile is { } configured)
-            candidates.Add((System.IO.Path.IsPathRooted(configured) ? configured : root.PathOf(configured), "secure-cookie-key-file"));
+        if (configured is not null) candidates.Add((root.PathOf(configured), "secure-cookie-key-file"));
         candidates.Add((root.PathOf(ConfigFiles.SecureCookieKey), "config root"));
         if (root.StateDirectory is { } state) candidates.Add((System.IO.Path.Combine(state, ConfigFiles.SecureCookieKey), "state directory"));
+        return candidates;
+    }
 
+    /// <summary>Finds the key in Workbench's order (<see cref="Candidates"/>).</summary>
+    public static SecureCookieKeyInfo Locate(ConfigRoot root, RServerConfig rserver)
+    {
+        var candidates = Candidates(root, rserver.SecureCookieKeyFile);
         foreach (var (path, source) in candidates)
         {
             if (!File.Exists(path)) continue;
