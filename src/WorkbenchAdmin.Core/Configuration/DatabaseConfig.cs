@@ -101,12 +101,15 @@ public sealed record DatabaseConfig
         };
     }
 
+    /// <summary>The longest connection timeout Npgsql takes; Workbench takes more, but we could not connect with it.</summary>
+    public const int MaxTimeoutSeconds = 1024;
+
     private static (int? Value, string? Key) ReadTimeout(ConfigDocument? doc, string path)
     {
         // The correct spelling wins when both are present.
         foreach (var key in new[] { TimeoutKey, LegacyTimeoutKey })
         {
-            var value = ConfigValues.Int(doc, null, key, 0, 86_400);
+            var value = ConfigValues.Int(doc, null, key, 0, MaxTimeoutSeconds, "the longest connection timeout WorkbenchAdmin's PostgreSQL driver accepts");
             if (value is not null) return (value, key);
         }
         return (null, null);

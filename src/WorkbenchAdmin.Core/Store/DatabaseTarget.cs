@@ -100,7 +100,7 @@ public sealed record DatabaseTarget
                 if (key.Path is null)
                     throw new WbException("SecureCookieKeyMissing", WbErrorCategory.ObjectNotFound,
                         $"The password in '{db.FilePath}' is encrypted, but no secure-cookie-key was found (searched {string.Join(", ", key.Searched)}).", db.FilePath);
-                builder.Password = PasswordProtector.Unprotect(value, File.ReadAllBytes(key.Path), db.FilePath);
+                builder.Password = PasswordProtector.Unprotect(value, SecureCookieKey.Read(key.Path), db.FilePath);
             }
             else
             {

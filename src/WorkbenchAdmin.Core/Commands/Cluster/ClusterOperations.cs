@@ -313,7 +313,7 @@ public static class ClusterOperations
         if (key.Path is null)
             throw new WbException("SecureCookieKeyMissing", WbErrorCategory.ObjectNotFound,
                 $"No secure-cookie-key to encrypt with (searched {string.Join(", ", key.Searched)}).", root.Path);
-        var value = PasswordProtector.Protect(request.Password.Reveal(), File.ReadAllBytes(key.Path));
+        var value = PasswordProtector.Protect(request.Password.Reveal(), SecureCookieKey.Read(key.Path));
         if (!request.Apply)
         {
             host.WriteObject(value);
