@@ -5,6 +5,8 @@ namespace WorkbenchAdmin.Core.Configuration;
 /// <summary>
 /// A libpq connection URI (<c>postgres://</c> or <c>postgresql://</c>): user, password, host, port,
 /// database and query parameters such as <c>sslmode</c>, <c>sslcert</c>, <c>sslkey</c>, <c>sslrootcert</c>.
+/// A password may stand in the user info or, as libpq also takes it, in a <c>password</c> parameter (which
+/// wins); either way it is <see cref="Password"/>, never one of <see cref="Parameters"/>.
 /// </summary>
 public sealed partial record PostgresConnectionUri
 {
@@ -24,6 +26,21 @@ public sealed partial record PostgresConnectionUri
         else if (text.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)) rest = text["postgres://".Length..];
         else throw new FormatException("must start with postgresql:// or postgres://");
 
+        // User info first, as libpq finds it: before an '@' that comes before any '/' (so a password may
+        // hold a '?'); the last such '@', as MaskPassword covers.
+        string? user = null;
+        SecretValue? password = null;
+        var firstSlash = rest.IndexOf('/');
+        var at = (firstSlash < 0 ? rest : rest[..firstSlash]).LastIndexOf('@');
+        if (at >= 0)
+        {
+            var userInfo = rest[..at];
+            rest = rest[(at + 1)..];
+            var colon = userInfo.IndexOf(':');
+            user = Decode(colon >= 0 ? userInfo[..colon] : userInfo);
+            if (colon >= 0) password = new SecretValue(Decode(userInfo[(colon + 1)..]));
+        }
+
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
         var q = rest.IndexOf('?');
         if (q >= 0)
@@ -37,6 +54,7 @@ public sealed partial record PostgresConnectionUri
             }
             rest = rest[..q];
         }
+        var passwordParameter = parameters.Remove(PasswordParameter, out var p1) ? new SecretValue(p1) : null;
 
         string? database = null;
         var slash = rest.IndexOf('/');
@@ -44,18 +62,6 @@ public sealed partial record PostgresConnectionUri
         {
             database = Decode(rest[(slash + 1)..]);
             rest = rest[..slash];
-        }
-
-        string? user = null;
-        SecretValue? password = null;
-        var at = rest.LastIndexOf('@');
-        if (at >= 0)
-        {
-            var userInfo = rest[..at];
-            rest = rest[(at + 1)..];
-            var colon = userInfo.IndexOf(':');
-            user = Decode(colon >= 0 ? userInfo[..colon] : userInfo);
-            if (colon >= 0) password = new SecretValue(Decode(userInfo[(colon + 1)..]));
         }
 
         if (rest.Contains(','))
@@ -90,12 +96,19 @@ public sealed partial record PostgresConnectionUri
         return new PostgresConnectionUri
         {
             User = string.IsNullOrEmpty(user) ? null : user,
-            Password = password,
+            Password = passwordParameter ?? password,
             Host = string.IsNullOrEmpty(host) ? null : Decode(host),
             Port = port,
             Database = string.IsNullOrEmpty(database) ? null : database,
             Parameters = parameters,
         };
+    }
+
+    /// <summary>The parsed URI, or null when it is not one <see cref="Parse"/> reads.</summary>
+    public static PostgresConnectionUri? TryParse(string text)
+    {
+        try { return Parse(text); }
+        catch (FormatException) { return null; }
     }
 
     private static string Decode(string s)
@@ -104,9 +117,31 @@ public sealed partial record PostgresConnectionUri
         catch (UriFormatException) { throw new FormatException("has a bad %-escape"); }
     }
 
-    /// <summary>The URI with any password replaced by a mask, for display and error messages.</summary>
-    public static string MaskPassword(string text) => UserInfoPassword().Replace(text, m => m.Groups[1].Value + SecretValue.Mask + "@");
+    private const string PasswordParameter = "password";
 
-    [GeneratedRegex(@"(postgres(?:ql)?://[^:/@?]*:)[^@/?]*@", RegexOptions.IgnoreCase)]
+    /// <summary>The URI with any password (user info or <c>password</c> parameter) masked, for display.</summary>
+    public static string MaskPassword(string text) => ReplacePassword(text, SecretValue.Mask);
+
+    /// <summary>The URI with any password taken out and every other character as written.</summary>
+    public static string WithoutPassword(string text) => ReplacePassword(text, null);
+
+    public static bool HasPassword(string text) => WithoutPassword(text) != text;
+
+    private static string ReplacePassword(string text, string? mask)
+    {
+        var result = UserInfoPassword().Replace(text, m => m.Groups["user"].Value + (mask is null ? "" : ":" + mask) + "@", 1);
+        var q = result.IndexOf('?');
+        if (q < 0) return result;
+        var parameters = result[(q + 1)..].Split('&')
+            .Select(p => !p.StartsWith(PasswordParameter + "=", StringComparison.Ordinal) ? p : mask is null ? null : $"{PasswordParameter}={mask}")
+            .OfType<string>().ToList();
+        return parameters.Count == 0 ? result[..q] : $"{result[..(q + 1)]}{string.Join('&', parameters)}";
+    }
+
+    /// <summary>
+    /// A user-info password, as <see cref="Parse"/> reads it: from the first ':' to the last '@' before any
+    /// '/' (a raw '?', or '@', in a password is covered whole).
+    /// </summary>
+    [GeneratedRegex(@"(?<user>postgres(?:ql)?://[^:/]*):[^/]*@", RegexOptions.IgnoreCase)]
     private static partial Regex UserInfoPassword();
 }

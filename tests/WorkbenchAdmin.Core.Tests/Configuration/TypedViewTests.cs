@@ -137,6 +137,25 @@ public class TypedViewTests
         Assert.Throws<ConfigFormatException>(() => DatabaseConfig.From(ConfigDocument.Parse("provider=oracle\n", "d"), "d"));
     }
 
+    [Theory]
+    [InlineData("postgresql://wb:pa?ss@h/db", "pa?ss", "postgresql://wb:********@h/db", "postgresql://wb@h/db")]
+    [InlineData("postgresql://wb:p@ss@h:5433/db?sslmode=require", "p@ss", "postgresql://wb:********@h:5433/db?sslmode=require", "postgresql://wb@h:5433/db?sslmode=require")]
+    [InlineData("postgres://wb@h/db?sslmode=require&password=x&application_name=a", "x",
+                "postgres://wb@h/db?sslmode=require&password=********&application_name=a", "postgres://wb@h/db?sslmode=require&application_name=a")]
+    [InlineData("postgresql://wb:u@h/db?password=x", "x", "postgresql://wb:********@h/db?password=********", "postgresql://wb@h/db")]
+    [InlineData("postgresql://h:5432/db?sslmode=disable", null, "postgresql://h:5432/db?sslmode=disable", "postgresql://h:5432/db?sslmode=disable")]
+    public void AConnectionUriPasswordIsFoundMaskedAndTakenOutWholeWhereverLibpqTakesIt(string uri, string? password, string masked, string without)
+    {
+        // libpq reads user info up to an '@' before any '/' (so a '?' may be in it), and a password= parameter over it.
+        var parsed = PostgresConnectionUri.Parse(uri);
+        Assert.Equal(password, parsed.Password?.Reveal());
+        Assert.False(parsed.Parameters.ContainsKey("password"));
+        Assert.Equal(masked, PostgresConnectionUri.MaskPassword(uri));
+        Assert.Equal(without, PostgresConnectionUri.WithoutPassword(uri));
+        Assert.Equal(password is not null, PostgresConnectionUri.HasPassword(uri));
+        Assert.Null(PostgresConnectionUri.Parse(without).Password);
+    }
+
     [Fact]
     public void LoadBalancerReadsGlobalAndConfigSectionAndLegacyNodes()
     {
