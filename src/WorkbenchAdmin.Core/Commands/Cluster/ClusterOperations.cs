@@ -18,6 +18,14 @@ public record StoreRequest
     /// <summary>Seconds without a heartbeat after which a node counts as Offline.</summary>
     public double? OfflineAfterSec { get; set; }
 
+    /// <summary>Printing shows the connection string without its password (derived requests print through this too).</summary>
+    protected virtual bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"ConfigRoot = {ConfigRoot}, ConnectionString = {DatabaseTarget.Redact(ConnectionString)}, CredentialUserName = {CredentialUserName}, ");
+        builder.Append($"CredentialPassword = {CredentialPassword}, OfflineAfterSec = {OfflineAfterSec}");
+        return true;
+    }
+
     internal DatabaseRequest Database => new()
     {
         ConfigRoot = ConfigRoot,
