@@ -187,7 +187,7 @@ Describe 'Get-WbConfig' -Tag 'Cmdlets' {
     }
 }
 
-Describe 'Get-WbConfig and the files rserver.conf points at' -Tag 'Cmdlets' {
+Describe 'Get-WbConfig reads the files as Workbench does' -Tag 'Cmdlets' {
     BeforeAll {
         $script:marker = 's3cret-PW-marker'
     }
@@ -200,6 +200,18 @@ Describe 'Get-WbConfig and the files rserver.conf points at' -Tag 'Cmdlets' {
         ($entries | Where-Object Key -EQ 'password').Value | Should -Be '********'
         ($entries | Where-Object Key -EQ 'connection-uri').Value | Should -Be 'postgresql://wb:********@pg/rstudio'
         (Get-WbConfig -ConfigRoot $root -File * 2>&1 | Out-String -Width 500) | Should -Not -BeLike "*$marker*"
+    }
+
+    It 'reads a comment after a value as Workbench does, and keeps it when the value changes' {
+        $root = Copy-ExampleRoot
+        Add-Content -LiteralPath (Join-Path $root 'rserver.conf') -Value 'www-port=8787 # the default'
+        (Get-WbConfig -ConfigRoot $root -File rserver.conf -Key www-port).Value | Should -Be '8787'
+        $lb = Join-Path $root 'load-balancer'
+        Set-Content -LiteralPath $lb -Value "balancer=sessions # until the custom script is ready`nwww-host-name=node1.example.com:8787"
+        (Get-WbBalancer -ConfigRoot $root).Method | Should -Be 'sessions'
+        Set-WbBalancer -ConfigRoot $root -Method user-hash -Confirm:$false
+        (Get-Content -LiteralPath $lb)[0] | Should -BeExactly 'balancer=user-hash # until the custom script is ready'
+        (Get-WbBalancer -ConfigRoot $root).Method | Should -Be 'user-hash'
     }
 
     It 'never lists, reads or completes the secure-cookie-key file rserver.conf names' {
