@@ -257,8 +257,8 @@ public sealed class ConfigDocument
         // Workbench would read only what comes before the '#': refuse rather than write what it cannot read.
         if (Dialect.InlineComments && (value.Contains('#') || key.Contains('#') || section?.Contains('#') == true))
             throw new WbException("InvalidConfigValue", WbErrorCategory.InvalidArgument,
-                $"'{SafeText.Quote(key)}' cannot be set to a value containing '#' in {FilePath}: Workbench reads this file with boost's " +
-                "config-file rules, where '#' starts a comment, so it would read only what comes before it.", key);
+                $"'{SafeText.Quote(key)}' cannot be set in {FilePath}: its value, key or section contains '#', which Workbench reads " +
+                "(boost's config-file rules) as the start of a comment, so it would read only what comes before it.", key);
 
         var existing = Find(section, key);
         if (existing is not null)

@@ -22,7 +22,6 @@ public sealed class ConfigFileRoles
         _rserverRead = rserverRead;
         _keyFiles = keyFiles;
         _databaseConfig = Identity(databaseConfigPath);
-        DatabaseConfigPath = databaseConfigPath;
     }
 
     public static ConfigFileRoles Of(ConfigRoot root)
@@ -43,9 +42,6 @@ public sealed class ConfigFileRoles
         var keyFiles = SecureCookieKey.Candidates(root, keyFile).Select(c => Identity(c.Path)).ToHashSet(StringComparer.Ordinal);
         return new ConfigFileRoles(root, rserverRead, keyFiles, DatabaseConfig.PathOf(root, databaseConfigFile));
     }
-
-    /// <summary>The full path of the database config file Workbench reads.</summary>
-    public string DatabaseConfigPath { get; }
 
     /// <summary>
     /// Why a file of the root is not configuration to list, complete or fingerprint; null when it is.

@@ -12,18 +12,13 @@ public sealed partial class ConfigFormatException : WbException
     /// <param name="key">The line's key; named only when it looks like one (text before an '=' may be anything, a key file's content included).</param>
     /// <param name="problem">What is wrong, without the key and without any text of the line.</param>
     public ConfigFormatException(string filePath, int lineNumber, int column, string? key, string problem)
-        : this(filePath, lineNumber, column, NameOrNull(key), problem, 0)
-    {
-    }
-
-    private ConfigFormatException(string filePath, int lineNumber, int column, string? key, string problem, int _)
         : base("ConfigSyntaxError", WbErrorCategory.ParserError,
-               $"{filePath}:{lineNumber}:{column}: {(key is null ? "" : key + ": ")}{problem}", filePath)
+               $"{filePath}:{lineNumber}:{column}: {(NameOrNull(key) is { } name ? name + ": " : "")}{problem}", filePath)
     {
         FilePath = filePath;
         LineNumber = lineNumber;
         Column = column;
-        Key = key;
+        Key = NameOrNull(key);
         Problem = problem;
     }
 

@@ -39,7 +39,7 @@ public sealed record DatabaseConfig
     public static DatabaseConfig Load(ConfigRoot root, RServerConfig? rserver = null)
     {
         var path = PathOf(root, rserver?.DatabaseConfigFile);
-        return From(new ConfigRoot(Path.GetDirectoryName(path)!).TryLoad(Path.GetFileName(path), ConfigDialect.Database), path);
+        return From(root.TryLoad(path, ConfigDialect.Database), path);
     }
 
     /// <summary>The full path of the database config file: <paramref name="databaseConfigFile"/> (database-config-file, relative to the root) or the root's database.conf.</summary>
