@@ -226,7 +226,7 @@ Describe 'Get-WbConfig reads the files as Workbench does' -Tag 'Cmdlets' {
         $e.FullyQualifiedErrorId | Should -BeLike 'ConfigFileNotReadable,*'
         $e.Exception.Message | Should -Not -BeLike "*$marker*"
         @((Get-Completion "Get-WbConfig -ConfigRoot '$root' -File ").CompletionText) | Should -Not -Contain 'cookie.key'
-        @((Get-Completion "Get-WbConfig -ConfigRoot '$root' -File coo").CompletionText) | Should -BeNullOrEmpty
+        Get-Completion "Get-WbConfig -ConfigRoot '$root' -File coo" | Should -BeNullOrEmpty
     }
 }
 
