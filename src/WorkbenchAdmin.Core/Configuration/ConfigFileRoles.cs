@@ -50,6 +50,9 @@ public sealed class ConfigFileRoles
     public string? WhyNotConfiguration(string fileName)
     {
         var name = Path.GetFileName(fileName);
+        // Only the root's own files: a path may lead to a key file this root does not know of (the real node's).
+        if (name != fileName)
+            return $"'{fileName}' is not a file name of the configuration root; to read another directory, pass it as -ConfigRoot.";
         if (name.StartsWith('.'))
             return $"'{name}' is a hidden file (a lock file, or an editor's or tool's leftover), not configuration.";
         if (_keyFiles.Contains(Identity(_root.PathOf(fileName))))

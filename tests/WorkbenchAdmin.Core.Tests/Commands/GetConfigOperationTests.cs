@@ -147,4 +147,19 @@ public class GetConfigOperationTests
         Assert.DoesNotContain(Marker, Everything(host));
         Assert.DoesNotContain("cookie.key", ConfigFileNames.Complete(new ConfigRoot(dir.Path), ""));
     }
+
+    [Fact]
+    public void OnlyFilesOfTheRootAreRead()
+    {
+        // A path could name a key file this root does not know of, such as the real node's.
+        using var dir = GuideNode();
+        using var elsewhere = new TempDirectory();
+        var key = elsewhere.Write("secure-cookie-key", Marker + "AAAA=\n");
+        var host = new RecordingHost();
+        GetConfigOperation.Run(new GetConfigRequest { ConfigRoot = dir.Path, File = [key, Path.GetRelativePath(dir.Path, key)] }, host);
+        Assert.Empty(host.Objects);
+        Assert.All(host.Errors, e => Assert.Equal(("ConfigFileNotReadable", WbErrorCategory.InvalidArgument), (e.ErrorId, e.Category)));
+        Assert.Equal(2, host.Errors.Count);
+        Assert.DoesNotContain(Marker, Everything(host));
+    }
 }
