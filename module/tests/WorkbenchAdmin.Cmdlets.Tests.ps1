@@ -187,6 +187,49 @@ Describe 'Get-WbConfig' -Tag 'Cmdlets' {
     }
 }
 
+Describe 'Get-WbConfig reads the files as Workbench does' -Tag 'Cmdlets' {
+    BeforeAll {
+        $script:marker = 's3cret-PW-marker'
+    }
+
+    It 'masks the password of the database config file rserver.conf names, whatever its name' {
+        $root = Copy-ExampleRoot
+        Set-Content -LiteralPath (Join-Path $root 'db-prod.conf') -Value "provider=postgresql`npassword=$marker`nconnection-uri=postgresql://wb:$marker@pg/rstudio"
+        Add-Content -LiteralPath (Join-Path $root 'rserver.conf') -Value 'database-config-file=db-prod.conf'
+        $entries = Get-WbConfig -ConfigRoot $root -File db-prod.conf
+        ($entries | Where-Object Key -EQ 'password').Value | Should -Be '********'
+        ($entries | Where-Object Key -EQ 'connection-uri').Value | Should -Be 'postgresql://wb:********@pg/rstudio'
+        (Get-WbConfig -ConfigRoot $root -File * 2>&1 | Out-String -Width 500) | Should -Not -BeLike "*$marker*"
+    }
+
+    It 'reads a comment after a value as Workbench does, and keeps it when the value changes' {
+        $root = Copy-ExampleRoot
+        Add-Content -LiteralPath (Join-Path $root 'rserver.conf') -Value 'www-port=8787 # the default'
+        (Get-WbConfig -ConfigRoot $root -File rserver.conf -Key www-port).Value | Should -Be '8787'
+        $lb = Join-Path $root 'load-balancer'
+        Set-Content -LiteralPath $lb -Value "balancer=sessions # until the custom script is ready`nwww-host-name=node1.example.com:8787"
+        (Get-WbBalancer -ConfigRoot $root).Method | Should -Be 'sessions'
+        Set-WbBalancer -ConfigRoot $root -Method user-hash -Confirm:$false
+        (Get-Content -LiteralPath $lb)[0] | Should -BeExactly 'balancer=user-hash # until the custom script is ready'
+        (Get-WbBalancer -ConfigRoot $root).Method | Should -Be 'user-hash'
+    }
+
+    It 'never lists, reads or completes the secure-cookie-key file rserver.conf names' {
+        $root = Copy-ExampleRoot
+        $keyFile = Join-Path $root 'cookie.key'
+        Set-Content -LiteralPath $keyFile -Value "${marker}AAAA="
+        Add-Content -LiteralPath (Join-Path $root 'rserver.conf') -Value "secure-cookie-key-file=$keyFile"
+        $all = Get-WbConfig -ConfigRoot $root -File * 2>&1
+        $all.File | Should -Not -Contain 'cookie.key'
+        ($all | Out-String -Width 500) | Should -Not -BeLike "*$marker*"
+        $e = Get-StopError { Get-WbConfig -ConfigRoot $root -File cookie.key -ErrorAction Stop }
+        $e.FullyQualifiedErrorId | Should -BeLike 'ConfigFileNotReadable,*'
+        $e.Exception.Message | Should -Not -BeLike "*$marker*"
+        @((Get-Completion "Get-WbConfig -ConfigRoot '$root' -File ").CompletionText) | Should -Not -Contain 'cookie.key'
+        Get-Completion "Get-WbConfig -ConfigRoot '$root' -File coo" | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Get-WbBalancer and Set-WbBalancer' -Tag 'Cmdlets' {
     BeforeEach {
         $script:balancerRoot = Copy-ExampleRoot

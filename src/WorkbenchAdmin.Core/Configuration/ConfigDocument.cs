@@ -44,28 +44,50 @@ public sealed class ConfigLine
 
     internal int ValueStart { get; private set; }
     internal int ValueLength { get; private set; }
+    /// <summary>1-based column of the value, for errors that point at it without quoting it.</summary>
+    internal int ValueColumn => ValueStart + 1;
+    /// <summary>1-based column of the line's first non-blank character.</summary>
+    internal int ContentColumn => Text.Length - Text.TrimStart().Length + 1;
 
     internal void ReplaceValue(string value)
     {
-        Text = string.Concat(Text.AsSpan(0, ValueStart), value, Text.AsSpan(ValueStart + ValueLength));
+        // An empty value right before a trailing comment ("key=# note") gets a space between the two.
+        var gap = ValueLength == 0 && value.Length > 0 && ValueStart < Text.Length && Text[ValueStart] == '#' ? " " : "";
+        Text = string.Concat(Text.AsSpan(0, ValueStart), value, gap, Text.AsSpan(ValueStart + ValueLength));
         ValueLength = value.Length;
     }
 }
 
 /// <summary>How a particular file bends the common format.</summary>
-public sealed record ConfigDialect(IReadOnlySet<string> ListSections)
+/// <param name="InlineComments">
+/// '#' starts a comment anywhere on a line (boost's config-file rules); otherwise only a line that starts
+/// with '#' is a comment, and a '#' after a key is part of its value.
+/// </param>
+public sealed record ConfigDialect(IReadOnlySet<string> ListSections, bool InlineComments = true)
 {
+    /// <summary>rserver.conf and its siblings, which Workbench reads with boost's config-file parser.</summary>
     public static readonly ConfigDialect Standard = new(new HashSet<string>());
 
-    /// <summary>load-balancer: the legacy <c>[nodes]</c> section lists one host per line, without '='.</summary>
+    /// <summary>
+    /// load-balancer: the legacy <c>[nodes]</c> section lists one host per line, without '='. Workbench's
+    /// reader of this file is not public: we read it by boost's rules, as its siblings.
+    /// </summary>
     public static readonly ConfigDialect LoadBalancer = new(new HashSet<string>(StringComparer.Ordinal) { "nodes" });
+
+    /// <summary>
+    /// database.conf (or whatever database-config-file names): Workbench reads it with its own key=value
+    /// reader (core::Settings: split at the first '=', trim both sides), which has no comment after a value,
+    /// so there a '#' belongs to the value, as in a password.
+    /// </summary>
+    public static readonly ConfigDialect Database = new(new HashSet<string>(), InlineComments: false);
 }
 
 /// <summary>
 /// The rstudio configuration format shared by every file under /etc/rstudio: <c>key=value</c> lines with
-/// optional spaces around '=', '#' comments, blank lines and <c>[section]</c> headers. Parsing is strict
-/// (any malformed line is an error naming the file and line) and lossless (the document writes back
-/// byte-identical, and an edit touches only the lines it must).
+/// optional spaces around '=', '#' comments (anywhere on a line, or only whole lines: see
+/// <see cref="ConfigDialect"/>), blank lines and <c>[section]</c> headers. Parsing is strict (any malformed
+/// line is an error naming the file and line) and lossless (the document writes back byte-identical, an
+/// edit touches only the lines it must, and a changed line keeps its trailing comment).
 /// </summary>
 public sealed class ConfigDocument
 {
@@ -88,15 +110,16 @@ public sealed class ConfigDocument
     public ConfigDialect Dialect { get; }
     public IReadOnlyList<ConfigLine> Lines => _lines;
 
+    /// <remarks>Without a <paramref name="dialect"/>, the file's name says how Workbench reads it (<see cref="ConfigFiles.DialectOf"/>).</remarks>
     public static ConfigDocument Empty(string path, ConfigDialect? dialect = null) =>
-        new(path, dialect ?? ConfigDialect.Standard, [], hasBom: false);
+        new(path, dialect ?? ConfigFiles.DialectOf(path), [], hasBom: false);
 
     public static ConfigDocument Parse(string text, string path, ConfigDialect? dialect = null) =>
         Parse(Encoding.UTF8.GetBytes(text), path, dialect);
 
     public static ConfigDocument Parse(ReadOnlySpan<byte> bytes, string path, ConfigDialect? dialect = null)
     {
-        dialect ??= ConfigDialect.Standard;
+        dialect ??= ConfigFiles.DialectOf(path);
         var hasBom = bytes.StartsWith(Bom);
         if (hasBom) bytes = bytes[Bom.Length..];
 
@@ -123,8 +146,8 @@ public sealed class ConfigDocument
             try { text = StrictUtf8.GetString(raw); }
             catch (DecoderFallbackException e)
             {
-                var at = e.Index >= 0 ? $" at byte {e.Index + 1} of the line" : "";
-                throw new ConfigFormatException(path, number, Encoding.UTF8.GetString(raw), $"invalid UTF-8{at}");
+                var at = Math.Max(e.Index, 0);
+                throw new ConfigFormatException(path, number, at + 1, KeyBefore(raw[..at]), $"invalid UTF-8 at byte {at + 1} of the line");
             }
 
             var line = Classify(path, dialect, number, text, terminator, ref section);
@@ -132,8 +155,8 @@ public sealed class ConfigDocument
             {
                 if (firstLineOfKey.TryGetValue((section, line.Key!), out var first))
                 {
-                    throw new ConfigFormatException(path, number, text,
-                        $"duplicate key '{line.Key}'{SectionSuffix(section)} (first set on line {first})");
+                    throw new ConfigFormatException(path, number, line.ContentColumn, line.Key,
+                        $"duplicate key{SectionSuffix(section)} (first set on line {first})");
                 }
                 firstLineOfKey[(section, line.Key!)] = number;
             }
@@ -142,42 +165,53 @@ public sealed class ConfigDocument
         return new ConfigDocument(path, dialect, lines, hasBom);
     }
 
-    private static string SectionSuffix(string? section) => section is null ? "" : $" in section [{section}]";
+    private static string SectionSuffix(string? section) =>
+        section is null ? "" : ConfigFormatException.NameOrNull(section) is { } name ? $" in section [{name}]" : " in the same section";
+
+    /// <summary>The key of a line whose bytes up to a bad one are <paramref name="valid"/>: the text before its '=', if any.</summary>
+    private static string? KeyBefore(ReadOnlySpan<byte> valid)
+    {
+        var eq = valid.IndexOf((byte)'=');
+        return eq < 0 ? null : StrictUtf8.GetString(valid[..eq]).Trim();
+    }
 
     private static ConfigLine Classify(string path, ConfigDialect dialect, int number, string text, string terminator, ref string? section)
     {
-        var trimmed = text.AsSpan().Trim();
+        // What the line says ends at a '#' under boost's rules; the comment after it is kept, not read.
+        var end = dialect.InlineComments && text.IndexOf('#') is var hash and >= 0 ? hash : text.Length;
+        var trimmed = text.AsSpan(0, end).Trim();
         if (trimmed.IsEmpty)
-            return new ConfigLine(number, ConfigLineKind.Blank, text, terminator, section, null, 0, 0);
+            return new ConfigLine(number, end < text.Length ? ConfigLineKind.Comment : ConfigLineKind.Blank, text, terminator, section, null, 0, 0);
         if (trimmed[0] == '#')
             return new ConfigLine(number, ConfigLineKind.Comment, text, terminator, section, null, 0, 0);
+        var column = text.Length - text.TrimStart().Length + 1;
         if (trimmed[0] == '[')
         {
             if (trimmed[^1] != ']')
-                throw new ConfigFormatException(path, number, text, "unterminated section header (no closing ']')");
+                throw new ConfigFormatException(path, number, column, null, "unterminated section header (no closing ']')");
             var name = trimmed[1..^1].Trim().ToString();
             if (name.Length == 0)
-                throw new ConfigFormatException(path, number, text, "empty section name");
+                throw new ConfigFormatException(path, number, column, null, "empty section name");
             if (name.AsSpan().IndexOfAny('[', ']') >= 0)
-                throw new ConfigFormatException(path, number, text, "section name contains '[' or ']'");
+                throw new ConfigFormatException(path, number, column, null, "section name contains '[' or ']'");
             section = name;
             return new ConfigLine(number, ConfigLineKind.Section, text, terminator, name, null, 0, 0);
         }
 
-        var eq = text.IndexOf('=');
+        var eq = text.AsSpan(0, end).IndexOf('=');
         if (eq < 0)
         {
             if (section is not null && dialect.ListSections.Contains(section))
                 return new ConfigLine(number, ConfigLineKind.ListItem, text, terminator, section, trimmed.ToString(), 0, 0);
-            throw new ConfigFormatException(path, number, text, "expected 'key=value' (no '=' on the line)");
+            throw new ConfigFormatException(path, number, column, null, "expected 'key=value' (no '=' on the line)");
         }
         var key = text.AsSpan(0, eq).Trim().ToString();
         if (key.Length == 0)
-            throw new ConfigFormatException(path, number, text, "empty key before '='");
+            throw new ConfigFormatException(path, number, eq + 1, null, "empty key before '='");
 
         var valueStart = eq + 1;
-        while (valueStart < text.Length && char.IsWhiteSpace(text[valueStart])) valueStart++;
-        var valueEnd = text.Length;
+        while (valueStart < end && char.IsWhiteSpace(text[valueStart])) valueStart++;
+        var valueEnd = end;
         while (valueEnd > valueStart && char.IsWhiteSpace(text[valueEnd - 1])) valueEnd--;
         return new ConfigLine(number, ConfigLineKind.Entry, text, terminator, section, key, valueStart, valueEnd - valueStart);
     }
@@ -220,6 +254,11 @@ public sealed class ConfigDocument
         ValidateKey(key);
         ValidateValue(key, value);
         if (section is not null) ValidateSection(section);
+        // Workbench would read only what comes before the '#': refuse rather than write what it cannot read.
+        if (Dialect.InlineComments && (value.Contains('#') || key.Contains('#') || section?.Contains('#') == true))
+            throw new WbException("InvalidConfigValue", WbErrorCategory.InvalidArgument,
+                $"'{SafeText.Quote(key)}' cannot be set in {FilePath}: its value, key or section contains '#', which Workbench reads " +
+                "(boost's config-file rules) as the start of a comment, so it would read only what comes before it.", key);
 
         var existing = Find(section, key);
         if (existing is not null)
@@ -349,10 +388,11 @@ public sealed class ConfigDocument
 
     internal static void ValidateValue(string key, string value)
     {
+        // The value is not quoted: it may be a password.
         if (value.IndexOfAny(['\r', '\n']) >= 0 || value != value.Trim())
         {
             throw new WbException("InvalidConfigValue", WbErrorCategory.InvalidArgument,
-                $"The value '{SafeText.Quote(value)}' for '{key}' cannot be stored: values are one line with no surrounding white space.", value);
+                $"The value for '{SafeText.Quote(key)}' cannot be stored: values are one line with no surrounding white space.", key);
         }
     }
 

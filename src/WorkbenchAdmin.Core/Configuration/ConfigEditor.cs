@@ -53,9 +53,12 @@ public sealed class ConfigEditor
         if (!Directory.Exists(_root.Path))
             throw new WbException("ConfigRootNotFound", WbErrorCategory.ObjectNotFound,
                 $"The configuration root '{_root.Path}' does not exist; nothing was written.", _root.Path);
+        // Which file is the database config (read by its own rules, values masked in what an edit reports).
+        var roles = ConfigFileRoles.Of(_root);
+        var dialect = roles.DialectOf(fileName);
         // Plan without the lock: -WhatIf and a declined -Confirm touch nothing (not even the lock file), and
         // no lock is held while a -Confirm prompt waits for the user.
-        var planned = Apply(_root.LoadOrEmpty(fileName), changes, sectionOf);
+        var planned = Apply(_root.LoadOrEmpty(fileName, dialect), changes, sectionOf, roles);
         if (planned.Count == 0)
         {
             _logger.LogDebug("{Path}: already as asked, not written", path);
@@ -66,15 +69,16 @@ public sealed class ConfigEditor
 
         // Then apply the same changes to the file as it is under the lock: another editor may have written since.
         using var _ = DirectoryLock.Acquire(_root.Path, LockTimeout);
-        var doc = _root.LoadOrEmpty(fileName);
-        var results = Apply(doc, changes, sectionOf);
+        var doc = _root.LoadOrEmpty(fileName, dialect);
+        var results = Apply(doc, changes, sectionOf, roles);
         if (results.Count == 0) return new ConfigFileEdit(path, results, ConfigEditOutcome.Unchanged);
-        AtomicFile.Write(path, doc.ToBytes(), ConfigFiles.NewFileModeOf(fileName), _beforeCommit);
+        AtomicFile.Write(path, doc.ToBytes(), roles.NewFileModeOf(fileName), _beforeCommit);
         _logger.LogInformation("{Path}: Set {Action}", path, string.Join(", ", results.Select(Describe)));
         return new ConfigFileEdit(path, results, ConfigEditOutcome.Written);
     }
 
-    private static List<ConfigChangeResult> Apply(ConfigDocument doc, IReadOnlyList<ConfigChange> changes, Func<ConfigDocument, string, string?>? sectionOf)
+    /// <summary>Applies the changes to <paramref name="doc"/>; what changed, with secrets masked (results are logged and returned).</summary>
+    private static List<ConfigChangeResult> Apply(ConfigDocument doc, IReadOnlyList<ConfigChange> changes, Func<ConfigDocument, string, string?>? sectionOf, ConfigFileRoles roles)
     {
         var results = new List<ConfigChangeResult>();
         foreach (var change in changes)
@@ -82,7 +86,8 @@ public sealed class ConfigEditor
             var section = sectionOf is null ? change.Section : sectionOf(doc, change.Key);
             var old = doc.Find(section, change.Key)?.Value;
             var changed = change.Value is null ? doc.Remove(section, change.Key) : doc.Set(section, change.Key, change.Value);
-            if (changed) results.Add(new ConfigChangeResult(section, change.Key, old, change.Value));
+            if (changed)
+                results.Add(new ConfigChangeResult(section, change.Key, roles.Mask(doc.FilePath, change.Key, old), roles.Mask(doc.FilePath, change.Key, change.Value)));
         }
         return results;
     }

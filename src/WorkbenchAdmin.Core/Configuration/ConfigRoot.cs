@@ -14,21 +14,13 @@ public static class ConfigFiles
     /// <summary>The key=value files, in the order listings show them.</summary>
     public static readonly IReadOnlyList<string> Known = [RServer, Launcher, Database, LoadBalancer];
 
-    public static ConfigDialect DialectOf(string fileName) =>
-        string.Equals(Path.GetFileName(fileName), LoadBalancer, StringComparison.Ordinal) ? ConfigDialect.LoadBalancer : ConfigDialect.Standard;
-
-    /// <summary>
-    /// Whether a file of the root is configuration: not the secure-cookie-key (never shown, compared by
-    /// hash) and not a hidden file (our lock file, editors' and tools' leftovers).
-    /// </summary>
-    public static bool IsConfiguration(string fileName) =>
-        Path.GetFileName(fileName) is var name && !name.StartsWith('.') && name != SecureCookieKey;
-
-    /// <summary>Mode for a file this module creates: database.conf holds a password and must be 600.</summary>
-    public static UnixFileMode NewFileModeOf(string fileName) =>
-        Path.GetFileName(fileName) == Database
-            ? UnixFileMode.UserRead | UnixFileMode.UserWrite
-            : Platform.AtomicFile.DefaultMode;
+    /// <summary>How Workbench reads a file, by its name (the database config file may have another: see <see cref="DatabaseConfig.Load"/>).</summary>
+    public static ConfigDialect DialectOf(string fileName) => Path.GetFileName(fileName) switch
+    {
+        LoadBalancer => ConfigDialect.LoadBalancer,
+        Database => ConfigDialect.Database,
+        _ => ConfigDialect.Standard,
+    };
 }
 
 /// <summary>
@@ -71,8 +63,8 @@ public sealed class ConfigRoot
 
     public bool Exists(string fileName) => File.Exists(PathOf(fileName));
 
-    /// <summary>Parses a file of this root; null when it does not exist.</summary>
-    public ConfigDocument? TryLoad(string fileName)
+    /// <summary>Parses a file of this root (as its name says, unless <paramref name="dialect"/> is given); null when it does not exist.</summary>
+    public ConfigDocument? TryLoad(string fileName, ConfigDialect? dialect = null)
     {
         var path = PathOf(fileName);
         byte[] bytes;
@@ -95,12 +87,12 @@ public sealed class ConfigRoot
             return null;
         }
         Log.LogDebug("read {Path} ({Bytes} bytes)", path, bytes.Length);
-        return ConfigDocument.Parse(bytes, path, ConfigFiles.DialectOf(fileName));
+        return ConfigDocument.Parse(bytes, path, dialect ?? ConfigFiles.DialectOf(fileName));
     }
 
     /// <summary>Parses a file of this root, or an empty document (named by its path) when it does not exist.</summary>
-    public ConfigDocument LoadOrEmpty(string fileName) =>
-        TryLoad(fileName) ?? ConfigDocument.Empty(PathOf(fileName), ConfigFiles.DialectOf(fileName));
+    public ConfigDocument LoadOrEmpty(string fileName, ConfigDialect? dialect = null) =>
+        TryLoad(fileName, dialect) ?? ConfigDocument.Empty(PathOf(fileName), dialect ?? ConfigFiles.DialectOf(fileName));
 
     public override string ToString() => Path;
 }

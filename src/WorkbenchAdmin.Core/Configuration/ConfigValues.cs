@@ -17,18 +17,19 @@ internal static class ConfigValues
         {
             "1" or "true" or "yes" or "on" => true,
             "0" or "false" or "no" or "off" => false,
-            _ => throw new ConfigFormatException(doc!.FilePath, line.Number, line.Text, $"'{key}' must be 1 or 0 (or true/false)"),
+            _ => throw ConfigFormatException.AtValue(doc!.FilePath, line, "must be 1 or 0 (or true/false)"),
         };
     }
 
-    public static int? Int(ConfigDocument? doc, string? section, string key, int min, int max) =>
-        IntOf(doc, doc?.Find(section, key), key, min, max);
+    /// <param name="why">Why the range is what it is, when that is not obvious.</param>
+    public static int? Int(ConfigDocument? doc, string? section, string key, int min, int max, string? why = null) =>
+        IntOf(doc, doc?.Find(section, key), key, min, max, why);
 
-    public static int? IntOf(ConfigDocument? doc, ConfigLine? line, string key, int min, int max)
+    public static int? IntOf(ConfigDocument? doc, ConfigLine? line, string key, int min, int max, string? why = null)
     {
         if (line is null || string.IsNullOrEmpty(line.Value)) return null;
         if (!int.TryParse(line.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n < min || n > max)
-            throw new ConfigFormatException(doc!.FilePath, line.Number, line.Text, $"'{key}' must be a whole number from {min} to {max}");
+            throw ConfigFormatException.AtValue(doc!.FilePath, line, $"must be a whole number from {min} to {max}{(why is null ? "" : $" ({why})")}");
         return n;
     }
 

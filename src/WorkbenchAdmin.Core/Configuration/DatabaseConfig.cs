@@ -35,16 +35,16 @@ public sealed record DatabaseConfig
     /// <summary>Workbench's automatic pool size: the CPU count, at least 4 and at most 6.</summary>
     public int EffectivePoolSize(int processorCount) => PoolSize > 0 ? PoolSize : Math.Clamp(processorCount, 4, 6);
 
+    /// <summary>Reads the database config file rserver.conf names (database-config-file), else database.conf, as Workbench reads it.</summary>
     public static DatabaseConfig Load(ConfigRoot root, RServerConfig? rserver = null)
     {
-        var fileName = rserver?.DatabaseConfigFile ?? ConfigFiles.Database;
-        var path = Path.IsPathRooted(fileName) ? fileName : root.PathOf(fileName);
-        var doc = Path.IsPathRooted(fileName) ? LoadAbsolute(path) : root.TryLoad(fileName);
-        return From(doc, path);
+        var path = PathOf(root, rserver?.DatabaseConfigFile);
+        return From(root.TryLoad(path, ConfigDialect.Database), path);
     }
 
-    private static ConfigDocument? LoadAbsolute(string path) =>
-        new ConfigRoot(Path.GetDirectoryName(path)!).TryLoad(Path.GetFileName(path));
+    /// <summary>The full path of the database config file: <paramref name="databaseConfigFile"/> (database-config-file, relative to the root) or the root's database.conf.</summary>
+    public static string PathOf(ConfigRoot root, string? databaseConfigFile) =>
+        Path.GetFullPath(root.PathOf(databaseConfigFile ?? ConfigFiles.Database));
 
     public static DatabaseConfig From(ConfigDocument? doc, string path)
     {
@@ -52,7 +52,7 @@ public sealed record DatabaseConfig
         var provider = (providerLine?.Value ?? "sqlite").ToLowerInvariant();
         if (provider is "postgres") provider = "postgresql";
         if (provider is not ("sqlite" or "postgresql"))
-            throw new ConfigFormatException(path, providerLine!.Number, providerLine.Text, "'provider' must be sqlite or postgresql");
+            throw ConfigFormatException.AtValue(path, providerLine!, "must be sqlite or postgresql");
 
         var (timeout, timeoutKey) = ReadTimeout(doc, path);
         var passwordValue = ConfigValues.String(doc, null, "password");
@@ -61,7 +61,7 @@ public sealed record DatabaseConfig
         if (!string.IsNullOrEmpty(uriLine?.Value))
         {
             try { uri = PostgresConnectionUri.Parse(uriLine.Value); }
-            catch (FormatException e) { throw new ConfigFormatException(path, uriLine.Number, MaskUriLine(uriLine), e.Message); }
+            catch (FormatException e) { throw ConfigFormatException.AtValue(path, uriLine, e.Message); }
         }
 
         var baseConfig = new DatabaseConfig
@@ -101,16 +101,17 @@ public sealed record DatabaseConfig
         };
     }
 
+    /// <summary>The longest connection timeout Npgsql takes; Workbench takes more, but we could not connect with it.</summary>
+    public const int MaxTimeoutSeconds = 1024;
+
     private static (int? Value, string? Key) ReadTimeout(ConfigDocument? doc, string path)
     {
         // The correct spelling wins when both are present.
         foreach (var key in new[] { TimeoutKey, LegacyTimeoutKey })
         {
-            var value = ConfigValues.Int(doc, null, key, 0, 86_400);
+            var value = ConfigValues.Int(doc, null, key, 0, MaxTimeoutSeconds, "the longest connection timeout WorkbenchAdmin's PostgreSQL driver accepts");
             if (value is not null) return (value, key);
         }
         return (null, null);
     }
-
-    private static string MaskUriLine(ConfigLine line) => PostgresConnectionUri.MaskPassword(line.Text);
 }

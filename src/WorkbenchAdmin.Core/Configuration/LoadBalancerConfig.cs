@@ -49,8 +49,7 @@ public sealed record LoadBalancerConfig
         {
             method = methodLine.Value.ToLowerInvariant();
             if (!BalancingMethods.IsKnown(method))
-                throw new ConfigFormatException(doc.FilePath, methodLine.Number, methodLine.Text,
-                    $"'balancer' must be one of {string.Join(", ", BalancingMethods.Names)}");
+                throw ConfigFormatException.AtValue(doc.FilePath, methodLine, $"must be one of {string.Join(", ", BalancingMethods.Names)}");
         }
 
         bool Flag(string key)

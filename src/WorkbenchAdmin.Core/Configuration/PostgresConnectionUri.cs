@@ -5,6 +5,8 @@ namespace WorkbenchAdmin.Core.Configuration;
 /// <summary>
 /// A libpq connection URI (<c>postgres://</c> or <c>postgresql://</c>): user, password, host, port,
 /// database and query parameters such as <c>sslmode</c>, <c>sslcert</c>, <c>sslkey</c>, <c>sslrootcert</c>.
+/// A password may stand in the user info or, as libpq also takes it, in a <c>password</c> parameter (which
+/// wins); either way it is <see cref="Password"/>, never one of <see cref="Parameters"/>.
 /// </summary>
 public sealed partial record PostgresConnectionUri
 {
@@ -22,32 +24,14 @@ public sealed partial record PostgresConnectionUri
         string rest;
         if (text.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)) rest = text["postgresql://".Length..];
         else if (text.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)) rest = text["postgres://".Length..];
-        else throw new FormatException("connection-uri must start with postgresql:// or postgres://");
+        else throw new FormatException("must start with postgresql:// or postgres://");
 
-        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
-        var q = rest.IndexOf('?');
-        if (q >= 0)
-        {
-            foreach (var pair in rest[(q + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries))
-            {
-                var eq = pair.IndexOf('=');
-                if (eq <= 0) throw new FormatException($"connection-uri parameter '{pair}' is not name=value");
-                parameters[Decode(pair[..eq])] = Decode(pair[(eq + 1)..]);
-            }
-            rest = rest[..q];
-        }
-
-        string? database = null;
-        var slash = rest.IndexOf('/');
-        if (slash >= 0)
-        {
-            database = Decode(rest[(slash + 1)..]);
-            rest = rest[..slash];
-        }
-
+        // User info first, as libpq finds it: before an '@' that comes before any '/' (so a password may
+        // hold a '?'); the last such '@', as MaskPassword covers.
         string? user = null;
         SecretValue? password = null;
-        var at = rest.LastIndexOf('@');
+        var firstSlash = rest.IndexOf('/');
+        var at = (firstSlash < 0 ? rest : rest[..firstSlash]).LastIndexOf('@');
         if (at >= 0)
         {
             var userInfo = rest[..at];
@@ -57,19 +41,42 @@ public sealed partial record PostgresConnectionUri
             if (colon >= 0) password = new SecretValue(Decode(userInfo[(colon + 1)..]));
         }
 
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        var q = rest.IndexOf('?');
+        if (q >= 0)
+        {
+            foreach (var pair in rest[(q + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var eq = pair.IndexOf('=');
+                // Messages name the part at fault, never its text: the URI may hold a password.
+                if (eq <= 0) throw new FormatException("has a parameter after '?' that is not name=value");
+                parameters[Decode(pair[..eq])] = Decode(pair[(eq + 1)..]);
+            }
+            rest = rest[..q];
+        }
+        var passwordParameter = parameters.Remove(PasswordParameter, out var p1) ? new SecretValue(p1) : null;
+
+        string? database = null;
+        var slash = rest.IndexOf('/');
+        if (slash >= 0)
+        {
+            database = Decode(rest[(slash + 1)..]);
+            rest = rest[..slash];
+        }
+
         if (rest.Contains(','))
-            throw new FormatException("connection-uri names several hosts; WorkbenchAdmin connects to one host");
+            throw new FormatException("names several hosts; WorkbenchAdmin connects to one host");
 
         string? host;
         string? portText = null;
         if (rest.StartsWith('['))
         {
             var close = rest.IndexOf(']');
-            if (close < 0) throw new FormatException("connection-uri has an unterminated [IPv6] host");
+            if (close < 0) throw new FormatException("has an unterminated [IPv6] host");
             host = rest[1..close];
             var after = rest[(close + 1)..];
             if (after.StartsWith(':')) portText = after[1..];
-            else if (after.Length > 0) throw new FormatException("connection-uri has text after its [IPv6] host");
+            else if (after.Length > 0) throw new FormatException("has text after its [IPv6] host");
         }
         else
         {
@@ -82,14 +89,14 @@ public sealed partial record PostgresConnectionUri
         if (!string.IsNullOrEmpty(portText))
         {
             if (!int.TryParse(portText, out var p) || p is < 1 or > 65535)
-                throw new FormatException($"connection-uri port '{portText}' is not a number from 1 to 65535");
+                throw new FormatException("has a port that is not a number from 1 to 65535");
             port = p;
         }
 
         return new PostgresConnectionUri
         {
             User = string.IsNullOrEmpty(user) ? null : user,
-            Password = password,
+            Password = passwordParameter ?? password,
             Host = string.IsNullOrEmpty(host) ? null : Decode(host),
             Port = port,
             Database = string.IsNullOrEmpty(database) ? null : database,
@@ -97,15 +104,44 @@ public sealed partial record PostgresConnectionUri
         };
     }
 
+    /// <summary>The parsed URI, or null when it is not one <see cref="Parse"/> reads.</summary>
+    public static PostgresConnectionUri? TryParse(string text)
+    {
+        try { return Parse(text); }
+        catch (FormatException) { return null; }
+    }
+
     private static string Decode(string s)
     {
         try { return Uri.UnescapeDataString(s); }
-        catch (UriFormatException e) { throw new FormatException($"connection-uri has a bad %-escape: {e.Message}"); }
+        catch (UriFormatException) { throw new FormatException("has a bad %-escape"); }
     }
 
-    /// <summary>The URI with any password replaced by a mask, for display and error messages.</summary>
-    public static string MaskPassword(string text) => UserInfoPassword().Replace(text, m => m.Groups[1].Value + SecretValue.Mask + "@");
+    private const string PasswordParameter = "password";
 
-    [GeneratedRegex(@"(postgres(?:ql)?://[^:/@?]*:)[^@/?]*@", RegexOptions.IgnoreCase)]
+    /// <summary>The URI with any password (user info or <c>password</c> parameter) masked, for display.</summary>
+    public static string MaskPassword(string text) => ReplacePassword(text, SecretValue.Mask);
+
+    /// <summary>The URI with any password taken out and every other character as written.</summary>
+    public static string WithoutPassword(string text) => ReplacePassword(text, null);
+
+    public static bool HasPassword(string text) => WithoutPassword(text) != text;
+
+    private static string ReplacePassword(string text, string? mask)
+    {
+        var result = UserInfoPassword().Replace(text, m => m.Groups["user"].Value + (mask is null ? "" : ":" + mask) + "@", 1);
+        var q = result.IndexOf('?');
+        if (q < 0) return result;
+        var parameters = result[(q + 1)..].Split('&')
+            .Select(p => !p.StartsWith(PasswordParameter + "=", StringComparison.Ordinal) ? p : mask is null ? null : $"{PasswordParameter}={mask}")
+            .OfType<string>().ToList();
+        return parameters.Count == 0 ? result[..q] : $"{result[..(q + 1)]}{string.Join('&', parameters)}";
+    }
+
+    /// <summary>
+    /// A user-info password, as <see cref="Parse"/> reads it: from the first ':' to the last '@' before any
+    /// '/' (a raw '?', or '@', in a password is covered whole).
+    /// </summary>
+    [GeneratedRegex(@"(?<user>postgres(?:ql)?://[^:/]*):[^/]*@", RegexOptions.IgnoreCase)]
     private static partial Regex UserInfoPassword();
 }

@@ -25,24 +25,30 @@ public sealed record SecureCookieKeyInfo
 
 public static class SecureCookieKey
 {
-    /// <summary>Finds the key in Workbench's order: <c>secure-cookie-key-file</c>, the config root, the state directory.</summary>
-    public static SecureCookieKeyInfo Locate(ConfigRoot root, RServerConfig rserver)
+    /// <summary>Where Workbench looks for the key, in order: <c>secure-cookie-key-file</c> (<paramref name="configured"/>), the config root, the state directory.</summary>
+    public static IReadOnlyList<(string Path, string Source)> Candidates(ConfigRoot root, string? configured)
     {
         var candidates = new List<(string Path, string Source)>();
-        if (rserver.SecureCookieKeyFile is { } configured)
-            candidates.Add((System.IO.Path.IsPathRooted(configured) ? configured : root.PathOf(configured), "secure-cookie-key-file"));
+        if (configured is not null) candidates.Add((root.PathOf(configured), "secure-cookie-key-file"));
         candidates.Add((root.PathOf(ConfigFiles.SecureCookieKey), "config root"));
         if (root.StateDirectory is { } state) candidates.Add((System.IO.Path.Combine(state, ConfigFiles.SecureCookieKey), "state directory"));
+        return candidates;
+    }
 
+    /// <summary>Finds the key in Workbench's order (<see cref="Candidates"/>).</summary>
+    public static SecureCookieKeyInfo Locate(ConfigRoot root, RServerConfig rserver)
+    {
+        var candidates = Candidates(root, rserver.SecureCookieKeyFile);
         foreach (var (path, source) in candidates)
         {
             if (!File.Exists(path)) continue;
+            var hash = HashFile(path); // first: a key that cannot be read fails here with its own error
             var status = UnixFile.TryStat(path);
             return new SecureCookieKeyInfo
             {
                 Path = path,
                 Source = source,
-                Hash = HashFile(path),
+                Hash = hash,
                 Mode = status?.Mode,
                 OwnerUid = status?.Uid,
                 OwnerGid = status?.Gid,
@@ -58,15 +64,25 @@ public static class SecureCookieKey
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text))).ToLowerInvariant();
     }
 
-    private static string HashFile(string path)
+    /// <summary>The key file's bytes; a file that cannot be read is an error with a stable id, whatever the reason.</summary>
+    public static byte[] Read(string path)
     {
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
+        try { return File.ReadAllBytes(path); }
         catch (UnauthorizedAccessException e)
         {
             throw new WbException("SecureCookieKeyReadDenied", WbErrorCategory.PermissionDenied,
                 $"Cannot read the secure-cookie-key '{path}': permission denied. Run as root.", path, e);
         }
+        catch (IOException e)
+        {
+            throw new WbException("SecureCookieKeyReadFailed", WbErrorCategory.ReadError,
+                $"Cannot read the secure-cookie-key '{path}': {e.Message}", path, e);
+        }
+    }
+
+    private static string HashFile(string path)
+    {
+        var bytes = Read(path);
         if (Encoding.UTF8.GetString(bytes).Trim().Length == 0)
             throw new WbException("SecureCookieKeyEmpty", WbErrorCategory.InvalidData,
                 $"The secure-cookie-key '{path}' is empty. Copy the cluster's key to this node (mode 600).", path);

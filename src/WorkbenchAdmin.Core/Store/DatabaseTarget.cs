@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.RegularExpressions;
 using Npgsql;
 using WorkbenchAdmin.Core.Configuration;
 
@@ -12,6 +14,13 @@ public sealed record DatabaseRequest
     /// <summary>From -Credential: replaces the user name and password.</summary>
     public string? UserName { get; init; }
     public SecretValue? Password { get; init; }
+
+    /// <summary>Printing (ToString, string interpolation, logs) shows the connection string without its password.</summary>
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append($"ConfigRoot = {ConfigRoot}, ConnectionString = {DatabaseTarget.Redact(ConnectionString)}, UserName = {UserName}, Password = {Password}");
+        return true;
+    }
 }
 
 /// <summary>
@@ -19,7 +28,7 @@ public sealed record DatabaseRequest
 /// connection string. <see cref="Description"/> names host, port, database and user for messages, never
 /// the password.
 /// </summary>
-public sealed record DatabaseTarget
+public sealed partial record DatabaseTarget
 {
     public const string ApplicationName = "WorkbenchAdmin";
 
@@ -33,6 +42,26 @@ public sealed record DatabaseTarget
     public string? PasswordHint { get; init; }
     public string Description => $"PostgreSQL at {Host}:{Port}, database '{Database}', user '{UserName}'";
 
+    /// <summary>The connection string holds the password: printing shows <see cref="Description"/> instead.</summary>
+    public override string ToString() => Description;
+
+    /// <summary>A connection string as it may be shown: passwords masked; one that cannot be read, not at all.</summary>
+    public static string? Redact(string? connectionString)
+    {
+        if (connectionString is null) return null;
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString);
+            if (builder.Password is not null) builder.Password = SecretValue.Mask;
+            if (builder.SslPassword is not null) builder.SslPassword = SecretValue.Mask;
+            return builder.ConnectionString;
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException)
+        {
+            return "(a connection string that cannot be read)";
+        }
+    }
+
     public static DatabaseTarget Resolve(DatabaseRequest request)
     {
         var warnings = new List<string>();
@@ -41,10 +70,11 @@ public sealed record DatabaseTarget
         if (!string.IsNullOrWhiteSpace(request.ConnectionString))
         {
             try { builder = new NpgsqlConnectionStringBuilder(request.ConnectionString); }
-            catch (ArgumentException e)
+            catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException)
             {
+                // Not the inner exception: the parser's may quote part of the string, and that may be the password.
                 throw new WbException("InvalidConnectionString", WbErrorCategory.InvalidArgument,
-                    $"-ConnectionString is not a valid connection string: {e.Message}", null, e);
+                    $"-ConnectionString is not a valid connection string: {e.Message}", null);
             }
         }
         else
@@ -93,14 +123,14 @@ public sealed record DatabaseTarget
             var value = secret.Reveal();
             if (value.StartsWith("wbenc:", StringComparison.Ordinal) && !PasswordProtector.IsProtected(value))
                 throw new WbException("PasswordFormatUnknown", WbErrorCategory.InvalidData,
-                    $"The password in '{db.FilePath}' uses an encryption format this version of WorkbenchAdmin does not know ({value[..Math.Min(value.Length, 9)]}…). Update the module, or store it again with Protect-WbDatabasePassword -Apply.", db.FilePath);
+                    $"The password in '{db.FilePath}' uses an encryption format this version of WorkbenchAdmin does not know ({FormatVersion().Match(value).Value}…). Update the module, or store it again with Protect-WbDatabasePassword -Apply.", db.FilePath);
             if (PasswordProtector.IsProtected(value))
             {
                 var key = SecureCookieKey.Locate(root, rserver);
                 if (key.Path is null)
                     throw new WbException("SecureCookieKeyMissing", WbErrorCategory.ObjectNotFound,
                         $"The password in '{db.FilePath}' is encrypted, but no secure-cookie-key was found (searched {string.Join(", ", key.Searched)}).", db.FilePath);
-                builder.Password = PasswordProtector.Unprotect(value, File.ReadAllBytes(key.Path), db.FilePath);
+                builder.Password = PasswordProtector.Unprotect(value, SecureCookieKey.Read(key.Path), db.FilePath);
             }
             else
             {
@@ -115,6 +145,10 @@ public sealed record DatabaseTarget
         if (db.ConnectionUri is { } uri) ApplySsl(builder, uri, db.FilePath);
         return builder;
     }
+
+    /// <summary>Only the format's name and version of a value we cannot read, never what follows (it may be a plain password).</summary>
+    [GeneratedRegex("^wbenc:(v[0-9]{1,3}:)?")]
+    private static partial Regex FormatVersion();
 
     private static void ApplySsl(NpgsqlConnectionStringBuilder builder, PostgresConnectionUri uri, string path)
     {

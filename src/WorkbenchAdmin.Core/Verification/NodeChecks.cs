@@ -131,6 +131,14 @@ internal static class NodeChecks
     public static IEnumerable<CheckResult> PlainTextPassword(CheckDefinition c, NodeContext n)
     {
         var db = n.Database;
+        // A password in connection-uri is plain text whatever password= holds (Workbench hands the URI to
+        // libpq as written; password= only wins over it). Checked first, on its own (issue 11, point 11).
+        if (db.ConnectionUri?.Password is not null)
+        {
+            yield return c.Warn(n.Target, $"connection-uri in {db.FilePath} holds a password in plain text", "no password in connection-uri",
+                "Protect-WbDatabasePassword -Apply encrypts it into password= and takes it out of connection-uri.");
+            yield break;
+        }
         if (db.Password is null)
             yield return c.Pass(n.Target, $"no password in {db.FilePath} (certificate or trust authentication)");
         else if (PasswordProtector.IsProtected(db.Password.Reveal()) || PasswordProtector.LooksLikeForeignCiphertext(db.Password.Reveal()))

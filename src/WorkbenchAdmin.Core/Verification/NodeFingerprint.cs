@@ -68,10 +68,11 @@ public sealed record NodeFingerprint
     {
         var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
         if (!Directory.Exists(root.Path)) return hashes;
+        var roles = ConfigFileRoles.Of(root); // never the secure-cookie-key, wherever rserver.conf puts it
         foreach (var path in Directory.EnumerateFiles(root.Path).Order(StringComparer.Ordinal))
         {
             var name = Path.GetFileName(path);
-            if (!ConfigFiles.IsConfiguration(name)) continue;
+            if (!roles.IsConfiguration(name)) continue;
             hashes[name] = HashFile(path, name);
         }
         return hashes;

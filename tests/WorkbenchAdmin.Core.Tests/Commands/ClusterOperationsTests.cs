@@ -256,6 +256,28 @@ public sealed class ClusterOperationsTests : IDisposable
         Assert.StartsWith(PasswordProtector.Prefix, Assert.IsType<string>(Assert.Single(shown.Objects)));
     }
 
+    [Theory]
+    [InlineData("postgresql://postgres:{0}@127.0.0.1:{1}/{2}?sslmode=disable", "postgresql://postgres@127.0.0.1:{1}/{2}?sslmode=disable")]
+    [InlineData("postgres://postgres@127.0.0.1:{1}/{2}?password={0}&sslmode=disable", "postgres://postgres@127.0.0.1:{1}/{2}?sslmode=disable")]
+    public void ProtectApplyMovesThePasswordOutOfTheConnectionUri(string uriFormat, string expectedFormat)
+    {
+        var root = NodeRoot(1);
+        var password = _pg.Server.Password;
+        var uri = string.Format(System.Globalization.CultureInfo.InvariantCulture, uriFormat, password, _pg.Server.Port, _database);
+        File.WriteAllText(Path.Combine(root, "database.conf"), $"# the store\nprovider=postgresql\nconnection-uri={uri}\n");
+        ProtectPassword(new ProtectPasswordRequest { ConfigRoot = root, Password = new SecretValue(password), Apply = true }, new RecordingHost());
+
+        var conf = File.ReadAllText(Path.Combine(root, "database.conf"));
+        Assert.DoesNotContain(password, conf);
+        var expected = string.Format(System.Globalization.CultureInfo.InvariantCulture, expectedFormat, password, _pg.Server.Port, _database);
+        Assert.StartsWith($"# the store\nprovider=postgresql\nconnection-uri={expected}\npassword={PasswordProtector.Prefix}", conf);
+        var init = Initialized(root);
+        Assert.Single(init.ObjectsOf<DatabaseSchemaStatus>());
+        Assert.DoesNotContain(init.Warnings, w => w.Contains("plain text"));
+        var check = Core.Verification.ClusterVerifier.Verify(new Core.Verification.VerifyRequest { ConfigRoot = root, Check = ["security.plain-password"] }, new RecordingHost());
+        Assert.Equal(CheckStatus.Pass, Assert.Single(check).Status);
+    }
+
     [Fact]
     public void TheDemoClusterStepsWorkOnCopiesOfTheExampleConfiguration()
     {

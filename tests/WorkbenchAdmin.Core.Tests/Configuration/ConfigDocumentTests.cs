@@ -85,27 +85,28 @@ public class ConfigDocumentTests
         Assert.Throws<ConfigFormatException>(() => ConfigDocument.Parse(legacy, "rserver.conf"));
     }
 
-    public static TheoryData<string, int, string> Malformed => new()
+    public static TheoryData<string, int, int, string> Malformed => new()
     {
-        { "a=1\nthis line has no equals\n", 2, "no '='" },
-        { "a=1\n = value\n", 2, "empty key" },
-        { "[server\naddress=x\n", 1, "unterminated section header" },
-        { "[]\n", 1, "empty section name" },
-        { "[a]b]\n", 1, "section name contains" },
-        { "a=1\nb=2\na=3\n", 3, "duplicate key 'a' (first set on line 1)" },
-        { "[server]\nport=1\n[other]\nport=2\n[server]\nport=3\n", 6, "duplicate key 'port' in section [server] (first set on line 2)" },
+        { "a=1\nthis line has no equals s3cret\n", 2, 1, "expected 'key=value' (no '=' on the line)" },
+        { "a=1\n = s3cret\n", 2, 2, "empty key before '='" },
+        { "[server s3cret\naddress=x\n", 1, 1, "unterminated section header" },
+        { "[]\n", 1, 1, "empty section name" },
+        { "  [a]b s3cret]\n", 1, 3, "section name contains" },
+        { "a=1\nb=2\n a=s3cret\n", 3, 2, "a: duplicate key (first set on line 1)" },
+        { "[server]\nport=1\n[other]\nport=2\n[server]\nport=s3cret\n", 6, 1, "port: duplicate key in section [server] (first set on line 2)" },
+        { "a=1\nkey with s3cret=2\nkey with s3cret=3\n", 3, 1, " duplicate key (first set on line 2)" },
     };
 
     [Theory]
     [MemberData(nameof(Malformed))]
-    public void MalformedInputNamesFileLineAndText(string text, int line, string problem)
+    public void MalformedInputNamesFileLineAndColumnButNotTheText(string text, int line, int column, string problem)
     {
         var e = Assert.Throws<ConfigFormatException>(() => ConfigDocument.Parse(text, "/etc/rstudio/x.conf"));
         Assert.Equal("/etc/rstudio/x.conf", e.FilePath);
-        Assert.Equal(line, e.LineNumber);
+        Assert.Equal((line, column), (e.LineNumber, e.Column));
         Assert.Contains(problem, e.Message);
-        Assert.StartsWith($"/etc/rstudio/x.conf:{line}: ", e.Message);
-        Assert.Contains($"'{e.LineText}'", e.Message);
+        Assert.StartsWith($"/etc/rstudio/x.conf:{line}:{column}: ", e.Message);
+        Assert.DoesNotContain("s3cret", e.Message);
         Assert.Equal(WbErrorCategory.ParserError, e.Category);
         Assert.Equal("ConfigSyntaxError", e.ErrorId);
     }
@@ -115,8 +116,8 @@ public class ConfigDocumentTests
     {
         byte[] bytes = [.. "a=1\nb="u8, 0xC3, 0x28, .. "\nc=3\n"u8];
         var e = Assert.Throws<ConfigFormatException>(() => ConfigDocument.Parse(bytes, "bad.conf"));
-        Assert.Equal(2, e.LineNumber);
-        Assert.Contains("invalid UTF-8", e.Message);
+        Assert.Equal((2, 3, "b"), (e.LineNumber, e.Column, e.Key));
+        Assert.Equal("bad.conf:2:3: b: invalid UTF-8 at byte 3 of the line", e.Message);
     }
 
     [Fact]
@@ -149,11 +150,10 @@ public class ConfigDocumentTests
     }
 
     [Fact]
-    public void LongOffendingTextIsBoundedInTheMessage()
+    public void LongOffendingTextIsNotInTheMessage()
     {
         var e = Assert.Throws<ConfigFormatException>(() => ConfigDocument.Parse(new string('x', 10_000), "big"));
-        Assert.True(e.Message.Length < 300, e.Message);
-        Assert.Equal(10_000, e.LineText.Length);
+        Assert.Equal("big:1:1: expected 'key=value' (no '=' on the line)", e.Message);
     }
 
     [Fact]

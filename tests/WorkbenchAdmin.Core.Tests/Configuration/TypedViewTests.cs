@@ -47,9 +47,9 @@ public class TypedViewTests
     }
 
     [Theory]
-    [InlineData("load-balancing-enabled=maybe", "'load-balancing-enabled' must be 1 or 0")]
-    [InlineData("www-port=http", "'www-port' must be a whole number from 1 to 65535")]
-    [InlineData("www-port=70000", "'www-port' must be a whole number")]
+    [InlineData("load-balancing-enabled=maybe", "load-balancing-enabled: must be 1 or 0")]
+    [InlineData("www-port=http", "www-port: must be a whole number from 1 to 65535")]
+    [InlineData("www-port=70000", "www-port: must be a whole number")]
     public void BadValuesNameTheFileAndLine(string line, string problem)
     {
         var doc = ConfigDocument.Parse("# first\n" + line + "\n", "/cfg/rserver.conf");
@@ -130,10 +130,30 @@ public class TypedViewTests
         var doc = ConfigDocument.Parse("provider=postgresql\nconnection-uri=postgresql://u:topsecret@h:99999/db\n", "/etc/rstudio/database.conf");
         var e = Assert.Throws<ConfigFormatException>(() => DatabaseConfig.From(doc, doc.FilePath));
         Assert.Equal(2, e.LineNumber);
-        Assert.Contains("port '99999'", e.Message);
+        Assert.Equal((2, 16, "connection-uri"), (e.LineNumber, e.Column, e.Key));
+        Assert.EndsWith(":2:16: connection-uri: has a port that is not a number from 1 to 65535", e.Message);
         Assert.DoesNotContain("topsecret", e.Message);
         Assert.Throws<ConfigFormatException>(() => DatabaseConfig.From(ConfigDocument.Parse("connection-uri=mysql://h/db\n", "d"), "d"));
         Assert.Throws<ConfigFormatException>(() => DatabaseConfig.From(ConfigDocument.Parse("provider=oracle\n", "d"), "d"));
+    }
+
+    [Theory]
+    [InlineData("postgresql://wb:pa?ss@h/db", "pa?ss", "postgresql://wb:********@h/db", "postgresql://wb@h/db")]
+    [InlineData("postgresql://wb:p@ss@h:5433/db?sslmode=require", "p@ss", "postgresql://wb:********@h:5433/db?sslmode=require", "postgresql://wb@h:5433/db?sslmode=require")]
+    [InlineData("postgres://wb@h/db?sslmode=require&password=x&application_name=a", "x",
+                "postgres://wb@h/db?sslmode=require&password=********&application_name=a", "postgres://wb@h/db?sslmode=require&application_name=a")]
+    [InlineData("postgresql://wb:u@h/db?password=x", "x", "postgresql://wb:********@h/db?password=********", "postgresql://wb@h/db")]
+    [InlineData("postgresql://h:5432/db?sslmode=disable", null, "postgresql://h:5432/db?sslmode=disable", "postgresql://h:5432/db?sslmode=disable")]
+    public void AConnectionUriPasswordIsFoundMaskedAndTakenOutWholeWhereverLibpqTakesIt(string uri, string? password, string masked, string without)
+    {
+        // libpq reads user info up to an '@' before any '/' (so a '?' may be in it), and a password= parameter over it.
+        var parsed = PostgresConnectionUri.Parse(uri);
+        Assert.Equal(password, parsed.Password?.Reveal());
+        Assert.False(parsed.Parameters.ContainsKey("password"));
+        Assert.Equal(masked, PostgresConnectionUri.MaskPassword(uri));
+        Assert.Equal(without, PostgresConnectionUri.WithoutPassword(uri));
+        Assert.Equal(password is not null, PostgresConnectionUri.HasPassword(uri));
+        Assert.Null(PostgresConnectionUri.Parse(without).Password);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text;
+using WorkbenchAdmin.Core.Commands.Cluster;
 using WorkbenchAdmin.Core.Configuration;
 using WorkbenchAdmin.Core.Store;
 using WorkbenchAdmin.Core.Tests.Support;
@@ -160,4 +161,62 @@ public class ForeignPasswordTests(PostgresFixture pg)
     [InlineData("correct horse battery staple", false)]
     public void OrdinaryPasswordsDoNotLookEncrypted(string password, bool expected) =>
         Assert.Equal(expected, PasswordProtector.LooksLikeForeignCiphertext(password));
+}
+
+/// <summary>Values Workbench accepts but the connection cannot use, and key files that cannot be read: each a stable error.</summary>
+public class DatabaseConfigLimitTests
+{
+    [Theory]
+    [InlineData("connection-timeout-seconds=3600", 3)]
+    [InlineData("connnection-timeout-seconds=1025", 3)]
+    [InlineData("connection-timeout-seconds=-1", 3)]
+    public void ATimeoutBeyondWhatTheDriverTakesIsAnErrorNamingFileLineAndKey(string line, int number)
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Write("database.conf", $"provider=postgresql\nhost=pg\n{line}\n");
+        var e = Assert.Throws<ConfigFormatException>(() => DatabaseTarget.Resolve(new DatabaseRequest { ConfigRoot = dir.Path }));
+        Assert.Equal(("ConfigSyntaxError", WbErrorCategory.ParserError), (e.ErrorId, e.Category));
+        Assert.StartsWith($"{path}:{number}:", e.Message);
+        Assert.Contains(line[..line.IndexOf('=')], e.Message);
+        Assert.Contains("1024", e.Message);
+    }
+
+    [Fact]
+    public void TheLargestTimeoutTheDriverTakesIsUsed()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("database.conf", "provider=postgresql\nhost=pg\nconnection-timeout-seconds=1024\n");
+        var t = DatabaseTarget.Resolve(new DatabaseRequest { ConfigRoot = dir.Path });
+        Assert.Equal(1024, new Npgsql.NpgsqlConnectionStringBuilder(t.ConnectionString).Timeout);
+    }
+
+    /// <summary>Files every user, root included, fails to read: EIO from /proc/self/mem; EACCES from a write-only sysfs attribute.</summary>
+    public static TheoryData<string, string, WbErrorCategory> Unreadable()
+    {
+        var data = new TheoryData<string, string, WbErrorCategory> { { "/proc/self/mem", "SecureCookieKeyReadFailed", WbErrorCategory.ReadError } };
+        var writeOnly = Directory.Exists("/sys/bus") ? Directory.GetDirectories("/sys/bus").Select(d => Path.Combine(d, "uevent")).FirstOrDefault(File.Exists) : null;
+        if (writeOnly is not null) data.Add(writeOnly, "SecureCookieKeyReadDenied", WbErrorCategory.PermissionDenied);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Unreadable))]
+    public void AKeyFileThatCannotBeReadIsAStableError(string keyFile, string errorId, WbErrorCategory category)
+    {
+        using var dir = new TempDirectory();
+        dir.Write("rserver.conf", $"secure-cookie-key-file={keyFile}\n");
+        dir.Write("database.conf", "provider=postgresql\nhost=pg\npassword=" + PasswordProtector.Protect("pw", "k"u8) + "\n");
+        var root = new ConfigRoot(dir.Path);
+        foreach (var action in new Action[]
+        {
+            () => SecureCookieKey.Locate(root, RServerConfig.Load(root)),
+            () => DatabaseTarget.Resolve(new DatabaseRequest { ConfigRoot = dir.Path }),
+            () => ClusterOperations.ProtectPassword(new ClusterOperations.ProtectPasswordRequest { ConfigRoot = dir.Path, Password = new SecretValue("pw") }, new RecordingHost()),
+        })
+        {
+            var e = Assert.IsType<WbException>(Record.Exception(action));
+            Assert.Equal((errorId, category), (e.ErrorId, e.Category));
+            Assert.Contains(keyFile, e.Message);
+        }
+    }
 }

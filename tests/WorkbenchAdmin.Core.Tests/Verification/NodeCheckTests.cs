@@ -142,6 +142,20 @@ public sealed class NodeCheckTests : IDisposable
     }
 
     [Fact]
+    public void APasswordLeftInTheConnectionUriIsPlainTextEvenWhenPasswordIsEncrypted()
+    {
+        // Workbench uses password= over the URI's, but the URI's still sits in the file in plain text.
+        var root = GoodRoot();
+        var db = Path.Combine(root, "database.conf");
+        File.WriteAllText(db, "provider=postgresql\npassword=wbenc:v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\nconnection-uri=postgresql://wb:hunter2@pg/rstudio\n");
+        var result = One(root, "security.plain-password");
+        Assert.NotEqual(CheckStatus.Pass, result.Status);
+        Assert.Contains("connection-uri", result.Found);
+        Assert.Contains("Protect-WbDatabasePassword -Apply", result.Fix);
+        Assert.DoesNotContain("hunter2", result.ToString());
+    }
+
+    [Fact]
     public void WwwHostNameUnsetShortLocalOrUnresolvable()
     {
         var root = GoodRoot();

@@ -18,6 +18,14 @@ public record StoreRequest
     /// <summary>Seconds without a heartbeat after which a node counts as Offline.</summary>
     public double? OfflineAfterSec { get; set; }
 
+    /// <summary>Printing shows the connection string without its password (derived requests print through this too).</summary>
+    protected virtual bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"ConfigRoot = {ConfigRoot}, ConnectionString = {DatabaseTarget.Redact(ConnectionString)}, CredentialUserName = {CredentialUserName}, ");
+        builder.Append($"CredentialPassword = {CredentialPassword}, OfflineAfterSec = {OfflineAfterSec}");
+        return true;
+    }
+
     internal DatabaseRequest Database => new()
     {
         ConfigRoot = ConfigRoot,
@@ -310,21 +318,35 @@ public static class ClusterOperations
         public bool Apply { get; init; }
     }
 
-    /// <summary>Protect-WbDatabasePassword: encrypts with this node's secure-cookie-key; -Apply stores it in database.conf.</summary>
+    /// <summary>
+    /// Protect-WbDatabasePassword: encrypts with this node's secure-cookie-key; -Apply stores it as password= in
+    /// the database config file rserver.conf names, and takes any password out of connection-uri (Workbench
+    /// uses password= over the URI's, and the URI's would stay there in plain text).
+    /// </summary>
     public static void ProtectPassword(ProtectPasswordRequest request, ICommandHost host)
     {
         var root = Configuration.ConfigRoot.Resolve(request.ConfigRoot);
-        var key = SecureCookieKey.Locate(root, RServerConfig.Load(root));
+        var rserver = RServerConfig.Load(root);
+        var key = SecureCookieKey.Locate(root, rserver);
         if (key.Path is null)
             throw new WbException("SecureCookieKeyMissing", WbErrorCategory.ObjectNotFound,
                 $"No secure-cookie-key to encrypt with (searched {string.Join(", ", key.Searched)}).", root.Path);
-        var value = PasswordProtector.Protect(request.Password.Reveal(), File.ReadAllBytes(key.Path));
+        var value = PasswordProtector.Protect(request.Password.Reveal(), SecureCookieKey.Read(key.Path));
         if (!request.Apply)
         {
             host.WriteObject(value);
             return;
         }
-        new ConfigEditor(root).Edit(ConfigFiles.Database, [new ConfigChange(null, "password", value)],
-            (target, _) => host.ShouldProcess(target, "Set password (encrypted with the secure-cookie-key)"));
+        var path = DatabaseConfig.PathOf(root, rserver.DatabaseConfigFile);
+        var changes = new List<ConfigChange> { new(null, "password", value) };
+        var action = "Set password (encrypted with the secure-cookie-key)";
+        if (root.TryLoad(path, ConfigDialect.Database)?.GetValue(null, "connection-uri") is { } uri && PostgresConnectionUri.HasPassword(uri))
+        {
+            changes.Add(new ConfigChange(null, "connection-uri", PostgresConnectionUri.WithoutPassword(uri)));
+            action += " and take the password out of connection-uri";
+            if (PostgresConnectionUri.TryParse(uri)?.Password?.Reveal() is { } previous && previous != request.Password.Reveal())
+                host.WriteWarning($"connection-uri in '{path}' held another password than the one given: from now on the one given is used.");
+        }
+        new ConfigEditor(root).Edit(path, changes, (target, _) => host.ShouldProcess(target, action));
     }
 }

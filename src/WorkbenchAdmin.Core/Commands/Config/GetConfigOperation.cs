@@ -18,17 +18,17 @@ public static class GetConfigOperation
     public static void Run(GetConfigRequest request, ICommandHost host)
     {
         var root = Configuration.ConfigRoot.Resolve(request.ConfigRoot);
+        var roles = ConfigFileRoles.Of(root);
         var keys = request.Key?.Select(k => new Wildcard(k)).ToList();
-        foreach (var (fileName, explicitlyNamed) in FilesOf(root, request.File))
+        foreach (var (fileName, explicitlyNamed) in FilesOf(root, roles, request.File))
         {
-            if (IsInternal(fileName))
+            if (roles.WhyNotConfiguration(fileName) is { } why)
             {
-                host.WriteError(new WbException("ConfigFileNotReadable", WbErrorCategory.InvalidArgument,
-                    $"'{fileName}' is not a key=value configuration file; the secure-cookie-key is never shown (Get-WbBalancer reports its hash).", fileName));
+                host.WriteError(new WbException("ConfigFileNotReadable", WbErrorCategory.InvalidArgument, why, fileName));
                 continue;
             }
             ConfigDocument? doc;
-            try { doc = root.TryLoad(fileName); }
+            try { doc = root.TryLoad(fileName, roles.DialectOf(fileName)); }
             catch (WbException e) { host.WriteError(e); continue; }
 
             if (doc is null)
@@ -51,7 +51,7 @@ public static class GetConfigOperation
                     File = fileName,
                     Section = line.Section,
                     Key = line.Key!,
-                    Value = MaskSecret(fileName, line.Key!, line.Value),
+                    Value = roles.Mask(fileName, line.Key!, line.Value),
                     Line = line.Number,
                     Path = doc.FilePath,
                 });
@@ -59,8 +59,8 @@ public static class GetConfigOperation
         }
     }
 
-    /// <summary>The files a request names: literal names as given, patterns against the directory, none = the known set.</summary>
-    private static IEnumerable<(string Name, bool Explicit)> FilesOf(ConfigRoot root, IReadOnlyList<string>? requested)
+    /// <summary>The files a request names: literal names as given, patterns against the directory (configuration only), none = the known set.</summary>
+    private static IEnumerable<(string Name, bool Explicit)> FilesOf(ConfigRoot root, ConfigFileRoles roles, IReadOnlyList<string>? requested)
     {
         if (requested is null || requested.Count == 0)
         {
@@ -72,20 +72,9 @@ public static class GetConfigOperation
             if (!Wildcard.HasWildcards(name)) { yield return (name, true); continue; }
             var pattern = new Wildcard(name);
             var present = Directory.Exists(root.Path)
-                ? Directory.EnumerateFiles(root.Path).Select(System.IO.Path.GetFileName).Where(n => n is not null && pattern.IsMatch(n) && !IsInternal(n))
+                ? Directory.EnumerateFiles(root.Path).Select(System.IO.Path.GetFileName).Where(n => n is not null && pattern.IsMatch(n) && roles.IsConfiguration(n))
                 : [];
             foreach (var match in present.Order(StringComparer.Ordinal)) yield return (match!, false);
         }
-    }
-
-    private static bool IsInternal(string name) => !ConfigFiles.IsConfiguration(name);
-
-    /// <summary>Passwords never leave the core as text; a connection URI keeps everything but its password.</summary>
-    internal static string? MaskSecret(string fileName, string key, string? value)
-    {
-        if (value is null || System.IO.Path.GetFileName(fileName) != ConfigFiles.Database) return value;
-        if (key == "password") return value.Length == 0 ? value : SecretValue.Mask;
-        if (key == "connection-uri") return PostgresConnectionUri.MaskPassword(value);
-        return value;
     }
 }
