@@ -53,9 +53,9 @@ BeforeAll {
     1..4 | ForEach-Object { 'user1' } | New-WbSession -ConfigRoot $roots[0] -ConnectionString $cs | Out-Null
 
     # Runs the cluster suite in a fresh pwsh, as an admin would, and returns each test's name and result.
-    function Invoke-ClusterSuite([string] $ConfigRoot) {
+    function Invoke-ClusterSuite([string] $ConfigRoot, [string] $ConnectionString = $cs) {
         $run = @"
-`$container = New-PesterContainer -Path '$suite' -Data @{ ConfigRoot = '$ConfigRoot'; ConnectionString = '$cs'; HomeRoot = '$homes' }
+`$container = New-PesterContainer -Path '$suite' -Data @{ ConfigRoot = '$ConfigRoot'; ConnectionString = '$ConnectionString'; HomeRoot = '$homes' }
 `$result = Invoke-Pester -Container `$container -PassThru -Output None
 `$result.Tests | ForEach-Object { [pscustomobject]@{ Name = `$_.ExpandedName; Result = [string]`$_.Result; Message = [string]`$_.ErrorRecord } } | ConvertTo-Json -Compress
 "@
@@ -92,6 +92,36 @@ Describe 'The cluster suite against a throwaway cluster' -Tag 'ClusterSuite' {
         $skipped = @($healthy | Where-Object Result -eq 'Skipped' | ForEach-Object { ($_.Name -split ':')[0] })
         $skipped | Should -Contain 'cluster.version'
         @($skipped | Where-Object { $_ -like 'spec.*' }).Count | Should -Be @($checkIds | Where-Object { $_ -like 'spec.*' }).Count
+    }
+
+    It 'fails every check that needs the store, saying why, when the store is unreachable' {
+        $closed = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $closed.Start()
+        $port = $closed.LocalEndpoint.Port
+        $closed.Stop()
+        $unreachable = Invoke-ClusterSuite $roots[0] -ConnectionString "Host=127.0.0.1;Port=$port;Username=postgres;Password=x;Timeout=2"
+        $needStore = @([WorkbenchAdmin.Model.CheckCatalog]::All | Where-Object Scope -eq 'Cluster' | ForEach-Object Id)
+        foreach ($id in $needStore) {
+            $test = $unreachable | Where-Object Name -like "${id}:*"
+            $test.Result | Should -Be 'Failed' -Because $id
+            $test.Message | Should -Match 'could not be checked'
+        }
+    }
+
+    It 'examples/verify-cluster.ps1 exits 0 only when the checks it selects ran and passed' {
+        # As on a node: WorkbenchAdmin imported by name, this node's /etc/rstudio named by WORKBENCHADMIN_CONFIG_ROOT.
+        $saved = $env:WORKBENCHADMIN_CONFIG_ROOT, $env:PSModulePath
+        $env:WORKBENCHADMIN_CONFIG_ROOT = $roots[0]
+        $env:PSModulePath = (Split-Path (Split-Path (Get-Module WorkbenchAdmin).ModuleBase -Parent) -Parent) + [IO.Path]::PathSeparator + $env:PSModulePath
+        try {
+            $verify = Join-Path $repoRoot 'examples' 'verify-cluster.ps1'
+            $output = & ([Environment]::ProcessPath) -NoProfile -NonInteractive -File $verify -Tag security -Report (Join-Path $TestDrive 'security.xml') 2>&1
+            $LASTEXITCODE | Should -Be 0 -Because ($output -join "`n")
+            $output = & ([Environment]::ProcessPath) -NoProfile -NonInteractive -File $verify -Tag no-such-area -Report (Join-Path $TestDrive 'none.xml') 2>&1
+            $LASTEXITCODE | Should -Be 1 -Because 'no check ran'
+            ($output -join "`n") | Should -Match 'no check ran'
+        }
+        finally { $env:WORKBENCHADMIN_CONFIG_ROOT, $env:PSModulePath = $saved }
     }
 
     It 'fails cluster.key when one node''s secure-cookie-key drifts' {

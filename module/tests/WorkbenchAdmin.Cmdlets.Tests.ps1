@@ -987,6 +987,49 @@ Describe 'Test-WbCluster' -Tag 'Cmdlets' {
         $e.FullyQualifiedErrorId | Should -BeLike 'UnknownCheck,*'
         $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
     }
+
+    Context 'with the cluster store unreachable' {
+        BeforeAll {
+            # A node whose database.conf names a port nothing listens on.
+            $script:cut = Copy-ExampleRoot 'store-unreachable'
+            $closed = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+            $closed.Start()
+            $script:closedPort = $closed.LocalEndpoint.Port
+            $closed.Stop()
+            Set-Content -LiteralPath (Join-Path $cut 'database.conf') -Value "provider=postgresql`nhost=127.0.0.1`nport=$closedPort`npassword=x`nconnection-timeout-seconds=2"
+        }
+
+        It '-Quiet is false: a check that could not be made is a failure' {
+            Test-WbCluster -ConfigRoot $cut -Check cluster.* -Quiet -WarningAction SilentlyContinue | Should -BeFalse
+        }
+
+        It 'every cross-node check Fails and says why it could not be checked' {
+            $results = @(Test-WbCluster -ConfigRoot $cut -Check cluster.*, network.reachable -WarningAction SilentlyContinue)
+            $results | Should -HaveCount @([WorkbenchAdmin.Model.CheckCatalog]::All.Id | Where-Object { $_ -like 'cluster.*' -or $_ -eq 'network.reachable' }).Count
+            foreach ($r in $results) {
+                "$($r.CheckId): $($r.Status)" | Should -Be "$($r.CheckId): Fail"
+                $r.Found | Should -BeLike "could not be checked: *127.0.0.1:$closedPort*"
+            }
+        }
+
+        It 'examples/verify-cluster.ps1 exits non-zero and its report fails those checks' {
+            $report = Join-Path $TestDrive 'unreachable.xml'
+            # The script imports WorkbenchAdmin by name, as on a node: the package under test comes first on PSModulePath.
+            $saved = $env:WORKBENCHADMIN_CONFIG_ROOT, $env:PSModulePath
+            $env:WORKBENCHADMIN_CONFIG_ROOT = $cut
+            $env:PSModulePath = (Split-Path (Split-Path $moduleBase -Parent) -Parent) + [IO.Path]::PathSeparator + $env:PSModulePath
+            try {
+                $output = & ([Environment]::ProcessPath) -NoProfile -NonInteractive -File (Join-Path $repoRoot 'examples' 'verify-cluster.ps1') -Tag cluster -Report $report 2>&1
+                $exit = $LASTEXITCODE
+            }
+            finally { $env:WORKBENCHADMIN_CONFIG_ROOT, $env:PSModulePath = $saved }
+            $exit | Should -Not -Be 0 -Because ($output -join "`n")
+            $report | Should -Exist
+            $failures = @(([xml](Get-Content -Raw -LiteralPath $report)).SelectNodes('//testcase[failure]'))
+            $failures.Count | Should -BeGreaterThan 0 -Because ($output -join "`n")
+            ($failures | ForEach-Object { $_.failure.message }) -join "`n" | Should -BeLike '*could not be checked*'
+        }
+    }
 }
 
 Describe 'Default views' -Tag 'Cmdlets', 'Views' {

@@ -20,6 +20,15 @@ public sealed class ClusterContext
         Nodes.Where(n => Fingerprints.ContainsKey(n.Id)).Select(n => (n, Fingerprints[n.Id]));
 }
 
+/// <summary>The cluster store as the checks get it: its contents, or why it could not be read.</summary>
+public sealed record ClusterAccess(ClusterContext? Context, string? Unavailable)
+{
+    /// <summary>The result of a check that needs the store when it could not be read.</summary>
+    public CheckResult Unchecked(CheckDefinition c, string target = "cluster") =>
+        c.Unchecked(target, Unavailable ?? "the cluster store was not read",
+            "Make the cluster store reachable from this node (database.conf, or -ConnectionString and -Credential), then run Test-WbCluster again.");
+}
+
 /// <summary>Checks that compare the nodes of a cluster, through the store.</summary>
 internal static class ClusterChecks
 {

@@ -295,7 +295,7 @@ public sealed class ClusterOperationsTests : IDisposable
     public void SessionLoadIsReadFromANodesStatusPageByUrl()
     {
         const string page = "node1:8787 -  Load: 0.5, 0.25, 0\n   4242 - alice\nnode2:8787 -  Load: 1, 1, 1\n";
-        var port = FreeLoopbackPort();
+        var port = Loopback.FreePort();
         using var listener = new System.Net.HttpListener();
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();
@@ -316,12 +316,5 @@ public sealed class ClusterOperationsTests : IDisposable
         listener.Stop();
         var e = Assert.Throws<WbException>(() => GetSessionLoad(new SessionLoadRequest { Uri = new Uri($"http://127.0.0.1:{port}/load-balancer/status") }, new RecordingHost()));
         Assert.Equal(("StatusPageUnreachable", WbErrorCategory.ConnectionError), (e.ErrorId, e.Category));
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
     }
 }

@@ -203,6 +203,14 @@ public sealed class NodeCheckTests : IDisposable
     }
 
     [Fact]
+    public void OnlySpecChecksWithoutASpecAreAnErrorNotAnEmptyPass()
+    {
+        var e = Assert.Throws<WbException>(() => Run(GoodRoot(), "spec.*"));
+        Assert.Equal(("SpecRequired", WbErrorCategory.InvalidArgument), (e.ErrorId, e.Category));
+        Assert.Contains("-Spec", e.Message);
+    }
+
+    [Fact]
     public void QuietReturnsOneBoolean()
     {
         var root = GoodRoot();
@@ -215,14 +223,31 @@ public sealed class NodeCheckTests : IDisposable
         Assert.False(Assert.IsType<bool>(Assert.Single(failing.Objects)));
     }
 
-    [Fact]
-    public void WithoutAStoreTheClusterChecksAreSkippedWithTheReason()
+    [Theory]
+    [InlineData("no database.conf")]
+    [InlineData("nothing listening")]
+    public void WithoutAStoreEveryCheckThatNeedsItFailsSayingItCouldNotBeChecked(string why)
     {
         var root = GoodRoot();
-        File.Delete(Path.Combine(root, "database.conf"));
-        var results = Run(root, "cluster.*");
-        Assert.All(results, r => Assert.Equal(CheckStatus.Skip, r.Status));
-        Assert.All(results, r => Assert.Contains("not reachable", r.Found));
+        var db = Path.Combine(root, "database.conf");
+        if (why == "no database.conf") File.Delete(db);
+        else File.WriteAllText(db, $"provider=postgresql\nhost=127.0.0.1\nport={Loopback.FreePort()}\npassword=x\nconnection-timeout-seconds=2\n");
+        var spec = _dir.Write("cluster.yaml", $"nodes:\n  - node1.example.com:8787\nsharedStoragePath: /nfs/shared\n");
+
+        var results = ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = root, Check = ["cluster.*", "network.reachable", "database.connections", "spec.nodes", "spec.shared-storage"], SpecPath = spec, Probes = _probes }, new RecordingHost());
+        var cannotCheck = results.Where(r => r.CheckId != "spec.shared-storage" || r.Target == "cluster").ToList();
+        Assert.Equal(CheckCatalog.All.Count(c => c.Scope == CheckScope.Cluster) + 2, cannotCheck.Count);
+        Assert.All(cannotCheck, r =>
+        {
+            Assert.Equal(CheckStatus.Fail, r.Status);
+            Assert.StartsWith("could not be checked: ", r.Found);
+            Assert.Contains(why == "no database.conf" ? "database.conf" : "127.0.0.1", r.Found);
+            Assert.Contains("reachable", r.Fix);
+        });
+
+        var quiet = new RecordingHost();
+        ClusterVerifier.Run(new VerifyRequest { ConfigRoot = root, Check = ["cluster.*"], Probes = _probes, Quiet = true }, quiet);
+        Assert.False(Assert.IsType<bool>(Assert.Single(quiet.Objects)));
     }
 
     [Fact]
