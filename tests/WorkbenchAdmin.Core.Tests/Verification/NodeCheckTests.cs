@@ -141,6 +141,35 @@ public sealed class NodeCheckTests : IDisposable
         Assert.DoesNotContain("hunter2", One(root, "security.plain-password").ToString());
     }
 
+    /// <summary>What database.conf's password= holds, and what security.plain-password makes of it.</summary>
+    public static TheoryData<string, string, CheckStatus, string> Passwords()
+    {
+        var random = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)); // openssl rand -base64 32
+        return new()
+        {
+            { "openssl rand -base64 32", random, CheckStatus.Warn, "looks like base64 ciphertext, but" },
+            { "base64 of whole 16-byte blocks", Convert.ToBase64String(Enumerable.Range(0, 48).Select(i => (byte)(i * 7 + 1)).ToArray()), CheckStatus.Warn, "looks like base64 ciphertext, but" },
+            { "Protect-WbDatabasePassword", Core.Store.PasswordProtector.Protect("s3cret", "the-key"u8), CheckStatus.Pass, "encrypted (Protect-WbDatabasePassword" },
+            { "our prefix on a plain password", "wbenc:v1:hunter2", CheckStatus.Warn, "is plain text" },
+            { "rstudio-server encrypt-password (key hash around it)", "1234ABCD" + random + "1234ABCD", CheckStatus.Pass, "encrypted (rstudio-server encrypt-password" },
+            { "key hashes that differ", "1234ABCD" + random + "5678ABCD", CheckStatus.Warn, "is plain text" },
+            { "a key hash and nothing else", "1234ABCD1234ABCD", CheckStatus.Warn, "is plain text" },
+            { "plain", "hunter2", CheckStatus.Warn, "is plain text" },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Passwords))]
+    public void OnlyARecognisableEncryptionPassesAndALookAlikeWarnsSayingSo(string what, string password, CheckStatus status, string found)
+    {
+        var root = GoodRoot();
+        File.WriteAllText(Path.Combine(root, "database.conf"), $"provider=postgresql\npassword={password}\n");
+        var r = One(root, "security.plain-password");
+        Assert.True(r.Status == status, $"{what}: {r}");
+        Assert.Contains(found, r.Found);
+        Assert.DoesNotContain(password, r.ToString());
+    }
+
     [Fact]
     public void WwwHostNameUnsetShortLocalOrUnresolvable()
     {
