@@ -150,18 +150,20 @@ public sealed class ClusterStore
             : clusterProtocol != identity.Protocol ? NodeStatus.ProtocolMismatch
             : NodeStatus.Online;
 
+        // last_seen is the server's clock at this statement (clock_timestamp, not the transaction's start, which
+        // precedes the lock wait), and node_clock the node's read just before it: their difference is the skew.
         var sql = mustExist
             ? """
               UPDATE wbadmin.node SET ipv4 = @ipv4, status = @status, key_hash = @key, protocol = @protocol, version = coalesce(@version, version),
-                     cores = @cores, load1 = @load1, load5 = @load5, load15 = @load15, node_clock = @clock, last_seen = now()
+                     cores = @cores, load1 = @load1, load5 = @load5, load15 = @load15, node_clock = @clock, last_seen = clock_timestamp()
               WHERE host = @host AND port = @port RETURNING id
               """
             : """
-              INSERT INTO wbadmin.node (host, ipv4, port, status, key_hash, protocol, version, cores, load1, load5, load15, node_clock)
-              VALUES (@host, @ipv4, @port, @status, @key, @protocol, @version, @cores, @load1, @load5, @load15, @clock)
+              INSERT INTO wbadmin.node (host, ipv4, port, status, key_hash, protocol, version, cores, load1, load5, load15, node_clock, last_seen)
+              VALUES (@host, @ipv4, @port, @status, @key, @protocol, @version, @cores, @load1, @load5, @load15, @clock, clock_timestamp())
               ON CONFLICT (host, port) DO UPDATE SET ipv4 = excluded.ipv4, status = excluded.status, key_hash = excluded.key_hash,
                      protocol = excluded.protocol, version = coalesce(excluded.version, wbadmin.node.version), cores = excluded.cores,
-                     load1 = excluded.load1, load5 = excluded.load5, load15 = excluded.load15, node_clock = excluded.node_clock, last_seen = now()
+                     load1 = excluded.load1, load5 = excluded.load5, load15 = excluded.load15, node_clock = excluded.node_clock, last_seen = excluded.last_seen
               RETURNING id
               """;
         int? id;
@@ -178,7 +180,7 @@ public sealed class ClusterStore
             upsert.Parameters.AddWithValue("load1", report.Load1);
             upsert.Parameters.AddWithValue("load5", report.Load5);
             upsert.Parameters.AddWithValue("load15", report.Load15);
-            upsert.Parameters.AddWithValue("clock", report.Clock);
+            upsert.Parameters.AddWithValue("clock", report.Clock.GetUtcNow());
             id = (int?)upsert.ExecuteScalar();
         }
         if (id is null)

@@ -43,7 +43,8 @@ public sealed record NodeReport
     public double Load5 { get; init; }
     public double Load15 { get; init; }
     public int Cores { get; init; } = Environment.ProcessorCount;
-    public DateTimeOffset Clock { get; init; } = DateTimeOffset.UtcNow;
+    /// <summary>The node's clock, read by the store right before it writes the heartbeat, so the skew it records is not inflated by the work before.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
     public string? Version { get; init; }
 
     public const string LoadAveragePath = "/proc/loadavg";
@@ -60,7 +61,7 @@ public sealed record NodeReport
             Load5 = Field(1),
             Load15 = Field(2),
             Cores = Environment.ProcessorCount,
-            Clock = (time ?? TimeProvider.System).GetUtcNow(),
+            Clock = time ?? TimeProvider.System,
             Version = File.Exists(versionPath) ? File.ReadAllText(versionPath).Trim() : null,
         };
     }

@@ -42,7 +42,7 @@ public sealed class MultiNodeTests : IDisposable
     private Node MakeNode(int n, string key = "cluster-key", string balancer = "sessions", bool ownStorage = false, bool listen = true)
     {
         var root = Directory.CreateDirectory(Path.Combine(_dir.Path, $"node{n}")).FullName;
-        File.WriteAllText(Path.Combine(root, "rserver.conf"), $"load-balancing-enabled=1\nserver-shared-storage-path={_shared}\n");
+        File.WriteAllText(Path.Combine(root, "rserver.conf"), $"load-balancing-enabled=1\nserver-shared-storage-path={_shared}\nwww-address=127.0.0.1{n}\nwww-port={WwwPort}\n");
         File.WriteAllText(Path.Combine(root, "load-balancer"), $"www-host-name={Address(n)}\nbalancer={balancer}\n");
         File.WriteAllText(Path.Combine(root, "launcher.conf"), $"[server]\naddress=0.0.0.0\nport={LauncherPort}\n");
         File.WriteAllText(Path.Combine(root, "database.conf"), "provider=postgresql\nhost=db.cluster\npool-size=4\n");
@@ -65,7 +65,7 @@ public sealed class MultiNodeTests : IDisposable
         var request = new ClusterOperations.NodeRequest
         {
             ConfigRoot = node.Root, ConnectionString = _connection, Probes = node.Probes,
-            Report = new NodeReport { Load1 = 0.1, Load5 = 0.2, Load15 = 0.3, Cores = 4, Version = "2025.09.1", Clock = DateTimeOffset.UtcNow + clockSkew },
+            Report = new NodeReport { Load1 = 0.1, Load5 = 0.2, Load15 = 0.3, Cores = 4, Version = "2025.09.1", Clock = new OffsetClock(clockSkew) },
         };
         ClusterOperations.RegisterNode(request, new RecordingHost());
         ClusterOperations.UpdateNodeStatus(request, new RecordingHost());
@@ -120,6 +120,20 @@ public sealed class MultiNodeTests : IDisposable
         Assert.Contains("synchronise", results.Single(r => r.CheckId == "cluster.clock" && r.Status == CheckStatus.Fail).Fix, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("secure-cookie-key", results.Single(r => r.CheckId == "cluster.key" && r.Status == CheckStatus.Fail).Fix);
         Assert.Contains("does not share storage", results.Single(r => r.CheckId == "cluster.shared-marker" && r.Status == CheckStatus.Fail).Found);
+    }
+
+    [Fact]
+    public void ClockSkewIsMeasuredAtTheHeartbeatsWriteNotBeforeItsSlowParts()
+    {
+        // This machine's clock and PostgreSQL's are the same clock; the shared storage takes 1.5 s to answer.
+        var node = MakeNode(1);
+        node.Probes.SharedStorageDelay = TimeSpan.FromSeconds(1.5);
+        var request = new ClusterOperations.NodeRequest { ConfigRoot = node.Root, ConnectionString = _connection, Probes = node.Probes };
+        ClusterOperations.RegisterNode(request, new RecordingHost());
+        ClusterOperations.UpdateNodeStatus(request, new RecordingHost());
+        var store = new ClusterStore(DatabaseTarget.Resolve(new DatabaseRequest { ConnectionString = _connection }));
+        var skew = store.GetNodes(ClusterStore.DefaultOfflineAfter).Single().ClockSkew!.Value;
+        Assert.InRange(skew.TotalSeconds, -0.5, 0.5);
     }
 
     [Fact]
