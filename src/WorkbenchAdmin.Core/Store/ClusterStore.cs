@@ -8,6 +8,12 @@ namespace WorkbenchAdmin.Core.Store;
 /// <summary>The cluster record: defined by the first node that comes online.</summary>
 public sealed record ClusterInfo(string KeyHash, string Protocol, DateTimeOffset CreatedAt);
 
+/// <summary>A fingerprint to publish with a heartbeat and when it was taken (a Stopwatch timestamp), so the store dates it in its own clock, free of the node's skew.</summary>
+public sealed record FingerprintReport(string Json, long TakenAt);
+
+/// <summary>A fingerprint as the store holds it: the JSON, and when the node took it (in the store's clock).</summary>
+public sealed record PublishedFingerprint(string Json, DateTimeOffset TakenAt);
+
 /// <summary>
 /// Cluster state in PostgreSQL: the cluster record, nodes and their heartbeats, and sessions. Every change
 /// is one transaction; failures come back as errors naming the server. A connection-level failure clears
@@ -24,7 +30,7 @@ public sealed class ClusterStore
         CASE WHEN n.status <> 'Online' THEN n.status
              WHEN n.last_seen < now() - make_interval(secs => @offline) THEN 'Offline'
              ELSE 'Online' END,
-        n.last_seen, n.load1, n.load5, n.load15, n.cores, n.active_sessions, n.protocol, n.version, n.node_clock
+        n.last_seen, n.load1, n.load5, n.load15, n.cores, n.active_sessions, n.protocol, n.version, n.node_clock, n.registered_at
         """;
 
     private readonly PlacementBatcher _placements;
@@ -127,7 +133,7 @@ public sealed class ClusterStore
     /// defines the cluster; a node whose key hash or protocol differs is recorded as such and is never a
     /// candidate. Returns the node as Get-WbNode shows it.
     /// </summary>
-    public NodeInfo ReportNode(NodeIdentity identity, NodeReport report, bool mustExist, TimeSpan offlineAfter, string? fingerprintJson = null) => Use(connection =>
+    public NodeInfo ReportNode(NodeIdentity identity, NodeReport report, bool mustExist, TimeSpan offlineAfter, FingerprintReport? fingerprint = null) => Use(connection =>
     {
         using var tx = connection.BeginTransaction();
         using (var lockCmd = Command(connection, $"SELECT pg_advisory_xact_lock({ClusterLock})", tx)) lockCmd.ExecuteNonQuery();
@@ -186,14 +192,16 @@ public sealed class ClusterStore
         if (id is null)
             throw new WbException("NodeNotRegistered", WbErrorCategory.ObjectNotFound,
                 $"Node {identity.Address} is not registered in {Target.Description}; run Register-WbNode on it first.", identity.Address);
-        if (fingerprintJson is not null)
+        if (fingerprint is not null)
         {
+            // Dated when it was taken (it read the shared-storage markers then), not when it is written.
             using var save = Command(connection, """
-                INSERT INTO wbadmin.node_fingerprint (node_id, fingerprint) VALUES (@id, @fingerprint::jsonb)
-                ON CONFLICT (node_id) DO UPDATE SET fingerprint = excluded.fingerprint, updated = now()
+                INSERT INTO wbadmin.node_fingerprint (node_id, fingerprint, updated) VALUES (@id, @fingerprint::jsonb, clock_timestamp() - make_interval(secs => @age))
+                ON CONFLICT (node_id) DO UPDATE SET fingerprint = excluded.fingerprint, updated = excluded.updated
                 """, tx);
             save.Parameters.AddWithValue("id", id.Value);
-            save.Parameters.AddWithValue("fingerprint", fingerprintJson);
+            save.Parameters.AddWithValue("fingerprint", fingerprint.Json);
+            save.Parameters.AddWithValue("age", System.Diagnostics.Stopwatch.GetElapsedTime(fingerprint.TakenAt).TotalSeconds);
             save.ExecuteNonQuery();
         }
         tx.Commit();
@@ -201,12 +209,12 @@ public sealed class ClusterStore
     });
 
     /// <summary>The fingerprint each node last published with its heartbeat, by node id.</summary>
-    public IReadOnlyDictionary<int, string> GetFingerprints() => Use(connection =>
+    public IReadOnlyDictionary<int, PublishedFingerprint> GetFingerprints() => Use(connection =>
     {
-        using var cmd = Command(connection, "SELECT node_id, fingerprint::text FROM wbadmin.node_fingerprint");
+        using var cmd = Command(connection, "SELECT node_id, fingerprint::text, updated FROM wbadmin.node_fingerprint");
         using var reader = cmd.ExecuteReader();
-        var map = new Dictionary<int, string>();
-        while (reader.Read()) map[reader.GetInt32(0)] = reader.GetString(1);
+        var map = new Dictionary<int, PublishedFingerprint>();
+        while (reader.Read()) map[reader.GetInt32(0)] = new PublishedFingerprint(reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2));
         return map;
     });
 
@@ -247,6 +255,7 @@ public sealed class ClusterStore
                 Protocol = reader.GetString(11),
                 Version = reader.IsDBNull(12) ? null : reader.GetString(12),
                 NodeClock = reader.IsDBNull(13) ? null : reader.GetFieldValue<DateTimeOffset>(13),
+                RegisteredAt = reader.GetFieldValue<DateTimeOffset>(14),
             });
         }
         return list;

@@ -8,6 +8,8 @@ public sealed class ClusterContext
 {
     public required IReadOnlyList<NodeInfo> Nodes { get; init; }
     public required IReadOnlyDictionary<int, NodeFingerprint> Fingerprints { get; init; }
+    /// <summary>When each node took its fingerprint (and read the others' markers), in the store's clock.</summary>
+    public required IReadOnlyDictionary<int, DateTimeOffset> FingerprintTakenAt { get; init; }
     public required (int Max, int Reserved) ConnectionLimits { get; init; }
     /// <summary>This node's database.conf, whose pool-size every node shares.</summary>
     public required DatabaseConfig Database { get; init; }
@@ -151,20 +153,25 @@ internal static class ClusterChecks
             yield return c.Skip(Cluster, "fewer than two nodes published a fingerprint");
             yield break;
         }
-        var failed = false;
+        var flagged = false;
         foreach (var (node, print) in printed.Where(p => p.Print.Marker is null))
         {
-            failed = true;
+            flagged = true;
             yield return c.Fail(node.Address, print.MarkerError ?? "it wrote no marker to shared storage", "a marker in server-shared-storage-path",
                 $"Mount the shared storage at server-shared-storage-path on {node.Address} and let it be written there.");
         }
         // Every (writer, reader) pair where the reader does not see the writer's marker.
-        var broken = (from w in printed
+        var unread = (from w in printed
                       where w.Print.Marker is not null
                       from r in printed
                       where r.Print.Marker is not null // a node without storage was reported above
                             && r.Node.Id != w.Node.Id && r.Print.MarkersSeen.GetValueOrDefault(w.Node.Address) != w.Print.Marker
                       select (Writer: w.Node, Reader: r.Node)).ToList();
+        // A reader that last looked before the writer registered could not have seen its marker: not a failure
+        // (right after nodes join), and the reader's next heartbeat tells.
+        bool NotYet((NodeInfo Writer, NodeInfo Reader) p) => x.FingerprintTakenAt.GetValueOrDefault(p.Reader.Id) < p.Writer.RegisteredAt;
+        var notYet = unread.Where(NotYet).ToList();
+        var broken = unread.Where(p => !NotYet(p)).ToList();
         // Blame the node involved in the most broken pairs (the one not sharing the storage), then the next.
         while (broken.Count > 0)
         {
@@ -178,11 +185,20 @@ internal static class ClusterChecks
             if (cannotRead.Count > 0) parts.Add($"it cannot read the markers of {string.Join(", ", cannotRead)}");
             if (notReadBy.Count > 0) parts.Add($"{string.Join(", ", notReadBy)} cannot read its marker");
             var path = x.Fingerprints.GetValueOrDefault(culprit.Id)?.SharedStoragePath;
-            failed = true;
+            flagged = true;
             yield return c.Fail(culprit.Address, $"{string.Join("; ", parts)} in {path}: it does not share storage with them",
                 "every node reads every other node's marker", $"Mount the cluster's shared storage at {path} on {culprit.Address}, as on the other nodes.");
         }
-        if (!failed) yield return c.Pass(Cluster, $"{printed.Count} nodes read each other's markers in shared storage");
+        foreach (var reader in notYet.GroupBy(p => p.Reader.Id))
+        {
+            var node = reader.First().Reader;
+            var writers = reader.Select(p => p.Writer.Address).ToList();
+            flagged = true;
+            yield return c.Warn(node.Address,
+                $"it has not read the marker of {string.Join(", ", writers)} yet: its last heartbeat looked at shared storage at {x.FingerprintTakenAt[node.Id]:u}, before {(writers.Count == 1 ? "that node" : "those nodes")} registered",
+                "every node reads every other node's marker", $"Wait for {node.Address}'s next heartbeat (or run Update-WbNodeStatus on it), then check again.");
+        }
+        if (!flagged) yield return c.Pass(Cluster, $"{printed.Count} nodes read each other's markers in shared storage");
     }
 
     public static IEnumerable<CheckResult> Reachable(CheckDefinition c, ClusterContext x)

@@ -154,12 +154,14 @@ public static class ClusterVerifier
     {
         var store = ClusterOperations.Open(request, host);
         var nodes = store.GetNodes(request.OfflineAfter);
-        var prints = store.GetFingerprints().ToDictionary(kv => kv.Key, kv => ReadFingerprint(kv.Key, kv.Value, store));
+        var published = store.GetFingerprints();
+        var prints = published.ToDictionary(kv => kv.Key, kv => ReadFingerprint(kv.Key, kv.Value.Json, store));
         var tolerance = request.ClockToleranceSec ?? spec?.ClockToleranceSec ?? DefaultClockToleranceSec;
         return new ClusterContext
         {
             Nodes = nodes,
             Fingerprints = prints,
+            FingerprintTakenAt = published.ToDictionary(kv => kv.Key, kv => kv.Value.TakenAt),
             ConnectionLimits = store.GetConnectionLimits(),
             Database = node.Database,
             LauncherPort = LauncherConfig.Load(node.Root).Port,

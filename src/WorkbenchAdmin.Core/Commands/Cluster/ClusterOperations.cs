@@ -100,9 +100,12 @@ public static class ClusterOperations
         if (request.PassThru) host.WriteObject(node);
     }
 
-    /// <summary>The configuration fingerprint a heartbeat publishes for the cross-node checks.</summary>
-    private static string Fingerprint(NodeRequest request, NodeIdentity identity, NodeReport report) =>
-        Verification.NodeFingerprint.Compute(Configuration.ConfigRoot.Resolve(request.ConfigRoot), identity.Address, report.Version, request.Probes).ToJson();
+    /// <summary>The configuration fingerprint a heartbeat publishes for the cross-node checks, and when it was taken.</summary>
+    private static FingerprintReport Fingerprint(NodeRequest request, NodeIdentity identity, NodeReport report)
+    {
+        var taken = System.Diagnostics.Stopwatch.GetTimestamp();
+        return new(Verification.NodeFingerprint.Compute(Configuration.ConfigRoot.Resolve(request.ConfigRoot), identity.Address, report.Version, request.Probes).ToJson(), taken);
+    }
 
     /// <summary>Unregister-WbNode: removes this node's row when load-balancer says delete-node-on-exit=1 (or with -Force).</summary>
     public static void UnregisterNode(NodeRequest request, ICommandHost host)
