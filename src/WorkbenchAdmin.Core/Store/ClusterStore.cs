@@ -298,6 +298,9 @@ public sealed class ClusterStore
     /// </summary>
     public SessionInfo PlaceSession(PlacementRequest request) => _placements.Place(request);
 
+    /// <summary>Placements waiting to join the next batch.</summary>
+    internal int QueuedPlacements => _placements.Queued;
+
     public IReadOnlyList<SessionInfo> GetSessions(SessionFilter filter) => Use(connection =>
     {
         var where = new List<string>();

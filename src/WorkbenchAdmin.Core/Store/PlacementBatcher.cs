@@ -39,6 +39,9 @@ internal sealed class PlacementBatcher(ClusterStore store)
         public bool Done => Result is not null || Error is not null;
     }
 
+    /// <summary>Callers waiting for a leader to take them into a batch (tests line a batch up with it).</summary>
+    internal int Queued { get { lock (_gate) return _queue.Count; } }
+
     public SessionInfo Place(PlacementRequest request)
     {
         // A custom script sees only which nodes are online, never the session counts the lock protects,

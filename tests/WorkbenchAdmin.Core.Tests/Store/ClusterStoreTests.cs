@@ -112,6 +112,24 @@ public class ClusterStoreTests(PostgresFixture pg)
     }
 
     [Fact]
+    public void ADecisionShowsTheCountsItSawEvenAfterLaterPlacementsInItsBatch()
+    {
+        var store = pg.NewStore().WithNodes(2);
+        foreach (var user in new[] { "u1", "u2", "u3" }) store.PlaceSession(new PlacementRequest(user, SessionsPolicy.Instance));
+        // u4 makes it two sessions each; u5 is decided first in a batch with u6 to u8, which change the counts after it.
+        var (first, batch) = OneBatch.Place(store, new PlacementRequest("u4", SessionsPolicy.Instance),
+            new[] { "u5", "u6", "u7", "u8" }.Select(u => new PlacementRequest(u, SessionsPolicy.Instance)).ToList());
+        Assert.Null(first.Error);
+        Assert.All(batch, o => Assert.Null(o.Error));
+
+        var u5 = batch[0].Session!.Decision!;
+        Assert.Contains("fewest active sessions: 2", u5.Reason);
+        Assert.Equal([2, 2], u5.Candidates.Select(c => c.ActiveSessions));
+        Assert.Equal(2, u5.Chosen.ActiveSessions);
+        Assert.Equal([4, 4], store.GetNodes(Timeout).Select(n => n.ActiveSessions));
+    }
+
+    [Fact]
     public void SixteenConcurrentCallersPlaceExactlyTheirSessionsEvenly()
     {
         var store = pg.NewStore().WithNodes(4);
