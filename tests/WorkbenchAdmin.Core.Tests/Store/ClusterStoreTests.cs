@@ -130,6 +130,61 @@ public class ClusterStoreTests(PostgresFixture pg)
     }
 
     [Fact]
+    public void AUserNameWithALoneSurrogateIsRefusedAndFailsOnlyItsOwnPlacement()
+    {
+        var store = pg.NewStore().WithNodes(2);
+        var users = new[] { "amy", "bob", "bad\uD800name", "cy", "\uDC00dan", "eve" };
+        var (first, batch) = OneBatch.Place(store, new PlacementRequest("first", SessionsPolicy.Instance),
+            users.Select(u => new PlacementRequest(u, SessionsPolicy.Instance)).ToList());
+        Assert.Null(first.Error);
+        foreach (var o in batch)
+        {
+            if (o.Request.UserName is "bad\uD800name" or "\uDC00dan")
+            {
+                Assert.Equal(("InvalidUserName", WbErrorCategory.InvalidArgument), (Assert.IsType<WbException>(o.Error).ErrorId, ((WbException)o.Error!).Category));
+                Assert.Contains("lone surrogate", o.Error.Message);
+                Assert.DoesNotContain(o.Error.Message, char.IsSurrogate); // shown escaped: it has no UTF-8 form to print
+            }
+            else
+                Assert.True(o.Error is null, $"{o.Request.UserName}: {o.Error}");
+        }
+        Assert.Equal(["amy", "bob", "cy", "eve", "first"], store.GetSessions(new SessionFilter()).Select(s => s.UserName).Order(StringComparer.Ordinal));
+        AssertCountersMatchRows(store);
+        // A well-formed pair is a character like any other.
+        Assert.Equal("\U0001F600", store.PlaceSession(new PlacementRequest("\U0001F600", SessionsPolicy.Instance)).UserName);
+    }
+
+    [Fact]
+    public void AWriteThatFailsForOneRequestFailsOnlyThatRequest()
+    {
+        var store = pg.NewStore().WithNodes(2);
+        // Any per-row failure of the insert (a constraint, a trigger, an encoding the server refuses) stands in here as a trigger.
+        Exec(store, """
+            CREATE FUNCTION wbadmin.refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.username = 'poison' THEN RAISE EXCEPTION 'refused: %', NEW.username; END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER refuse_poison BEFORE INSERT ON wbadmin.session FOR EACH ROW EXECUTE FUNCTION wbadmin.refuse_poison();
+            """);
+        var (first, batch) = OneBatch.Place(store, new PlacementRequest("first", SessionsPolicy.Instance),
+            new[] { "amy", "poison", "bob", "cy" }.Select(u => new PlacementRequest(u, SessionsPolicy.Instance)).ToList());
+        Assert.Null(first.Error);
+        foreach (var o in batch)
+        {
+            if (o.Request.UserName == "poison")
+                Assert.Contains("refused: poison", Assert.IsType<WbException>(o.Error).Message);
+            else
+                Assert.True(o.Error is null, $"{o.Request.UserName}: {o.Error}");
+        }
+        Assert.Equal(["amy", "bob", "cy", "first"], store.GetSessions(new SessionFilter()).Select(s => s.UserName).Order(StringComparer.Ordinal));
+        AssertCountersMatchRows(store);
+        // Each decision saw the sessions recorded before it, and not the refused one.
+        Assert.Equal([2, 2], store.GetNodes(Timeout).Select(n => n.ActiveSessions));
+        Assert.Equal([0, 1, 1], batch.Where(o => o.Session is not null).Select(o => o.Session!.Decision!.Chosen.ActiveSessions));
+    }
+
+    [Fact]
     public void SixteenConcurrentCallersPlaceExactlyTheirSessionsEvenly()
     {
         var store = pg.NewStore().WithNodes(4);
