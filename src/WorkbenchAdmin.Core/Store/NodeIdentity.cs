@@ -53,13 +53,23 @@ public sealed record NodeReport
     /// <summary>This machine's load averages (/proc/loadavg), cores, clock and Workbench version.</summary>
     public static NodeReport FromMachine(TimeProvider? time = null, string loadAveragePath = LoadAveragePath, string versionPath = VersionPath)
     {
-        var fields = File.ReadAllText(loadAveragePath).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        double Field(int i) => double.Parse(fields[i], System.Globalization.CultureInfo.InvariantCulture);
+        string text;
+        try { text = File.ReadAllText(loadAveragePath); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new WbException("LoadAverageUnreadable", WbErrorCategory.ReadError, $"Cannot read the load averages in {loadAveragePath}: {e.Message}", loadAveragePath, e);
+        }
+        var fields = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var loads = new double[3];
+        for (var i = 0; i < loads.Length; i++)
+            if (i >= fields.Length || !double.TryParse(fields[i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out loads[i]))
+                throw new WbException("LoadAverageUnreadable", WbErrorCategory.ReadError,
+                    $"{loadAveragePath} does not start with three load averages: '{SafeText.Quote(text)}'", loadAveragePath);
         return new NodeReport
         {
-            Load1 = Field(0),
-            Load5 = Field(1),
-            Load15 = Field(2),
+            Load1 = loads[0],
+            Load5 = loads[1],
+            Load15 = loads[2],
             Cores = Environment.ProcessorCount,
             Clock = time ?? TimeProvider.System,
             Version = File.Exists(versionPath) ? File.ReadAllText(versionPath).Trim() : null,

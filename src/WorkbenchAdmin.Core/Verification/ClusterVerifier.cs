@@ -107,7 +107,10 @@ public static class ClusterVerifier
         {
             host.WriteProgress(Activity, "Reading the cluster store", 0);
             try { cluster = new ClusterAccess(LoadCluster(request, host, node, spec), null); }
-            catch (WbException e) { cluster = new ClusterAccess(null, $"the cluster store could not be read: {e.Message}"); }
+            catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException)
+            {
+                cluster = new ClusterAccess(null, $"the cluster store could not be read: {e.Message}");
+            }
         }
 
         for (var i = 0; i < selected.Count; i++)

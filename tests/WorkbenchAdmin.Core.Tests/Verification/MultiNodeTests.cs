@@ -155,6 +155,25 @@ public sealed class MultiNodeTests : IDisposable
     }
 
     [Fact]
+    public void AFingerprintTheStoreHoldsButCannotBeReadFailsTheChecksThatNeedIt()
+    {
+        var nodes = Enumerable.Range(1, 2).Select(n => MakeNode(n)).ToList();
+        Settle(nodes);
+        using (var connection = new Npgsql.NpgsqlConnection(_connection))
+        {
+            connection.Open();
+            using var cmd = new Npgsql.NpgsqlCommand("""UPDATE wbadmin.node_fingerprint SET fingerprint = '{"ConfigHashes": 42}'""", connection);
+            cmd.ExecuteNonQuery();
+        }
+        var results = Verify(nodes[0], "cluster.*");
+        Assert.All(results, r =>
+        {
+            Assert.Equal(CheckStatus.Fail, r.Status);
+            Assert.StartsWith("could not be checked: the cluster store could not be read: the fingerprint node ", r.Found);
+        });
+    }
+
+    [Fact]
     public void ClosedPortsAndTooManyConnectionsAreFound()
     {
         var nodes = Enumerable.Range(1, 2).Select(n => MakeNode(n)).ToList();

@@ -104,7 +104,17 @@ public static class ClusterOperations
     private static FingerprintReport Fingerprint(NodeRequest request, NodeIdentity identity, NodeReport report)
     {
         var taken = System.Diagnostics.Stopwatch.GetTimestamp();
-        return new(Verification.NodeFingerprint.Compute(Configuration.ConfigRoot.Resolve(request.ConfigRoot), identity.Address, report.Version, request.Probes).ToJson(), taken);
+        var root = Configuration.ConfigRoot.Resolve(request.ConfigRoot);
+        try
+        {
+            return new(Verification.NodeFingerprint.Compute(root, identity.Address, report.Version, request.Probes).ToJson(), taken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Never a stale or partial fingerprint: the heartbeat fails, naming what could not be read.
+            throw new WbException("FingerprintFailed", WbErrorCategory.ReadError,
+                $"Cannot read the configuration of {identity.Address} to publish its fingerprint: {e.Message}", root.Path, e);
+        }
     }
 
     /// <summary>Unregister-WbNode: removes this node's row when load-balancer says delete-node-on-exit=1 (or with -Force).</summary>
@@ -276,6 +286,9 @@ public static class ClusterOperations
         }
         else if (request.Uri is not null)
         {
+            if (!request.Uri.IsAbsoluteUri || request.Uri.Scheme is not ("http" or "https"))
+                throw new WbException("InvalidStatusPageUri", WbErrorCategory.InvalidArgument,
+                    $"-Uri {request.Uri} is not a node's status page: give an http:// or https:// address, such as http://node1:8787/load-balancer/status.", request.Uri);
             loads = SessionLoadText.Parse(Fetch(request.Uri), request.Uri.ToString());
         }
         else
