@@ -51,6 +51,14 @@ username=postgres
 password=$pgPassword
 connection-timeout-seconds=10
 "@
+    # Each node's rserver: a listener on a free loopback port, named by www-address and www-port in its rserver.conf,
+    # which the heartbeat connects to (a node whose rserver does not answer is reported Offline).
+    $script:rservers = [Collections.Generic.List[Net.Sockets.TcpListener]]::new()
+    function Open-Rserver([int] $Port = 0) {
+        $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, $Port)
+        $listener.Start()
+        $listener
+    }
     # (Loop variables here would be seen by every block below: their names are unique.)
     $script:roots = foreach ($nodeNumber in 1, 2) {
         $nodeRoot = Join-Path $work "node$nodeNumber"
@@ -59,6 +67,8 @@ connection-timeout-seconds=10
         Set-WbBalancer -ConfigRoot $nodeRoot -Method sessions -WwwHostName $addresses[$nodeNumber - 1] -Confirm:$false
         Set-Content -LiteralPath (Join-Path $nodeRoot 'secure-cookie-key') -Value $clusterKey
         Set-Content -LiteralPath (Join-Path $nodeRoot 'database.conf') -Value $databaseConf
+        $rservers.Add((Open-Rserver))
+        Add-Content -LiteralPath (Join-Path $nodeRoot 'rserver.conf') -Value "www-address=127.0.0.1`nwww-port=$($rservers[-1].LocalEndpoint.Port)"
         $nodeRoot
     }
     $script:schemaStatus = Initialize-WbDatabase @db -Confirm:$false
@@ -138,6 +148,7 @@ connection-timeout-seconds=10
 }
 
 AfterAll {
+    if ($rservers) { $rservers | ForEach-Object Stop }
     if ($pg) { $pg.Dispose() }
 }
 
@@ -557,6 +568,23 @@ Describe 'Nodes' -Tag 'Cmdlets' {
         Invoke-Psql $sql | Should -Be $before
     }
 
+    It 'Update-WbNodeStatus reports the node Offline, with a warning, while its rserver does not answer' {
+        $rserver = $rservers[1]
+        $port = $rserver.LocalEndpoint.Port
+        $rserver.Stop()
+        try {
+            $node = Update-WbNodeStatus -ConfigRoot $roots[1] @db -PassThru -WarningVariable warnings -WarningAction SilentlyContinue
+            $node.Status | Should -Be 'Offline'
+            ($warnings -join "`n") | Should -BeLike "*not answering on 127.0.0.1:$port*Offline*"
+            (New-WbSession -UserName while-down @db).Node | Should -Be $addresses[0]
+        }
+        finally {
+            $rservers[1] = Open-Rserver $port
+            Get-WbSession @db -UserName while-down | Remove-WbSession @db
+        }
+        (Update-WbNodeStatus -ConfigRoot $roots[1] @db -PassThru).Status | Should -Be 'Online'
+    }
+
     It 'Update-WbNodeStatus for a node that never registered is NodeNotRegistered, ObjectNotFound' {
         $e = Get-StopError { Update-WbNodeStatus -ConfigRoot $stranger @db -ErrorAction Stop }
         $e.FullyQualifiedErrorId | Should -BeLike 'NodeNotRegistered,*'
@@ -633,10 +661,16 @@ Describe 'Nodes' -Tag 'Cmdlets' {
         Get-WbSession @db -Id $session.Id -IncludeEnded | Should -BeNullOrEmpty
     }
 
-    It 'Unregister-WbNode keeps the node when delete-node-on-exit is not set' {
-        Register-WbNode -ConfigRoot $node3 @db -WarningAction SilentlyContinue | Out-Null
+    It 'Unregister-WbNode keeps the node, Offline at once, when delete-node-on-exit is not set' {
+        (Register-WbNode -ConfigRoot $node3 @db -WarningAction SilentlyContinue).Status | Should -Be 'Online'
         Unregister-WbNode -ConfigRoot $node3 @db -Confirm:$false
-        Get-WbNode @db -HostName 'node3.*' | Should -Not -BeNullOrEmpty
+        (Get-WbNode @db -HostName 'node3.*').Status | Should -Be 'Offline'
+    }
+
+    It 'Unregister-WbNode -WhatIf leaves the node as it was' {
+        Register-WbNode -ConfigRoot $node3 @db -WarningAction SilentlyContinue | Out-Null
+        Unregister-WbNode -ConfigRoot $node3 @db -WhatIf
+        (Get-WbNode @db -HostName 'node3.*').Status | Should -Be 'Online'
     }
 
     It 'Unregister-WbNode -Force -WhatIf keeps the node' {

@@ -152,7 +152,8 @@ public sealed class ClusterStore
             define.ExecuteNonQuery();
             (clusterKey, clusterProtocol) = (identity.KeyHash, identity.Protocol);
         }
-        var status = clusterKey != identity.KeyHash ? NodeStatus.InvalidKey
+        var status = !report.Serving ? NodeStatus.Offline
+            : clusterKey != identity.KeyHash ? NodeStatus.InvalidKey
             : clusterProtocol != identity.Protocol ? NodeStatus.ProtocolMismatch
             : NodeStatus.Online;
 
@@ -269,6 +270,15 @@ public sealed class ClusterStore
     {
         using var cmd = Command(connection, "DELETE FROM wbadmin.node WHERE id = @id");
         cmd.Parameters.AddWithValue("id", id);
+        return cmd.ExecuteNonQuery() > 0;
+    });
+
+    /// <summary>Records a node as Offline at once (it left), until it registers or heartbeats again. False when there was no such node.</summary>
+    public bool MarkOffline(string host, int port) => Use(connection =>
+    {
+        using var cmd = Command(connection, $"UPDATE wbadmin.node SET status = '{NodeStatus.Offline}' WHERE host = @host AND port = @port");
+        cmd.Parameters.AddWithValue("host", host);
+        cmd.Parameters.AddWithValue("port", port);
         return cmd.ExecuteNonQuery() > 0;
     });
 

@@ -46,6 +46,8 @@ public sealed record NodeReport
     /// <summary>The node's clock, read by the store right before it writes the heartbeat, so the skew it records is not inflated by the work before.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
     public string? Version { get; init; }
+    /// <summary>Whether rserver answered on its HTTP port: a node whose rserver does not is recorded Offline.</summary>
+    public bool Serving { get; init; } = true;
 
     public const string LoadAveragePath = "/proc/loadavg";
     public const string VersionPath = "/usr/lib/rstudio-server/VERSION";
