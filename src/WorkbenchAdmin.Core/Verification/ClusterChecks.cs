@@ -20,6 +20,11 @@ public sealed class ClusterContext
     /// <summary>Nodes that take part in the cluster (not rejected for their key or protocol) and published a fingerprint.</summary>
     public IEnumerable<(NodeInfo Node, NodeFingerprint Print)> Printed =>
         Nodes.Where(n => Fingerprints.ContainsKey(n.Id)).Select(n => (n, Fingerprints[n.Id]));
+
+    /// <summary>A comparison cannot be made for a registered node that published no fingerprint: a Fail for each, saying so.</summary>
+    internal IEnumerable<CheckResult> Unprinted(CheckDefinition c) =>
+        Nodes.Where(n => !Fingerprints.ContainsKey(n.Id)).Select(n => c.Unchecked(n.Address, "this node has published no configuration fingerprint",
+            $"Run Update-WbNodeStatus on {n.Address} (its heartbeat publishes the fingerprint), then check again."));
 }
 
 /// <summary>The cluster store as the checks get it: its contents, or why it could not be read.</summary>
@@ -50,12 +55,11 @@ internal static class ClusterChecks
     public static IEnumerable<CheckResult> ConfigIdentical(CheckDefinition c, ClusterContext x)
     {
         var printed = x.Printed.ToList();
-        foreach (var missing in x.Nodes.Where(n => !x.Fingerprints.ContainsKey(n.Id)))
-            yield return c.Warn(missing.Address, "this node has published no configuration fingerprint", "a fingerprint with each heartbeat",
-                $"Run Update-WbNodeStatus on {missing.Address} (its heartbeat publishes the fingerprint).");
+        var unprinted = x.Unprinted(c).ToList();
+        foreach (var r in unprinted) yield return r;
         if (printed.Count < 2)
         {
-            yield return c.Skip(Cluster, "fewer than two nodes published a fingerprint");
+            if (unprinted.Count == 0) yield return c.Skip(Cluster, "fewer than two nodes are registered: nothing to compare");
             yield break;
         }
         var files = printed.SelectMany(p => p.Print.ConfigHashes.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
@@ -74,7 +78,7 @@ internal static class ClusterChecks
                     $"Copy /etc/rstudio/{file} from {majority.First().Node.Address} to {odd.Node.Address}, keep its address keys, and restart rstudio-server.");
             }
         }
-        if (differing == 0) yield return c.Pass(Cluster, $"{files.Count} files identical on {printed.Count} nodes (address keys aside)");
+        if (differing == 0 && unprinted.Count == 0) yield return c.Pass(Cluster, $"{files.Count} files identical on {printed.Count} nodes (address keys aside)");
     }
 
     public static IEnumerable<CheckResult> SameKey(CheckDefinition c, ClusterContext x) =>
@@ -90,7 +94,7 @@ internal static class ClusterChecks
     public static IEnumerable<CheckResult> SameVersion(CheckDefinition c, ClusterContext x)
     {
         if (x.Printed.All(p => p.Print.Version is null))
-            return [c.Skip(Cluster, "no node reported its Workbench version (/usr/lib/rstudio-server/VERSION)")];
+            return [.. x.Unprinted(c), c.Skip(Cluster, "no node reported its Workbench version (/usr/lib/rstudio-server/VERSION)")];
         return Same(c, x, p => p.Print.Version ?? "(unknown)", "Workbench version", "runs a different Workbench version",
             n => $"Install the cluster's Workbench version on {n}.", show: true);
     }
@@ -105,7 +109,10 @@ internal static class ClusterChecks
     {
         var printed = x.Printed.Where(p => value(p) is not null).ToList();
         var flagged = new HashSet<int>();
-        var results = new List<CheckResult>();
+        var results = x.Unprinted(c).ToList();
+        // A node whose fingerprint lacks the value cannot be compared either: never left out silently.
+        foreach (var (node, _) in x.Printed.Where(p => value(p) is null))
+            results.Add(c.Unchecked(node.Address, $"its fingerprint records no {what}", $"Check {what} on {node.Address}, run Update-WbNodeStatus there, then check again."));
         if (printed.Count >= 1)
         {
             var groups = printed.GroupBy(value).OrderByDescending(g => g.Count()).ToList();
@@ -122,7 +129,7 @@ internal static class ClusterChecks
             if (flagged.Add(node.Id))
                 results.Add(c.Fail(node.Address, $"the node is recorded as '{node.Status}'", $"the cluster's {what}", fix(node.Address)));
         if (results.Count == 0)
-            results.Add(printed.Count == 0 ? c.Skip(Cluster, "no node published a fingerprint") : c.Pass(Cluster, $"the same {what} on {printed.Count} nodes"));
+            results.Add(printed.Count == 0 ? c.Skip(Cluster, "no node is registered: nothing to compare") : c.Pass(Cluster, $"the same {what} on {printed.Count} nodes"));
         return results;
     }
 
@@ -148,12 +155,17 @@ internal static class ClusterChecks
     public static IEnumerable<CheckResult> SharedMarkers(CheckDefinition c, ClusterContext x)
     {
         var printed = x.Printed.ToList();
+        var flagged = false;
+        foreach (var r in x.Unprinted(c))
+        {
+            flagged = true;
+            yield return r;
+        }
         if (printed.Count < 2)
         {
-            yield return c.Skip(Cluster, "fewer than two nodes published a fingerprint");
+            if (!flagged) yield return c.Skip(Cluster, "fewer than two nodes are registered: nothing to compare");
             yield break;
         }
-        var flagged = false;
         foreach (var (node, print) in printed.Where(p => p.Print.Marker is null))
         {
             flagged = true;

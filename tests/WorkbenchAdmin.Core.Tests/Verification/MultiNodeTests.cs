@@ -174,6 +174,33 @@ public sealed class MultiNodeTests : IDisposable
     }
 
     [Fact]
+    public void ANodeWithoutAFingerprintFailsTheComparisonsAsNotChecked()
+    {
+        // As after an upgrade from a version that published none: node2 is registered and online, its fingerprint unknown.
+        var nodes = Enumerable.Range(1, 2).Select(n => MakeNode(n)).ToList();
+        Settle(nodes);
+        using (var connection = new Npgsql.NpgsqlConnection(_connection))
+        {
+            connection.Open();
+            using var cmd = new Npgsql.NpgsqlCommand($"DELETE FROM wbadmin.node_fingerprint f USING wbadmin.node n WHERE n.id = f.node_id AND n.host = '127.0.0.12'", connection);
+            Assert.Equal(1, cmd.ExecuteNonQuery());
+        }
+        var comparisons = new[] { "cluster.config-identical", "cluster.key", "cluster.protocol", "cluster.users", "cluster.shared-marker" };
+        var results = Verify(nodes[0], comparisons);
+        foreach (var id in comparisons)
+        {
+            var mine = results.Where(r => r.CheckId == id).ToList();
+            var unchecked_ = Assert.Single(mine, r => r.Status == CheckStatus.Fail);
+            Assert.Equal(Address(2), unchecked_.Target);
+            Assert.StartsWith("could not be checked: this node has published no configuration fingerprint", unchecked_.Found);
+            Assert.DoesNotContain(mine, r => r.Status == CheckStatus.Pass);
+        }
+        var quiet = new RecordingHost();
+        ClusterVerifier.Run(new VerifyRequest { ConfigRoot = nodes[0].Root, ConnectionString = _connection, Probes = nodes[0].Probes, Check = comparisons, Quiet = true }, quiet);
+        Assert.False(Assert.IsType<bool>(Assert.Single(quiet.Objects)));
+    }
+
+    [Fact]
     public void ClosedPortsAndTooManyConnectionsAreFound()
     {
         var nodes = Enumerable.Range(1, 2).Select(n => MakeNode(n)).ToList();
