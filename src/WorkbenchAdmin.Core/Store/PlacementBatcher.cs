@@ -19,7 +19,9 @@ public sealed record PlacementRequest(string UserName, IBalancingPolicy Policy)
 /// insert. Holding a lock across a commit would serialise the WAL flushes, so concurrent callers in one
 /// process are grouped: one caller leads a transaction that decides for every waiting request in turn
 /// (each seeing the ones before it), inserts them all and commits once; then it hands the lead to the next
-/// waiting caller. Callers in other processes serialise on the same lock.
+/// waiting caller. Callers in other processes serialise on the same lock. One request never fails the others:
+/// a request that cannot be decided fails alone, and when the batch's write fails it is run again with each
+/// insert under its own savepoint.
 /// </summary>
 internal sealed class PlacementBatcher(ClusterStore store)
 {
@@ -93,15 +95,17 @@ internal sealed class PlacementBatcher(ClusterStore store)
         catch (OperationCanceledException e)
         {
             // The leader's command was stopped (Ctrl+C) and its transaction rolled back: only the leader gives
-            // up; the others go back to the head of the queue, in order, for the next leader.
-            leader.Error = e;
+            // up; the others still undecided go back to the head of the queue, in order, for the next leader.
+            // One that already has its answer (an error of its own) is not requeued: it would take the lead
+            // and, being done, never run the batch, stranding every caller behind it.
+            leader.Error ??= e;
             lock (_gate)
             {
-                var rest = batch.Where(p => p != leader).Concat(_queue).ToList();
+                var rest = batch.Where(p => p != leader && !p.Done).Concat(_queue).ToList();
                 _queue.Clear();
                 foreach (var p in rest) _queue.Enqueue(p);
             }
-            batch = [leader];
+            batch = batch.Where(p => p == leader || p.Done).ToList();
         }
         catch (Exception e)
         {
@@ -157,7 +161,9 @@ internal sealed class PlacementBatcher(ClusterStore store)
                     using var reader = insert.ExecuteReader();
                     session = ReadSession(reader, p, decision);
                 }
-                catch (Exception e) when (e is not OperationCanceledException && connection.FullState == System.Data.ConnectionState.Open)
+                // Not when the leader's command is being stopped: the server cancelling the insert is no fault of the row.
+                catch (Exception e) when (e is not OperationCanceledException && !Logging.CommandLog.Cancellation.IsCancellationRequested
+                                          && connection.FullState == System.Data.ConnectionState.Open)
                 {
                     tx.Rollback("placement");
                     p.Error = DatabaseErrors.Map(e, store.Target);

@@ -12,26 +12,31 @@ internal static class OneBatch
 {
     public sealed record Outcome(PlacementRequest Request, SessionInfo? Session, Exception? Error);
 
-    public static (Outcome First, IReadOnlyList<Outcome> Batch) Place(ClusterStore store, PlacementRequest first, IReadOnlyList<PlacementRequest> batch)
+    /// <param name="stopLeader">Stops the command of the batch's first request, which leads it (Ctrl+C).</param>
+    /// <param name="whileRunning">Runs once the batch is released, while its placements run.</param>
+    public static (Outcome First, IReadOnlyList<Outcome> Batch) Place(ClusterStore store, PlacementRequest first, IReadOnlyList<PlacementRequest> batch,
+        CancellationToken stopLeader = default, Action? whileRunning = null)
     {
         using var hold = store.DataSource.OpenConnection();
         Exec(hold, $"SELECT pg_advisory_lock({ClusterStore.ClusterLock})");
-        var leader = Start(store, first);
+        var leader = Start(store, first, default);
         Until(() => Scalar(hold, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 1, "the first placement waits on the lock");
-        var queued = batch.Select(r => Start(store, r)).ToList();
+        var queued = batch.Select((r, i) => Start(store, r, i == 0 ? stopLeader : default)).ToList();
         Until(() => store.QueuedPlacements == batch.Count, $"{batch.Count} placements queue behind it");
         Exec(hold, $"SELECT pg_advisory_unlock({ClusterStore.ClusterLock})");
+        whileRunning?.Invoke();
         return (leader(), queued.Select(q => q()).ToList());
     }
 
-    private static Func<Outcome> Start(ClusterStore store, PlacementRequest request)
+    private static Func<Outcome> Start(ClusterStore store, PlacementRequest request, CancellationToken stop)
     {
         Outcome? outcome = null;
         var thread = new Thread(() =>
         {
+            using var command = Core.Logging.CommandLog.Attach(new Support.RecordingHost(cancellation: stop));
             try { outcome = new Outcome(request, store.PlaceSession(request), null); }
             catch (Exception e) { outcome = new Outcome(request, null, e); }
-        });
+        }) { IsBackground = true }; // a placement left waiting must not keep the test run alive
         thread.Start();
         return () =>
         {
@@ -40,7 +45,7 @@ internal static class OneBatch
         };
     }
 
-    private static void Until(Func<bool> condition, string what)
+    public static void Until(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (!condition())
@@ -56,7 +61,7 @@ internal static class OneBatch
         cmd.ExecuteNonQuery();
     }
 
-    private static long Scalar(NpgsqlConnection connection, string sql)
+    public static long Scalar(NpgsqlConnection connection, string sql)
     {
         using var cmd = new NpgsqlCommand(sql, connection);
         return (long)cmd.ExecuteScalar()!;
