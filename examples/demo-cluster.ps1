@@ -6,7 +6,9 @@
     With no -ConnectionString, starts a private PostgreSQL (when its binaries are installed) in a temporary
     directory on a free loopback port. Builds two node configuration roots from examples/etc-rstudio,
     creates the schema, registers both nodes, sends a heartbeat, starts the installation guide's four
-    sessions, shows Get-WbNode and Get-WbSessionLoad, and removes everything it made.
+    sessions, shows Get-WbNode and Get-WbSessionLoad, and removes everything it made. Each node's rserver
+    is a listener on a free loopback port its rserver.conf names (www-address, www-port): the heartbeat
+    reports a node whose rserver does not answer as Offline.
 #>
 [CmdletBinding()]
 param(
@@ -19,6 +21,7 @@ $InformationPreference = 'Continue'
 Import-Module $ModulePath -Force
 
 $server = $null
+$rservers = [System.Collections.Generic.List[System.Net.Sockets.TcpListener]]::new()
 $work = Join-Path ([IO.Path]::GetTempPath()) "wbadmin-demo-$PID"
 try {
     if (-not $ConnectionString) {
@@ -41,6 +44,10 @@ try {
         Copy-Item (Join-Path $PSScriptRoot 'etc-rstudio' '*') $root
         Set-WbBalancer -ConfigRoot $root -Method sessions -WwwHostName "node$n.demo:8787" -Confirm:$false
         Set-Content -Path (Join-Path $root 'secure-cookie-key') -Value $key
+        $rserver = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $rserver.Start()
+        $rservers.Add($rserver)
+        Add-Content -Path (Join-Path $root 'rserver.conf') -Value "www-address=127.0.0.1`nwww-port=$($rserver.LocalEndpoint.Port)"
         $root
     }
 
@@ -66,6 +73,7 @@ try {
     Invoke-WbBalanceDecision -UserName user2 -ConfigRoot $roots[0] @db | Format-List UserName, Method, Node, Reason
 }
 finally {
+    foreach ($rserver in $rservers) { $rserver.Stop() }
     Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue
     if ($server) { $server.Dispose() }
 }

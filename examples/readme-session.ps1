@@ -19,6 +19,8 @@
     configuration roots that are copies of examples/etc-rstudio in a temporary directory: their database.conf
     points at that server (the password encrypted with Protect-WbDatabasePassword), the nodes of a cluster share
     a secure-cookie-key (mode 600), and the demo clusters' server-shared-storage-path is a directory they share.
+    Each node's rserver is a listener on a free loopback port that its rserver.conf names (www-address, www-port):
+    the heartbeat reports a node whose rserver does not answer there as Offline.
     A command the README shows without -ConfigRoot runs as on a node whose /etc/rstudio is such a copy:
     WORKBENCHADMIN_CONFIG_ROOT names the first node's root. What the README says is done "on each node" is done
     here on the other nodes too, with -ConfigRoot and without printing it; so is the heartbeat timer's
@@ -40,6 +42,7 @@ $repository = Split-Path $PSScriptRoot -Parent
 $width = 100
 $work = Join-Path ([IO.Path]::GetTempPath()) "wbadmin-readme-$PID"
 $servers = [System.Collections.Generic.List[object]]::new()
+$rservers = [System.Collections.Generic.List[System.Net.Sockets.TcpListener]]::new()
 $savedLocation = Get-Location
 $savedModulePath = $env:PSModulePath
 $savedConfigRoot = $env:WORKBENCHADMIN_CONFIG_ROOT
@@ -74,11 +77,15 @@ function Copy-ExampleRoot {
         Set-Content -LiteralPath $databaseConf
     $password = [System.Net.NetworkCredential]::new('', $Server.Password).SecurePassword
     Protect-WbDatabasePassword -ConfigRoot $root -Password $password -Apply -Confirm:$false | Out-Null
+    $rserverConf = Join-Path $root 'rserver.conf'
     if ($SharedStorage) {
-        $rserverConf = Join-Path $root 'rserver.conf'
         (Get-Content -LiteralPath $rserverConf) -replace '^server-shared-storage-path=.*', "server-shared-storage-path=$SharedStorage" |
             Set-Content -LiteralPath $rserverConf
     }
+    $rserver = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $rserver.Start()
+    $rservers.Add($rserver)
+    Add-Content -LiteralPath $rserverConf -Value "www-address=127.0.0.1`nwww-port=$($rserver.LocalEndpoint.Port)"
     & chmod 600 $keyFile $databaseConf
     $root
 }
@@ -212,6 +219,7 @@ finally {
     Set-Location -LiteralPath $savedLocation
     $env:PSModulePath = $savedModulePath
     $env:WORKBENCHADMIN_CONFIG_ROOT = $savedConfigRoot
+    foreach ($rserver in $rservers) { $rserver.Stop() }
     foreach ($server in $servers) { $server.Dispose() }
     Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
 }

@@ -7,8 +7,9 @@
         $container = New-PesterContainer -Path ./WorkbenchAdmin.Cluster.Tests.ps1 -Data @{ Spec = '/etc/rstudio/cluster.yaml' }
         Invoke-Pester -Container $container -Output Detailed
 
-    A Fail fails the It (with what was found and how to fix it), a Warn passes with the warning in the
-    output, a Skip is reported as skipped with its reason.
+    A Fail fails the It (with what was found and how to fix it), and so does a check that could not be made
+    (the store unreachable: Test-WbCluster reports it as a Fail that says why); a Warn passes with the warning
+    in the output; a Skip (the check does not apply) is reported as skipped with its reason.
 #>
 param(
     [string] $ConfigRoot,

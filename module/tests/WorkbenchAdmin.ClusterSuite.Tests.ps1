@@ -28,23 +28,38 @@ BeforeAll {
     $key = [Convert]::ToHexString([Security.Cryptography.RandomNumberGenerator]::GetBytes(32))
     # The example's own, published placeholder password.
     $password = [Net.NetworkCredential]::new('', 'example-only-not-a-secret').SecurePassword
+    # Each node's HTTP (rserver) and launcher ports: listeners on its own loopback address. The ports are free ones,
+    # the same on both addresses (launcher.conf is identical on every node), so other test runs on this machine do not collide.
     $script:listeners = [Collections.Generic.List[Net.Sockets.TcpListener]]::new()
+    function Open-NodeListener([int] $Port) {
+        foreach ($nodeNumber in 1, 2) {
+            $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Parse("127.0.0.1$nodeNumber"), $Port)
+            $listener.Start()
+            $listeners.Add($listener)
+            $Port = $listener.LocalEndpoint.Port
+        }
+        $Port
+    }
+    function Get-NodePort {
+        for ($try = 0; ; $try++) {
+            try { return Open-NodeListener 0 }
+            catch { if ($try -ge 20) { throw } }
+        }
+    }
+    $script:wwwPort = Get-NodePort
+    $launcherPort = Get-NodePort
     $script:roots = foreach ($nodeNumber in 1, 2) {
         $nodeRoot = (New-Item -ItemType Directory -Force -Path (Join-Path $work "node$nodeNumber")).FullName
         Copy-Item -Path (Join-Path $repoRoot 'examples' 'etc-rstudio' '*') -Destination $nodeRoot
-        Set-Content -LiteralPath (Join-Path $nodeRoot 'rserver.conf') -Value "load-balancing-enabled=1`nserver-shared-storage-path=$shared"
-        Set-Content -LiteralPath (Join-Path $nodeRoot 'launcher.conf') -Value "[server]`naddress=0.0.0.0`nport=15559"
-        Set-WbBalancer -ConfigRoot $nodeRoot -Method sessions -WwwHostName "127.0.0.1${nodeNumber}:18787" -Confirm:$false
+        # www-address and www-port: where the heartbeat finds this node's rserver (the listener standing in for it).
+        Set-Content -LiteralPath (Join-Path $nodeRoot 'rserver.conf') -Value "load-balancing-enabled=1`nserver-shared-storage-path=$shared`nwww-address=127.0.0.1$nodeNumber`nwww-port=$wwwPort"
+        Set-Content -LiteralPath (Join-Path $nodeRoot 'launcher.conf') -Value "[server]`naddress=0.0.0.0`nport=$launcherPort"
+        Set-WbBalancer -ConfigRoot $nodeRoot -Method sessions -WwwHostName "127.0.0.1${nodeNumber}:$wwwPort" -Confirm:$false
         Set-Content -LiteralPath (Join-Path $nodeRoot 'secure-cookie-key') -Value $key
         # The guide's way: encrypt the password once, then copy database.conf to every node (identical /etc/rstudio).
         if ($nodeNumber -eq 1) { Protect-WbDatabasePassword -Password $password -ConfigRoot $nodeRoot -Apply -Confirm:$false | Out-Null }
         else { Copy-Item -LiteralPath (Join-Path $work 'node1' 'database.conf') -Destination $nodeRoot }
         chmod 600 (Join-Path $nodeRoot 'secure-cookie-key') (Join-Path $nodeRoot 'database.conf')
-        foreach ($port in 18787, 15559) {
-            $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Parse("127.0.0.1$nodeNumber"), $port)
-            $listener.Start()
-            $listeners.Add($listener)
-        }
         $nodeRoot
     }
     foreach ($nodeRoot in $roots) { Register-WbNode -ConfigRoot $nodeRoot -ConnectionString $cs | Out-Null }
@@ -53,9 +68,9 @@ BeforeAll {
     1..4 | ForEach-Object { 'user1' } | New-WbSession -ConfigRoot $roots[0] -ConnectionString $cs | Out-Null
 
     # Runs the cluster suite in a fresh pwsh, as an admin would, and returns each test's name and result.
-    function Invoke-ClusterSuite([string] $ConfigRoot) {
+    function Invoke-ClusterSuite([string] $ConfigRoot, [string] $ConnectionString = $cs) {
         $run = @"
-`$container = New-PesterContainer -Path '$suite' -Data @{ ConfigRoot = '$ConfigRoot'; ConnectionString = '$cs'; HomeRoot = '$homes' }
+`$container = New-PesterContainer -Path '$suite' -Data @{ ConfigRoot = '$ConfigRoot'; ConnectionString = '$ConnectionString'; HomeRoot = '$homes' }
 `$result = Invoke-Pester -Container `$container -PassThru -Output None
 `$result.Tests | ForEach-Object { [pscustomobject]@{ Name = `$_.ExpandedName; Result = [string]`$_.Result; Message = [string]`$_.ErrorRecord } } | ConvertTo-Json -Compress
 "@
@@ -94,6 +109,36 @@ Describe 'The cluster suite against a throwaway cluster' -Tag 'ClusterSuite' {
         @($skipped | Where-Object { $_ -like 'spec.*' }).Count | Should -Be @($checkIds | Where-Object { $_ -like 'spec.*' }).Count
     }
 
+    It 'fails every check that needs the store, saying why, when the store is unreachable' {
+        $closed = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $closed.Start()
+        $port = $closed.LocalEndpoint.Port
+        $closed.Stop()
+        $unreachable = Invoke-ClusterSuite $roots[0] -ConnectionString "Host=127.0.0.1;Port=$port;Username=postgres;Password=x;Timeout=2"
+        $needStore = @([WorkbenchAdmin.Model.CheckCatalog]::All | Where-Object Scope -eq 'Cluster' | ForEach-Object Id)
+        foreach ($id in $needStore) {
+            $test = $unreachable | Where-Object Name -like "${id}:*"
+            $test.Result | Should -Be 'Failed' -Because $id
+            $test.Message | Should -Match 'could not be checked'
+        }
+    }
+
+    It 'examples/verify-cluster.ps1 exits 0 only when the checks it selects ran and passed' {
+        # As on a node: WorkbenchAdmin imported by name, this node's /etc/rstudio named by WORKBENCHADMIN_CONFIG_ROOT.
+        $saved = $env:WORKBENCHADMIN_CONFIG_ROOT, $env:PSModulePath
+        $env:WORKBENCHADMIN_CONFIG_ROOT = $roots[0]
+        $env:PSModulePath = (Split-Path (Split-Path (Get-Module WorkbenchAdmin).ModuleBase -Parent) -Parent) + [IO.Path]::PathSeparator + $env:PSModulePath
+        try {
+            $verify = Join-Path $repoRoot 'examples' 'verify-cluster.ps1'
+            $output = & ([Environment]::ProcessPath) -NoProfile -NonInteractive -File $verify -Tag security -Report (Join-Path $TestDrive 'security.xml') 2>&1
+            $LASTEXITCODE | Should -Be 0 -Because ($output -join "`n")
+            $output = & ([Environment]::ProcessPath) -NoProfile -NonInteractive -File $verify -Tag no-such-area -Report (Join-Path $TestDrive 'none.xml') 2>&1
+            $LASTEXITCODE | Should -Be 1 -Because 'no check ran'
+            ($output -join "`n") | Should -Match 'no check ran'
+        }
+        finally { $env:WORKBENCHADMIN_CONFIG_ROOT, $env:PSModulePath = $saved }
+    }
+
     It 'fails cluster.key when one node''s secure-cookie-key drifts' {
         $drifted = $roots[1]
         Set-Content -LiteralPath (Join-Path $drifted 'secure-cookie-key') -Value 'another-key'
@@ -101,7 +146,7 @@ Describe 'The cluster suite against a throwaway cluster' -Tag 'ClusterSuite' {
             Update-WbNodeStatus -ConfigRoot $drifted -ConnectionString $cs
             $result = Invoke-ClusterSuite $roots[0]
             ($result | Where-Object Name -like 'cluster.key:*').Result | Should -Be 'Failed'
-            ($result | Where-Object Name -like 'cluster.key:*').Message | Should -Match '127\.0\.0\.12:18787'
+            ($result | Where-Object Name -like 'cluster.key:*').Message | Should -Match "127\.0\.0\.12:$wwwPort"
         }
         finally {
             Set-Content -LiteralPath (Join-Path $drifted 'secure-cookie-key') -Value (Get-Content -LiteralPath (Join-Path $roots[0] 'secure-cookie-key'))

@@ -51,6 +51,14 @@ username=postgres
 password=$pgPassword
 connection-timeout-seconds=10
 "@
+    # Each node's rserver: a listener on a free loopback port, named by www-address and www-port in its rserver.conf,
+    # which the heartbeat connects to (a node whose rserver does not answer is reported Offline).
+    $script:rservers = [Collections.Generic.List[Net.Sockets.TcpListener]]::new()
+    function Open-Rserver([int] $Port = 0) {
+        $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, $Port)
+        $listener.Start()
+        $listener
+    }
     # (Loop variables here would be seen by every block below: their names are unique.)
     $script:roots = foreach ($nodeNumber in 1, 2) {
         $nodeRoot = Join-Path $work "node$nodeNumber"
@@ -59,6 +67,8 @@ connection-timeout-seconds=10
         Set-WbBalancer -ConfigRoot $nodeRoot -Method sessions -WwwHostName $addresses[$nodeNumber - 1] -Confirm:$false
         Set-Content -LiteralPath (Join-Path $nodeRoot 'secure-cookie-key') -Value $clusterKey
         Set-Content -LiteralPath (Join-Path $nodeRoot 'database.conf') -Value $databaseConf
+        $rservers.Add((Open-Rserver))
+        Add-Content -LiteralPath (Join-Path $nodeRoot 'rserver.conf') -Value "www-address=127.0.0.1`nwww-port=$($rservers[-1].LocalEndpoint.Port)"
         $nodeRoot
     }
     $script:schemaStatus = Initialize-WbDatabase @db -Confirm:$false
@@ -138,6 +148,7 @@ connection-timeout-seconds=10
 }
 
 AfterAll {
+    if ($rservers) { $rservers | ForEach-Object Stop }
     if ($pg) { $pg.Dispose() }
 }
 
@@ -629,6 +640,23 @@ Describe 'Nodes' -Tag 'Cmdlets' {
         Invoke-Psql $sql | Should -Be $before
     }
 
+    It 'Update-WbNodeStatus reports the node Offline, with a warning, while its rserver does not answer' {
+        $rserver = $rservers[1]
+        $port = $rserver.LocalEndpoint.Port
+        $rserver.Stop()
+        try {
+            $node = Update-WbNodeStatus -ConfigRoot $roots[1] @db -PassThru -WarningVariable warnings -WarningAction SilentlyContinue
+            $node.Status | Should -Be 'Offline'
+            ($warnings -join "`n") | Should -BeLike "*not answering on 127.0.0.1:$port*Offline*"
+            (New-WbSession -UserName while-down @db).Node | Should -Be $addresses[0]
+        }
+        finally {
+            $rservers[1] = Open-Rserver $port
+            Get-WbSession @db -UserName while-down | Remove-WbSession @db
+        }
+        (Update-WbNodeStatus -ConfigRoot $roots[1] @db -PassThru).Status | Should -Be 'Online'
+    }
+
     It 'Update-WbNodeStatus for a node that never registered is NodeNotRegistered, ObjectNotFound' {
         $e = Get-StopError { Update-WbNodeStatus -ConfigRoot $stranger @db -ErrorAction Stop }
         $e.FullyQualifiedErrorId | Should -BeLike 'NodeNotRegistered,*'
@@ -705,10 +733,16 @@ Describe 'Nodes' -Tag 'Cmdlets' {
         Get-WbSession @db -Id $session.Id -IncludeEnded | Should -BeNullOrEmpty
     }
 
-    It 'Unregister-WbNode keeps the node when delete-node-on-exit is not set' {
-        Register-WbNode -ConfigRoot $node3 @db -WarningAction SilentlyContinue | Out-Null
+    It 'Unregister-WbNode keeps the node, Offline at once, when delete-node-on-exit is not set' {
+        (Register-WbNode -ConfigRoot $node3 @db -WarningAction SilentlyContinue).Status | Should -Be 'Online'
         Unregister-WbNode -ConfigRoot $node3 @db -Confirm:$false
-        Get-WbNode @db -HostName 'node3.*' | Should -Not -BeNullOrEmpty
+        (Get-WbNode @db -HostName 'node3.*').Status | Should -Be 'Offline'
+    }
+
+    It 'Unregister-WbNode -WhatIf leaves the node as it was' {
+        Register-WbNode -ConfigRoot $node3 @db -WarningAction SilentlyContinue | Out-Null
+        Unregister-WbNode -ConfigRoot $node3 @db -WhatIf
+        (Get-WbNode @db -HostName 'node3.*').Status | Should -Be 'Online'
     }
 
     It 'Unregister-WbNode -Force -WhatIf keeps the node' {
@@ -1058,6 +1092,49 @@ Describe 'Test-WbCluster' -Tag 'Cmdlets' {
         $e = Get-StopError { Test-WbCluster -ConfigRoot $roots[0] @db -Check no.such-check -ErrorAction Stop }
         $e.FullyQualifiedErrorId | Should -BeLike 'UnknownCheck,*'
         $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+    }
+
+    Context 'with the cluster store unreachable' {
+        BeforeAll {
+            # A node whose database.conf names a port nothing listens on.
+            $script:cut = Copy-ExampleRoot 'store-unreachable'
+            $closed = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+            $closed.Start()
+            $script:closedPort = $closed.LocalEndpoint.Port
+            $closed.Stop()
+            Set-Content -LiteralPath (Join-Path $cut 'database.conf') -Value "provider=postgresql`nhost=127.0.0.1`nport=$closedPort`npassword=x`nconnection-timeout-seconds=2"
+        }
+
+        It '-Quiet is false: a check that could not be made is a failure' {
+            Test-WbCluster -ConfigRoot $cut -Check cluster.* -Quiet -WarningAction SilentlyContinue | Should -BeFalse
+        }
+
+        It 'every cross-node check Fails and says why it could not be checked' {
+            $results = @(Test-WbCluster -ConfigRoot $cut -Check cluster.*, network.reachable -WarningAction SilentlyContinue)
+            $results | Should -HaveCount @([WorkbenchAdmin.Model.CheckCatalog]::All.Id | Where-Object { $_ -like 'cluster.*' -or $_ -eq 'network.reachable' }).Count
+            foreach ($r in $results) {
+                "$($r.CheckId): $($r.Status)" | Should -Be "$($r.CheckId): Fail"
+                $r.Found | Should -BeLike "could not be checked: *127.0.0.1:$closedPort*"
+            }
+        }
+
+        It 'examples/verify-cluster.ps1 exits non-zero and its report fails those checks' {
+            $report = Join-Path $TestDrive 'unreachable.xml'
+            # The script imports WorkbenchAdmin by name, as on a node: the package under test comes first on PSModulePath.
+            $saved = $env:WORKBENCHADMIN_CONFIG_ROOT, $env:PSModulePath
+            $env:WORKBENCHADMIN_CONFIG_ROOT = $cut
+            $env:PSModulePath = (Split-Path (Split-Path $moduleBase -Parent) -Parent) + [IO.Path]::PathSeparator + $env:PSModulePath
+            try {
+                $output = & ([Environment]::ProcessPath) -NoProfile -NonInteractive -File (Join-Path $repoRoot 'examples' 'verify-cluster.ps1') -Tag cluster -Report $report 2>&1
+                $exit = $LASTEXITCODE
+            }
+            finally { $env:WORKBENCHADMIN_CONFIG_ROOT, $env:PSModulePath = $saved }
+            $exit | Should -Not -Be 0 -Because ($output -join "`n")
+            $report | Should -Exist
+            $failures = @(([xml](Get-Content -Raw -LiteralPath $report)).SelectNodes('//testcase[failure]'))
+            $failures.Count | Should -BeGreaterThan 0 -Because ($output -join "`n")
+            ($failures | ForEach-Object { $_.failure.message }) -join "`n" | Should -BeLike '*could not be checked*'
+        }
     }
 }
 

@@ -134,6 +134,7 @@ BeforeAll {
     # The throwaway PostgreSQL of the "runs" half, one database per README block.
     Add-Type -LiteralPath (Join-Path $moduleBase 'module' 'WorkbenchAdmin.Testing.dll')
     $script:pg = $null
+    $script:rservers = [Collections.Generic.List[Net.Sockets.TcpListener]]::new()
     $script:psql = Join-Path ([WorkbenchAdmin.Testing.ThrowawayPostgres]::FindBinaries()) 'psql'
 
     function Add-ReadmeDatabase([string] $Name) {
@@ -157,11 +158,16 @@ BeforeAll {
             Set-Content -LiteralPath $databaseConf
         $password = [System.Net.NetworkCredential]::new('', $pg.Password).SecurePassword
         Protect-WbDatabasePassword -ConfigRoot $root -Password $password -Apply -Confirm:$false | Out-Null
+        $rserverConf = Join-Path $root 'rserver.conf'
         if ($SharedStorage) {
-            $rserverConf = Join-Path $root 'rserver.conf'
             (Get-Content -LiteralPath $rserverConf) -replace '^server-shared-storage-path=.*', "server-shared-storage-path=$SharedStorage" |
                 Set-Content -LiteralPath $rserverConf
         }
+        # This node's rserver, which the heartbeat finds at www-address and www-port.
+        $rserver = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $rserver.Start()
+        $rservers.Add($rserver)
+        Add-Content -LiteralPath $rserverConf -Value "www-address=127.0.0.1`nwww-port=$($rserver.LocalEndpoint.Port)"
         $root
     }
 
@@ -223,6 +229,7 @@ BeforeAll {
 AfterAll {
     $env:WORKBENCHADMIN_CONFIG_ROOT = $savedConfigRoot
     $env:PSModulePath = $savedModulePath
+    if ($rservers) { $rservers | ForEach-Object Stop }
     if ($pg) { $pg.Dispose() }
 }
 

@@ -16,7 +16,14 @@ public sealed record CheckDefinition(string Id, string Area, CheckScope Scope, s
     public CheckResult Pass(string target, string found, string expected = "", string fix = "") => Make(target, CheckStatus.Pass, found, expected, fix);
     public CheckResult Warn(string target, string found, string expected, string fix) => Make(target, CheckStatus.Warn, found, expected, fix);
     public CheckResult Fail(string target, string found, string expected, string fix) => Make(target, CheckStatus.Fail, found, expected, fix);
+    /// <summary>Does not apply here (a spec check without a spec, no home root given): <paramref name="reason"/> says why.</summary>
     public CheckResult Skip(string target, string reason) => Make(target, CheckStatus.Skip, reason, "", "");
+    /// <summary>
+    /// Applies but could not be made (the store unreachable, a file unreadable): a Fail, so -Quiet, exit codes and
+    /// Pester never count an unverified cluster as healthy.
+    /// </summary>
+    public CheckResult Unchecked(string target, string why, string fix) =>
+        Make(target, CheckStatus.Fail, $"could not be checked: {why}", "a check that can be made", fix);
 
     private CheckResult Make(string target, CheckStatus status, string found, string expected, string fix) =>
         new() { CheckId = Id, Area = Area, Target = target, Status = status, Found = found, Expected = expected, Fix = fix };

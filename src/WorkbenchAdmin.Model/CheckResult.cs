@@ -4,8 +4,9 @@ public enum CheckStatus
 {
     Pass,
     Warn,
+    /// <summary>Failed, or could not be made (<see cref="CheckResult.Found"/> then starts "could not be checked:").</summary>
     Fail,
-    /// <summary>Not run; <see cref="CheckResult.Found"/> says why.</summary>
+    /// <summary>Does not apply (no spec, no home root given); <see cref="CheckResult.Found"/> says why. Never "could not check".</summary>
     Skip,
 }
 

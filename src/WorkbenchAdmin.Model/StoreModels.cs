@@ -20,6 +20,8 @@ public sealed record NodeInfo
     /// <summary>Online, Offline (no heartbeat within the timeout), Invalid secure cookie key, or Protocol mismatch.</summary>
     public required string Status { get; init; }
     public DateTimeOffset LastSeen { get; init; }
+    /// <summary>When the node first joined (a later Register-WbNode keeps it).</summary>
+    public DateTimeOffset RegisteredAt { get; init; }
     public double Load1 { get; init; }
     public double Load5 { get; init; }
     public double Load15 { get; init; }

@@ -82,15 +82,22 @@ public sealed class BalanceEngine(TimeProvider? time = null)
     {
         if (!IsPlausibleUserName(userName))
             throw new WbException("InvalidUserName", WbErrorCategory.InvalidArgument,
-                $"-UserName '{SafeText.Quote(userName ?? "")}' is not a user name (empty, surrounding white space or control characters).", userName);
+                $"-UserName '{SafeText.Quote(userName ?? "")}' is not a user name (empty, surrounding white space, control characters, or malformed UTF-16: a lone surrogate).", userName);
     }
 
-    /// <summary>Non-empty, no surrounding white space, no control characters. A plain loop: this runs on every decision.</summary>
+    /// <summary>
+    /// Non-empty, no surrounding white space, no control characters, and well-formed UTF-16 (a lone surrogate has no
+    /// UTF-8 form: it could be neither hashed nor stored). A plain loop: this runs on every decision.
+    /// </summary>
     private static bool IsPlausibleUserName(string? name)
     {
         if (string.IsNullOrEmpty(name) || char.IsWhiteSpace(name[0]) || char.IsWhiteSpace(name[^1])) return false;
-        foreach (var c in name)
-            if (char.IsControl(c)) return false;
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (char.IsControl(c) || char.IsLowSurrogate(c)) return false;
+            if (char.IsHighSurrogate(c) && (++i == name.Length || !char.IsLowSurrogate(name[i]))) return false;
+        }
         return true;
     }
 }

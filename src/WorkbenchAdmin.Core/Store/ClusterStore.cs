@@ -8,6 +8,12 @@ namespace WorkbenchAdmin.Core.Store;
 /// <summary>The cluster record: defined by the first node that comes online.</summary>
 public sealed record ClusterInfo(string KeyHash, string Protocol, DateTimeOffset CreatedAt);
 
+/// <summary>A fingerprint to publish with a heartbeat and when it was taken (a Stopwatch timestamp), so the store dates it in its own clock, free of the node's skew.</summary>
+public sealed record FingerprintReport(string Json, long TakenAt);
+
+/// <summary>A fingerprint as the store holds it: the JSON, and when the node took it (in the store's clock).</summary>
+public sealed record PublishedFingerprint(string Json, DateTimeOffset TakenAt);
+
 /// <summary>
 /// Cluster state in PostgreSQL: the cluster record, nodes and their heartbeats, and sessions. Every change
 /// is one transaction; failures come back as errors naming the server. A connection-level failure clears
@@ -24,7 +30,7 @@ public sealed class ClusterStore
         CASE WHEN n.status <> 'Online' THEN n.status
              WHEN n.last_seen < now() - make_interval(secs => @offline) THEN 'Offline'
              ELSE 'Online' END,
-        n.last_seen, n.load1, n.load5, n.load15, n.cores, n.active_sessions, n.protocol, n.version, n.node_clock
+        n.last_seen, n.load1, n.load5, n.load15, n.cores, n.active_sessions, n.protocol, n.version, n.node_clock, n.registered_at
         """;
 
     private readonly PlacementBatcher _placements;
@@ -127,7 +133,7 @@ public sealed class ClusterStore
     /// defines the cluster; a node whose key hash or protocol differs is recorded as such and is never a
     /// candidate. Returns the node as Get-WbNode shows it.
     /// </summary>
-    public NodeInfo ReportNode(NodeIdentity identity, NodeReport report, bool mustExist, TimeSpan offlineAfter, string? fingerprintJson = null) => Use(connection =>
+    public NodeInfo ReportNode(NodeIdentity identity, NodeReport report, bool mustExist, TimeSpan offlineAfter, FingerprintReport? fingerprint = null) => Use(connection =>
     {
         using var tx = connection.BeginTransaction();
         using (var lockCmd = Command(connection, $"SELECT pg_advisory_xact_lock({ClusterLock})", tx)) lockCmd.ExecuteNonQuery();
@@ -146,22 +152,25 @@ public sealed class ClusterStore
             define.ExecuteNonQuery();
             (clusterKey, clusterProtocol) = (identity.KeyHash, identity.Protocol);
         }
-        var status = clusterKey != identity.KeyHash ? NodeStatus.InvalidKey
+        var status = !report.Serving ? NodeStatus.Offline
+            : clusterKey != identity.KeyHash ? NodeStatus.InvalidKey
             : clusterProtocol != identity.Protocol ? NodeStatus.ProtocolMismatch
             : NodeStatus.Online;
 
+        // last_seen is the server's clock at this statement (clock_timestamp, not the transaction's start, which
+        // precedes the lock wait), and node_clock the node's read just before it: their difference is the skew.
         var sql = mustExist
             ? """
               UPDATE wbadmin.node SET ipv4 = @ipv4, status = @status, key_hash = @key, protocol = @protocol, version = coalesce(@version, version),
-                     cores = @cores, load1 = @load1, load5 = @load5, load15 = @load15, node_clock = @clock, last_seen = now()
+                     cores = @cores, load1 = @load1, load5 = @load5, load15 = @load15, node_clock = @clock, last_seen = clock_timestamp()
               WHERE host = @host AND port = @port RETURNING id
               """
             : """
-              INSERT INTO wbadmin.node (host, ipv4, port, status, key_hash, protocol, version, cores, load1, load5, load15, node_clock)
-              VALUES (@host, @ipv4, @port, @status, @key, @protocol, @version, @cores, @load1, @load5, @load15, @clock)
+              INSERT INTO wbadmin.node (host, ipv4, port, status, key_hash, protocol, version, cores, load1, load5, load15, node_clock, last_seen)
+              VALUES (@host, @ipv4, @port, @status, @key, @protocol, @version, @cores, @load1, @load5, @load15, @clock, clock_timestamp())
               ON CONFLICT (host, port) DO UPDATE SET ipv4 = excluded.ipv4, status = excluded.status, key_hash = excluded.key_hash,
                      protocol = excluded.protocol, version = coalesce(excluded.version, wbadmin.node.version), cores = excluded.cores,
-                     load1 = excluded.load1, load5 = excluded.load5, load15 = excluded.load15, node_clock = excluded.node_clock, last_seen = now()
+                     load1 = excluded.load1, load5 = excluded.load5, load15 = excluded.load15, node_clock = excluded.node_clock, last_seen = excluded.last_seen
               RETURNING id
               """;
         int? id;
@@ -178,20 +187,22 @@ public sealed class ClusterStore
             upsert.Parameters.AddWithValue("load1", report.Load1);
             upsert.Parameters.AddWithValue("load5", report.Load5);
             upsert.Parameters.AddWithValue("load15", report.Load15);
-            upsert.Parameters.AddWithValue("clock", report.Clock);
+            upsert.Parameters.AddWithValue("clock", report.Clock.GetUtcNow());
             id = (int?)upsert.ExecuteScalar();
         }
         if (id is null)
             throw new WbException("NodeNotRegistered", WbErrorCategory.ObjectNotFound,
                 $"Node {identity.Address} is not registered in {Target.Description}; run Register-WbNode on it first.", identity.Address);
-        if (fingerprintJson is not null)
+        if (fingerprint is not null)
         {
+            // Dated when it was taken (it read the shared-storage markers then), not when it is written.
             using var save = Command(connection, """
-                INSERT INTO wbadmin.node_fingerprint (node_id, fingerprint) VALUES (@id, @fingerprint::jsonb)
-                ON CONFLICT (node_id) DO UPDATE SET fingerprint = excluded.fingerprint, updated = now()
+                INSERT INTO wbadmin.node_fingerprint (node_id, fingerprint, updated) VALUES (@id, @fingerprint::jsonb, clock_timestamp() - make_interval(secs => @age))
+                ON CONFLICT (node_id) DO UPDATE SET fingerprint = excluded.fingerprint, updated = excluded.updated
                 """, tx);
             save.Parameters.AddWithValue("id", id.Value);
-            save.Parameters.AddWithValue("fingerprint", fingerprintJson);
+            save.Parameters.AddWithValue("fingerprint", fingerprint.Json);
+            save.Parameters.AddWithValue("age", System.Diagnostics.Stopwatch.GetElapsedTime(fingerprint.TakenAt).TotalSeconds);
             save.ExecuteNonQuery();
         }
         tx.Commit();
@@ -199,12 +210,12 @@ public sealed class ClusterStore
     });
 
     /// <summary>The fingerprint each node last published with its heartbeat, by node id.</summary>
-    public IReadOnlyDictionary<int, string> GetFingerprints() => Use(connection =>
+    public IReadOnlyDictionary<int, PublishedFingerprint> GetFingerprints() => Use(connection =>
     {
-        using var cmd = Command(connection, "SELECT node_id, fingerprint::text FROM wbadmin.node_fingerprint");
+        using var cmd = Command(connection, "SELECT node_id, fingerprint::text, updated FROM wbadmin.node_fingerprint");
         using var reader = cmd.ExecuteReader();
-        var map = new Dictionary<int, string>();
-        while (reader.Read()) map[reader.GetInt32(0)] = reader.GetString(1);
+        var map = new Dictionary<int, PublishedFingerprint>();
+        while (reader.Read()) map[reader.GetInt32(0)] = new PublishedFingerprint(reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2));
         return map;
     });
 
@@ -245,6 +256,7 @@ public sealed class ClusterStore
                 Protocol = reader.GetString(11),
                 Version = reader.IsDBNull(12) ? null : reader.GetString(12),
                 NodeClock = reader.IsDBNull(13) ? null : reader.GetFieldValue<DateTimeOffset>(13),
+                RegisteredAt = reader.GetFieldValue<DateTimeOffset>(14),
             });
         }
         return list;
@@ -258,6 +270,15 @@ public sealed class ClusterStore
     {
         using var cmd = Command(connection, "DELETE FROM wbadmin.node WHERE id = @id");
         cmd.Parameters.AddWithValue("id", id);
+        return cmd.ExecuteNonQuery() > 0;
+    });
+
+    /// <summary>Records a node as Offline at once (it left), until it registers or heartbeats again. False when there was no such node.</summary>
+    public bool MarkOffline(string host, int port) => Use(connection =>
+    {
+        using var cmd = Command(connection, $"UPDATE wbadmin.node SET status = '{NodeStatus.Offline}' WHERE host = @host AND port = @port");
+        cmd.Parameters.AddWithValue("host", host);
+        cmd.Parameters.AddWithValue("port", port);
         return cmd.ExecuteNonQuery() > 0;
     });
 
@@ -286,6 +307,9 @@ public sealed class ClusterStore
     /// process are grouped into one transaction (each still decided in turn, seeing the ones before it).
     /// </summary>
     public SessionInfo PlaceSession(PlacementRequest request) => _placements.Place(request);
+
+    /// <summary>Placements waiting to join the next batch.</summary>
+    internal int QueuedPlacements => _placements.Queued;
 
     public IReadOnlyList<SessionInfo> GetSessions(SessionFilter filter) => Use(connection =>
     {

@@ -14,14 +14,26 @@ public static class DataSources
     private static readonly ConcurrentDictionary<string, Lazy<NpgsqlDataSource>> Sources = new(StringComparer.Ordinal);
 
 
-    public static NpgsqlDataSource Get(DatabaseTarget target) =>
-        Sources.GetOrAdd(target.ConnectionString, cs => new Lazy<NpgsqlDataSource>(() =>
+    public static NpgsqlDataSource Get(DatabaseTarget target)
+    {
+        try
         {
-            var builder = new NpgsqlDataSourceBuilder(cs);
-            // Npgsql's own logging (statements at Debug) reaches the command running them.
-            builder.UseLoggerFactory(Logging.CommandLog.Factory);
-            return builder.Build();
-        })).Value;
+            return Sources.GetOrAdd(target.ConnectionString, cs => new Lazy<NpgsqlDataSource>(() =>
+            {
+                var builder = new NpgsqlDataSourceBuilder(cs);
+                // Npgsql's own logging (statements at Debug) reaches the command running them.
+                builder.UseLoggerFactory(Logging.CommandLog.Factory);
+                return builder.Build();
+            })).Value;
+        }
+        catch (ArgumentException e)
+        {
+            // A connection string that parses but cannot connect (no Host=): only -ConnectionString can give one.
+            Sources.TryRemove(target.ConnectionString, out _);
+            throw new WbException("InvalidConnectionString", WbErrorCategory.InvalidArgument,
+                $"-ConnectionString cannot be used to connect: {e.Message}", null, e);
+        }
+    }
 
     public static int Count => Sources.Count;
 

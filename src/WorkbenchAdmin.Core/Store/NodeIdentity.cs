@@ -43,8 +43,11 @@ public sealed record NodeReport
     public double Load5 { get; init; }
     public double Load15 { get; init; }
     public int Cores { get; init; } = Environment.ProcessorCount;
-    public DateTimeOffset Clock { get; init; } = DateTimeOffset.UtcNow;
+    /// <summary>The node's clock, read by the store right before it writes the heartbeat, so the skew it records is not inflated by the work before.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
     public string? Version { get; init; }
+    /// <summary>Whether rserver answered on its HTTP port: a node whose rserver does not is recorded Offline.</summary>
+    public bool Serving { get; init; } = true;
 
     public const string LoadAveragePath = "/proc/loadavg";
     public const string VersionPath = "/usr/lib/rstudio-server/VERSION";
@@ -52,15 +55,25 @@ public sealed record NodeReport
     /// <summary>This machine's load averages (/proc/loadavg), cores, clock and Workbench version.</summary>
     public static NodeReport FromMachine(TimeProvider? time = null, string loadAveragePath = LoadAveragePath, string versionPath = VersionPath)
     {
-        var fields = File.ReadAllText(loadAveragePath).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        double Field(int i) => double.Parse(fields[i], System.Globalization.CultureInfo.InvariantCulture);
+        string text;
+        try { text = File.ReadAllText(loadAveragePath); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new WbException("LoadAverageUnreadable", WbErrorCategory.ReadError, $"Cannot read the load averages in {loadAveragePath}: {e.Message}", loadAveragePath, e);
+        }
+        var fields = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var loads = new double[3];
+        for (var i = 0; i < loads.Length; i++)
+            if (i >= fields.Length || !double.TryParse(fields[i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out loads[i]))
+                throw new WbException("LoadAverageUnreadable", WbErrorCategory.ReadError,
+                    $"{loadAveragePath} does not start with three load averages: '{SafeText.Quote(text)}'", loadAveragePath);
         return new NodeReport
         {
-            Load1 = Field(0),
-            Load5 = Field(1),
-            Load15 = Field(2),
+            Load1 = loads[0],
+            Load5 = loads[1],
+            Load15 = loads[2],
             Cores = Environment.ProcessorCount,
-            Clock = (time ?? TimeProvider.System).GetUtcNow(),
+            Clock = time ?? TimeProvider.System,
             Version = File.Exists(versionPath) ? File.ReadAllText(versionPath).Trim() : null,
         };
     }

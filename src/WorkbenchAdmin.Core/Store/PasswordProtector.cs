@@ -11,7 +11,7 @@ namespace WorkbenchAdmin.Core.Store;
 public static class PasswordProtector
 {
     public const string Prefix = "wbenc:v1:";
-    private const int NonceSize = 12, TagSize = 16;
+    internal const int NonceSize = 12, TagSize = 16;
     private static readonly byte[] Salt = "WorkbenchAdmin"u8.ToArray();
     private static readonly byte[] Info = "database.conf password v1"u8.ToArray();
 

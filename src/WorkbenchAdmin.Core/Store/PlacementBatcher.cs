@@ -20,7 +20,9 @@ public sealed record PlacementRequest(string UserName, IBalancingPolicy Policy)
 /// insert. Holding a lock across a commit would serialise the WAL flushes, so concurrent callers in one
 /// process are grouped: one caller leads a transaction that decides for every waiting request in turn
 /// (each seeing the ones before it), inserts them all and commits once; then it hands the lead to the next
-/// waiting caller. Callers in other processes serialise on the same lock.
+/// waiting caller. Callers in other processes serialise on the same lock. One request never fails the others:
+/// a request that cannot be decided fails alone, and when the batch's write fails it is run again with each
+/// insert under its own savepoint.
 /// </summary>
 internal sealed class PlacementBatcher(ClusterStore store)
 {
@@ -39,6 +41,9 @@ internal sealed class PlacementBatcher(ClusterStore store)
         public Exception? Error { get; set; }
         public bool Done => Result is not null || Error is not null;
     }
+
+    /// <summary>Callers waiting for a leader to take them into a batch (tests line a batch up with it).</summary>
+    internal int Queued { get { lock (_gate) return _queue.Count; } }
 
     public SessionInfo Place(PlacementRequest request)
     {
@@ -77,20 +82,31 @@ internal sealed class PlacementBatcher(ClusterStore store)
         }
         try
         {
-            RunBatch(batch);
+            try
+            {
+                RunBatch(batch, isolate: false);
+            }
+            catch (WbException e) when (e.Category is not (WbErrorCategory.ConnectionError or WbErrorCategory.AuthenticationError) && batch.Count(p => !p.Done) > 1)
+            {
+                // The batch's transaction failed and wrote nothing; one request's row may be why. Place them again,
+                // each insert under its own savepoint, so a row the server refuses fails its own request only.
+                RunBatch(batch, isolate: true);
+            }
         }
         catch (OperationCanceledException e)
         {
             // The leader's command was stopped (Ctrl+C) and its transaction rolled back: only the leader gives
-            // up; the others go back to the head of the queue, in order, for the next leader.
-            leader.Error = e;
+            // up; the others still undecided go back to the head of the queue, in order, for the next leader.
+            // One that already has its answer (an error of its own) is not requeued: it would take the lead
+            // and, being done, never run the batch, stranding every caller behind it.
+            leader.Error ??= e;
             lock (_gate)
             {
-                var rest = batch.Where(p => p != leader).Concat(_queue).ToList();
+                var rest = batch.Where(p => p != leader && !p.Done).Concat(_queue).ToList();
                 _queue.Clear();
                 foreach (var p in rest) _queue.Enqueue(p);
             }
-            batch = [leader];
+            batch = batch.Where(p => p == leader || p.Done).ToList();
         }
         catch (Exception e)
         {
@@ -107,45 +123,63 @@ internal sealed class PlacementBatcher(ClusterStore store)
         }
     }
 
-    private void RunBatch(List<Pending> batch) => store.Use(connection =>
+    /// <summary>
+    /// Decides for every waiting request of the batch, in arrival order, and records the sessions in one transaction.
+    /// Normally every insert goes in one round trip; with <paramref name="isolate"/>, each goes under a savepoint,
+    /// and a request whose insert fails gets its error while the others are still placed.
+    /// </summary>
+    private void RunBatch(List<Pending> batch, bool isolate) => store.Use(connection =>
     {
         using var tx = connection.BeginTransaction();
         var nodes = ReadNodes(connection, tx);
 
         // Decide in arrival order on a live copy of the counts: each decision sees the ones before it.
-        var placed = new List<(Pending Pending, BalanceDecision Decision)>(batch.Count);
+        var placed = new List<(Pending Pending, BalanceDecision Decision, SessionInfo? Session)>(batch.Count);
         var sets = new Dictionary<TimeSpan, CandidateSet>();
-        foreach (var p in batch)
+        foreach (var p in batch.Where(p => !p.Done))
         {
+            BalanceDecision decision;
+            int chosen;
             try
             {
                 if (!sets.TryGetValue(p.Request.OfflineAfter, out var set))
                     sets[p.Request.OfflineAfter] = set = new CandidateSet(nodes.Select(n => n.ToCandidate(p.Request.OfflineAfter)));
-                var decision = p.Request.PreDecided ?? _engine.Decide(p.Request.Policy, p.Request.UserName, set, p.Request.UseIPAddress, p.Request.Options);
-                var chosen = p.Request.PreDecided is null ? decision.ChosenIndex : StillOnline(set, decision);
-                foreach (var s in sets.Values) s[chosen].ActiveSessions++;
-                placed.Add((p, decision));
+                decision = p.Request.PreDecided ?? _engine.Decide(p.Request.Policy, p.Request.UserName, set, p.Request.UseIPAddress, p.Request.Options);
+                chosen = p.Request.PreDecided is null ? decision.ChosenIndex : StillOnline(set, decision);
             }
             catch (WbException e)
             {
                 p.Error = e; // this request alone fails; the others are still placed
+                continue;
             }
+            SessionInfo? session = null;
+            if (isolate)
+            {
+                tx.Save("placement");
+                try
+                {
+                    using var insert = new NpgsqlBatch(connection, tx) { BatchCommands = { Insert(p, decision) } };
+                    using var reader = insert.ExecuteReader();
+                    session = ReadSession(reader, p, decision);
+                }
+                // Not when the leader's command is being stopped: the server cancelling the insert is no fault of the row.
+                catch (Exception e) when (e is not OperationCanceledException && !Logging.CommandLog.Cancellation.IsCancellationRequested
+                                          && connection.FullState == System.Data.ConnectionState.Open)
+                {
+                    tx.Rollback("placement");
+                    p.Error = DatabaseErrors.Map(e, store.Target);
+                    continue;
+                }
+                tx.Release("placement");
+            }
+            foreach (var s in sets.Values) s[chosen].ActiveSessions++;
+            placed.Add((p, decision, session));
         }
         if (placed.Count == 0) return 0;
 
         using var write = new NpgsqlBatch(connection, tx);
-        foreach (var (p, d) in placed)
-        {
-            var insert = new NpgsqlBatchCommand("""
-                INSERT INTO wbadmin.session (node_id, pid, username)
-                VALUES ($1, coalesce($2, nextval('wbadmin.session_pid')::int), $3)
-                RETURNING id, pid, started
-                """);
-            insert.Parameters.Add(new NpgsqlParameter { Value = d.NodeId });
-            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)p.Request.Pid ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
-            insert.Parameters.Add(new NpgsqlParameter { Value = p.Request.UserName });
-            write.BatchCommands.Add(insert);
-        }
+        if (!isolate)
+            foreach (var (p, d, _) in placed) write.BatchCommands.Add(Insert(p, d));
         var perNode = placed.GroupBy(x => x.Decision.NodeId).ToArray();
         var bump = new NpgsqlBatchCommand("""
             UPDATE wbadmin.node n SET active_sessions = n.active_sessions + d.k
@@ -158,19 +192,10 @@ internal sealed class PlacementBatcher(ClusterStore store)
         var results = new List<SessionInfo>(placed.Count);
         using (var reader = write.ExecuteReader())
         {
-            foreach (var (p, d) in placed)
+            foreach (var (p, d, session) in placed)
             {
-                reader.Read();
-                results.Add(new SessionInfo
-                {
-                    Id = reader.GetInt64(0),
-                    NodeId = d.NodeId,
-                    Node = d.Chosen.Node,
-                    Pid = reader.GetInt32(1),
-                    UserName = p.Request.UserName,
-                    Started = reader.GetFieldValue<DateTimeOffset>(2),
-                    Decision = d,
-                });
+                if (session is not null) { results.Add(session); continue; }
+                results.Add(ReadSession(reader, p, d));
                 reader.NextResult();
             }
         }
@@ -178,7 +203,36 @@ internal sealed class PlacementBatcher(ClusterStore store)
         // Results are published only after the commit: a caller never sees a session that was rolled back.
         for (var i = 0; i < placed.Count; i++) placed[i].Pending.Result = results[i];
         return placed.Count;
-    }, $"PlaceSession (batch of {batch.Count})");
+    }, $"PlaceSession (batch of {batch.Count}{(isolate ? ", one savepoint each" : "")})");
+
+    private static NpgsqlBatchCommand Insert(Pending p, BalanceDecision d)
+    {
+        var insert = new NpgsqlBatchCommand("""
+            INSERT INTO wbadmin.session (node_id, pid, username)
+            VALUES ($1, coalesce($2, nextval('wbadmin.session_pid')::int), $3)
+            RETURNING id, pid, started
+            """);
+        insert.Parameters.Add(new NpgsqlParameter { Value = d.NodeId });
+        insert.Parameters.Add(new NpgsqlParameter { Value = (object?)p.Request.Pid ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
+        insert.Parameters.Add(new NpgsqlParameter { Value = p.Request.UserName });
+        return insert;
+    }
+
+    /// <summary>The session an insert recorded (its RETURNING row, the reader positioned on that result).</summary>
+    private static SessionInfo ReadSession(NpgsqlDataReader reader, Pending p, BalanceDecision d)
+    {
+        reader.Read();
+        return new SessionInfo
+        {
+            Id = reader.GetInt64(0),
+            NodeId = d.NodeId,
+            Node = d.Chosen.Node,
+            Pid = reader.GetInt32(1),
+            UserName = p.Request.UserName,
+            Started = reader.GetFieldValue<DateTimeOffset>(2),
+            Decision = d,
+        };
+    }
 
     /// <summary>The index of a pre-decided node in the locked snapshot; an error when it is no longer online.</summary>
     private static int StillOnline(CandidateSet set, BalanceDecision decision)

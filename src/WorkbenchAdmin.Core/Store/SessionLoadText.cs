@@ -72,7 +72,11 @@ public static partial class SessionLoadText
             var session = SessionLine().Match(line);
             if (session.Success && address is not null)
             {
-                sessions.Add(new SessionEntry(int.Parse(session.Groups["pid"].Value, CultureInfo.InvariantCulture), session.Groups["user"].Value));
+                // Ten digits match the pattern but may not fit a PID: a parse error naming the line, not an overflow.
+                if (!int.TryParse(session.Groups["pid"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+                    throw new WbException("SessionLoadSyntaxError", WbErrorCategory.ParserError,
+                        $"{source}:{i + 1}: process id {session.Groups["pid"].Value} is not a PID (at most {int.MaxValue}): '{SafeText.Quote(line)}'", source);
+                sessions.Add(new SessionEntry(pid, session.Groups["user"].Value));
                 continue;
             }
             throw new WbException("SessionLoadSyntaxError", WbErrorCategory.ParserError,

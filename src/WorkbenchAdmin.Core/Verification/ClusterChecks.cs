@@ -8,6 +8,8 @@ public sealed class ClusterContext
 {
     public required IReadOnlyList<NodeInfo> Nodes { get; init; }
     public required IReadOnlyDictionary<int, NodeFingerprint> Fingerprints { get; init; }
+    /// <summary>When each node took its fingerprint (and read the others' markers), in the store's clock.</summary>
+    public required IReadOnlyDictionary<int, DateTimeOffset> FingerprintTakenAt { get; init; }
     public required (int Max, int Reserved) ConnectionLimits { get; init; }
     /// <summary>This node's database.conf, whose pool-size every node shares.</summary>
     public required DatabaseConfig Database { get; init; }
@@ -18,6 +20,20 @@ public sealed class ClusterContext
     /// <summary>Nodes that take part in the cluster (not rejected for their key or protocol) and published a fingerprint.</summary>
     public IEnumerable<(NodeInfo Node, NodeFingerprint Print)> Printed =>
         Nodes.Where(n => Fingerprints.ContainsKey(n.Id)).Select(n => (n, Fingerprints[n.Id]));
+
+    /// <summary>A comparison cannot be made for a registered node that published no fingerprint: a Fail for each, saying so.</summary>
+    internal IEnumerable<CheckResult> Unprinted(CheckDefinition c) =>
+        Nodes.Where(n => !Fingerprints.ContainsKey(n.Id)).Select(n => c.Unchecked(n.Address, "this node has published no configuration fingerprint",
+            $"Run Update-WbNodeStatus on {n.Address} (its heartbeat publishes the fingerprint), then check again."));
+}
+
+/// <summary>The cluster store as the checks get it: its contents, or why it could not be read.</summary>
+public sealed record ClusterAccess(ClusterContext? Context, string? Unavailable)
+{
+    /// <summary>The result of a check that needs the store when it could not be read.</summary>
+    public CheckResult Unchecked(CheckDefinition c, string target = "cluster") =>
+        c.Unchecked(target, Unavailable ?? "the cluster store was not read",
+            "Make the cluster store reachable from this node (database.conf, or -ConnectionString and -Credential), then run Test-WbCluster again.");
 }
 
 /// <summary>Checks that compare the nodes of a cluster, through the store.</summary>
@@ -39,12 +55,11 @@ internal static class ClusterChecks
     public static IEnumerable<CheckResult> ConfigIdentical(CheckDefinition c, ClusterContext x)
     {
         var printed = x.Printed.ToList();
-        foreach (var missing in x.Nodes.Where(n => !x.Fingerprints.ContainsKey(n.Id)))
-            yield return c.Warn(missing.Address, "this node has published no configuration fingerprint", "a fingerprint with each heartbeat",
-                $"Run Update-WbNodeStatus on {missing.Address} (its heartbeat publishes the fingerprint).");
+        var unprinted = x.Unprinted(c).ToList();
+        foreach (var r in unprinted) yield return r;
         if (printed.Count < 2)
         {
-            yield return c.Skip(Cluster, "fewer than two nodes published a fingerprint");
+            if (unprinted.Count == 0) yield return c.Skip(Cluster, "fewer than two nodes are registered: nothing to compare");
             yield break;
         }
         var files = printed.SelectMany(p => p.Print.ConfigHashes.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
@@ -63,7 +78,7 @@ internal static class ClusterChecks
                     $"Copy /etc/rstudio/{file} from {majority.First().Node.Address} to {odd.Node.Address}, keep its address keys, and restart rstudio-server.");
             }
         }
-        if (differing == 0) yield return c.Pass(Cluster, $"{files.Count} files identical on {printed.Count} nodes (address keys aside)");
+        if (differing == 0 && unprinted.Count == 0) yield return c.Pass(Cluster, $"{files.Count} files identical on {printed.Count} nodes (address keys aside)");
     }
 
     public static IEnumerable<CheckResult> SameKey(CheckDefinition c, ClusterContext x) =>
@@ -79,7 +94,7 @@ internal static class ClusterChecks
     public static IEnumerable<CheckResult> SameVersion(CheckDefinition c, ClusterContext x)
     {
         if (x.Printed.All(p => p.Print.Version is null))
-            return [c.Skip(Cluster, "no node reported its Workbench version (/usr/lib/rstudio-server/VERSION)")];
+            return [.. x.Unprinted(c), c.Skip(Cluster, "no node reported its Workbench version (/usr/lib/rstudio-server/VERSION)")];
         return Same(c, x, p => p.Print.Version ?? "(unknown)", "Workbench version", "runs a different Workbench version",
             n => $"Install the cluster's Workbench version on {n}.", show: true);
     }
@@ -94,7 +109,10 @@ internal static class ClusterChecks
     {
         var printed = x.Printed.Where(p => value(p) is not null).ToList();
         var flagged = new HashSet<int>();
-        var results = new List<CheckResult>();
+        var results = x.Unprinted(c).ToList();
+        // A node whose fingerprint lacks the value cannot be compared either: never left out silently.
+        foreach (var (node, _) in x.Printed.Where(p => value(p) is null))
+            results.Add(c.Unchecked(node.Address, $"its fingerprint records no {what}", $"Check {what} on {node.Address}, run Update-WbNodeStatus there, then check again."));
         if (printed.Count >= 1)
         {
             var groups = printed.GroupBy(value).OrderByDescending(g => g.Count()).ToList();
@@ -111,7 +129,7 @@ internal static class ClusterChecks
             if (flagged.Add(node.Id))
                 results.Add(c.Fail(node.Address, $"the node is recorded as '{node.Status}'", $"the cluster's {what}", fix(node.Address)));
         if (results.Count == 0)
-            results.Add(printed.Count == 0 ? c.Skip(Cluster, "no node published a fingerprint") : c.Pass(Cluster, $"the same {what} on {printed.Count} nodes"));
+            results.Add(printed.Count == 0 ? c.Skip(Cluster, "no node is registered: nothing to compare") : c.Pass(Cluster, $"the same {what} on {printed.Count} nodes"));
         return results;
     }
 
@@ -137,25 +155,35 @@ internal static class ClusterChecks
     public static IEnumerable<CheckResult> SharedMarkers(CheckDefinition c, ClusterContext x)
     {
         var printed = x.Printed.ToList();
+        var flagged = false;
+        foreach (var r in x.Unprinted(c))
+        {
+            flagged = true;
+            yield return r;
+        }
         if (printed.Count < 2)
         {
-            yield return c.Skip(Cluster, "fewer than two nodes published a fingerprint");
+            if (!flagged) yield return c.Skip(Cluster, "fewer than two nodes are registered: nothing to compare");
             yield break;
         }
-        var failed = false;
         foreach (var (node, print) in printed.Where(p => p.Print.Marker is null))
         {
-            failed = true;
+            flagged = true;
             yield return c.Fail(node.Address, print.MarkerError ?? "it wrote no marker to shared storage", "a marker in server-shared-storage-path",
                 print.MarkerFix ?? $"Mount the shared storage at server-shared-storage-path on {node.Address} and let it be written there.");
         }
         // Every (writer, reader) pair where the reader does not see the writer's marker.
-        var broken = (from w in printed
+        var unread = (from w in printed
                       where w.Print.Marker is not null
                       from r in printed
                       where r.Print.Marker is not null // a node without storage was reported above
                             && r.Node.Id != w.Node.Id && r.Print.MarkersSeen.GetValueOrDefault(w.Node.Address) != w.Print.Marker
                       select (Writer: w.Node, Reader: r.Node)).ToList();
+        // A reader that last looked before the writer registered could not have seen its marker: not a failure
+        // (right after nodes join), and the reader's next heartbeat tells.
+        bool NotYet((NodeInfo Writer, NodeInfo Reader) p) => x.FingerprintTakenAt.GetValueOrDefault(p.Reader.Id) < p.Writer.RegisteredAt;
+        var notYet = unread.Where(NotYet).ToList();
+        var broken = unread.Where(p => !NotYet(p)).ToList();
         // Blame the node involved in the most broken pairs (the one not sharing the storage), then the next.
         while (broken.Count > 0)
         {
@@ -169,11 +197,20 @@ internal static class ClusterChecks
             if (cannotRead.Count > 0) parts.Add($"it cannot read the markers of {string.Join(", ", cannotRead)}");
             if (notReadBy.Count > 0) parts.Add($"{string.Join(", ", notReadBy)} cannot read its marker");
             var path = x.Fingerprints.GetValueOrDefault(culprit.Id)?.SharedStoragePath;
-            failed = true;
+            flagged = true;
             yield return c.Fail(culprit.Address, $"{string.Join("; ", parts)} in {path}: it does not share storage with them",
                 "every node reads every other node's marker", $"Mount the cluster's shared storage at {path} on {culprit.Address}, as on the other nodes.");
         }
-        if (!failed) yield return c.Pass(Cluster, $"{printed.Count} nodes read each other's markers in shared storage");
+        foreach (var reader in notYet.GroupBy(p => p.Reader.Id))
+        {
+            var node = reader.First().Reader;
+            var writers = reader.Select(p => p.Writer.Address).ToList();
+            flagged = true;
+            yield return c.Warn(node.Address,
+                $"it has not read the marker of {string.Join(", ", writers)} yet: its last heartbeat looked at shared storage at {x.FingerprintTakenAt[node.Id]:u}, before {(writers.Count == 1 ? "that node" : "those nodes")} registered",
+                "every node reads every other node's marker", $"Wait for {node.Address}'s next heartbeat (or run Update-WbNodeStatus on it), then check again.");
+        }
+        if (!flagged) yield return c.Pass(Cluster, $"{printed.Count} nodes read each other's markers in shared storage");
     }
 
     public static IEnumerable<CheckResult> Reachable(CheckDefinition c, ClusterContext x)

@@ -17,8 +17,8 @@ public sealed record VerifyRequest : StoreRequest
 
 /// <summary>
 /// Test-WbCluster: runs the per-node checks on the configuration root, then the cross-node checks on the
-/// fingerprints in the cluster store, then the spec's. A check that throws becomes a Fail naming the
-/// error; when the store cannot be reached the cross-node checks are skipped with the reason.
+/// fingerprints in the cluster store, then the spec's. Fails closed: a check that cannot be made (it throws,
+/// or the store cannot be reached) is a Fail saying why, never a Skip; Skip means only "does not apply".
 /// </summary>
 public static class ClusterVerifier
 {
@@ -27,7 +27,7 @@ public static class ClusterVerifier
 
     private delegate IEnumerable<CheckResult> NodeCheck(CheckDefinition c, NodeContext n);
     private delegate IEnumerable<CheckResult> ClusterCheck(CheckDefinition c, ClusterContext x);
-    private delegate IEnumerable<CheckResult> SpecCheck(CheckDefinition c, ClusterSpec spec, NodeContext n, ClusterContext? x);
+    private delegate IEnumerable<CheckResult> SpecCheck(CheckDefinition c, ClusterSpec spec, NodeContext n, ClusterAccess x);
 
     private static readonly Dictionary<string, NodeCheck> NodeChecksById = new()
     {
@@ -84,6 +84,9 @@ public static class ClusterVerifier
             throw new WbException("UnknownCheck", WbErrorCategory.InvalidArgument,
                 $"-Check {string.Join(", ", request.Check!)} matches no check; the checks are {string.Join(", ", CheckCatalog.All.Select(c => c.Id))}.", request.Check);
         var spec = request.SpecPath is null ? null : ClusterSpec.Load(request.SpecPath);
+        if (spec is null && selected.Count > 0 && selected.All(c => c.Scope == CheckScope.Spec))
+            throw new WbException("SpecRequired", WbErrorCategory.InvalidArgument,
+                $"-Check {string.Join(", ", request.Check!)} selects only spec checks, which compare the cluster with a spec: pass -Spec <file>.", request.Check);
         if (spec is null) selected.RemoveAll(c => c.Scope == CheckScope.Spec);
 
         var probes = request.Probes ?? VerificationProbes.System;
@@ -99,40 +102,54 @@ public static class ClusterVerifier
             }
         }
 
-        ClusterContext? cluster = null;
-        string? clusterUnavailable = null;
+        var cluster = new ClusterAccess(null, null);
         if (selected.Any(c => c.Scope != CheckScope.Node))
         {
             host.WriteProgress(Activity, "Reading the cluster store", 0);
-            try { cluster = LoadCluster(request, host, node, spec); }
-            catch (WbException e) { clusterUnavailable = e.Message; }
+            try { cluster = new ClusterAccess(LoadCluster(request, host, node, spec), null); }
+            catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException)
+            {
+                cluster = new ClusterAccess(null, $"the cluster store could not be read: {e.Message}");
+            }
         }
 
         for (var i = 0; i < selected.Count; i++)
         {
             var check = selected[i];
             host.WriteProgress(Activity, $"{check.Id}: {check.Title}", 100 * i / selected.Count);
-            Emit(RunOne(check, node, cluster, clusterUnavailable, spec));
+            Emit(RunOne(check, node, cluster, spec));
         }
         host.WriteProgress(Activity, "Done", -1);
         return results;
     }
 
-    private static IEnumerable<CheckResult> RunOne(CheckDefinition check, NodeContext node, ClusterContext? cluster, string? unavailable, ClusterSpec? spec)
+    private static IEnumerable<CheckResult> RunOne(CheckDefinition check, NodeContext node, ClusterAccess cluster, ClusterSpec? spec)
     {
         try
         {
             return check.Scope switch
             {
                 CheckScope.Node => NodeChecksById[check.Id](check, node).ToList(),
-                CheckScope.Cluster when cluster is null => [check.Skip("cluster", $"the cluster store is not reachable: {unavailable}")],
-                CheckScope.Cluster => ClusterChecksById[check.Id](check, cluster).ToList(),
+                CheckScope.Cluster when cluster.Context is null => [cluster.Unchecked(check)],
+                CheckScope.Cluster => ClusterChecksById[check.Id](check, cluster.Context).ToList(),
                 _ => SpecChecksById[check.Id](check, spec!, node, cluster).ToList(),
             };
         }
-        catch (WbException e)
+        catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException)
         {
-            return [check.Fail(check.Scope == CheckScope.Node ? node.Target : "cluster", e.Message, "a readable configuration", "Correct what the message names, then run the check again.")];
+            // A file that cannot be read or parsed: the check was not made, and the message says where.
+            return [check.Unchecked(check.Scope == CheckScope.Node ? node.Target : "cluster", e.Message, "Correct what the message names, then run the check again.")];
+        }
+    }
+
+    /// <summary>A fingerprint as the store holds it; one that is not ours to read makes the store unreadable, never a silent gap.</summary>
+    private static NodeFingerprint ReadFingerprint(int nodeId, string json, Store.ClusterStore store)
+    {
+        try { return NodeFingerprint.FromJson(json); }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new WbException("FingerprintUnreadable", WbErrorCategory.InvalidData,
+                $"the fingerprint node {nodeId} published in {store.Target.Description} is not valid ({e.Message}); its next heartbeat (Update-WbNodeStatus) replaces it.", nodeId, e);
         }
     }
 
@@ -140,12 +157,14 @@ public static class ClusterVerifier
     {
         var store = ClusterOperations.Open(request, host);
         var nodes = store.GetNodes(request.OfflineAfter);
-        var prints = store.GetFingerprints().ToDictionary(kv => kv.Key, kv => NodeFingerprint.FromJson(kv.Value));
+        var published = store.GetFingerprints();
+        var prints = published.ToDictionary(kv => kv.Key, kv => ReadFingerprint(kv.Key, kv.Value.Json, store));
         var tolerance = request.ClockToleranceSec ?? spec?.ClockToleranceSec ?? DefaultClockToleranceSec;
         return new ClusterContext
         {
             Nodes = nodes,
             Fingerprints = prints,
+            FingerprintTakenAt = published.ToDictionary(kv => kv.Key, kv => kv.Value.TakenAt),
             ConnectionLimits = store.GetConnectionLimits(),
             Database = node.Database,
             LauncherPort = LauncherConfig.Load(node.Root).Port,

@@ -141,12 +141,20 @@ internal static class NodeChecks
         }
         if (db.Password is null)
             yield return c.Pass(n.Target, $"no password in {db.FilePath} (certificate or trust authentication)");
-        else if (PasswordProtector.IsProtected(db.Password.Reveal()) || PasswordProtector.LooksLikeForeignCiphertext(db.Password.Reveal()))
-            yield return c.Pass(n.Target, $"the password in {db.FilePath} is encrypted");
         else
-            yield return c.Warn(n.Target, $"the password in {db.FilePath} ({db.PasswordSource}) is plain text", "an encrypted password",
-                "Encrypt it: rstudio-server encrypt-password, or Protect-WbDatabasePassword -Apply.");
+            yield return JudgePassword(c, n.Target, $"the password in {db.FilePath} ({db.PasswordSource})", db.Password.Reveal());
     }
+
+    /// <summary>A Pass only for what an encryption we know recognisably writes; a look-alike is a Warn that says so.</summary>
+    internal static CheckResult JudgePassword(CheckDefinition c, string target, string what, string password) => PasswordForms.Classify(password) switch
+    {
+        PasswordForm.WorkbenchAdminEncrypted => c.Pass(target, $"{what} is encrypted (Protect-WbDatabasePassword, {PasswordProtector.Prefix})"),
+        PasswordForm.WorkbenchEncrypted => c.Pass(target, $"{what} is encrypted (rstudio-server encrypt-password, with the key hash)"),
+        PasswordForm.LooksEncrypted => c.Warn(target,
+            $"{what} looks like base64 ciphertext, but nothing shows it is encrypted: a random or base64-encoded password looks the same",
+            "an encrypted password in a form that shows it", "Encrypt it again: rstudio-server encrypt-password (current versions embed the key hash), or Protect-WbDatabasePassword -Apply."),
+        _ => c.Warn(target, $"{what} is plain text", "an encrypted password", "Encrypt it: rstudio-server encrypt-password, or Protect-WbDatabasePassword -Apply."),
+    };
 
     public static IEnumerable<CheckResult> WwwHostName(CheckDefinition c, NodeContext n)
     {

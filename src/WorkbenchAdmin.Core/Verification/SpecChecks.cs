@@ -7,10 +7,10 @@ internal static class SpecChecks
 {
     private const string Cluster = "cluster";
 
-    public static IEnumerable<CheckResult> Nodes(CheckDefinition c, ClusterSpec spec, NodeContext n, ClusterContext? x)
+    public static IEnumerable<CheckResult> Nodes(CheckDefinition c, ClusterSpec spec, NodeContext n, ClusterAccess store)
     {
         if (spec.Nodes.Count == 0) { yield return c.Skip(Cluster, "the spec lists no nodes"); yield break; }
-        if (x is null) { yield return c.Skip(Cluster, "the cluster store is not reachable"); yield break; }
+        if (store.Context is not { } x) { yield return store.Unchecked(c); yield break; }
         var expected = spec.Nodes.Select(e => NodeCandidate.Parse(e).NodesEntry(false)).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var registered = x.Nodes.ToDictionary(r => r.Address, StringComparer.OrdinalIgnoreCase);
         var bad = 0;
@@ -27,7 +27,7 @@ internal static class SpecChecks
         if (bad == 0) yield return c.Pass(Cluster, $"the {expected.Count} nodes of the spec are registered and Online");
     }
 
-    public static IEnumerable<CheckResult> Balancer(CheckDefinition c, ClusterSpec spec, NodeContext n, ClusterContext? x)
+    public static IEnumerable<CheckResult> Balancer(CheckDefinition c, ClusterSpec spec, NodeContext n, ClusterAccess store)
     {
         if (spec.Balancer is null) { yield return c.Skip(n.Target, "the spec sets no balancer"); yield break; }
         var found = n.LoadBalancer.Method;
@@ -37,7 +37,7 @@ internal static class SpecChecks
                 $"Set-WbBalancer -Method {spec.Balancer} on every node.");
     }
 
-    public static IEnumerable<CheckResult> Protocol(CheckDefinition c, ClusterSpec spec, NodeContext n, ClusterContext? x)
+    public static IEnumerable<CheckResult> Protocol(CheckDefinition c, ClusterSpec spec, NodeContext n, ClusterAccess store)
     {
         if (spec.Protocol is null) { yield return c.Skip(n.Target, "the spec sets no protocol"); yield break; }
         var found = n.RServer.Protocol;
@@ -47,7 +47,7 @@ internal static class SpecChecks
                 $"Set ssl-enabled={(spec.Protocol == "https" ? 1 : 0)} in rserver.conf on every node.");
     }
 
-    public static IEnumerable<CheckResult> Database(CheckDefinition c, ClusterSpec spec, NodeContext n, ClusterContext? x)
+    public static IEnumerable<CheckResult> Database(CheckDefinition c, ClusterSpec spec, NodeContext n, ClusterAccess store)
     {
         if (spec.Database is null) { yield return c.Skip(n.Target, "the spec sets no database"); yield break; }
         var db = n.Database;
@@ -61,14 +61,20 @@ internal static class SpecChecks
                 $"Correct host, port and database in {db.FilePath}.");
     }
 
-    public static IEnumerable<CheckResult> SharedStorage(CheckDefinition c, ClusterSpec spec, NodeContext n, ClusterContext? x)
+    public static IEnumerable<CheckResult> SharedStorage(CheckDefinition c, ClusterSpec spec, NodeContext n, ClusterAccess store)
     {
         if (spec.SharedStoragePath is null) { yield return c.Skip(n.Target, "the spec sets no sharedStoragePath"); yield break; }
         var found = n.RServer.ServerSharedStoragePath ?? "(unset)";
         var bad = found != spec.SharedStoragePath;
         if (bad)
             yield return c.Fail(n.Target, $"server-shared-storage-path={found}", spec.SharedStoragePath, $"Set server-shared-storage-path={spec.SharedStoragePath} in rserver.conf on every node.");
-        foreach (var (node, print) in x?.Printed ?? [])
+        if (store.Context is not { } x)
+        {
+            // This node's path was compared above; the other nodes' are in the store.
+            yield return store.Unchecked(c);
+            yield break;
+        }
+        foreach (var (node, print) in x.Printed)
             if (print.SharedStoragePath != spec.SharedStoragePath)
             {
                 bad = true;

@@ -16,6 +16,8 @@ public sealed class ClusterOperationsTests : IDisposable
     private readonly PostgresFixture _pg;
     private readonly TempDirectory _dir = new();
     private readonly string _database;
+    /// <summary>Each node's rserver, standing in as a listener on its www-port (127.0.0.1, as www-address 0.0.0.0 is reached).</summary>
+    private readonly Dictionary<int, System.Net.Sockets.TcpListener> _rservers = [];
 
     public ClusterOperationsTests(PostgresFixture pg)
     {
@@ -24,14 +26,22 @@ public sealed class ClusterOperationsTests : IDisposable
         _database = target.Database;
     }
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose()
+    {
+        foreach (var l in _rservers.Values) l.Stop();
+        _dir.Dispose();
+    }
 
-    /// <summary>A node's /etc/rstudio as the guide builds it, pointing at the test database.</summary>
+    private System.Net.Sockets.TcpListener Rserver(int n) =>
+        _rservers.TryGetValue(n, out var l) ? l : _rservers[n] = Loopback.Listen();
+
+    /// <summary>A node's /etc/rstudio as the guide builds it, pointing at the test database, its rserver listening.</summary>
     private string NodeRoot(int n, string key = "the-cluster-key", bool deleteOnExit = false, bool ssl = false)
     {
         var root = Path.Combine(_dir.Path, $"node{n}");
         Directory.CreateDirectory(root);
-        File.WriteAllText(Path.Combine(root, "rserver.conf"), $"load-balancing-enabled=1\nserver-shared-storage-path=/nfs/shared\n{(ssl ? "ssl-enabled=1\n" : "")}");
+        File.WriteAllText(Path.Combine(root, "rserver.conf"),
+            $"load-balancing-enabled=1\nserver-shared-storage-path=/nfs/shared\nwww-port={Loopback.PortOf(Rserver(n))}\n{(ssl ? "ssl-enabled=1\n" : "")}");
         File.WriteAllText(Path.Combine(root, "load-balancer"), $"www-host-name=node{n}.test:{(ssl ? 443 : 8787)}\nbalancer=sessions\n{(deleteOnExit ? "delete-node-on-exit=1\n" : "")}");
         File.WriteAllText(Path.Combine(root, "database.conf"),
             $"provider=postgresql\nhost=127.0.0.1\nport={_pg.Server.Port}\ndatabase={_database}\nusername=postgres\npassword={_pg.Server.Password}\n");
@@ -140,15 +150,51 @@ public sealed class ClusterOperationsTests : IDisposable
         Register(leave);
         var host = new RecordingHost();
         UnregisterNode(new NodeRequest { ConfigRoot = keep }, host);
-        Assert.Contains(host.Verbose, v => v.Contains("delete-node-on-exit is not set"));
+        Assert.Contains(host.Verbose, v => v.Contains("delete-node-on-exit is not set") && v.Contains("Offline"));
         UnregisterNode(new NodeRequest { ConfigRoot = leave }, new RecordingHost());
         var nodes = new RecordingHost();
         GetNodes(new GetNodeRequest { ConfigRoot = keep }, nodes);
-        Assert.Equal(["node1.test"], nodes.ObjectsOf<NodeInfo>().Select(n => n.Host));
+        // The node that left without delete-node-on-exit stays registered, Offline at once (not after its heartbeat ages).
+        Assert.Equal([("node1.test", NodeStatus.Offline)], nodes.ObjectsOf<NodeInfo>().Select(n => (n.Host, n.Status)));
+        Assert.Equal(NodeStatus.Online, Register(keep).Status); // until it registers again
         UnregisterNode(new NodeRequest { ConfigRoot = keep, Force = true }, new RecordingHost());
         var none = new RecordingHost();
         GetNodes(new GetNodeRequest { ConfigRoot = keep }, none);
         Assert.Empty(none.Objects);
+    }
+
+    [Fact]
+    public void AHeartbeatReportsTheNodeOfflineWhileRserverDoesNotAnswerOnItsPort()
+    {
+        var root = NodeRoot(1);
+        Initialized(root);
+        Register(root);
+        Register(NodeRoot(2));
+        NodeInfo Beat(RecordingHost host)
+        {
+            UpdateNodeStatus(new NodeRequest { ConfigRoot = root, Report = Quiet, PassThru = true }, host);
+            return Assert.Single(host.ObjectsOf<NodeInfo>());
+        }
+        var up = new RecordingHost();
+        Assert.Equal(NodeStatus.Online, Beat(up).Status);
+        Assert.DoesNotContain(up.Warnings, w => w.Contains("not answering"));
+
+        // rstudio-server stopped or crashed: nothing listens on www-port any more.
+        var port = Loopback.PortOf(Rserver(1));
+        Rserver(1).Stop();
+        var down = new RecordingHost();
+        Assert.Equal(NodeStatus.Offline, Beat(down).Status);
+        var warning = Assert.Single(down.Warnings, w => w.Contains("not answering"));
+        Assert.Contains($"127.0.0.1:{port}", warning);
+        Assert.Contains("rserver.conf", warning);
+        var placer = NewSession.Begin(new NewSessionRequest { ConfigRoot = root }, new RecordingHost());
+        var placed = new RecordingHost();
+        for (var i = 0; i < 3; i++) placer.Place($"user{i}", placed);
+        Assert.All(placed.ObjectsOf<SessionInfo>(), s => Assert.Equal("node2.test:8787", s.Node));
+
+        // Back: the next heartbeat brings it online.
+        _rservers[1] = Loopback.Listen(port: port);
+        Assert.Equal(NodeStatus.Online, Beat(new RecordingHost()).Status);
     }
 
     [Fact]
@@ -292,6 +338,8 @@ public sealed class ClusterOperationsTests : IDisposable
                 File.Copy(file, Path.Combine(root, Path.GetFileName(file)));
             WorkbenchAdmin.Core.Commands.Balancer.BalancerOperations.Set(new WorkbenchAdmin.Core.Commands.Balancer.SetBalancerRequest { ConfigRoot = root, Method = "sessions", WwwHostName = $"node{n}.demo:8787" }, new RecordingHost());
             File.WriteAllText(Path.Combine(root, "secure-cookie-key"), "demo-key\n");
+            // As the demo does: this node's rserver is a listener on a port of its own.
+            File.AppendAllText(Path.Combine(root, "rserver.conf"), $"www-address=127.0.0.1\nwww-port={Loopback.PortOf(Rserver(10 + n))}\n");
             roots.Add(root);
         }
         var host = new RecordingHost();
@@ -317,7 +365,7 @@ public sealed class ClusterOperationsTests : IDisposable
     public void SessionLoadIsReadFromANodesStatusPageByUrl()
     {
         const string page = "node1:8787 -  Load: 0.5, 0.25, 0\n   4242 - alice\nnode2:8787 -  Load: 1, 1, 1\n";
-        var port = FreeLoopbackPort();
+        var port = Loopback.FreePort();
         using var listener = new System.Net.HttpListener();
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();
@@ -338,12 +386,5 @@ public sealed class ClusterOperationsTests : IDisposable
         listener.Stop();
         var e = Assert.Throws<WbException>(() => GetSessionLoad(new SessionLoadRequest { Uri = new Uri($"http://127.0.0.1:{port}/load-balancer/status") }, new RecordingHost()));
         Assert.Equal(("StatusPageUnreachable", WbErrorCategory.ConnectionError), (e.ErrorId, e.Category));
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
     }
 }

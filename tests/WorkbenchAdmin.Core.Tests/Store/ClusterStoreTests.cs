@@ -70,8 +70,7 @@ public class ClusterStoreTests(PostgresFixture pg)
     public void HeartbeatsUpdateLoadAndClockAndUnknownNodesAreNotFound()
     {
         var store = pg.NewStore().WithNodes(1);
-        var clock = DateTimeOffset.UtcNow.AddSeconds(-42);
-        var beat = store.ReportNode(Node(1), Report(load5: 3.25, cores: 16) with { Clock = clock }, mustExist: true, Timeout);
+        var beat = store.ReportNode(Node(1), Report(load5: 3.25, cores: 16) with { Clock = new OffsetClock(TimeSpan.FromSeconds(-42)) }, mustExist: true, Timeout);
         Assert.Equal((3.25, 16), (beat.Load5, beat.Cores));
         Assert.InRange(beat.ClockSkew!.Value.TotalSeconds, -50, -35);
         Assert.Equal("2025.09.0", beat.Version);
@@ -110,6 +109,79 @@ public class ClusterStoreTests(PostgresFixture pg)
         var load = store.GetSessionLoad(includeSessions: true, Timeout);
         Assert.Equal([2, 2], load.Select(l => l.Sessions.Count));
         Assert.All(load.SelectMany(l => l.Sessions), s => Assert.Equal("user1", s.UserName));
+    }
+
+    [Fact]
+    public void ADecisionShowsTheCountsItSawEvenAfterLaterPlacementsInItsBatch()
+    {
+        var store = pg.NewStore().WithNodes(2);
+        foreach (var user in new[] { "u1", "u2", "u3" }) store.PlaceSession(new PlacementRequest(user, SessionsPolicy.Instance));
+        // u4 makes it two sessions each; u5 is decided first in a batch with u6 to u8, which change the counts after it.
+        var (first, batch) = OneBatch.Place(store, new PlacementRequest("u4", SessionsPolicy.Instance),
+            new[] { "u5", "u6", "u7", "u8" }.Select(u => new PlacementRequest(u, SessionsPolicy.Instance)).ToList());
+        Assert.Null(first.Error);
+        Assert.All(batch, o => Assert.Null(o.Error));
+
+        var u5 = batch[0].Session!.Decision!;
+        Assert.Contains("fewest active sessions: 2", u5.Reason);
+        Assert.Equal([2, 2], u5.Candidates.Select(c => c.ActiveSessions));
+        Assert.Equal(2, u5.Chosen.ActiveSessions);
+        Assert.Equal([4, 4], store.GetNodes(Timeout).Select(n => n.ActiveSessions));
+    }
+
+    [Fact]
+    public void AUserNameWithALoneSurrogateIsRefusedAndFailsOnlyItsOwnPlacement()
+    {
+        var store = pg.NewStore().WithNodes(2);
+        var users = new[] { "amy", "bob", "bad\uD800name", "cy", "\uDC00dan", "eve" };
+        var (first, batch) = OneBatch.Place(store, new PlacementRequest("first", SessionsPolicy.Instance),
+            users.Select(u => new PlacementRequest(u, SessionsPolicy.Instance)).ToList());
+        Assert.Null(first.Error);
+        foreach (var o in batch)
+        {
+            if (o.Request.UserName is "bad\uD800name" or "\uDC00dan")
+            {
+                Assert.Equal(("InvalidUserName", WbErrorCategory.InvalidArgument), (Assert.IsType<WbException>(o.Error).ErrorId, ((WbException)o.Error!).Category));
+                Assert.Contains("lone surrogate", o.Error.Message);
+                Assert.DoesNotContain(o.Error.Message, char.IsSurrogate); // shown escaped: it has no UTF-8 form to print
+            }
+            else
+                Assert.True(o.Error is null, $"{o.Request.UserName}: {o.Error}");
+        }
+        Assert.Equal(["amy", "bob", "cy", "eve", "first"], store.GetSessions(new SessionFilter()).Select(s => s.UserName).Order(StringComparer.Ordinal));
+        AssertCountersMatchRows(store);
+        // A well-formed pair is a character like any other.
+        Assert.Equal("\U0001F600", store.PlaceSession(new PlacementRequest("\U0001F600", SessionsPolicy.Instance)).UserName);
+    }
+
+    [Fact]
+    public void AWriteThatFailsForOneRequestFailsOnlyThatRequest()
+    {
+        var store = pg.NewStore().WithNodes(2);
+        // Any per-row failure of the insert (a constraint, a trigger, an encoding the server refuses) stands in here as a trigger.
+        Exec(store, """
+            CREATE FUNCTION wbadmin.refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.username = 'poison' THEN RAISE EXCEPTION 'refused: %', NEW.username; END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER refuse_poison BEFORE INSERT ON wbadmin.session FOR EACH ROW EXECUTE FUNCTION wbadmin.refuse_poison();
+            """);
+        var (first, batch) = OneBatch.Place(store, new PlacementRequest("first", SessionsPolicy.Instance),
+            new[] { "amy", "poison", "bob", "cy" }.Select(u => new PlacementRequest(u, SessionsPolicy.Instance)).ToList());
+        Assert.Null(first.Error);
+        foreach (var o in batch)
+        {
+            if (o.Request.UserName == "poison")
+                Assert.Contains("refused: poison", Assert.IsType<WbException>(o.Error).Message);
+            else
+                Assert.True(o.Error is null, $"{o.Request.UserName}: {o.Error}");
+        }
+        Assert.Equal(["amy", "bob", "cy", "first"], store.GetSessions(new SessionFilter()).Select(s => s.UserName).Order(StringComparer.Ordinal));
+        AssertCountersMatchRows(store);
+        // Each decision saw the sessions recorded before it, and not the refused one.
+        Assert.Equal([2, 2], store.GetNodes(Timeout).Select(n => n.ActiveSessions));
+        Assert.Equal([0, 1, 1], batch.Where(o => o.Session is not null).Select(o => o.Session!.Decision!.Chosen.ActiveSessions));
     }
 
     [Fact]

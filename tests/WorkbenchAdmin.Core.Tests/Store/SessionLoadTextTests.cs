@@ -55,10 +55,12 @@ public class SessionLoadTextTests
     [InlineData("   123 - user\n", 1)]
     [InlineData("n:1 -  Load: 0, 0, 0\n   12x - user\n", 2)]
     [InlineData("n:1 -  Load: 0, abc, 0\n", 1)]
+    [InlineData("n:1 -  Load: 0, 0, 0\n   42 - amy\n   9999999999 - bob\n", 3)] // ten digits, past the largest PID
+    [InlineData("n:1 -  Load: 0, 0, 0\n   2147483648 - bob\n", 2)]
     public void MalformedTextNamesTheLine(string text, int line)
     {
         var e = Assert.Throws<WbException>(() => SessionLoadText.Parse(text, "http://node1:8787/load-balancer/status"));
-        Assert.Equal(WbErrorCategory.ParserError, e.Category);
+        Assert.Equal(("SessionLoadSyntaxError", WbErrorCategory.ParserError), (e.ErrorId, e.Category));
         Assert.Contains($"http://node1:8787/load-balancer/status:{line}:", e.Message);
     }
 }

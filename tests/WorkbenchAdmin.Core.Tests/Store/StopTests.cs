@@ -66,6 +66,42 @@ public sealed class StopTests(PostgresFixture pg) : IDisposable
     }
 
     [Fact]
+    public void StoppingTheLeaderOfABatchNeverStrandsTheOthers()
+    {
+        var store = pg.NewStore().WithNodes(2);
+        // 'poison' is refused; 'slow' takes 3 s to insert, long enough to stop the leader while it waits.
+        using (var setup = store.DataSource.OpenConnection())
+        using (var cmd = new NpgsqlCommand("""
+            CREATE FUNCTION wbadmin.test_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.username = 'poison' THEN RAISE EXCEPTION 'refused: %', NEW.username; END IF;
+                IF NEW.username = 'slow' THEN PERFORM pg_sleep(3); END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER test_rows BEFORE INSERT ON wbadmin.session FOR EACH ROW EXECUTE FUNCTION wbadmin.test_rows();
+            """, setup)) cmd.ExecuteNonQuery();
+
+        using var stop = new CancellationTokenSource();
+        using var watch = store.DataSource.OpenConnection();
+        var (_, batch) = OneBatch.Place(store, new PlacementRequest("first", SessionsPolicy.Instance),
+            new[] { "leader", "poison", "slow", "good" }.Select(u => new PlacementRequest(u, SessionsPolicy.Instance)).ToList(),
+            stop.Token, whileRunning: () =>
+            {
+                // The batch failed on 'poison' and runs again a savepoint at a time: stop it while 'slow' is inserted.
+                OneBatch.Until(() => OneBatch.Scalar(watch, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'") == 1, "'slow' is being inserted");
+                stop.Cancel();
+            });
+
+        var outcome = batch.ToDictionary(o => o.Request.UserName);
+        Assert.IsAssignableFrom<OperationCanceledException>(outcome["leader"].Error);
+        Assert.Contains("refused: poison", Assert.IsType<WbException>(outcome["poison"].Error).Message);
+        Assert.True(outcome["slow"].Session is not null, $"slow: {outcome["slow"].Error}");
+        Assert.True(outcome["good"].Session is not null, $"good: {outcome["good"].Error}");
+        Assert.Equal(["first", "good", "slow"], store.GetSessions(new SessionFilter()).Select(s => s.UserName).Order(StringComparer.Ordinal));
+        ClusterStoreTests.AssertCountersMatchRows(store);
+    }
+
+    [Fact]
     public void StoppingAWaitForTheConfigurationLockEndsTheWait()
     {
         using var held = DirectoryLock.Acquire(_dir.Path, TimeSpan.FromSeconds(1));

@@ -11,7 +11,14 @@ public sealed class TestProbes : VerificationProbes
     /// <summary>Paths this node sees elsewhere (as if a different file system were mounted there).</summary>
     public Dictionary<string, string> Mounts { get; } = [];
 
-    public override string LocalPath(string path) => Mounts.GetValueOrDefault(path) ?? path;
+    /// <summary>How long the shared storage takes to answer (an NFS stall), for code that must not depend on it being quick.</summary>
+    public TimeSpan SharedStorageDelay { get; set; }
+
+    public override string LocalPath(string path)
+    {
+        Thread.Sleep(SharedStorageDelay);
+        return Mounts.GetValueOrDefault(path) ?? path;
+    }
 
     public override string PasswdPath => Passwd ?? base.PasswdPath;
 

@@ -42,7 +42,7 @@ public sealed class MultiNodeTests : IDisposable
     private Node MakeNode(int n, string key = "cluster-key", string balancer = "sessions", bool ownStorage = false, bool listen = true)
     {
         var root = Directory.CreateDirectory(Path.Combine(_dir.Path, $"node{n}")).FullName;
-        File.WriteAllText(Path.Combine(root, "rserver.conf"), $"load-balancing-enabled=1\nserver-shared-storage-path={_shared}\n");
+        File.WriteAllText(Path.Combine(root, "rserver.conf"), $"load-balancing-enabled=1\nserver-shared-storage-path={_shared}\nwww-address=127.0.0.1{n}\nwww-port={WwwPort}\n");
         File.WriteAllText(Path.Combine(root, "load-balancer"), $"www-host-name={Address(n)}\nbalancer={balancer}\n");
         File.WriteAllText(Path.Combine(root, "launcher.conf"), $"[server]\naddress=0.0.0.0\nport={LauncherPort}\n");
         File.WriteAllText(Path.Combine(root, "database.conf"), "provider=postgresql\nhost=db.cluster\npool-size=4\n");
@@ -60,15 +60,16 @@ public sealed class MultiNodeTests : IDisposable
         return new Node(n, root, probes);
     }
 
+    private ClusterOperations.NodeRequest Request(Node node, TimeSpan clockSkew = default) => new()
+    {
+        ConfigRoot = node.Root, ConnectionString = _connection, Probes = node.Probes,
+        Report = new NodeReport { Load1 = 0.1, Load5 = 0.2, Load15 = 0.3, Cores = 4, Version = "2025.09.1", Clock = new OffsetClock(clockSkew) },
+    };
+
     private void Heartbeat(Node node, TimeSpan clockSkew = default)
     {
-        var request = new ClusterOperations.NodeRequest
-        {
-            ConfigRoot = node.Root, ConnectionString = _connection, Probes = node.Probes,
-            Report = new NodeReport { Load1 = 0.1, Load5 = 0.2, Load15 = 0.3, Cores = 4, Version = "2025.09.1", Clock = DateTimeOffset.UtcNow + clockSkew },
-        };
-        ClusterOperations.RegisterNode(request, new RecordingHost());
-        ClusterOperations.UpdateNodeStatus(request, new RecordingHost());
+        ClusterOperations.RegisterNode(Request(node, clockSkew), new RecordingHost());
+        ClusterOperations.UpdateNodeStatus(Request(node, clockSkew), new RecordingHost());
     }
 
     /// <summary>Every node beats twice, as a running cluster's timers would: the second beat sees the markers the others wrote.</summary>
@@ -120,6 +121,83 @@ public sealed class MultiNodeTests : IDisposable
         Assert.Contains("synchronise", results.Single(r => r.CheckId == "cluster.clock" && r.Status == CheckStatus.Fail).Fix, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("secure-cookie-key", results.Single(r => r.CheckId == "cluster.key" && r.Status == CheckStatus.Fail).Fix);
         Assert.Contains("does not share storage", results.Single(r => r.CheckId == "cluster.shared-marker" && r.Status == CheckStatus.Fail).Found);
+    }
+
+    [Fact]
+    public void ClockSkewIsMeasuredAtTheHeartbeatsWriteNotBeforeItsSlowParts()
+    {
+        // This machine's clock and PostgreSQL's are the same clock; the shared storage takes 1.5 s to answer.
+        var node = MakeNode(1);
+        node.Probes.SharedStorageDelay = TimeSpan.FromSeconds(1.5);
+        var request = new ClusterOperations.NodeRequest { ConfigRoot = node.Root, ConnectionString = _connection, Probes = node.Probes };
+        ClusterOperations.RegisterNode(request, new RecordingHost());
+        ClusterOperations.UpdateNodeStatus(request, new RecordingHost());
+        var store = new ClusterStore(DatabaseTarget.Resolve(new DatabaseRequest { ConnectionString = _connection }));
+        var skew = store.GetNodes(ClusterStore.DefaultOfflineAfter).Single().ClockSkew!.Value;
+        Assert.InRange(skew.TotalSeconds, -0.5, 0.5);
+    }
+
+    [Fact]
+    public void RightAfterTwoNodesRegisterAMarkerNotYetReadIsAWarnNotAFail()
+    {
+        var nodes = Enumerable.Range(1, 2).Select(n => MakeNode(n)).ToList();
+        // As the node units start them: node1 registers, then node2; node1 has not beaten since node2 wrote its marker.
+        foreach (var n in nodes) ClusterOperations.RegisterNode(Request(n), new RecordingHost());
+        var early = Assert.Single(Verify(nodes[0], "cluster.shared-marker"));
+        Assert.True(early.Status == CheckStatus.Warn, early.ToString());
+        Assert.Equal(Address(1), early.Target);
+        Assert.Contains($"has not read the marker of {Address(2)} yet", early.Found);
+        Assert.Contains("next heartbeat", early.Fix);
+
+        // Its next heartbeat reads it.
+        ClusterOperations.UpdateNodeStatus(Request(nodes[0]), new RecordingHost());
+        Assert.Equal(CheckStatus.Pass, Assert.Single(Verify(nodes[0], "cluster.shared-marker")).Status);
+    }
+
+    [Fact]
+    public void AFingerprintTheStoreHoldsButCannotBeReadFailsTheChecksThatNeedIt()
+    {
+        var nodes = Enumerable.Range(1, 2).Select(n => MakeNode(n)).ToList();
+        Settle(nodes);
+        using (var connection = new Npgsql.NpgsqlConnection(_connection))
+        {
+            connection.Open();
+            using var cmd = new Npgsql.NpgsqlCommand("""UPDATE wbadmin.node_fingerprint SET fingerprint = '{"ConfigHashes": 42}'""", connection);
+            cmd.ExecuteNonQuery();
+        }
+        var results = Verify(nodes[0], "cluster.*");
+        Assert.All(results, r =>
+        {
+            Assert.Equal(CheckStatus.Fail, r.Status);
+            Assert.StartsWith("could not be checked: the cluster store could not be read: the fingerprint node ", r.Found);
+        });
+    }
+
+    [Fact]
+    public void ANodeWithoutAFingerprintFailsTheComparisonsAsNotChecked()
+    {
+        // As after an upgrade from a version that published none: node2 is registered and online, its fingerprint unknown.
+        var nodes = Enumerable.Range(1, 2).Select(n => MakeNode(n)).ToList();
+        Settle(nodes);
+        using (var connection = new Npgsql.NpgsqlConnection(_connection))
+        {
+            connection.Open();
+            using var cmd = new Npgsql.NpgsqlCommand($"DELETE FROM wbadmin.node_fingerprint f USING wbadmin.node n WHERE n.id = f.node_id AND n.host = '127.0.0.12'", connection);
+            Assert.Equal(1, cmd.ExecuteNonQuery());
+        }
+        var comparisons = new[] { "cluster.config-identical", "cluster.key", "cluster.protocol", "cluster.users", "cluster.shared-marker" };
+        var results = Verify(nodes[0], comparisons);
+        foreach (var id in comparisons)
+        {
+            var mine = results.Where(r => r.CheckId == id).ToList();
+            var unchecked_ = Assert.Single(mine, r => r.Status == CheckStatus.Fail);
+            Assert.Equal(Address(2), unchecked_.Target);
+            Assert.StartsWith("could not be checked: this node has published no configuration fingerprint", unchecked_.Found);
+            Assert.DoesNotContain(mine, r => r.Status == CheckStatus.Pass);
+        }
+        var quiet = new RecordingHost();
+        ClusterVerifier.Run(new VerifyRequest { ConfigRoot = nodes[0].Root, ConnectionString = _connection, Probes = nodes[0].Probes, Check = comparisons, Quiet = true }, quiet);
+        Assert.False(Assert.IsType<bool>(Assert.Single(quiet.Objects)));
     }
 
     [Fact]

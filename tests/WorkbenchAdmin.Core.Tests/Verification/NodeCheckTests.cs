@@ -141,6 +141,35 @@ public sealed class NodeCheckTests : IDisposable
         Assert.DoesNotContain("hunter2", One(root, "security.plain-password").ToString());
     }
 
+    /// <summary>What database.conf's password= holds, and what security.plain-password makes of it.</summary>
+    public static TheoryData<string, string, CheckStatus, string> Passwords()
+    {
+        var random = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)); // openssl rand -base64 32
+        return new()
+        {
+            { "openssl rand -base64 32", random, CheckStatus.Warn, "looks like base64 ciphertext, but" },
+            { "base64 of whole 16-byte blocks", Convert.ToBase64String(Enumerable.Range(0, 48).Select(i => (byte)(i * 7 + 1)).ToArray()), CheckStatus.Warn, "looks like base64 ciphertext, but" },
+            { "Protect-WbDatabasePassword", Core.Store.PasswordProtector.Protect("s3cret", "the-key"u8), CheckStatus.Pass, "encrypted (Protect-WbDatabasePassword" },
+            { "our prefix on a plain password", "wbenc:v1:hunter2", CheckStatus.Warn, "is plain text" },
+            { "rstudio-server encrypt-password (key hash around it)", "1234ABCD" + random + "1234ABCD", CheckStatus.Pass, "encrypted (rstudio-server encrypt-password" },
+            { "key hashes that differ", "1234ABCD" + random + "5678ABCD", CheckStatus.Warn, "is plain text" },
+            { "a key hash and nothing else", "1234ABCD1234ABCD", CheckStatus.Warn, "is plain text" },
+            { "plain", "hunter2", CheckStatus.Warn, "is plain text" },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Passwords))]
+    public void OnlyARecognisableEncryptionPassesAndALookAlikeWarnsSayingSo(string what, string password, CheckStatus status, string found)
+    {
+        var root = GoodRoot();
+        File.WriteAllText(Path.Combine(root, "database.conf"), $"provider=postgresql\npassword={password}\n");
+        var r = One(root, "security.plain-password");
+        Assert.True(r.Status == status, $"{what}: {r}");
+        Assert.Contains(found, r.Found);
+        Assert.DoesNotContain(password, r.ToString());
+    }
+
     [Fact]
     public void APasswordLeftInTheConnectionUriIsPlainTextEvenWhenPasswordIsEncrypted()
     {
@@ -232,6 +261,14 @@ public sealed class NodeCheckTests : IDisposable
     }
 
     [Fact]
+    public void OnlySpecChecksWithoutASpecAreAnErrorNotAnEmptyPass()
+    {
+        var e = Assert.Throws<WbException>(() => Run(GoodRoot(), "spec.*"));
+        Assert.Equal(("SpecRequired", WbErrorCategory.InvalidArgument), (e.ErrorId, e.Category));
+        Assert.Contains("-Spec", e.Message);
+    }
+
+    [Fact]
     public void QuietReturnsOneBoolean()
     {
         var root = GoodRoot();
@@ -244,14 +281,31 @@ public sealed class NodeCheckTests : IDisposable
         Assert.False(Assert.IsType<bool>(Assert.Single(failing.Objects)));
     }
 
-    [Fact]
-    public void WithoutAStoreTheClusterChecksAreSkippedWithTheReason()
+    [Theory]
+    [InlineData("no database.conf")]
+    [InlineData("nothing listening")]
+    public void WithoutAStoreEveryCheckThatNeedsItFailsSayingItCouldNotBeChecked(string why)
     {
         var root = GoodRoot();
-        File.Delete(Path.Combine(root, "database.conf"));
-        var results = Run(root, "cluster.*");
-        Assert.All(results, r => Assert.Equal(CheckStatus.Skip, r.Status));
-        Assert.All(results, r => Assert.Contains("not reachable", r.Found));
+        var db = Path.Combine(root, "database.conf");
+        if (why == "no database.conf") File.Delete(db);
+        else File.WriteAllText(db, $"provider=postgresql\nhost=127.0.0.1\nport={Loopback.FreePort()}\npassword=x\nconnection-timeout-seconds=2\n");
+        var spec = _dir.Write("cluster.yaml", $"nodes:\n  - node1.example.com:8787\nsharedStoragePath: /nfs/shared\n");
+
+        var results = ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = root, Check = ["cluster.*", "network.reachable", "database.connections", "spec.nodes", "spec.shared-storage"], SpecPath = spec, Probes = _probes }, new RecordingHost());
+        var cannotCheck = results.Where(r => r.CheckId != "spec.shared-storage" || r.Target == "cluster").ToList();
+        Assert.Equal(CheckCatalog.All.Count(c => c.Scope == CheckScope.Cluster) + 2, cannotCheck.Count);
+        Assert.All(cannotCheck, r =>
+        {
+            Assert.Equal(CheckStatus.Fail, r.Status);
+            Assert.StartsWith("could not be checked: ", r.Found);
+            Assert.Contains(why == "no database.conf" ? "database.conf" : "127.0.0.1", r.Found);
+            Assert.Contains("reachable", r.Fix);
+        });
+
+        var quiet = new RecordingHost();
+        ClusterVerifier.Run(new VerifyRequest { ConfigRoot = root, Check = ["cluster.*"], Probes = _probes, Quiet = true }, quiet);
+        Assert.False(Assert.IsType<bool>(Assert.Single(quiet.Objects)));
     }
 
     [Fact]

@@ -100,28 +100,68 @@ public static class ClusterOperations
 
     public static void UpdateNodeStatus(NodeRequest request, ICommandHost host)
     {
-        var identity = NodeIdentity.FromConfig(Configuration.ConfigRoot.Resolve(request.ConfigRoot), host.WriteVerbose);
+        var root = Configuration.ConfigRoot.Resolve(request.ConfigRoot);
+        var identity = NodeIdentity.FromConfig(root, host.WriteVerbose);
         var store = Open(request, host);
-        if (!host.ShouldProcess(identity.Address, "Report heartbeat (load, cores, clock)")) return;
-        var report = request.Report ?? NodeReport.FromMachine();
+        if (!host.ShouldProcess(identity.Address, "Report heartbeat (load, cores, clock, whether rserver answers)")) return;
+        var report = (request.Report ?? NodeReport.FromMachine()) with { Serving = RserverAnswers(root, identity, request.Probes, host) };
         var node = store.ReportNode(identity, report, mustExist: true, request.OfflineAfter, Fingerprint(request, identity, report));
         if (request.PassThru) host.WriteObject(node);
     }
 
-    /// <summary>The configuration fingerprint a heartbeat publishes for the cross-node checks.</summary>
-    private static string Fingerprint(NodeRequest request, NodeIdentity identity, NodeReport report) =>
-        Verification.NodeFingerprint.Compute(Configuration.ConfigRoot.Resolve(request.ConfigRoot), identity.Address, report.Version, request.Probes).ToJson();
+    private static readonly TimeSpan RserverProbeTimeout = TimeSpan.FromSeconds(2);
 
-    /// <summary>Unregister-WbNode: removes this node's row when load-balancer says delete-node-on-exit=1 (or with -Force).</summary>
+    /// <summary>
+    /// Whether rserver accepts a connection on its HTTP port (www-address and www-port of rserver.conf; a wildcard
+    /// address is reached on loopback): a heartbeat must not keep a stopped or crashed node Online.
+    /// </summary>
+    private static bool RserverAnswers(ConfigRoot root, NodeIdentity identity, Verification.VerificationProbes? probes, ICommandHost host)
+    {
+        var rserver = RServerConfig.Load(root);
+        var address = rserver.WwwAddress.Trim('[', ']') switch
+        {
+            "" or "0.0.0.0" => "127.0.0.1",
+            "::" => "::1",
+            var a => a,
+        };
+        if ((probes ?? Verification.VerificationProbes.System).CanConnect(address, rserver.WwwPort, RserverProbeTimeout)) return true;
+        host.WriteWarning($"rserver is not answering on {NodeCandidate.FormatAddress(address, rserver.WwwPort)} (www-address and www-port in {root.PathOf(ConfigFiles.RServer)}): " +
+                          $"{identity.Address} is reported Offline and gets no sessions until it answers.");
+        return false;
+    }
+
+    /// <summary>The configuration fingerprint a heartbeat publishes for the cross-node checks, and when it was taken.</summary>
+    private static FingerprintReport Fingerprint(NodeRequest request, NodeIdentity identity, NodeReport report)
+    {
+        var taken = System.Diagnostics.Stopwatch.GetTimestamp();
+        var root = Configuration.ConfigRoot.Resolve(request.ConfigRoot);
+        try
+        {
+            return new(Verification.NodeFingerprint.Compute(root, identity.Address, report.Version, request.Probes).ToJson(), taken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Never a stale or partial fingerprint: the heartbeat fails, naming what could not be read.
+            throw new WbException("FingerprintFailed", WbErrorCategory.ReadError,
+                $"Cannot read the configuration of {identity.Address} to publish its fingerprint: {e.Message}", root.Path, e);
+        }
+    }
+
+    /// <summary>
+    /// Unregister-WbNode: the node leaves. Its row is removed when load-balancer says delete-node-on-exit=1 (or with
+    /// -Force); otherwise it stays registered, marked Offline at once rather than when its heartbeat ages out.
+    /// </summary>
     public static void UnregisterNode(NodeRequest request, ICommandHost host)
     {
         var identity = NodeIdentity.FromConfig(Configuration.ConfigRoot.Resolve(request.ConfigRoot), host.WriteVerbose);
+        var store = Open(request, host);
         if (!identity.DeleteNodeOnExit && !request.Force)
         {
-            host.WriteVerbose($"delete-node-on-exit is not set for {identity.Address}: the node stays registered and shows Offline once its heartbeat stops. Use -Force to remove it anyway.");
+            if (!host.ShouldProcess(identity.Address, "Mark node Offline (it stays registered: delete-node-on-exit is not set)")) return;
+            host.WriteVerbose($"delete-node-on-exit is not set for {identity.Address}: the node stays registered, marked Offline until it registers again. Use -Force to remove it.");
+            if (!store.MarkOffline(identity.Host, identity.Port)) host.WriteVerbose($"{identity.Address} was not registered.");
             return;
         }
-        var store = Open(request, host);
         if (!host.ShouldProcess(identity.Address, "Remove node and its sessions from the cluster")) return;
         if (!store.RemoveNode(identity.Host, identity.Port))
             host.WriteVerbose($"{identity.Address} was not registered.");
@@ -286,6 +326,9 @@ public static class ClusterOperations
         }
         else if (request.Uri is not null)
         {
+            if (!request.Uri.IsAbsoluteUri || request.Uri.Scheme is not ("http" or "https"))
+                throw new WbException("InvalidStatusPageUri", WbErrorCategory.InvalidArgument,
+                    $"-Uri {request.Uri} is not a node's status page: give an http:// or https:// address, such as http://node1:8787/load-balancer/status.", request.Uri);
             loads = SessionLoadText.Parse(Fetch(request.Uri), request.Uri.ToString());
         }
         else

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using WorkbenchAdmin.Core.Tests.Support;
+
+namespace WorkbenchAdmin.Core.Tests.Examples;
+
+/// <summary>
+/// examples/systemd: the node unit and the heartbeat live and die with rstudio-server. A heartbeat never starts
+/// rstudio-server or re-registers the node, and when rstudio-server stops or fails, the node leaves (Offline).
+/// </summary>
+public class SystemdUnitTests
+{
+    private static readonly string Units = Path.Combine(RepoPaths.Root, "examples", "systemd");
+    private const string Server = "rstudio-server.service", Node = "workbenchadmin-node.service", Heartbeat = "workbenchadmin-heartbeat.service", Timer = "workbenchadmin-heartbeat.timer";
+
+    /// <summary>Section → key → every value (space-separated lists split), as systemd reads a unit file.</summary>
+    private static Dictionary<string, Dictionary<string, List<string>>> Read(string unit)
+    {
+        var sections = new Dictionary<string, Dictionary<string, List<string>>>();
+        Dictionary<string, List<string>>? current = null;
+        foreach (var raw in File.ReadLines(Path.Combine(Units, unit)))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] is '#' or ';') continue;
+            if (line.StartsWith('[')) { sections[line.Trim('[', ']')] = current = []; continue; }
+            var eq = line.IndexOf('=');
+            var key = line[..eq].Trim();
+            if (!current!.TryGetValue(key, out var values)) current[key] = values = [];
+            values.AddRange(key.StartsWith("Exec", StringComparison.Ordinal) ? [line[(eq + 1)..].Trim()] : line[(eq + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        }
+        return sections;
+    }
+
+    private static List<string> Values(string unit, string section, string key) =>
+        Read(unit).GetValueOrDefault(section)?.GetValueOrDefault(key) ?? [];
+
+    [Fact]
+    public void TheNodeUnitStartsWithRstudioServerAndLeavesWhenItStopsOrFails()
+    {
+        Assert.Contains(Server, Values(Node, "Unit", "BindsTo"));
+        Assert.Contains(Server, Values(Node, "Unit", "After"));
+        Assert.Equal([Server], Values(Node, "Install", "WantedBy"));
+        Assert.Contains("Unregister-WbNode", Assert.Single(Values(Node, "Service", "ExecStop")));
+    }
+
+    [Fact]
+    public void AHeartbeatNeverStartsRstudioServerOrRegistersTheNodeAgain()
+    {
+        // Requires= (or Wants=/BindsTo=) would start the node unit, re-registering a node whose rstudio-server stopped.
+        foreach (var pull in new[] { "Requires", "Wants", "BindsTo" }) Assert.Empty(Values(Heartbeat, "Unit", pull));
+        Assert.Equal([Server, Node], Values(Heartbeat, "Unit", "Requisite").Order(StringComparer.Ordinal));
+        Assert.Superset(new HashSet<string> { Server, Node }, Values(Heartbeat, "Unit", "After").ToHashSet());
+        Assert.Contains(Server, Values(Heartbeat, "Unit", "PartOf"));
+    }
+
+    [Fact]
+    public void TheTimerRunsOnlyWhileRstudioServerRuns()
+    {
+        Assert.Contains(Server, Values(Timer, "Unit", "BindsTo"));
+        Assert.Contains(Server, Values(Timer, "Unit", "After"));
+        // Not timers.target: started at boot on its own, its BindsTo= would start rstudio-server.
+        Assert.Equal([Server], Values(Timer, "Install", "WantedBy"));
+    }
+
+    [Fact]
+    public void SystemdAcceptsTheUnits()
+    {
+        if (!File.Exists("/usr/bin/systemd-analyze")) return; // the rules above still hold
+        using var dir = new TempDirectory();
+        foreach (var unit in new[] { Node, Heartbeat, Timer }) File.Copy(Path.Combine(Units, unit), dir.File(unit));
+        File.WriteAllText(dir.File(Server), "[Unit]\nDescription=stand-in for Workbench\n[Service]\nExecStart=/bin/true\n");
+        var start = new ProcessStartInfo("/usr/bin/systemd-analyze", ["verify", "--man=no", dir.File(Node), dir.File(Heartbeat), dir.File(Timer)])
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = dir.Path,
+        };
+        using var verify = Process.Start(start)!;
+        var output = verify.StandardError.ReadToEnd() + verify.StandardOutput.ReadToEnd();
+        verify.WaitForExit();
+        // pwsh may live elsewhere on a build machine; anything else systemd says is a mistake in a unit.
+        var problems = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.Contains("is not executable")).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+}
