@@ -22,9 +22,9 @@ public sealed class BalanceDecision
 
     internal BalanceDecision(string method, string userName, CandidateScore[] candidates, int chosenIndex, int onlineCount,
                              string node, bool useIpAddress, ulong? hash, string? scriptOutput, TimeSpan elapsed, IDecisionExplainer explainer,
-                             string? excluded = null)
+                             int? maxSessionsPerNode = null)
     {
-        Excluded = excluded;
+        MaxSessionsPerNode = maxSessionsPerNode;
         Method = method;
         UserName = userName;
         _candidates = candidates;
@@ -48,8 +48,20 @@ public sealed class BalanceDecision
     public int ChosenIndex { get; }
     /// <summary>How many candidates could take the session when the decision was made: online, not draining, not full.</summary>
     public int OnlineCount { get; }
-    /// <summary>Online nodes the decision left out, and why (draining, full); null when none.</summary>
-    public string? Excluded { get; }
+    /// <summary>The per-node session limit the decision honoured; null for none.</summary>
+    public int? MaxSessionsPerNode { get; }
+    /// <summary>Online nodes the decision left out, and why (draining, full); null when none. Built when read, from the snapshot.</summary>
+    public string? Excluded
+    {
+        get
+        {
+            var left = _candidates.Select(c => (c, Why: Eligibility.WhyLeftOut(c.Online, c.Draining, c.ActiveSessions, MaxSessionsPerNode)))
+                .Where(x => x.Why is Eligibility.Draining or Eligibility.Full)
+                .Select(x => x.Why == Eligibility.Full ? $"{x.c.Node} full ({x.c.ActiveSessions} of {MaxSessionsPerNode})" : $"{x.c.Node} draining")
+                .ToList();
+            return left.Count == 0 ? null : string.Join(", ", left);
+        }
+    }
     public bool UseIPAddress { get; }
     /// <summary>Hash-based methods: CityHash64 of the user name's UTF-8 bytes.</summary>
     public ulong? Hash { get; }
@@ -58,7 +70,7 @@ public sealed class BalanceDecision
     public TimeSpan Elapsed { get; }
     public double ElapsedMicroseconds => Elapsed.TotalMicroseconds;
     public IReadOnlyList<CandidateScore> Candidates => Array.AsReadOnly(_candidates);
-    public string Reason => _reason ??= Excluded is null ? _explainer.Explain(this) : $"{_explainer.Explain(this)}; left out: {Excluded}";
+    public string Reason => _reason ??= Excluded is { } left ? $"{_explainer.Explain(this)}; left out: {left}" : _explainer.Explain(this);
 
     public override string ToString() => $"{UserName} -> {Node} ({Method}: {Reason})";
 }

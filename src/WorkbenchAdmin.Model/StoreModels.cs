@@ -20,6 +20,9 @@ public sealed record NodeInfo
     /// <summary>Online, Offline (no heartbeat within the timeout), Invalid secure cookie key, or Protocol mismatch.</summary>
     public required string Status { get; init; }
     public DateTimeOffset LastSeen { get; init; }
+    /// <summary>Since when the node is drained (Suspend-WbNode): it takes no new sessions; null when it takes them.</summary>
+    public DateTimeOffset? DrainingSince { get; init; }
+    public bool Draining => DrainingSince is not null;
     /// <summary>When the node first joined (a later Register-WbNode keeps it).</summary>
     public DateTimeOffset RegisteredAt { get; init; }
     public double Load1 { get; init; }
@@ -37,7 +40,7 @@ public sealed record NodeInfo
     /// <summary>This node as a balancing candidate, so Get-WbNode output pipes into Invoke-WbBalanceDecision.</summary>
     public NodeCandidate Candidate => new()
     {
-        Id = Id, Host = Host, IPv4Address = IPv4Address, Port = Port, Online = Online,
+        Id = Id, Host = Host, IPv4Address = IPv4Address, Port = Port, Online = Online, Draining = Draining,
         ActiveSessions = ActiveSessions, Load1 = Load1, Load5 = Load5, Load15 = Load15, Cores = Cores,
     };
 }

@@ -33,9 +33,8 @@ public sealed class BalanceEngine(TimeProvider? time = null)
             snapshot[i] = new CandidateScore(n.Id, n.NodesEntry(false), n.Online, n.ActiveSessions, n.Load5, n.Cores,
                                              double.IsNaN(scores[i]) ? null : scores[i], i == choice.Index, n.Draining);
         }
-        var excluded = draining + full == 0 ? null : Excluded(candidates, max);
         return new BalanceDecision(policy.Name, userName, snapshot, choice.Index, eligible, candidates[choice.Index].NodesEntry(useIpAddress),
-                                   useIpAddress, choice.Hash, choice.ScriptOutput, _time.GetElapsedTime(start), policy, excluded);
+                                   useIpAddress, choice.Hash, choice.ScriptOutput, _time.GetElapsedTime(start), policy, max);
     }
 
     private static (int Online, int Eligible, int Draining, int Full) Count(CandidateSet candidates, int? max)
@@ -43,25 +42,14 @@ public sealed class BalanceEngine(TimeProvider? time = null)
         int online = 0, eligible = 0, draining = 0, full = 0;
         foreach (var n in candidates.Nodes)
         {
-            if (!n.Online) continue;
-            online++;
-            if (n.Draining) draining++;
-            else if (max is { } m && n.ActiveSessions >= m) full++;
-            else eligible++;
+            switch (Eligibility.WhyLeftOut(n.Online, n.Draining, n.ActiveSessions, max))
+            {
+                case null: online++; eligible++; break;
+                case Eligibility.Draining: online++; draining++; break;
+                case Eligibility.Full: online++; full++; break;
+            }
         }
         return (online, eligible, draining, full);
-    }
-
-    private static string Excluded(CandidateSet candidates, int? max)
-    {
-        var parts = new List<string>();
-        foreach (var n in candidates.Nodes)
-        {
-            if (!n.Online) continue;
-            if (n.Draining) parts.Add($"{n.NodesEntry(false)} draining");
-            else if (max is { } m && n.ActiveSessions >= m) parts.Add($"{n.NodesEntry(false)} full ({n.ActiveSessions} of {m})");
-        }
-        return string.Join(", ", parts);
     }
 
     /// <summary>Why no node can take the session: none online, all draining, or every one that is not draining full.</summary>

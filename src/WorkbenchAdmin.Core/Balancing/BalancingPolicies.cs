@@ -42,10 +42,6 @@ public static class BalancingPolicies
         foreach (var entry in Registry)
             if (entry.Name == name) return entry.Create(options ?? PolicyOptions.Default);
         throw new WbException("InvalidBalancingMethod", WbErrorCategory.InvalidArgument,
-            $"-Method '{method}' is not a balancing method; use one of {string.Join(", ", Names)}.", method);
+            $"-Method '{SafeText.Quote(method)}' is not a balancing method; use one of {string.Join(", ", Names)}.", method);
     }
-
-    /// <summary>The custom policy with a script: the common case of callers that read load-balancer.</summary>
-    public static IBalancingPolicy Create(string method, BalancerScriptOptions? customScript) =>
-        Create(method, new PolicyOptions { Script = customScript });
 }

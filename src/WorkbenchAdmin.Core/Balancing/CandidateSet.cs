@@ -35,13 +35,6 @@ public sealed class CandidateSet
     public NodeCandidate this[int index] => _nodes[index];
     public ReadOnlySpan<NodeCandidate> Nodes => _nodes;
 
-    public int OnlineCount()
-    {
-        var n = 0;
-        foreach (var node in _nodes) if (node.Online) n++;
-        return n;
-    }
-
     /// <summary>Indexes of the nodes sorted by their RSTUDIO_NODES entry (ordinal): user-hash's stable order.</summary>
     public ReadOnlySpan<int> StableOrder(bool useIpAddress) =>
         useIpAddress ? (_byIpEntry ??= SortedBy(true)) : (_byHostEntry ??= SortedBy(false));

@@ -10,7 +10,7 @@ public readonly record struct BalanceContext(CandidateSet Candidates, string Use
     public bool IsEligible(NodeCandidate node) => IsEligible(node, MaxSessionsPerNode);
 
     public static bool IsEligible(NodeCandidate node, int? maxSessionsPerNode) =>
-        node.Online && !node.Draining && (maxSessionsPerNode is not { } max || node.ActiveSessions < max);
+        Eligibility.WhyLeftOut(node.Online, node.Draining, node.ActiveSessions, maxSessionsPerNode) is null;
 }
 
 /// <summary>Options that hold for every policy: a per-node session limit (drained nodes are never chosen either).</summary>

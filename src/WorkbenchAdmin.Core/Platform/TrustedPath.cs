@@ -62,10 +62,6 @@ public static class TrustedPath
     /// <summary>Why someone other than root (or us) could change the file itself, or null when no one can.</summary>
     public static string? WhyOthersCanChangeFile(string path)
     {
-        if (UnixFile.TryStat(path, followLinks: false) is not { } s) return null;
-        if (s.Uid != 0 && s.Uid != UnixFile.EffectiveUserId) return $"{path} is owned by uid {s.Uid}, not by {UnixFile.TrustedOwners}";
-        if (s.Mode.HasFlag(UnixFileMode.OtherWrite)) return $"{path} is writable by others (mode {UnixFile.Octal(s.Mode)})";
-        if (s.Mode.HasFlag(UnixFileMode.GroupWrite)) return $"{path} is writable by its group (gid {s.Gid}, mode {UnixFile.Octal(s.Mode)})";
-        return null;
+        return UnixFile.TryStat(path, followLinks: false) is { } s ? UnixFile.WhyOthersCanChange(path, s, allowSticky: false) : null;
     }
 }

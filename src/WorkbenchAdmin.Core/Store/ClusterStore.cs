@@ -30,7 +30,8 @@ public sealed class ClusterStore
         CASE WHEN n.status <> 'Online' THEN n.status
              WHEN n.last_seen < now() - make_interval(secs => @offline) THEN 'Offline'
              ELSE 'Online' END,
-        n.last_seen, n.load1, n.load5, n.load15, n.cores, n.active_sessions, n.protocol, n.version, n.node_clock, n.registered_at
+        n.last_seen, n.load1, n.load5, n.load15, n.cores, n.active_sessions, n.protocol, n.version, n.node_clock, n.registered_at,
+        n.draining_since
         """;
 
     private readonly PlacementBatcher _placements;
@@ -54,7 +55,11 @@ public sealed class ClusterStore
         var cancel = Logging.CommandLog.Cancellation;
         try
         {
-            using var connection = DataSource.OpenConnectionAsync(cancel).AsTask().GetAwaiter().GetResult();
+            // A stoppable command opens with its token (a stop ends a slow connect); anything else opens
+            // synchronously: blocking a thread-pool thread on an async open starves the pool under load.
+            using var connection = cancel.CanBeCanceled
+                ? DataSource.OpenConnectionAsync(cancel).AsTask().GetAwaiter().GetResult()
+                : DataSource.OpenConnection();
             // Npgsql's synchronous calls take no token: on Ctrl+C the server cancels what this connection runs
             // (an advisory-lock wait, a slow query), and the transaction rolls back.
             // A cancel request that reaches the server before the statement does is ignored, so it is repeated
@@ -257,6 +262,7 @@ public sealed class ClusterStore
                 Version = reader.IsDBNull(12) ? null : reader.GetString(12),
                 NodeClock = reader.IsDBNull(13) ? null : reader.GetFieldValue<DateTimeOffset>(13),
                 RegisteredAt = reader.GetFieldValue<DateTimeOffset>(14),
+                DrainingSince = reader.IsDBNull(15) ? null : reader.GetFieldValue<DateTimeOffset>(15),
             });
         }
         return list;
@@ -264,6 +270,27 @@ public sealed class ClusterStore
 
     /// <summary>The nodes as balancing candidates (online per the timeout), in id order.</summary>
     public CandidateSet GetCandidates(TimeSpan offlineAfter) => new(GetNodes(offlineAfter).Select(n => n.Candidate));
+
+    /// <summary>
+    /// Drains a node (no new sessions; running ones finish) or takes it back. Under the placement lock, so a
+    /// placement decided before the change commits before it, and every placement after it sees it.
+    /// Returns the node as it now is, or null when there is no such node.
+    /// </summary>
+    public NodeInfo? SetDraining(int id, bool draining, TimeSpan offlineAfter) => Use(connection =>
+    {
+        using var tx = connection.BeginTransaction();
+        using (var lockCmd = Command(connection, $"SELECT pg_advisory_xact_lock({ClusterLock})", tx)) lockCmd.ExecuteNonQuery();
+        using (var update = Command(connection, draining
+                   ? "UPDATE wbadmin.node SET draining_since = coalesce(draining_since, now()) WHERE id = @id"
+                   : "UPDATE wbadmin.node SET draining_since = NULL WHERE id = @id", tx))
+        {
+            update.Parameters.AddWithValue("id", id);
+            if (update.ExecuteNonQuery() == 0) return null;
+        }
+        var node = QueryNodes(connection, offlineAfter, "n.id = @id", p => p.AddWithValue("id", id)).Single();
+        tx.Commit();
+        return node;
+    });
 
     /// <summary>Deletes a node (its sessions go with it). False when there was no such node.</summary>
     public bool RemoveNode(int id) => Use(connection =>

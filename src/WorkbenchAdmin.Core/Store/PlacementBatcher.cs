@@ -10,7 +10,7 @@ public sealed record PlacementRequest(string UserName, IBalancingPolicy Policy)
     public TimeSpan OfflineAfter { get; init; } = ClusterStore.DefaultOfflineAfter;
     public bool UseIPAddress { get; init; }
     public BalancingOptions Options { get; init; } = BalancingOptions.None;
-    /// <summary>A decision already made outside the lock (custom scripts); the lock only confirms its node is still online.</summary>
+    /// <summary>A decision already made outside the lock (custom scripts); the lock only confirms its node can still take the session.</summary>
     internal BalanceDecision? PreDecided { get; init; }
 }
 
@@ -47,8 +47,8 @@ internal sealed class PlacementBatcher(ClusterStore store)
 
     public SessionInfo Place(PlacementRequest request)
     {
-        // A custom script sees only which nodes are online, never the session counts the lock protects,
-        // and it may take seconds: run it before queueing, so it never holds up other placements.
+        // A custom script may take seconds: run it before queueing, so it never holds up other placements; under
+        // the lock its choice is only confirmed against the counts and drains of that moment (StillEligible).
         if (request.Policy is Balancing.Custom.CustomScriptPolicy && request.PreDecided is null)
             request = request with { PreDecided = _engine.Decide(request.Policy, request.UserName, store.GetCandidates(request.OfflineAfter), request.UseIPAddress, request.Options) };
 
@@ -145,7 +145,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
                 if (!sets.TryGetValue(p.Request.OfflineAfter, out var set))
                     sets[p.Request.OfflineAfter] = set = new CandidateSet(nodes.Select(n => n.ToCandidate(p.Request.OfflineAfter)));
                 decision = p.Request.PreDecided ?? _engine.Decide(p.Request.Policy, p.Request.UserName, set, p.Request.UseIPAddress, p.Request.Options);
-                chosen = p.Request.PreDecided is null ? decision.ChosenIndex : StillOnline(set, decision);
+                chosen = p.Request.PreDecided is null ? decision.ChosenIndex : StillEligible(set, decision, p.Request.Options.MaxSessionsPerNode);
             }
             catch (WbException e)
             {
@@ -234,22 +234,35 @@ internal sealed class PlacementBatcher(ClusterStore store)
         };
     }
 
-    /// <summary>The index of a pre-decided node in the locked snapshot; an error when it is no longer online.</summary>
-    private static int StillOnline(CandidateSet set, BalanceDecision decision)
+    /// <summary>
+    /// The index of a pre-decided node (a custom script's choice, made before the lock) in the locked snapshot;
+    /// an error, and nothing written, when it can no longer take the session: offline, drained or full since.
+    /// </summary>
+    private static int StillEligible(CandidateSet set, BalanceDecision decision, int? maxSessionsPerNode)
     {
+        var why = $"The {decision.Method} balancer chose {decision.Node} for '{decision.UserName}', but before the session was recorded it";
         for (var i = 0; i < set.Count; i++)
-            if (set[i].Id == decision.NodeId && set[i].Online) return i;
-        throw new WbException("ChosenNodeWentOffline", WbErrorCategory.ResourceUnavailable,
-            $"The {decision.Method} balancer chose {decision.Node} for '{decision.UserName}', but it went offline before the session was recorded; nothing was written. Try again.", decision.UserName);
+        {
+            var node = set[i];
+            if (node.Id != decision.NodeId) continue;
+            if (BalanceContext.IsEligible(node, maxSessionsPerNode)) return i;
+            if (node.Online && node.Draining)
+                throw new WbException("ChosenNodeDraining", WbErrorCategory.ResourceUnavailable, $"{why} was drained; nothing was written. Try again.", decision.UserName);
+            if (node.Online)
+                throw new WbException("ChosenNodeFull", WbErrorCategory.LimitsExceeded,
+                    $"{why} reached {maxSessionsPerNode} sessions (MaxSessionsPerNode); nothing was written. Try again.", decision.UserName);
+            break;
+        }
+        throw new WbException("ChosenNodeWentOffline", WbErrorCategory.ResourceUnavailable, $"{why} went offline; nothing was written. Try again.", decision.UserName);
     }
 
     private sealed record NodeRow(int Id, string Host, string? IPv4, int Port, string Status, double AgeSeconds,
-                                  double Load1, double Load5, double Load15, int? Cores, int Active)
+                                  double Load1, double Load5, double Load15, int? Cores, int Active, bool Draining)
     {
         public NodeCandidate ToCandidate(TimeSpan offlineAfter) => new()
         {
             Id = Id, Host = Host, IPv4Address = IPv4, Port = Port,
-            Online = Status == NodeStatus.Online && AgeSeconds <= offlineAfter.TotalSeconds,
+            Online = Status == NodeStatus.Online && AgeSeconds <= offlineAfter.TotalSeconds, Draining = Draining,
             ActiveSessions = Active, Load1 = Load1, Load5 = Load5, Load15 = Load15, Cores = Cores,
         };
     }
@@ -260,7 +273,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
         read.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock({ClusterStore.ClusterLock})"));
         read.BatchCommands.Add(new NpgsqlBatchCommand("""
             SELECT id, host, ipv4, port, status, extract(epoch FROM now() - last_seen)::float8,
-                   load1, load5, load15, cores, active_sessions
+                   load1, load5, load15, cores, active_sessions, draining_since IS NOT NULL
             FROM wbadmin.node ORDER BY id
             """));
         using var reader = read.ExecuteReader();
@@ -270,7 +283,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
         {
             rows.Add(new NodeRow(reader.GetInt32(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt32(3),
                 reader.GetString(4), reader.GetDouble(5), reader.GetDouble(6), reader.GetDouble(7), reader.GetDouble(8),
-                reader.IsDBNull(9) ? null : reader.GetInt32(9), reader.GetInt32(10)));
+                reader.IsDBNull(9) ? null : reader.GetInt32(9), reader.GetInt32(10), reader.GetBoolean(11)));
         }
         return rows;
     }

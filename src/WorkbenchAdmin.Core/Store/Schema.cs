@@ -63,6 +63,9 @@ public static class Schema
                 updated     timestamptz NOT NULL DEFAULT now()
             );
             """),
+        new(3, "draining nodes", """
+            ALTER TABLE wbadmin.node ADD COLUMN draining_since timestamptz;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -74,6 +74,12 @@ internal static class SpecChecks
             yield return store.Unchecked(c);
             yield break;
         }
+        // A node that published no fingerprint could not be compared: that fails too (fail closed).
+        foreach (var unchecked_ in x.Unprinted(c))
+        {
+            bad = true;
+            yield return unchecked_;
+        }
         foreach (var (node, print) in x.Printed)
             if (print.SharedStoragePath != spec.SharedStoragePath)
             {

@@ -96,6 +96,55 @@ public sealed class RemoveWbNodeCommand : WbStoreCmdlet
     }
 }
 
+/// <summary>Base of Suspend-WbNode and Resume-WbNode: which nodes, by id, by address, or piped from Get-WbNode.</summary>
+public abstract class WbDrainCmdlet : WbStoreCmdlet
+{
+    private protected const string IdSet = "Id", HostSet = "HostName", InputSet = "InputObject";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet)]
+    [Alias("NodeId")]
+    [ArgumentCompleter(typeof(NodeIdCompleter))]
+    public int[] Id { get; set; } = [];
+
+    [Parameter(Mandatory = true, ParameterSetName = HostSet)]
+    [ArgumentCompleter(typeof(NodeAddressCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[] HostName { get; set; } = [];
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputSet)]
+    [ValidateNotNull]
+    public NodeInfo[] InputObject { get; set; } = [];
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    private protected abstract bool Draining { get; }
+
+    protected override void ProcessRecord() => Run(host => SetDraining(this.Connect(new DrainNodeRequest
+    {
+        Id = ParameterSetName == InputSet ? InputObject.Select(n => n.Id).ToArray() : ParameterSetName == IdSet ? Id : null,
+        HostName = ParameterSetName == HostSet ? HostName : null,
+        Draining = Draining,
+        PassThru = PassThru,
+    }), host));
+}
+
+/// <summary>Drains nodes for maintenance: they take no new sessions, and their running sessions finish.</summary>
+[Cmdlet(VerbsLifecycle.Suspend, "WbNode", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = IdSet)]
+[OutputType(typeof(NodeInfo))]
+public sealed class SuspendWbNodeCommand : WbDrainCmdlet
+{
+    private protected override bool Draining => true;
+}
+
+/// <summary>Takes drained nodes back: they take new sessions again.</summary>
+[Cmdlet(VerbsLifecycle.Resume, "WbNode", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = IdSet)]
+[OutputType(typeof(NodeInfo))]
+public sealed class ResumeWbNodeCommand : WbDrainCmdlet
+{
+    private protected override bool Draining => false;
+}
+
 [Cmdlet(VerbsCommon.Reset, "WbCluster", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(void))]
 public sealed class ResetWbClusterCommand : WbStoreCmdlet

@@ -64,4 +64,35 @@ public sealed class CustomPlacementTests(PostgresFixture pg) : IDisposable
         Assert.Contains("node2.example.com:8787", e.Message);
         Assert.Empty(store.GetSessions(new SessionFilter { IncludeEnded = true }));
     }
+
+    [Fact]
+    public async Task ANodeDrainedWhileTheScriptDecidesIsNotUsed()
+    {
+        var store = pg.NewStore().WithNodes(2);
+        var custom = Task.Run(() => store.PlaceSession(new PlacementRequest("scripted", WaitingScript())));
+        WaitFor("started");
+        store.SetDraining(2, true, ClusterStore.DefaultOfflineAfter);
+        File.WriteAllText(_dir.File("go"), "");
+
+        var e = await Assert.ThrowsAsync<WbException>(() => custom);
+        Assert.Equal(("ChosenNodeDraining", WbErrorCategory.ResourceUnavailable), (e.ErrorId, e.Category));
+        Assert.Empty(store.GetSessions(new SessionFilter { IncludeEnded = true }));
+    }
+
+    [Fact]
+    public async Task ANodeThatFillsUpWhileTheScriptDecidesIsNotUsed()
+    {
+        var store = pg.NewStore().WithNodes(2);
+        var options = new BalancingOptions { MaxSessionsPerNode = 1 };
+        var custom = Task.Run(() => store.PlaceSession(new PlacementRequest("scripted", WaitingScript()) { Options = options }));
+        WaitFor("started");
+        // Meanwhile another placement fills node2 (node1 is drained so it must go there).
+        store.SetDraining(1, true, ClusterStore.DefaultOfflineAfter);
+        Assert.Equal(2, store.PlaceSession(new PlacementRequest("other", SessionsPolicy.Instance) { Options = options }).NodeId);
+        File.WriteAllText(_dir.File("go"), "");
+
+        var e = await Assert.ThrowsAsync<WbException>(() => custom);
+        Assert.Equal(("ChosenNodeFull", WbErrorCategory.LimitsExceeded), (e.ErrorId, e.Category));
+        Assert.Single(store.GetSessions(new SessionFilter()));
+    }
 }

@@ -198,6 +198,13 @@ public sealed class MultiNodeTests : IDisposable
         var quiet = new RecordingHost();
         ClusterVerifier.Run(new VerifyRequest { ConfigRoot = nodes[0].Root, ConnectionString = _connection, Probes = nodes[0].Probes, Check = comparisons, Quiet = true }, quiet);
         Assert.False(Assert.IsType<bool>(Assert.Single(quiet.Objects)));
+
+        // The spec's shared storage path is compared through the fingerprints too: an unknown one is no pass.
+        var spec = _dir.Write("spec.yaml", $"sharedStoragePath: {_shared}\n");
+        var storage = ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = nodes[0].Root, ConnectionString = _connection, Probes = nodes[0].Probes, SpecPath = spec, Check = ["spec.shared-storage"] }, new RecordingHost());
+        var notChecked = Assert.Single(storage, r => r.Status == CheckStatus.Fail);
+        Assert.Equal(Address(2), notChecked.Target);
+        Assert.DoesNotContain(storage, r => r.Status == CheckStatus.Pass);
     }
 
     [Fact]

@@ -190,6 +190,57 @@ public static class ClusterOperations
                 host.WriteError(new WbException("NodeNotFound", WbErrorCategory.ObjectNotFound, $"There is no node with id {id}.", id));
     }
 
+    public sealed record DrainNodeRequest : StoreRequest
+    {
+        public IReadOnlyList<int>? Id { get; init; }
+        /// <summary>Host names or host:port addresses, wildcards allowed.</summary>
+        public IReadOnlyList<string>? HostName { get; init; }
+        /// <summary>True to drain (Suspend-WbNode), false to take new sessions again (Resume-WbNode).</summary>
+        public required bool Draining { get; init; }
+        public bool PassThru { get; init; }
+    }
+
+    /// <summary>
+    /// Suspend-WbNode and Resume-WbNode: the nodes named by id or address stop or start taking new sessions;
+    /// running sessions are untouched. Every placement decided after the change, on any node, honours it.
+    /// </summary>
+    public static void SetDraining(DrainNodeRequest request, ICommandHost host)
+    {
+        var store = Open(request, host);
+        var nodes = store.GetNodes(request.OfflineAfter);
+        var targets = new List<NodeInfo>();
+        foreach (var id in request.Id ?? [])
+        {
+            if (nodes.FirstOrDefault(n => n.Id == id) is { } node) targets.Add(node);
+            else host.WriteError(new WbException("NodeNotFound", WbErrorCategory.ObjectNotFound, $"There is no node with id {id}.", id));
+        }
+        foreach (var name in request.HostName ?? [])
+        {
+            var pattern = new Wildcard(name);
+            var matches = nodes.Where(n => pattern.IsMatch(n.Host) || pattern.IsMatch(n.Address)).ToList();
+            if (matches.Count == 0 && !Wildcard.HasWildcards(name))
+                host.WriteError(new WbException("NodeNotFound", WbErrorCategory.ObjectNotFound, $"There is no node '{SafeText.Quote(name)}'.", name));
+            targets.AddRange(matches);
+        }
+        foreach (var node in targets.DistinctBy(n => n.Id))
+        {
+            var action = request.Draining
+                ? $"Drain: take no new sessions (its {node.ActiveSessions} active sessions run on)"
+                : "Resume: take new sessions again";
+            if (!host.ShouldProcess($"{node.Id} ({node.Address})", action)) continue;
+            var now = store.SetDraining(node.Id, request.Draining, request.OfflineAfter);
+            if (now is null)
+            {
+                host.WriteError(new WbException("NodeNotFound", WbErrorCategory.ObjectNotFound, $"Node {node.Id} ({node.Address}) was removed meanwhile.", node.Id));
+                continue;
+            }
+            host.WriteVerbose(request.Draining
+                ? $"{now.Address} is draining since {now.DrainingSince:u}: {now.ActiveSessions} active sessions; it takes no new ones."
+                : $"{now.Address} takes new sessions again.");
+            if (request.PassThru) host.WriteObject(now);
+        }
+    }
+
     public sealed record RemoveNodeRequest : StoreRequest
     {
         public required int Id { get; init; }
