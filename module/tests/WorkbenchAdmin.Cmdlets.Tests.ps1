@@ -89,6 +89,7 @@ connection-timeout-seconds=10
         Get-WbNode @db | Where-Object Host -NotIn $hosts | Remove-WbNode @db -Force -Confirm:$false
         Reset-WbCluster @db -Confirm:$false
         foreach ($root in $roots) { Register-WbNode -ConfigRoot $root @db -WarningAction SilentlyContinue | Out-Null }
+        Get-WbNode @db | Where-Object Draining | Resume-WbNode @db
     }
 
     function Get-NodeId([int] $Index) {
@@ -548,15 +549,15 @@ Describe 'Initialize-WbDatabase' -Tag 'Cmdlets' {
         $status = Initialize-WbDatabase -ConnectionString $fresh -Confirm:$false
         $status | Should -BeOfType [WorkbenchAdmin.Model.DatabaseSchemaStatus]
         $status.Database | Should -Be 'wbfresh'
-        $status.Version | Should -Be 2
-        $status.Applied | Should -HaveCount 2
+        $status.Version | Should -Be 3
+        $status.Applied | Should -HaveCount 3
         & $schemaCount | Should -Be 1
-        Invoke-Psql 'SELECT count(*) FROM wbadmin.schema_version' -Database wbfresh | Should -Be '2'
+        Invoke-Psql 'SELECT count(*) FROM wbadmin.schema_version' -Database wbfresh | Should -Be '3'
     }
 
     It 'a second run applies nothing' {
         $status = Initialize-WbDatabase -ConnectionString $fresh -Confirm:$false
-        $status.Version | Should -Be 2
+        $status.Version | Should -Be 3
         $status.Applied | Should -HaveCount 0
     }
 
@@ -571,7 +572,7 @@ Describe 'Initialize-WbDatabase' -Tag 'Cmdlets' {
     It '-Credential replaces the user name and password of the connection string' {
         $wrong = $cs -replace 'Password=[^;]+', 'Password=not-the-password'
         $credential = [pscredential]::new('postgres', [System.Net.NetworkCredential]::new('', $pgPassword).SecurePassword)
-        (Initialize-WbDatabase -ConnectionString $wrong -Credential $credential -Confirm:$false).Version | Should -Be 2
+        (Initialize-WbDatabase -ConnectionString $wrong -Credential $credential -Confirm:$false).Version | Should -Be 3
     }
 
     It 'a database that does not exist is DatabaseNotFound, ConnectionError' {
@@ -1517,6 +1518,44 @@ Describe 'Verbose output' -Tag 'Cmdlets', 'Verbose' {
         $messages | Should -Not -BeNullOrEmpty
         $placed = Get-WbSession @db -UserName talkative
         ($messages -join "`n") | Should -BeLike "*talkative -> $($placed.Node)*"
+    }
+}
+
+Describe 'Draining nodes' -Tag 'Cmdlets', 'Drain' {
+    BeforeEach {
+        Initialize-TestCluster
+    }
+
+    It 'Suspend-WbNode -WhatIf drains nothing' {
+        Suspend-WbNode -Id (Get-NodeId 0) @db -WhatIf
+        (Get-WbNode @db -HostName $hosts[0]).Draining | Should -BeFalse
+    }
+
+    It 'a node piped from Get-WbNode is drained, shown draining, and receives no new session' {
+        $drained = Get-WbNode @db -HostName $hosts[0] | Suspend-WbNode @db -Confirm:$false -PassThru
+        $drained.Draining | Should -BeTrue
+        (Get-WbNode @db | Out-String -Width 80) | Should -BeLike "*$($addresses[0])*Online, draining*"
+        $placed = 1..6 | ForEach-Object { "drainee$_" } | New-WbSession @db -ConfigRoot $roots[1] -Confirm:$false
+        $placed.Node | Should -Not -Contain $addresses[0]
+    }
+
+    It 'Resume-WbNode -HostName takes it back' {
+        Suspend-WbNode -HostName $hosts[0] @db -Confirm:$false
+        (Resume-WbNode -HostName $addresses[0] @db -PassThru).Draining | Should -BeFalse
+        (Get-WbNode @db -HostName $hosts[0]).Draining | Should -BeFalse
+    }
+
+    It 'an unknown node is NodeNotFound, ObjectNotFound' {
+        $e = { Suspend-WbNode -Id 99999 @db -Confirm:$false -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'NodeNotFound,*'
+        $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'with every node drained a new session fails with AllNodesDraining and nothing is recorded' {
+        Get-WbNode @db | Suspend-WbNode @db -Confirm:$false
+        New-WbSession -UserName nowhere @db -ConfigRoot $roots[0] -Confirm:$false -ErrorVariable failed -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'AllNodesDraining,*'
+        Get-WbSession @db -UserName nowhere | Should -BeNullOrEmpty
     }
 }
 
