@@ -133,9 +133,16 @@ public sealed partial record PostgresConnectionUri
         var q = result.IndexOf('?');
         if (q < 0) return result;
         var parameters = result[(q + 1)..].Split('&')
-            .Select(p => !p.StartsWith(PasswordParameter + "=", StringComparison.Ordinal) ? p : mask is null ? null : $"{PasswordParameter}={mask}")
+            .Select(p => !IsPasswordParameter(p) ? p : mask is null ? null : $"{PasswordParameter}={mask}")
             .OfType<string>().ToList();
         return parameters.Count == 0 ? result[..q] : $"{result[..(q + 1)]}{string.Join('&', parameters)}";
+    }
+
+    /// <summary>The name decoded as <see cref="Parse"/> decodes it: <c>pass%77ord=</c> is a password too.</summary>
+    private static bool IsPasswordParameter(string parameter)
+    {
+        var eq = parameter.IndexOf('=');
+        return eq >= 0 && Decode(parameter[..eq]) == PasswordParameter;
     }
 
     /// <summary>

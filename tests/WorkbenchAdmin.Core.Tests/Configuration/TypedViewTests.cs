@@ -144,6 +144,7 @@ public class TypedViewTests
                 "postgres://wb@h/db?sslmode=require&password=********&application_name=a", "postgres://wb@h/db?sslmode=require&application_name=a")]
     [InlineData("postgresql://wb:u@h/db?password=x", "x", "postgresql://wb:********@h/db?password=********", "postgresql://wb@h/db")]
     [InlineData("postgresql://h:5432/db?sslmode=disable", null, "postgresql://h:5432/db?sslmode=disable", "postgresql://h:5432/db?sslmode=disable")]
+    [InlineData("postgresql://wb@h/db?pass%77ord=secret", "secret", "postgresql://wb@h/db?password=********", "postgresql://wb@h/db")]
     public void AConnectionUriPasswordIsFoundMaskedAndTakenOutWholeWhereverLibpqTakesIt(string uri, string? password, string masked, string without)
     {
         // libpq reads user info up to an '@' before any '/' (so a '?' may be in it), and a password= parameter over it.
