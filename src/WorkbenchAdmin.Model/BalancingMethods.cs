@@ -24,5 +24,5 @@ public static class BalancingMethods
 
     /// <summary>Names starting with <paramref name="prefix"/> (case-insensitive), for tab completion.</summary>
     public static IEnumerable<string> Complete(string? prefix) =>
-        Names.Where(n => n.StartsWith(prefix ?? "", StringComparison.OrdinalIgnoreCase));
+        Completion.StartingWith(Names, prefix);
 }

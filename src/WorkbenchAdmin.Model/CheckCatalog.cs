@@ -68,5 +68,5 @@ public static class CheckCatalog
 
     /// <summary>Check ids starting with <paramref name="prefix"/>, for tab completion.</summary>
     public static IEnumerable<string> Complete(string? prefix) =>
-        All.Select(c => c.Id).Where(id => id.StartsWith(prefix ?? "", StringComparison.OrdinalIgnoreCase));
+        Completion.StartingWith(All.Select(c => c.Id), prefix);
 }

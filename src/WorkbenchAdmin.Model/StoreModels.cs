@@ -84,5 +84,5 @@ public static class NodeStatuses
     public static readonly IReadOnlyList<string> All = [NodeStatus.Online, NodeStatus.Offline, NodeStatus.InvalidKey, NodeStatus.ProtocolMismatch];
 
     public static IEnumerable<string> Complete(string? prefix) =>
-        All.Where(s => s.StartsWith(prefix ?? "", StringComparison.OrdinalIgnoreCase));
+        Completion.StartingWith(All, prefix);
 }

@@ -33,7 +33,7 @@ public static class BalancingPolicies
 
     /// <summary>Names starting with <paramref name="prefix"/> (case-insensitive), for tab completion.</summary>
     public static IEnumerable<string> Complete(string? prefix) =>
-        Names.Where(n => n.StartsWith(prefix ?? "", StringComparison.OrdinalIgnoreCase));
+        Completion.StartingWith(Names, prefix);
 
     /// <summary>The policy named <paramref name="method"/>; an unknown name is an error, never a default.</summary>
     public static IBalancingPolicy Create(string method, PolicyOptions? options = null)

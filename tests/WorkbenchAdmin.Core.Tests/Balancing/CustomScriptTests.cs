@@ -72,7 +72,6 @@ public sealed class CustomScriptTests : IDisposable
         Assert.Equal("a:8787", d.Chosen.Node);
     }
 
-    private static bool IsRoot => Core.Platform.UnixFile.EffectiveUserId == 0;
 
     [Fact]
     public void AScriptOthersCanWriteIsNotRun()
@@ -89,7 +88,7 @@ public sealed class CustomScriptTests : IDisposable
     [Fact]
     public void AScriptAUserOwnsIsNotRun()
     {
-        if (!IsRoot) return; // needs chown; CI runs as root
+        if (!Posix.IsRoot) return; // needs chown; CI runs as root
         var script = Scripts.Write(_dir, "alices.sh", "#!/bin/sh\necho node1.example.com:8787\n");
         Core.Platform.UnixFile.ChangeOwner(script, Posix.Nobody, Posix.Nobody);
         Assert.Contains("is owned by uid 65534", Fails(script, BalancerScriptFailure.Unsafe).Message);
@@ -98,7 +97,7 @@ public sealed class CustomScriptTests : IDisposable
     [Fact]
     public void AScriptInADirectoryAUserOwnsIsNotRun()
     {
-        if (!IsRoot) return; // needs chown; CI runs as root
+        if (!Posix.IsRoot) return; // needs chown; CI runs as root
         var home = Directory.CreateDirectory(_dir.File("home-alice")).FullName;
         var script = Scripts.Write(_dir, "home-alice/balancer.sh", "#!/bin/sh\necho node1.example.com:8787\n");
         Core.Platform.UnixFile.ChangeOwner(home, Posix.Nobody, Posix.Nobody);
@@ -108,7 +107,7 @@ public sealed class CustomScriptTests : IDisposable
     [Fact]
     public void AScriptReachedThroughAUsersLinkIsNotRun()
     {
-        if (!IsRoot) return; // needs chown; CI runs as root
+        if (!Posix.IsRoot) return; // needs chown; CI runs as root
         var real = Scripts.Write(_dir, "real.sh", "#!/bin/sh\necho node1.example.com:8787\n");
         var link = _dir.File("via-link.sh");
         File.CreateSymbolicLink(link, real);

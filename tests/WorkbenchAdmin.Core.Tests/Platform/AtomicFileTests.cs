@@ -19,7 +19,6 @@ public sealed class AtomicFileTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static bool IsRoot => UnixFile.EffectiveUserId == 0;
 
     private WbException Refused(string fileName = "rserver.conf")
     {
@@ -45,7 +44,7 @@ public sealed class AtomicFileTests : IDisposable
     [Fact]
     public void ALinkIntoADirectoryAUserOwnsIsNotFollowed()
     {
-        if (!IsRoot) return; // needs chown; CI runs as root
+        if (!Posix.IsRoot) return; // needs chown; CI runs as root
         var (directory, file) = LinkInto("home-alice", (UnixFileMode)0x1ED /* 755 */, Posix.Nobody);
         var e = Refused();
         Assert.Contains($"{directory} is owned by uid 65534", e.Message);
@@ -65,7 +64,7 @@ public sealed class AtomicFileTests : IDisposable
     [Fact]
     public void ALinkUnderADirectoryAUserOwnsIsNotFollowed()
     {
-        if (!IsRoot) return;
+        if (!Posix.IsRoot) return;
         // The file's own directory is root's, but a user owns one above it and could swap it.
         var alice = Directory.CreateDirectory(_dir.File("alice")).FullName;
         var directory = Directory.CreateDirectory(Path.Combine(alice, "etc")).FullName;
@@ -80,7 +79,7 @@ public sealed class AtomicFileTests : IDisposable
     [Fact]
     public void ALinkAUserOwnsIsNotFollowedEvenToARootFile()
     {
-        if (!IsRoot) return;
+        if (!Posix.IsRoot) return;
         var real = _dir.Write("real/rserver.conf", "a=1\n");
         var sticky = Directory.CreateDirectory(_dir.File("tmp")).FullName;
         File.SetUnixFileMode(sticky, (UnixFileMode)0x3FF); // 1777, as /tmp
@@ -95,7 +94,7 @@ public sealed class AtomicFileTests : IDisposable
     [Fact]
     public void AConfigurationRootAUserOwnsIsNotWrittenByRoot()
     {
-        if (!IsRoot) return;
+        if (!Posix.IsRoot) return;
         var file = _dir.Write("etc/rserver.conf", "a=1\n");
         UnixFile.ChangeOwner(_etc, Posix.Nobody, Posix.Nobody);
         Assert.Contains($"{_etc} is owned by uid 65534", Refused().Message);

@@ -16,6 +16,9 @@ public static class Posix
 
     public const uint Nobody = 65534;
 
+    /// <summary>Tests that chown need root; CI runs as root.</summary>
+    public static bool IsRoot => WorkbenchAdmin.Core.Platform.UnixFile.EffectiveUserId == 0;
+
     /// <summary>
     /// Opens <paramref name="path"/> read-only as a descriptor at or above <paramref name="atLeast"/> without
     /// close-on-exec, as a library that opens files with plain open(2) would leave one. The caller closes it.

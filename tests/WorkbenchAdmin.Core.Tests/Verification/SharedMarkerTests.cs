@@ -25,12 +25,11 @@ public sealed class SharedMarkerTests : IDisposable
         File.WriteAllText(Path.Combine(_root, "rserver.conf"), $"load-balancing-enabled=1\nserver-shared-storage-path={_shared}\n");
         // Shared storage as the install guide has it: every user may write there.
         File.SetUnixFileMode(_shared, (UnixFileMode)0x1FF);
-        if (IsRoot) UnixFile.ChangeOwner(_shared, Posix.Nobody, Posix.Nobody);
+        if (Posix.IsRoot) UnixFile.ChangeOwner(_shared, Posix.Nobody, Posix.Nobody);
     }
 
     public void Dispose() => _dir.Dispose();
 
-    private static bool IsRoot => UnixFile.EffectiveUserId == 0;
     private string Markers => Path.Combine(_shared, NodeFingerprint.MarkerDirectory);
     private string Mine => Path.Combine(Markers, NodeFingerprint.MarkerFileName(Address));
 
@@ -93,7 +92,7 @@ public sealed class SharedMarkerTests : IDisposable
     [Fact]
     public void AMarkersDirectoryAUserOwnsIsRefused()
     {
-        if (!IsRoot) return; // needs chown; CI runs as root
+        if (!Posix.IsRoot) return; // needs chown; CI runs as root
         Directory.CreateDirectory(Markers);
         File.WriteAllText(Path.Combine(Markers, "other.example.com_8787"), Secret);
         UnixFile.ChangeOwner(Markers, Posix.Nobody, Posix.Nobody);
