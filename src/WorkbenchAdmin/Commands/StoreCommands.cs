@@ -92,7 +92,7 @@ public sealed class RemoveWbNodeCommand : WbStoreCmdlet
     protected override void ProcessRecord()
     {
         var ids = ParameterSetName == InputSet ? InputObject.Select(n => n.Id).ToArray() : Id;
-        Run(host => { foreach (var id in ids) RemoveNode(this.Connect(new RemoveNodeRequest { Id = id, Force = Force }), host); });
+        Run(host => RemoveNode(this.Connect(new RemoveNodeRequest { Id = ids, Force = Force }), host));
     }
 }
 
@@ -226,7 +226,7 @@ public sealed class RemoveWbSessionCommand : WbStoreCmdlet
     protected override void ProcessRecord()
     {
         var ids = ParameterSetName == InputSet ? InputObject.Select(s => s.Id).ToArray() : Id;
-        Run(host => { foreach (var id in ids) RemoveSession(this.Connect(new RemoveSessionRequest { Id = id }), host); });
+        Run(host => RemoveSession(this.Connect(new RemoveSessionRequest { Id = ids }), host));
     }
 }
 

@@ -204,19 +204,19 @@ public sealed class ClusterOperationsTests : IDisposable
         Initialized(root);
         var node = Register(root);
         var refused = new RecordingHost();
-        RemoveNode(new RemoveNodeRequest { ConfigRoot = root, Id = node.Id }, refused);
+        RemoveNode(new RemoveNodeRequest { ConfigRoot = root, Id = [node.Id] }, refused);
         Assert.Equal(("NodeIsOnline", WbErrorCategory.InvalidOperation), (refused.Errors.Single().ErrorId, refused.Errors.Single().Category));
 
         var declined = new RecordingHost(confirm: false);
-        RemoveNode(new RemoveNodeRequest { ConfigRoot = root, Id = node.Id, Force = true }, declined);
+        RemoveNode(new RemoveNodeRequest { ConfigRoot = root, Id = [node.Id], Force = true }, declined);
         Assert.Single(declined.ShouldProcessCalls);
         var still = new RecordingHost();
         GetNodes(new GetNodeRequest { ConfigRoot = root }, still);
         Assert.Single(still.ObjectsOf<NodeInfo>());
 
-        RemoveNode(new RemoveNodeRequest { ConfigRoot = root, Id = node.Id, Force = true }, new RecordingHost());
+        RemoveNode(new RemoveNodeRequest { ConfigRoot = root, Id = [node.Id], Force = true }, new RecordingHost());
         var missing = new RecordingHost();
-        RemoveNode(new RemoveNodeRequest { ConfigRoot = root, Id = node.Id }, missing);
+        RemoveNode(new RemoveNodeRequest { ConfigRoot = root, Id = [node.Id] }, missing);
         Assert.Equal(("NodeNotFound", WbErrorCategory.ObjectNotFound), (missing.Errors.Single().ErrorId, missing.Errors.Single().Category));
     }
 
@@ -244,8 +244,8 @@ public sealed class ClusterOperationsTests : IDisposable
         Assert.Equal([2, 2], reparsed.ObjectsOf<NodeSessionLoad>().Select(l => l.SessionCount));
 
         var ending = new RecordingHost();
-        RemoveSession(new RemoveSessionRequest { ConfigRoot = root, Id = sessions[0].Id }, ending);
-        RemoveSession(new RemoveSessionRequest { ConfigRoot = root, Id = sessions[0].Id }, ending);
+        RemoveSession(new RemoveSessionRequest { ConfigRoot = root, Id = [sessions[0].Id] }, ending);
+        RemoveSession(new RemoveSessionRequest { ConfigRoot = root, Id = [sessions[0].Id] }, ending);
         Assert.Equal("SessionNotFound", Assert.Single(ending.Errors).ErrorId);
         var left = new RecordingHost();
         GetSessions(new GetSessionRequest { ConfigRoot = root, UserName = ["user1"] }, left);

@@ -243,27 +243,32 @@ public static class ClusterOperations
 
     public sealed record RemoveNodeRequest : StoreRequest
     {
-        public required int Id { get; init; }
+        public required IReadOnlyList<int> Id { get; init; }
         public bool Force { get; init; }
     }
 
     public static void RemoveNode(RemoveNodeRequest request, ICommandHost host)
     {
+        // One connection and one read of the nodes for all the ids, however many are piped.
         var store = Open(request, host);
-        var node = store.GetNodes(request.OfflineAfter).FirstOrDefault(n => n.Id == request.Id);
-        if (node is null)
+        var nodes = store.GetNodes(request.OfflineAfter);
+        foreach (var id in request.Id)
         {
-            host.WriteError(new WbException("NodeNotFound", WbErrorCategory.ObjectNotFound, $"There is no node with id {request.Id}.", request.Id));
-            return;
+            var node = nodes.FirstOrDefault(n => n.Id == id);
+            if (node is null)
+            {
+                host.WriteError(new WbException("NodeNotFound", WbErrorCategory.ObjectNotFound, $"There is no node with id {id}.", id));
+                continue;
+            }
+            if (node.Online && !request.Force)
+            {
+                host.WriteError(new WbException("NodeIsOnline", WbErrorCategory.InvalidOperation,
+                    $"Node {node.Id} ({node.Address}) is online with {node.ActiveSessions} active sessions; stop it first, or use -Force.", node));
+                continue;
+            }
+            if (!host.ShouldProcess($"{node.Id} ({node.Address})", $"Remove node and its {node.ActiveSessions} active sessions")) continue;
+            store.RemoveNode(node.Id);
         }
-        if (node.Online && !request.Force)
-        {
-            host.WriteError(new WbException("NodeIsOnline", WbErrorCategory.InvalidOperation,
-                $"Node {node.Id} ({node.Address}) is online with {node.ActiveSessions} active sessions; stop it first, or use -Force.", node));
-            return;
-        }
-        if (!host.ShouldProcess($"{node.Id} ({node.Address})", $"Remove node and its {node.ActiveSessions} active sessions")) return;
-        store.RemoveNode(node.Id);
     }
 
     public static void ResetCluster(StoreRequest request, ICommandHost host)
@@ -345,15 +350,18 @@ public static class ClusterOperations
 
     public sealed record RemoveSessionRequest : StoreRequest
     {
-        public required long Id { get; init; }
+        public required IReadOnlyList<long> Id { get; init; }
     }
 
     public static void RemoveSession(RemoveSessionRequest request, ICommandHost host)
     {
         var store = Open(request, host);
-        if (!host.ShouldProcess($"session {request.Id}", "End session")) return;
-        if (store.EndSession(request.Id) is null)
-            host.WriteError(new WbException("SessionNotFound", WbErrorCategory.ObjectNotFound, $"There is no active session with id {request.Id}.", request.Id));
+        foreach (var id in request.Id)
+        {
+            if (!host.ShouldProcess($"session {id}", "End session")) continue;
+            if (store.EndSession(id) is null)
+                host.WriteError(new WbException("SessionNotFound", WbErrorCategory.ObjectNotFound, $"There is no active session with id {id}.", id));
+        }
     }
 
     public sealed record SessionLoadRequest : StoreRequest
