@@ -20,6 +20,7 @@
         'Get-WbSessionLoad'
         'Initialize-WbDatabase'
         'Invoke-WbBalanceDecision'
+        'New-WbLoadBalancerConfig'
         'New-WbSession'
         'Protect-WbDatabasePassword'
         'Register-WbNode'
@@ -31,6 +32,7 @@
         'Suspend-WbNode'
         'Test-WbBalancerScript'
         'Test-WbCluster'
+        'Test-WbLoadBalancer'
         'Unregister-WbNode'
         'Update-WbNodeStatus'
     )

@@ -233,6 +233,8 @@ public static class ApacheConfig
                         $"Add upgrade=websocket to 'ProxyPass {path} {url}' at {at} (Apache 2.4.47 or later; mod_proxy_http), or route websockets to ws:// members with mod_proxy_wstunnel.");
 
             // The idle timeout of the connection to the node: a worker's timeout=, else ProxyTimeout, else Timeout (60 s).
+            // An upgraded websocket tunnel lasts while either this or the client side's Timeout has not expired
+            // (seen with Apache 2.4), so this one bounds both the wait for a response and the websocket.
             ProxyTimeout timeout;
             const string fix = "Set 'ProxyTimeout 1728000' (20 days; Workbench needs at least 60 s) in the virtual host";
             var set = settings.TryGetValue("timeout", out var pt) ? (Duration.Parse(pt, "s"), (SourceLocation?)at)

@@ -124,7 +124,7 @@ public static class LoadBalancerConfigWriter
                     ProxySet stickysession=WBROUTE lbmethod=byrequests
                 </Proxy>
 
-                ProxyPass "/" "balancer://workbench/" upgrade=websocket
+                ProxyPass "/" "balancer://workbench/"
                 ProxyPassReverse "/" "balancer://workbench/"
             </VirtualHost>
 
