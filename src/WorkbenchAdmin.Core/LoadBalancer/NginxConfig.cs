@@ -25,14 +25,15 @@ public static class NginxConfig
         files.Add(source.Path);
         var tokens = Tokenize(source);
         var position = 0;
-        var result = ParseBlock(source, tokens, ref position, baseDirectory, files, stack, depth, topLevel: true);
+        var result = ParseBlock(source, tokens, ref position, baseDirectory, files, stack, depth, opener: null);
         stack.Remove(source.Path);
         return result;
     }
 
     private static List<ProxyDirective> ParseBlock(ProxySource source, List<Token> tokens, ref int position, string baseDirectory,
-        List<string> files, HashSet<string> stack, int depth, bool topLevel)
+        List<string> files, HashSet<string> stack, int depth, SourceLocation? opener)
     {
+        var topLevel = opener is null;
         var list = new List<ProxyDirective>();
         while (position < tokens.Count)
         {
@@ -54,7 +55,7 @@ public static class NginxConfig
             if (end.Kind == TokenKind.Close) throw ProxySyntax.Error(at, $"'{name}' is not terminated by ';'");
             if (end.Kind == TokenKind.Open)
             {
-                var block = ParseBlock(source, tokens, ref position, baseDirectory, files, stack, depth, topLevel: false);
+                var block = ParseBlock(source, tokens, ref position, baseDirectory, files, stack, depth, at);
                 list.Add(new ProxyDirective(name, args, at, block));
                 continue;
             }
@@ -67,7 +68,7 @@ public static class NginxConfig
             }
             list.Add(new ProxyDirective(name, args, at, null));
         }
-        if (!topLevel) throw ProxySyntax.Error(new SourceLocation(source.Path, tokens.Count > 0 ? tokens[^1].Line : 1), "a block is not closed by '}'");
+        if (opener is not null) throw ProxySyntax.Error(opener, "this block is not closed by '}'");
         return list;
     }
 
@@ -105,12 +106,15 @@ public static class NginxConfig
                 tokens.Add(new(TokenKind.Word, word.ToString(), start));
                 continue;
             }
+            var inVariable = false;
             while (i < text.Length)
             {
                 var c = text[i];
+                // '{' and '}' end a word, except around a variable written ${name}.
+                if (inVariable && c == '}') { inVariable = false; word.Append(c); i++; continue; }
                 if (char.IsWhiteSpace(c) || c is ';' or '}') break;
-                // '{' ends a word, except in a variable written ${name}.
                 if (c == '{' && !(word.Length > 0 && word[^1] == '$')) break;
+                if (c == '{') inVariable = true;
                 if (c == '\\' && i + 1 < text.Length) { word.Append(text[i + 1]); i += 2; continue; }
                 word.Append(c);
                 i++;
