@@ -97,6 +97,9 @@ public static class ClusterVerifier
                 $"-Check {string.Join(", ", request.Check!)} selects only spec checks, which compare the cluster with a spec: pass -Spec <file>.", request.Check);
         if (spec is null) selected.RemoveAll(c => c.Scope == CheckScope.Spec);
         // The guide calls the external load balancer optional: its checks run when one is named.
+        if (request.LoadBalancer is null && selected.Count > 0 && selected.All(c => c.Scope == CheckScope.LoadBalancer))
+            throw new WbException("LoadBalancerRequired", WbErrorCategory.InvalidArgument,
+                $"-Check {string.Join(", ", request.Check!)} selects only load balancer checks: pass -LoadBalancer <its configuration file or URL>.", request.Check);
         if (request.LoadBalancer is null) selected.RemoveAll(c => c.Scope == CheckScope.LoadBalancer);
 
         var probes = request.Probes ?? VerificationProbes.System;

@@ -170,6 +170,25 @@ public sealed class LoadBalancerTests : IDisposable
     }
 
     [Fact]
+    public void TestWbClusterRunsTheFileChecksWithTheStoresNodesAndFailsClosedWithoutThem()
+    {
+        var root = Directory.CreateDirectory(_dir.File("etc")).FullName;
+        File.WriteAllText(Path.Combine(root, "database.conf"), $"provider=postgresql\nhost=127.0.0.1\nport={Loopback.FreePort()}\npassword=x\nconnection-timeout-seconds=2\n");
+        var site = WriteSite(ProxyKind.Nginx, Good(ProxyKind.Nginx));
+        var results = ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = root, Check = ["loadbalancer.*"], LoadBalancer = site }, new RecordingHost());
+        Assert.Equal(All.Select(c => c.Id), results.Select(r => r.CheckId));
+        var nodes = results.Single(r => r.CheckId == "loadbalancer.nodes");
+        Assert.Equal(CheckStatus.Fail, nodes.Status);
+        Assert.Contains("could not be checked: the cluster's nodes are unknown (the cluster store could not be read", nodes.Found);
+        Assert.All(results.Where(r => r.CheckId != "loadbalancer.nodes"), r => Assert.Equal(CheckStatus.Pass, r.Status));
+
+        var e = Assert.Throws<WbException>(() => ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = root, Check = ["loadbalancer.*"] }, new RecordingHost()));
+        Assert.Equal("LoadBalancerRequired", e.ErrorId);
+        Assert.DoesNotContain(ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = root, Check = ["config.*", "loadbalancer.*"] }, new RecordingHost()),
+            r => r.CheckId.StartsWith("loadbalancer.", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ABalancerThatDoesNotAnswerFailsEveryLiveCheckSayingSo()
     {
         var results = LoadBalancerProbe.Run(All, new Uri($"http://127.0.0.1:{Loopback.FreePort()}/"), Nodes, VerificationProbes.System, Live).ToList();

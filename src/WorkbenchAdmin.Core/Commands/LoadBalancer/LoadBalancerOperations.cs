@@ -144,7 +144,7 @@ public static class LoadBalancerOperations
             host.WriteObject(text);
             return;
         }
-        if (!host.ShouldProcess(request.Path, $"Write a {request.Kind.ToLowerInvariant()} configuration for {nodes.Count} node{(nodes.Count == 1 ? "" : "s")}")) return;
+        if (!host.ShouldProcess(request.Path, $"Write the {request.Kind.ToLowerInvariant()} configuration for {nodes.Count} node{(nodes.Count == 1 ? "" : "s")}")) return;
         AtomicFile.Write(request.Path, Encoding.UTF8.GetBytes(text));
         host.WriteVerbose($"Wrote {request.Path}; check it with: Test-WbLoadBalancer -Path {request.Path}");
         if (request.PassThru) host.WriteObject(new FileInfo(request.Path));
