@@ -25,6 +25,7 @@ param(
 if ($ConfigRoot -and -not (Test-Path -LiteralPath $ConfigRoot -PathType Container)) { throw "-ConfigRoot '$ConfigRoot' is not a directory." }
 if ($HomeRoot -and -not (Test-Path -LiteralPath $HomeRoot -PathType Container)) { throw "-HomeRoot '$HomeRoot' is not a directory." }
 if ($Spec -and -not (Test-Path -LiteralPath $Spec -PathType Leaf)) { throw "-Spec '$Spec' is not a file." }
+if ($LoadBalancer -and $LoadBalancer -notmatch '^https?://' -and -not (Test-Path -LiteralPath $LoadBalancer -PathType Leaf)) { throw "-LoadBalancer '$LoadBalancer' is neither a file nor an http(s) URL." }
 if ($ConnectionString) { $null = [System.Data.Common.DbConnectionStringBuilder]@{ ConnectionString = $ConnectionString } }
 
 BeforeDiscovery {

@@ -52,8 +52,8 @@ BeforeAll {
         $nodeRoot = (New-Item -ItemType Directory -Force -Path (Join-Path $work "node$nodeNumber")).FullName
         Copy-Item -Path (Join-Path $repoRoot 'examples' 'etc-rstudio' '*') -Destination $nodeRoot
         # www-address and www-port: where the heartbeat finds this node's rserver (the listener standing in for it).
-        Set-Content -LiteralPath (Join-Path $nodeRoot 'rserver.conf') -Value "load-balancing-enabled=1`nserver-shared-storage-path=$shared`nwww-address=127.0.0.1$nodeNumber`nwww-port=$wwwPort"
-        Set-Content -LiteralPath (Join-Path $nodeRoot 'launcher.conf') -Value "[server]`naddress=0.0.0.0`nport=$launcherPort"
+        Set-Content -LiteralPath (Join-Path $nodeRoot 'rserver.conf') -Value "load-balancing-enabled=1`nserver-shared-storage-path=$shared`nwww-address=127.0.0.1$nodeNumber`nwww-port=$wwwPort`nlauncher-port=$launcherPort`nlauncher-sessions-enabled=1"
+        Set-Content -LiteralPath (Join-Path $nodeRoot 'launcher.conf') -Value "[server]`naddress=0.0.0.0`nport=$launcherPort`n`n[cluster]`nname=Local`ntype=Local"
         Set-WbBalancer -ConfigRoot $nodeRoot -Method sessions -WwwHostName "127.0.0.1${nodeNumber}:$wwwPort" -Confirm:$false
         Set-Content -LiteralPath (Join-Path $nodeRoot 'secure-cookie-key') -Value $key
         # The guide's way: encrypt the password once, then copy database.conf to every node (identical /etc/rstudio).

@@ -165,7 +165,7 @@ public static class LoadBalancerProbe
         {
             SendText(stream, "wbadmin-probe-2");
             if (reader.ReadText(options.IoTimeout) is "wbadmin-probe-2")
-                return c.Pass(target, $"the websocket was still open after {clock.Elapsed.TotalSeconds:0.0} s idle", expectedHold);
+                return c.Pass(target, $"the websocket was still open after {Duration.Format(options.Hold.TotalSeconds)} idle", expectedHold);
         }
         catch (IOException) { }
         return c.Fail(target, $"the websocket stopped carrying messages after {clock.Elapsed.TotalSeconds:0.0} s idle", expectedHold,

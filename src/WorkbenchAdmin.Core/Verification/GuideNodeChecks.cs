@@ -60,7 +60,12 @@ internal static class GuideNodeChecks
         foreach (var (configured, what) in paths)
         {
             var local = n.Probes.LocalPath(configured);
-            var full = Directory.Exists(local) ? Path.GetFullPath(new DirectoryInfo(local).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? local) : local;
+            if (!Directory.Exists(local))
+            {
+                yield return c.Skip(n.Target, $"{configured} ({what}) does not exist on this node (see {(what == "the home root" ? "storage.home-owner" : "storage.shared-path")})");
+                continue;
+            }
+            var full = Path.GetFullPath(new DirectoryInfo(local).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? local);
             var mount = MountEntry.Holding(mounts, full);
             if (mount is null || !mount.FileSystem.StartsWith("nfs", StringComparison.Ordinal))
             {
@@ -98,6 +103,11 @@ internal static class GuideNodeChecks
 
     public static IEnumerable<CheckResult> HomeDirectories(CheckDefinition c, NodeContext n)
     {
+        if (n.HomeRoot?.TrimEnd('/') is { } homeRoot && !Directory.Exists(n.Probes.LocalPath(homeRoot)))
+        {
+            yield return c.Skip(n.Target, $"the home root {homeRoot} does not exist on this node (see storage.home-owner)");
+            yield break;
+        }
         var passwd = n.Probes.PasswdPath;
         var users = File.ReadLines(passwd).Select(l => l.Split(':')).Where(f => f.Length >= 7 && uint.TryParse(f[2], out var uid) && uid is >= 1000 and <= 65533)
                         .Select(f => (User: f[0], Home: f[5])).ToList();

@@ -365,6 +365,16 @@ public sealed class NodeCheckTests : IDisposable
     }
 
     [Fact]
+    public void NfsOptionsOfAMissingDirectoryPointAtTheCheckThatFailsIt()
+    {
+        var root = GoodRoot();
+        File.WriteAllText(Path.Combine(root, "rserver.conf"), "server-shared-storage-path=/no/such/shared\n");
+        var r = One(root, "storage.nfs-options");
+        Assert.Equal(CheckStatus.Skip, r.Status);
+        Assert.Contains("/no/such/shared (server-shared-storage-path) does not exist on this node (see storage.shared-path)", r.Found);
+    }
+
+    [Fact]
     public void AnUnreadableMountTableIsNotAPass()
     {
         var root = GoodRoot();
@@ -393,6 +403,9 @@ public sealed class NodeCheckTests : IDisposable
 
         File.WriteAllText(_probes.Passwd!, "root:x:0:0:root:/root:/bin/bash\n");
         Assert.Equal(CheckStatus.Skip, One(root, "storage.home-directories").Status);
+        var missingRoot = One(root, "storage.home-directories", Path.Combine(_dir.Path, "no-such-home"));
+        Assert.Equal(CheckStatus.Skip, missingRoot.Status);
+        Assert.Contains("see storage.home-owner", missingRoot.Found);
     }
 
     [Theory]
