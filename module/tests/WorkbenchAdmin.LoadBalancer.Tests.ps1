@@ -27,8 +27,7 @@ BeforeAll {
 Describe 'New-WbLoadBalancerConfig' -Tag 'LoadBalancer' {
     It 'writes the <Kind> configuration that passes every check of Test-WbLoadBalancer' -ForEach $kinds {
         $path = Join-Path $TestDrive "generated-$Kind.conf"
-        $file = New-WbLoadBalancerConfig $Kind -Node $nodes -Path $path -PassThru -Confirm:$false
-        $file | Should -BeOfType [IO.FileInfo]
+        New-WbLoadBalancerConfig $Kind -Node $nodes -Path $path -Confirm:$false | Should -BeNullOrEmpty
         $results = @(Test-WbLoadBalancer -Path $path -Node $nodes)
         $results.CheckId | Should -Be @([WorkbenchAdmin.Model.CheckCatalog]::All | Where-Object Scope -eq 'LoadBalancer' | ForEach-Object Id)
         $results | Where-Object Status -ne 'Pass' | ForEach-Object ToString | Should -BeNullOrEmpty

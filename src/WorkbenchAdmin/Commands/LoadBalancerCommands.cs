@@ -54,7 +54,7 @@ public sealed class TestWbLoadBalancerCommand : WbStoreCmdlet
 }
 
 [Cmdlet(VerbsCommon.New, "WbLoadBalancerConfig", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-[OutputType(typeof(string), typeof(FileInfo))]
+[OutputType(typeof(string))]
 public sealed class NewWbLoadBalancerConfigCommand : WbStoreCmdlet
 {
     [Parameter(Mandatory = true, Position = 0)]
@@ -85,9 +85,6 @@ public sealed class NewWbLoadBalancerConfigCommand : WbStoreCmdlet
     [ValidateNotNullOrEmpty]
     public string? Path { get; set; }
 
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
-
     protected override void ProcessRecord() => Run(host => LoadBalancerOperations.New(this.Connect(new NewLoadBalancerConfigRequest
     {
         Kind = Kind,
@@ -97,6 +94,5 @@ public sealed class NewWbLoadBalancerConfigCommand : WbStoreCmdlet
         TlsCertificate = ResolvePath(TlsCertificate),
         TlsKey = ResolvePath(TlsKey),
         Path = ResolvePath(Path),
-        PassThru = PassThru,
     }), host));
 }

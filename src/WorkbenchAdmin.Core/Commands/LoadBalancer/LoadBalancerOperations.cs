@@ -33,7 +33,6 @@ public sealed record NewLoadBalancerConfigRequest : StoreRequest
     public string? TlsKey { get; init; }
     /// <summary>Where to write; null writes the text to the pipeline.</summary>
     public string? Path { get; init; }
-    public bool PassThru { get; init; }
 }
 
 /// <summary>Test-WbLoadBalancer and New-WbLoadBalancerConfig.</summary>
@@ -147,6 +146,5 @@ public static class LoadBalancerOperations
         if (!host.ShouldProcess(request.Path, $"Write the {request.Kind.ToLowerInvariant()} configuration for {nodes.Count} node{(nodes.Count == 1 ? "" : "s")}")) return;
         AtomicFile.Write(request.Path, Encoding.UTF8.GetBytes(text));
         host.WriteVerbose($"Wrote {request.Path}; check it with: Test-WbLoadBalancer -Path {request.Path}");
-        if (request.PassThru) host.WriteObject(new FileInfo(request.Path));
     }
 }
