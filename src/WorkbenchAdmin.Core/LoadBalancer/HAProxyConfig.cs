@@ -154,20 +154,20 @@ public static class HAProxyConfig
                 Timeout("timeout server", back, back),
                 Timeout("timeout tunnel", back, back, optional: true),
             ],
-            ForwardedProto = ForwardedProto(both, http, label),
+            ForwardedProto = ForwardedProto(both, http, $"{front.Kind} {front.Name} ({front.At})", front.At),
             ForwardedHost = both.FirstOrDefault(l => l.Name == "http-request" && l.Arg(0) is "set-header" or "del-header" && l.Arg(1).Equals("Host", StringComparison.OrdinalIgnoreCase)) is { } changed
                 ? new ProxyFact(false, $"http-request {changed.Arg(0)} Host: Workbench builds its redirects to another host than the client's", changed.At, $"Remove the line at {changed.At}.")
                 : new ProxyFact(true, "HAProxy passes the client's Host header unchanged", null),
         };
     }
 
-    private static ProxyFact ForwardedProto(IReadOnlyList<ProxyDirective> lines, bool http, string label)
+    private static ProxyFact ForwardedProto(IReadOnlyList<ProxyDirective> lines, bool http, string label, SourceLocation frontAt)
     {
         if (!http) return new ProxyFact(true, "mode tcp: the connection reaches Workbench as the client made it (Workbench terminates TLS itself)", null);
         var set = lines.FirstOrDefault(l => l.Name == "http-request" && l.Arg(0) is "set-header" or "add-header" && l.Arg(1).Equals("X-Forwarded-Proto", StringComparison.OrdinalIgnoreCase));
         return set is not null
             ? new ProxyFact(true, $"http-request {set.Arg(0)} X-Forwarded-Proto {set.Arg(2)}", set.At)
-            : new ProxyFact(false, "X-Forwarded-Proto is not set (option forwardfor adds only X-Forwarded-For)", null,
+            : new ProxyFact(false, "X-Forwarded-Proto is not set (option forwardfor adds only X-Forwarded-For)", frontAt,
                 $"Add 'http-request set-header X-Forwarded-Proto https if {{ ssl_fc }}' and 'http-request set-header X-Forwarded-Proto http if !{{ ssl_fc }}' to {label}.");
     }
 

@@ -51,6 +51,9 @@ public sealed class LoadBalancerTests : IDisposable
             (ProxyKind.HAProxy, "websocket") => text.Replace("    default_backend", "    http-request del-header Upgrade\n    default_backend", StringComparison.Ordinal),
             (ProxyKind.HAProxy, "timeout") => text.Replace("timeout tunnel 20d", "timeout tunnel 30s", StringComparison.Ordinal),
             (ProxyKind.HAProxy, "nodes") => Without(Line($"server 127.0.0.1:{_node2.Port}")),
+            (ProxyKind.Nginx, "forwarded-headers") => Without(Line("proxy_set_header X-Forwarded-Proto")),
+            (ProxyKind.Apache, "forwarded-headers") => Without(Line("RequestHeader set X-Forwarded-Proto")),
+            (ProxyKind.HAProxy, "forwarded-headers") => Without(Line("http-request set-header X-Forwarded-Proto")),
             _ => throw new ArgumentException(mistake),
         };
     }
@@ -80,8 +83,16 @@ public sealed class LoadBalancerTests : IDisposable
         Assert.All(results, r => Assert.True(r.Status == CheckStatus.Pass, r.ToString()));
     }
 
+    /// <summary>The live mistakes, and one only the nodes can see: the forwarded headers.</summary>
+    public static TheoryData<ProxyKind, string> FileMistakes()
+    {
+        var data = Mistakes();
+        foreach (var kind in Enum.GetValues<ProxyKind>()) data.Add(kind, "forwarded-headers");
+        return data;
+    }
+
     [Theory]
-    [MemberData(nameof(Mistakes))]
+    [MemberData(nameof(FileMistakes))]
     public void EachMistakeFailsItsOwnCheckFromTheFileNamingFileAndLine(ProxyKind kind, string mistake)
     {
         var results = FromFile(kind, WithMistake(kind, mistake));
