@@ -14,11 +14,13 @@
     FormatsToProcess     = @('module/WorkbenchAdmin.format.ps1xml')
     CmdletsToExport      = @(
         'Get-WbBalancer'
+        'Get-WbBalancerPolicy'
         'Get-WbConfig'
         'Get-WbNode'
         'Get-WbSession'
         'Get-WbSessionLoad'
         'Initialize-WbDatabase'
+        'Install-WbBalancer'
         'Invoke-WbBalanceDecision'
         'New-WbSession'
         'Protect-WbDatabasePassword'
@@ -28,6 +30,7 @@
         'Reset-WbCluster'
         'Resume-WbNode'
         'Set-WbBalancer'
+        'Set-WbBalancerPolicy'
         'Suspend-WbNode'
         'Test-WbBalancerScript'
         'Test-WbCluster'

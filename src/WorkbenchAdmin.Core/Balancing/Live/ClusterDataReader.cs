@@ -44,7 +44,9 @@ public static class ClusterDataReader
     private static StoreView ReadStore(ConfigRoot root)
     {
         var target = DatabaseTarget.Resolve(new DatabaseRequest { ConfigRoot = root.Path });
-        var (nodes, loads) = new ClusterStore(target).GetClusterView(ClusterStore.DefaultOfflineAfter);
+        // A process that lives for one decision: no loading of the server's type catalogue on connect (a
+        // round trip and a large result, paid by every new process); the view needs only built-in types.
+        var (nodes, loads) = new ClusterStore(target, loadTypes: false).GetClusterView(ClusterStore.DefaultOfflineAfter);
         return new StoreView(nodes, loads);
     }
 }
