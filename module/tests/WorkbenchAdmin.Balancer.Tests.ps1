@@ -64,7 +64,7 @@ BeforeAll {
         [pscustomobject]@{ Exit = $process.ExitCode; Out = $output.Result; Error = $errors }
     }
 
-    function Reset-Sessions {
+    function Initialize-BalancerTestState {
         Get-WbSession @db | Remove-WbSession @db
         Get-WbNode @db | Where-Object Draining | Resume-WbNode @db
     }
@@ -130,7 +130,7 @@ Describe 'The installed program, run as Workbench runs it' -Tag 'Balancer' {
     BeforeAll {
         Install-WbBalancer -Path $program -ConfigRoot $root -Method sessions -StatusUri $noStatusPage -StateDirectory $state -Confirm:$false
     }
-    BeforeEach { Reset-Sessions }
+    BeforeEach { Initialize-BalancerTestState }
 
     It 'prints one entry of RSTUDIO_NODES exactly as given and exits 0, with policy <_>' -ForEach 'sessions', 'system-load', 'user-hash', 'consistent-hash', 'bounded-hash' {
         Set-WbBalancerPolicy -ConfigRoot $root -Method $_ -Confirm:$false
@@ -210,14 +210,20 @@ Describe 'Get-WbBalancerPolicy and Set-WbBalancerPolicy' -Tag 'Balancer' {
         $policy.BalanceFactor | Should -Be 1.5
         $policy.MaxSessionsPerNode | Should -Be 25
         $policy.DeadlineMs | Should -Be 800
-        Set-Content -LiteralPath (Join-Path $root 'workbenchadmin.conf') -Value ((Get-Content -LiteralPath (Join-Path $root 'workbenchadmin.conf')) -notmatch '^max-sessions-per-node')
     }
 
-    It 'its default view fits 80 columns and shows the policy and the program' {
+    It 'its default view fits 80 columns and shows the policy and whether Workbench runs the program' {
         $text = Get-WbBalancerPolicy -ConfigRoot $root -Path $program | Out-String -Width 80
         ($text -split "`n" | Measure-Object -Property Length -Maximum).Maximum | Should -BeLessOrEqual 80
-        $text | Should -Match 'Method\s+: bounded-hash'
+        $text | Should -Match 'Method\s+MaxSessions\s+Factor\s+Sticky\s+Installed\s+ConfigRoot'
+        $text | Should -Match 'bounded-hash\s+25\s+1.5\s+False\s+Yes\s+/'
+    }
+
+    It 'Format-List shows every setting' {
+        $text = Get-WbBalancerPolicy -ConfigRoot $root -Path $program | Format-List | Out-String -Width 80
+        $text | Should -Match 'DeadlineMs\s+: 800'
         $text | Should -Match 'ProgramInstalled\s+: True'
+        $text | Should -Match 'StateDirectory\s+: /'
     }
 
     It 'warns when balancer=custom runs something other than the program' {
@@ -237,30 +243,30 @@ Describe 'Get-WbBalancerPolicy and Set-WbBalancerPolicy' -Tag 'Balancer' {
 }
 
 Describe 'The cluster''s own view without the heartbeat agent' -Tag 'Balancer' {
-    It 'Get-WbNode reads rstudio-server list-nodes output from the pipeline' {
+    It 'Get-WbNode -ListNodesText reads rstudio-server list-nodes output' {
         $listNodes = @(
             'Cluster protocol: http'
             'ID  Host               IPv4       Port  Status                     Last Seen'
             '1   node1.example.com  10.0.0.11  8787  Online                     2026-11-29 10:00:00'
             '2   node2.example.com  10.0.0.12  8787  Invalid secure cookie key  2026-11-29 09:58:00'
         )
-        $nodes = $listNodes | Get-WbNode
+        $nodes = Get-WbNode -ListNodesText $listNodes
         $nodes.Count | Should -Be 2
         $nodes[1].Status | Should -Be 'Invalid secure cookie key'
         $nodes[1].IPv4Address | Should -Be '10.0.0.12'
         $nodes[0].Protocol | Should -Be 'http'
-        ($listNodes | Get-WbNode -Status Online).Host | Should -Be 'node1.example.com'
+        (Get-WbNode -ListNodesText $listNodes -Status Online).Host | Should -Be 'node1.example.com'
     }
 
     It 'a line that is not a node is ListNodesSyntaxError, ParserError, naming the line' {
-        $e = { 'ID  Host  IPv4  Port  Status  Last Seen', 'x   y     z     w     Online  now' | Get-WbNode -ErrorAction Stop } | Should -Throw -PassThru
+        $e = { Get-WbNode -ListNodesText 'ID  Host  IPv4  Port  Status  Last Seen', 'x   y     z     w     Online  now' -ErrorAction Stop } | Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeLike 'ListNodesSyntaxError,*'
         $e.CategoryInfo.Category | Should -Be 'ParserError'
         $e.Exception.Message | Should -BeLike '*:2:*'
     }
 
     It 'Invoke-WbBalanceDecision -Sticky keeps a user where the store shows their sessions' {
-        Reset-Sessions
+        Initialize-BalancerTestState
         $placed = New-WbSession -UserName sticky-user @db -ConfigRoot $root -Method sessions
         'a', 'b' | New-WbSession @db -ConfigRoot $root -Method user-hash | Out-Null
         $decision = Invoke-WbBalanceDecision -UserName sticky-user @db -ConfigRoot $root -Method sessions -Sticky
