@@ -234,6 +234,28 @@ public sealed class BalancerProgramTests(PostgresFixture pg)
     }
 
     [Theory]
+    [InlineData("consistent-hash", 0.12, 0.28)] // a fifth node takes about 1/5 of the users: the minimum
+    [InlineData("user-hash", 0.70, 0.90)]       // modulo hashing moves about (N-1)/N = 4/5 of them
+    public void ANodeJoiningMovesAboutOneNthOfTheUsersWithConsistentHashAndMostWithUserHash(string method, double least, double most)
+    {
+        // The status page alone (no store configured): each of 1,000 users decided by the program with four nodes, then five.
+        static string Page(int n) => string.Concat(Enumerable.Range(1, n).Select(i => $"node{i}.example.com:8787 -  Load: 0, 0, 0\n"));
+        using var page = new StatusPageServer(Page(4));
+        // A generous deadline: this is about where users go, and a loaded test machine must not turn a decision into a fallback.
+        using var b = new InstalledBalancer(null, $"method={method}\ndeadline-ms=20000", page.Uri);
+        var four = string.Join(',', Enumerable.Range(1, 4).Select(i => $"node{i}.example.com:8787"));
+        var users = Enumerable.Range(0, 1000).Select(i => $"user{i:0000}").ToList();
+        var before = users.Select(u => b.Run(u, four)).ToList();
+        page.Text = Page(5);
+        var after = users.Select(u => b.Run(u, four + ",node5.example.com:8787")).ToList();
+        Assert.All(before.Concat(after), r => Assert.Equal(0, r.Exit));
+        Assert.All(before.Concat(after), r => Assert.DoesNotContain("consistent-hash chose", r.Error)); // the method decided, not the fallback
+        var moved = users.Where((_, i) => before[i].Out != after[i].Out).Count() / (double)users.Count;
+        Assert.InRange(moved, least, most);
+        if (method == "consistent-hash") Assert.All(after.Where((r, i) => r.Out != before[i].Out), r => Assert.Equal("node5.example.com:8787\n", r.Out));
+    }
+
+    [Theory]
     [InlineData(null, Nodes, "RSTUDIO_USERNAME")]
     [InlineData(" alice", Nodes, "RSTUDIO_USERNAME")]
     [InlineData("alice", "", "RSTUDIO_NODES is empty")]
