@@ -20,6 +20,7 @@
         'Get-WbSessionLoad'
         'Initialize-WbDatabase'
         'Invoke-WbBalanceDecision'
+        'Measure-WbBalancer'
         'New-WbSession'
         'Protect-WbDatabasePassword'
         'Register-WbNode'
