@@ -32,7 +32,7 @@ public static class BalancerReport
         html.Append("<h1>Balancing methods compared</h1>\n<p>")
             .Append(E(workload.Description)).Append(": ")
             .Append(F($"{workload.Sessions.Count} sessions of {workload.Users.Count} users from {workload.Start:yyyy-MM-dd HH:mm} UTC over {workload.Duration / 86400.0:0.##} days, "))
-            .Append(F($"{workload.Nodes.Count} nodes at the start ({E(string.Join(", ", workload.Nodes.Select(n => n.Entry + " (" + n.Cores.ToString(Inv) + " cores)")))}).</p>\n"));
+            .Append(F($"{workload.Nodes.Count} nodes at the start: {E(NodeList(workload.Nodes))}.</p>\n"));
         var events = runs.Count > 0 ? runs[0].Result.Events : [];
         if (events.Count > 0)
             html.Append("<p>Cluster events: ").Append(E(string.Join("; ", events.Select(e => e.Event)))).Append(".</p>\n");
@@ -82,6 +82,12 @@ public static class BalancerReport
         html.Append("</body>\n</html>\n");
         return html.ToString();
     }
+
+    /// <summary>The nodes and their cores, said once when every node has the same.</summary>
+    private static string NodeList(IReadOnlyList<SimNodeSpec> nodes) =>
+        nodes.Select(n => n.Cores).Distinct().Count() == 1
+            ? string.Join(", ", nodes.Select(n => n.Entry)) + F($", {nodes[0].Cores} cores each")
+            : string.Join(", ", nodes.Select(n => F($"{n.Entry} ({n.Cores} cores)")));
 
     private static void Summary(StringBuilder html, IReadOnlyList<SimulationRun> runs)
     {
