@@ -187,13 +187,13 @@ public static class BalancerSimulator
         public SimulationRun Run()
         {
             var started = Stopwatch.GetTimestamp();
-            var sessions = _w.Sessions;
-            var users = _w.Users;
-            var lastNode = new int[users.Count];
+            var sessions = _w.SessionArray;
+            var users = _w.UserArray;
+            var lastNode = new int[users.Length];
             Array.Fill(lastNode, -1);
-            var userEpoch = new int[users.Count];
+            var userEpoch = new int[users.Length];
             Array.Fill(userEpoch, -1);
-            var switched = new bool[users.Count];
+            var switched = new bool[users.Length];
             var moved = new int[_events.Count];
             var compared = new int[_events.Count];
             var lost = new int[_events.Count];
@@ -201,7 +201,7 @@ public static class BalancerSimulator
             long decisions = 0, deciding = 0;
             var max = _o.MaxSessionsPerNode;
 
-            for (var a = 0; a < sessions.Count; a++)
+            for (var a = 0; a < sessions.Length; a++)
             {
                 var s = sessions[a];
                 if (s.Start >= _w.Duration) break;
@@ -259,7 +259,7 @@ public static class BalancerSimulator
             for (; epoch < _events.Count; epoch++)
             {
                 AdvanceTo(_events[epoch].At);
-                lost[epoch] = Apply(_events[epoch], sessions.Count);
+                lost[epoch] = Apply(_events[epoch], sessions.Length);
             }
             AdvanceTo(_w.Duration);
             _progress?.Invoke(1);
@@ -355,7 +355,7 @@ public static class BalancerSimulator
                     var node = _nodes[id];
                     node.ActiveSessions--;
                     // Exactly zero when idle: sums of CPU never drift below zero.
-                    _cpu[id] = node.ActiveSessions == 0 ? 0 : Math.Max(0, _cpu[id] - _w.Sessions[index].Cpu);
+                    _cpu[id] = node.ActiveSessions == 0 ? 0 : Math.Max(0, _cpu[id] - _w.SessionArray[index].Cpu);
                 }
                 else if (_nextTick <= time)
                 {

@@ -25,17 +25,26 @@ public sealed class Workload
         Description = description;
         Start = start;
         Duration = Math.Max(duration, LoadAverage.SampleSeconds);
-        Users = users;
+        _users = users.ToArray();
         Nodes = nodes;
         // A stable order: by start, then by the order given (equal starts keep their input order).
-        Sessions = sessions.Select((s, i) => (s, i)).OrderBy(x => x.s.Start).ThenBy(x => x.i).Select(x => x.s).ToArray();
+        _sessions = sessions.Select((s, i) => (s, i)).OrderBy(x => x.s.Start).ThenBy(x => x.i).Select(x => x.s).ToArray();
+        foreach (var s in _sessions)
+            if ((uint)s.User >= (uint)_users.Length || s.End <= s.Start || !double.IsFinite(s.Cpu) || s.Cpu < 0)
+                throw new ArgumentException($"Session {s} has no such user, ends before it starts, or has no valid CPU.", nameof(sessions));
     }
+
+    // Arrays for the simulator's inner loop (no interface calls per arrival).
+    private readonly string[] _users;
+    private readonly WorkloadSession[] _sessions;
+    internal string[] UserArray => _users;
+    internal WorkloadSession[] SessionArray => _sessions;
 
     public string Description { get; }
     public DateTimeOffset Start { get; }
     public long Duration { get; }
-    public IReadOnlyList<string> Users { get; }
-    public IReadOnlyList<WorkloadSession> Sessions { get; }
+    public IReadOnlyList<string> Users => _users;
+    public IReadOnlyList<WorkloadSession> Sessions => _sessions;
     public IReadOnlyList<SimNodeSpec> Nodes { get; }
 
     /// <summary>Nodes named node01…nodeNN (port 8787), each with the same cores.</summary>
