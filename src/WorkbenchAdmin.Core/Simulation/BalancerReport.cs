@@ -46,11 +46,11 @@ public static class BalancerReport
         html.Append(LineChart(1100, 220, "sessions started per hour", workload, 3600, [("#1f77b4", "arrivals", perHour)], fill: true));
 
         html.Append("<h2>Imbalance and churn</h2>\n<p class=\"small\">Imbalance: the busiest node's sessions minus the mean over the nodes taking sessions " +
-                    "(0 is perfectly even). Switched: sessions whose user's previous session was on another node. Moved: users the cluster events moved.</p>\n<div class=\"row\">\n");
+                    "(0 is perfectly even). Switched: sessions whose user's previous session was on another node. Moved by events: of the users with a session just before and just after an event, those whose node changed.</p>\n<div class=\"row\">\n");
         html.Append(BarChart(540, 260, "imbalance (sessions above the mean)", runs.Select(r => r.Result.Method).ToArray(),
             [("max", "#d62728", runs.Select(r => r.Result.MaxImbalance).ToArray()), ("mean", "#ff9896", runs.Select(r => r.Result.MeanImbalance).ToArray())]));
-        html.Append(BarChart(540, 260, "churn (% of sessions switched; users moved by events)", runs.Select(r => r.Result.Method).ToArray(),
-            [("switched %", "#1f77b4", runs.Select(r => r.Result.SwitchPercent).ToArray()), ("moved", "#9467bd", runs.Select(r => (double)r.Result.UsersMovedByEvents).ToArray())]));
+        html.Append(BarChart(540, 260, "churn (% of sessions switched; % of users the events moved)", runs.Select(r => r.Result.Method).ToArray(),
+            [("switched %", "#1f77b4", runs.Select(r => r.Result.SwitchPercent).ToArray()), ("moved by events %", "#9467bd", runs.Select(r => MovedPercent(r.Result)).ToArray())]));
         html.Append("</div>\n");
         if (runs.Count > 0)
         {
@@ -81,6 +81,13 @@ public static class BalancerReport
         }
         html.Append("</body>\n</html>\n");
         return html.ToString();
+    }
+
+    /// <summary>Users moved by the events, as a percentage of the users each event could have moved.</summary>
+    private static double MovedPercent(BalancerComparison r)
+    {
+        var compared = r.Events.Sum(e => e.UsersCompared);
+        return compared == 0 ? 0 : Math.Round(100.0 * r.UsersMovedByEvents / compared, 1);
     }
 
     /// <summary>The nodes and their cores, said once when every node has the same.</summary>
