@@ -46,6 +46,17 @@ Describe 'Measure-WbBalancer' -Tag 'Cmdlets', 'Simulation' {
         }
     }
 
+    It 'the series view fits 80 columns without cutting a column' {
+        $rows = (Measure-WbBalancer -UserCount 20 -Days 1 -Method consistent-hash -Detail).Series | Select-Object -Last 4
+        $rows | Should -HaveCount 4
+        $text = $rows | Out-String -Width 80
+        $text.Contains($ellipsis) | Should -BeFalse -Because "nothing is cut at 80 columns:`n$text"
+        ($text -split "`n" | Measure-Object -Property Length -Maximum).Maximum | Should -BeLessOrEqual 80
+        foreach ($shown in 'consistent-hash', '2024-01-02 00:00', 'node04:8787', 'Online', 'Sessions', 'Load/Core') {
+            $text.Contains($shown) | Should -BeTrue -Because "'$shown' is shown whole:`n$text"
+        }
+    }
+
     It '-Report writes one self-contained HTML file' {
         $report = Join-Path $TestDrive 'report.html'
         Measure-WbBalancer @small -Method sessions, user-hash -Report $report | Out-Null

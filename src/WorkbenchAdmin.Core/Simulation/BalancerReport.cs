@@ -153,11 +153,16 @@ public static class BalancerReport
                 points.Append(F($"{x:0.#},{y:0.#} "));
             }
             Flush();
-            if (i < 24) // the legend, on the right
+            // The legend, on the right: two narrower columns when one would not fit the plot's height.
+            var columns = series.Count * 14 > plotH ? 2 : 1;
+            var perColumn = (series.Count + columns - 1) / columns;
+            var step = Math.Min(14, plotH / (double)perColumn);
+            if (step >= 6)
             {
-                var ly = top + 6 + i * 14;
-                svg.Append(F($"<rect x=\"{left + plotW + 12}\" y=\"{ly - 8}\" width=\"10\" height=\"10\" fill=\"{color}\"/>"))
-                   .Append(F($"<text x=\"{left + plotW + 27}\" y=\"{ly + 1}\" font-size=\"11\">{E(name)}</text>\n"));
+                var lx = left + plotW + 8 + i / perColumn * 72;
+                var ly = top + 8 + i % perColumn * step;
+                svg.Append(F($"<rect x=\"{lx}\" y=\"{ly - 7:0.#}\" width=\"8\" height=\"8\" fill=\"{color}\"/>"))
+                   .Append(F($"<text x=\"{lx + 11}\" y=\"{ly + 1:0.#}\" font-size=\"{(columns == 1 ? 11 : 9)}\">{E(name)}</text>\n"));
             }
         }
         svg.Append("</svg>\n");
