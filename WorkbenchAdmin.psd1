@@ -22,6 +22,7 @@
         'Initialize-WbDatabase'
         'Install-WbBalancer'
         'Invoke-WbBalanceDecision'
+        'Measure-WbBalancer'
         'New-WbSession'
         'Protect-WbDatabasePassword'
         'Register-WbNode'
