@@ -14,12 +14,15 @@
     FormatsToProcess     = @('module/WorkbenchAdmin.format.ps1xml')
     CmdletsToExport      = @(
         'Get-WbBalancer'
+        'Get-WbBalancerPolicy'
         'Get-WbConfig'
         'Get-WbNode'
         'Get-WbSession'
         'Get-WbSessionLoad'
         'Initialize-WbDatabase'
+        'Install-WbBalancer'
         'Invoke-WbBalanceDecision'
+        'Measure-WbBalancer'
         'New-WbLoadBalancerConfig'
         'New-WbSession'
         'Protect-WbDatabasePassword'
@@ -29,6 +32,7 @@
         'Reset-WbCluster'
         'Resume-WbNode'
         'Set-WbBalancer'
+        'Set-WbBalancerPolicy'
         'Suspend-WbNode'
         'Test-WbBalancerScript'
         'Test-WbCluster'

@@ -41,10 +41,17 @@ public sealed class UnregisterWbNodeCommand : WbStoreCmdlet
     protected override void ProcessRecord() => Run(host => UnregisterNode(this.Connect(new NodeRequest { Force = Force }), host));
 }
 
-[Cmdlet(VerbsCommon.Get, "WbNode")]
+/// <remarks>
+/// Nodes come from the store, or from the running cluster's own view when the heartbeat agent is not deployed:
+/// a node's status page (-Uri) or what <c>rstudio-server list-nodes</c> printed (-ListNodesText). The text is not
+/// taken from the pipeline: any piped object (a session, say) would bind to it as text.
+/// </remarks>
+[Cmdlet(VerbsCommon.Get, "WbNode", DefaultParameterSetName = StoreSet)]
 [OutputType(typeof(NodeInfo))]
 public sealed class GetWbNodeCommand : WbStoreCmdlet
 {
+    private const string StoreSet = "Store", UriSet = "Uri", ListNodesSet = "ListNodes";
+
     [Parameter(Position = 0)]
     [Alias("NodeId")]
     [ArgumentCompleter(typeof(NodeIdCompleter))]
@@ -60,11 +67,24 @@ public sealed class GetWbNodeCommand : WbStoreCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Status { get; set; }
 
-    [Parameter]
+    [Parameter(ParameterSetName = StoreSet)]
     public double? OfflineAfterSec { get; set; }
 
+    /// <summary>A node's status page, such as http://localhost:8787/load-balancer/status.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = UriSet)]
+    public Uri? Uri { get; set; }
+
+    /// <summary>The lines <c>rstudio-server list-nodes</c> printed: <c>-ListNodesText (rstudio-server list-nodes)</c>.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ListNodesSet)]
+    [AllowEmptyString]
+    public string[]? ListNodesText { get; set; }
+
     protected override void ProcessRecord() =>
-        Run(host => GetNodes(this.Connect(new GetNodeRequest { Id = Id, HostName = HostName, Status = Status, OfflineAfterSec = OfflineAfterSec }), host));
+        Run(host => GetNodes(this.Connect(new GetNodeRequest
+        {
+            Id = Id, HostName = HostName, Status = Status, OfflineAfterSec = OfflineAfterSec, Uri = Uri,
+            ListNodesText = ListNodesText is null ? null : string.Join('\n', ListNodesText),
+        }), host));
 }
 
 /// <remarks>
