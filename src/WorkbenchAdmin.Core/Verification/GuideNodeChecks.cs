@@ -167,7 +167,7 @@ internal static class GuideNodeChecks
         var launcherDoc = n.Root.TryLoad(ConfigFiles.Launcher);
         var launcher = LauncherConfig.From(launcherDoc);
         var hasCluster = launcherDoc?.HasSection("cluster") == true;
-        var where = enabledLine is null ? $"launcher-sessions-enabled is unset in {rserverPath}" : $"launcher-sessions-enabled={enabledLine.Value} ({rserverPath}:{enabledLine.Number})";
+        var where = enabledLine is null ? $"launcher-sessions-enabled is unset in {rserverPath} (on by default)" : $"launcher-sessions-enabled={enabledLine.Value} ({rserverPath}:{enabledLine.Number})";
         if (!n.RServer.LauncherSessionsEnabled)
         {
             yield return c.Warn(n.Target,

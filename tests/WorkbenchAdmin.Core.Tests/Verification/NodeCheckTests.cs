@@ -451,4 +451,16 @@ public sealed class NodeCheckTests : IDisposable
         File.WriteAllText(rserver, File.ReadAllText(rserver).Replace("launcher-sessions-enabled=1", "launcher-sessions-enabled=0"));
         AssertFails(One(root, "config.launcher-sessions"), $"{rserver}:3", "Set launcher-sessions-enabled=1", CheckStatus.Warn);
     }
+
+    [Fact]
+    public void LauncherSessionsAreOnWhenUnsetAsTheGuideSays()
+    {
+        var root = GoodRoot();
+        var rserver = Path.Combine(root, "rserver.conf");
+        File.WriteAllText(rserver, File.ReadAllText(rserver).Replace("launcher-sessions-enabled=1\n", ""));
+        var r = One(root, "config.launcher-sessions");
+        Assert.Equal(CheckStatus.Pass, r.Status);
+        Assert.Contains("launcher-sessions-enabled is unset", r.Found);
+        Assert.Contains("(on by default)", r.Found);
+    }
 }
