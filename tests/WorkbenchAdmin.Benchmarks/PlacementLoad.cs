@@ -7,8 +7,9 @@ namespace WorkbenchAdmin.Benchmarks;
 
 /// <summary>
 /// Placements per second and p50/p99 latency with 1, 8 and 16 concurrent callers, against a plain
-/// single-row INSERT with the same concurrency on the same server. Target: placement at least half the
-/// plain insert rate at 8 callers. A load run, not a BenchmarkDotNet job: it needs real concurrency.
+/// single-row INSERT with the same concurrency on the same server (targets: 0.6 / 0.8 / 0.9 of it); then
+/// the same 16 callers spread over one process per node, as on a real cluster, against all 16 in one process
+/// (target: 0.8 of it). A load run, not a BenchmarkDotNet job: it needs real concurrency and processes.
 /// Run: dotnet run -c Release --project tests/WorkbenchAdmin.Benchmarks -- placement
 /// </summary>
 public static class PlacementLoad
@@ -43,6 +44,65 @@ public static class PlacementLoad
             });
             Console.WriteLine($"| {callers,7} | {place.Rate,12:0} | {place.P50,6:0.00} | {place.P99,6:0.00} | {plain.Rate,14:0} | {plain.P50,6:0.00} | {plain.P99,6:0.00} | {place.Rate / plain.Rate,5:0.00} |");
         }
+
+        const int perProcess = 4;
+        Console.WriteLine();
+        Console.WriteLine($"| {Nodes * perProcess} callers | placements/s |");
+        Console.WriteLine($"|------------|-------------:|");
+        var one = Measure(Nodes * perProcess, (t, i) => store.PlaceSession(new PlacementRequest($"one{t}-{i}", SessionsPolicy.Instance) { OfflineAfter = TimeSpan.FromHours(1) }));
+        var spread = MeasureProcesses(target.ConnectionString, Nodes, perProcess);
+        Console.WriteLine($"| 1 process  | {one.Rate,12:0} |");
+        Console.WriteLine($"| {Nodes} processes | {spread,10:0} | {spread / one.Rate:0.00} of one process");
+    }
+
+    private const string ConnectionVariable = "WB_BENCH_PLACEMENT_CONNECTION";
+
+    /// <summary>Placements/s from <paramref name="processes"/> copies of this program, each with <paramref name="callers"/> threads.</summary>
+    private static double MeasureProcesses(string connectionString, int processes, int callers)
+    {
+        var startAt = DateTimeOffset.UtcNow.AddSeconds(5).ToUnixTimeMilliseconds(); // time to start and warm up
+        var self = Environment.ProcessPath!;
+        var children = Enumerable.Range(0, processes).Select(p =>
+        {
+            var info = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
+            if (Path.GetFileNameWithoutExtension(self) == "dotnet") info.ArgumentList.Add(typeof(PlacementLoad).Assembly.Location);
+            foreach (var a in new[] { "placement-worker", $"{callers}", $"{startAt}", RunFor.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), $"p{p}" }) info.ArgumentList.Add(a);
+            info.Environment[ConnectionVariable] = connectionString; // not on the command line: it holds the password
+            return Process.Start(info)!;
+        }).ToList();
+        var total = 0L;
+        foreach (var child in children)
+        {
+            var output = child.StandardOutput.ReadToEnd();
+            child.WaitForExit();
+            if (child.ExitCode != 0) throw new InvalidOperationException($"A placement worker failed (exit {child.ExitCode}).");
+            total += long.Parse(output.Trim());
+        }
+        return total / RunFor.TotalSeconds;
+    }
+
+    /// <summary>One process of <see cref="MeasureProcesses"/>: warms up, places from the agreed start for the agreed time, prints the count.</summary>
+    public static void Worker(int callers, long startAtUnixMs, double seconds, string prefix)
+    {
+        var target = DatabaseTarget.Resolve(new DatabaseRequest { ConnectionString = Environment.GetEnvironmentVariable(ConnectionVariable) });
+        var store = new ClusterStore(target);
+        var request = (string user) => new PlacementRequest(user, SessionsPolicy.Instance) { OfflineAfter = TimeSpan.FromHours(1) };
+        for (var i = 0; i < 20; i++) store.PlaceSession(request($"{prefix}-warm-{i}"));
+        var wait = DateTimeOffset.FromUnixTimeMilliseconds(startAtUnixMs) - DateTimeOffset.UtcNow;
+        if (wait > TimeSpan.Zero) Thread.Sleep(wait);
+        var stopAt = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
+        var count = 0L;
+        var threads = Enumerable.Range(0, callers).Select(t => new Thread(() =>
+        {
+            for (var i = 0; Stopwatch.GetTimestamp() < stopAt; i++)
+            {
+                store.PlaceSession(request($"{prefix}-{t}-{i}"));
+                Interlocked.Increment(ref count);
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        Console.WriteLine(count);
     }
 
     private sealed record Result(double Rate, double P50, double P99);
