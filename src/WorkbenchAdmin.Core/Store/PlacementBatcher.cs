@@ -190,7 +190,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
         trip.BatchCommands.Add(Write(placed, (rows, offlineAfter)));
         trip.BatchCommands.Add(new NpgsqlBatchCommand(ReadNodesSql));
         trip.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
-        trip.Prepare(); // see Prepared
+        trip.Prepare(); // once per pooled connection: see the note above _lastRows
         List<SessionInfo>? sessions;
         using (var reader = trip.ExecuteReader())
         {
@@ -198,9 +198,10 @@ internal sealed class PlacementBatcher(ClusterStore store)
             reader.NextResult();
             sessions = ReadWrite(reader, placed);
             reader.NextResult();
-            _lastRows = ReadNodes(reader);
+            rows = ReadNodes(reader);
             while (reader.NextResult()) { } // COMMIT: any error surfaces here, before anything is published
         }
+        _lastRows = rows;
         if (sessions is null) return false;
         Publish(placed, sessions, errors);
         return true;
