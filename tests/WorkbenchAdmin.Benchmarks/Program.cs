@@ -10,8 +10,8 @@ var config = DefaultConfig.Instance
     .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(3).WithIterationCount(10))
     .AddDiagnoser(MemoryDiagnoser.Default)
     .WithOptions(ConfigOptions.DisableOptimizationsValidator);
-if (args is ["placement-worker", var callers, var startAt, var seconds, var prefix])
-    WorkbenchAdmin.Benchmarks.PlacementLoad.Worker(int.Parse(callers), long.Parse(startAt), double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture), prefix);
+if (args is ["placement-worker", var callers, var startAt, var prefix])
+    WorkbenchAdmin.Benchmarks.PlacementLoad.Worker(int.Parse(callers), long.Parse(startAt), prefix);
 else if (args is ["placement", ..])
     WorkbenchAdmin.Benchmarks.PlacementLoad.Run();
 else if (args is ["import", .. var rest])
