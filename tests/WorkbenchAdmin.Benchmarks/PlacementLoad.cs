@@ -7,14 +7,14 @@ namespace WorkbenchAdmin.Benchmarks;
 
 /// <summary>
 /// Placements per second and p50/p99 latency with 1, 8 and 16 concurrent callers, against a plain
-/// single-row INSERT with the same concurrency on the same server. Target: placement at least half the
-/// plain insert rate at 8 callers. A load run, not a BenchmarkDotNet job: it needs real concurrency.
+/// single-row INSERT with the same concurrency on the same server (targets: 0.6 / 0.8 / 0.9 of it); then
+/// the same 16 callers spread over one process per node, as on a real cluster, against all 16 in one process
+/// (target: 0.8 of it). A load run, not a BenchmarkDotNet job: it needs real concurrency and processes.
 /// Run: dotnet run -c Release --project tests/WorkbenchAdmin.Benchmarks -- placement
 /// </summary>
 public static class PlacementLoad
 {
     private const int Nodes = 4;
-    private static readonly TimeSpan RunFor = TimeSpan.FromSeconds(6);
 
     public static void Run()
     {
@@ -31,42 +31,136 @@ public static class PlacementLoad
 
         Console.WriteLine($"| callers | placements/s | p50 ms | p99 ms | plain INSERT/s | p50 ms | p99 ms | ratio |");
         Console.WriteLine($"|--------:|-------------:|-------:|-------:|---------------:|-------:|-------:|------:|");
+        var place = (int t, int i) => { store.PlaceSession(Request($"u{t}-{i}")); };
         foreach (var callers in new[] { 1, 8, 16 })
         {
-            var place = Measure(callers, (t, i) => store.PlaceSession(new PlacementRequest($"u{t}-{i}", SessionsPolicy.Instance) { OfflineAfter = TimeSpan.FromHours(1) }));
-            var plain = Measure(callers, (t, i) =>
+            var (placed, plain) = Measure(callers, place, (t, i) =>
             {
                 using var connection = store.DataSource.OpenConnection();
                 using var insert = new NpgsqlCommand("INSERT INTO bench_plain (username) VALUES ($1)", connection);
                 insert.Parameters.Add(new NpgsqlParameter { Value = $"u{t}-{i}" });
                 insert.ExecuteNonQuery();
             });
-            Console.WriteLine($"| {callers,7} | {place.Rate,12:0} | {place.P50,6:0.00} | {place.P99,6:0.00} | {plain.Rate,14:0} | {plain.P50,6:0.00} | {plain.P99,6:0.00} | {place.Rate / plain.Rate,5:0.00} |");
+            Console.WriteLine($"| {callers,7} | {placed.Rate,12:0} | {placed.P50,6:0.00} | {placed.P99,6:0.00} | {plain.Rate,14:0} | {plain.P50,6:0.00} | {plain.P99,6:0.00} | {placed.Rate / plain.Rate,5:0.00} |");
         }
+
+        // The same callers, all in this process (its slices) or spread over one process per node (theirs).
+        const int perProcess = 4;
+        var startAt = DateTimeOffset.UtcNow.AddSeconds(5); // time for the workers to start and warm up
+        var workers = StartWorkers(target.ConnectionString, Nodes, perProcess, startAt);
+        for (var i = 0; i < 50; i++) place(0, -i - 1);
+        var one = new Side();
+        for (var slice = 0; slice < Slices; slice += 2) one.Add(RunSlice(Nodes * perProcess, place, slice, startAt));
+        var spread = workers.Sum(Finish) / (Slices / 2 * SliceLength.TotalSeconds);
+        Console.WriteLine();
+        Console.WriteLine($"| {Nodes * perProcess} callers   | placements/s | ratio |");
+        Console.WriteLine($"|-------------|-------------:|------:|");
+        Console.WriteLine($"| 1 process   | {one.Result.Rate,12:0} |       |");
+        Console.WriteLine($"| {Nodes} processes | {spread,12:0} | {spread / one.Result.Rate,5:0.00} |");
     }
+
+    // Both sides of a comparison run in alternating one-second slices, so a change in the machine's load (other builds
+    // share its two cores) hits both alike; each side gets six slices.
+    private const int Slices = 12;
+    private static readonly TimeSpan SliceLength = TimeSpan.FromSeconds(1);
+    private const string ConnectionVariable = "WB_BENCH_PLACEMENT_CONNECTION";
+
+    private static PlacementRequest Request(string user) => new(user, SessionsPolicy.Instance) { OfflineAfter = TimeSpan.FromHours(1) };
 
     private sealed record Result(double Rate, double P50, double P99);
 
-    private static Result Measure(int callers, Action<int, int> call)
+    /// <summary>The calls of one side's slices: how many, how long they took, over how long.</summary>
+    private sealed class Side
     {
-        for (var i = 0; i < 50; i++) call(0, -i - 1); // warm the pool and the JIT
-        var latencies = new List<double>[callers];
-        var stopAt = Stopwatch.GetTimestamp() + (long)(RunFor.TotalSeconds * Stopwatch.Frequency);
+        private readonly List<double> _latencies = [];
+        private double _seconds;
+
+        public void Add((List<double> Latencies, double Seconds) slice)
+        {
+            _latencies.AddRange(slice.Latencies);
+            _seconds += slice.Seconds;
+        }
+
+        public Result Result
+        {
+            get
+            {
+                var all = _latencies.Order().ToArray();
+                return new Result(all.Length / _seconds, all[(int)(all.Length * 0.50)], all[Math.Min(all.Length - 1, (int)(all.Length * 0.99))]);
+            }
+        }
+    }
+
+    private static (Result A, Result B) Measure(int callers, Action<int, int> a, Action<int, int> b)
+    {
+        for (var i = 0; i < 50; i++) { a(0, -i - 1); b(0, -i - 1); } // warm the pool and the JIT
+        var (sideA, sideB) = (new Side(), new Side());
+        var startAt = DateTimeOffset.UtcNow;
+        for (var slice = 0; slice < Slices; slice++)
+            (slice % 2 == 0 ? sideA : sideB).Add(RunSlice(callers, slice % 2 == 0 ? a : b, slice, startAt));
+        return (sideA.Result, sideB.Result);
+    }
+
+    /// <summary>
+    /// Slice <paramref name="slice"/> of the schedule that starts at <paramref name="startAt"/>: waits for its start, then
+    /// <paramref name="callers"/> threads call until its end. Their latencies in ms, and the seconds it ran.
+    /// </summary>
+    private static (List<double> Latencies, double Seconds) RunSlice(int callers, Action<int, int> call, int slice, DateTimeOffset startAt)
+    {
+        var begin = startAt + slice * SliceLength;
+        var wait = begin - DateTimeOffset.UtcNow;
+        if (wait > TimeSpan.Zero) Thread.Sleep(wait);
         var clock = Stopwatch.StartNew();
+        var stopAt = Stopwatch.GetTimestamp() + (long)((begin + SliceLength - DateTimeOffset.UtcNow).TotalSeconds * Stopwatch.Frequency);
+        var latencies = new List<double>[callers];
         var threads = Enumerable.Range(0, callers).Select(t => new Thread(() =>
         {
-            var mine = latencies[t] = new List<double>(100_000);
+            var mine = latencies[t] = new List<double>(10_000);
             for (var i = 0; Stopwatch.GetTimestamp() < stopAt; i++)
             {
                 var start = Stopwatch.GetTimestamp();
-                call(t, i);
+                call(t, slice * 1_000_000 + i);
                 mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }
         })).ToList();
         threads.ForEach(t => t.Start());
         threads.ForEach(t => t.Join());
-        var elapsed = clock.Elapsed.TotalSeconds;
-        var all = latencies.SelectMany(l => l).Order().ToArray();
-        return new Result(all.Length / elapsed, all[(int)(all.Length * 0.50)], all[Math.Min(all.Length - 1, (int)(all.Length * 0.99))]);
+        return (latencies.SelectMany(l => l).ToList(), clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Copies of this program, each placing with <paramref name="callers"/> threads in the odd slices from <paramref name="startAt"/>.</summary>
+    private static List<Process> StartWorkers(string connectionString, int processes, int callers, DateTimeOffset startAt)
+    {
+        var self = Environment.ProcessPath!;
+        return Enumerable.Range(0, processes).Select(p =>
+        {
+            var info = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
+            if (Path.GetFileNameWithoutExtension(self) == "dotnet") info.ArgumentList.Add(typeof(PlacementLoad).Assembly.Location);
+            foreach (var a in new[] { "placement-worker", $"{callers}", $"{startAt.ToUnixTimeMilliseconds()}", $"p{p}" }) info.ArgumentList.Add(a);
+            info.Environment[ConnectionVariable] = connectionString; // not on the command line: it holds the password
+            return Process.Start(info)!;
+        }).ToList();
+    }
+
+    /// <summary>How many placements a worker made; it prints that number last.</summary>
+    private static long Finish(Process worker)
+    {
+        var output = worker.StandardOutput.ReadToEnd();
+        worker.WaitForExit();
+        if (worker.ExitCode != 0) throw new InvalidOperationException($"A placement worker failed (exit {worker.ExitCode}).");
+        return long.Parse(output.Trim());
+    }
+
+    /// <summary>One process of the multi-process comparison: warms up, places in the odd slices, prints its count.</summary>
+    public static void Worker(int callers, long startAtUnixMs, string prefix)
+    {
+        var target = DatabaseTarget.Resolve(new DatabaseRequest { ConnectionString = Environment.GetEnvironmentVariable(ConnectionVariable) });
+        var store = new ClusterStore(target);
+        for (var i = 0; i < 20; i++) store.PlaceSession(Request($"{prefix}-warm-{i}"));
+        var startAt = DateTimeOffset.FromUnixTimeMilliseconds(startAtUnixMs);
+        var count = 0L;
+        for (var slice = 1; slice < Slices; slice += 2)
+            count += RunSlice(callers, (t, i) => store.PlaceSession(Request($"{prefix}-{t}-{i}")), slice, startAt).Latencies.Count;
+        Console.WriteLine(count);
     }
 }

@@ -10,7 +10,9 @@ var config = DefaultConfig.Instance
     .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(3).WithIterationCount(10))
     .AddDiagnoser(MemoryDiagnoser.Default)
     .WithOptions(ConfigOptions.DisableOptimizationsValidator);
-if (args is ["placement", ..])
+if (args is ["placement-worker", var callers, var startAt, var prefix])
+    WorkbenchAdmin.Benchmarks.PlacementLoad.Worker(int.Parse(callers), long.Parse(startAt), prefix);
+else if (args is ["placement", ..])
     WorkbenchAdmin.Benchmarks.PlacementLoad.Run();
 else if (args is ["balancer", var program])
     WorkbenchAdmin.Benchmarks.BalancerLatency.Run(program);

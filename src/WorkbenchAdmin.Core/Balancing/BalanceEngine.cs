@@ -15,33 +15,31 @@ public sealed class BalanceEngine(TimeProvider? time = null)
         var start = _time.GetTimestamp();
         ValidateUserName(userName);
         var max = options?.MaxSessionsPerNode;
-        var (online, eligible, draining, full) = Count(candidates, max);
-        if (eligible == 0) throw NoNode(userName, candidates.Count, online, draining, full, max);
-
-        // Scores on the stack (heap only for very large sets); the decision keeps a copy of what it saw.
         var count = candidates.Count;
-        var scores = count <= 256 ? stackalloc double[count] : new double[count];
+        // The decision's snapshot, taken in the same pass that counts the eligible nodes: one blittable array of
+        // facts and one of scores (the policy writes into it), whatever the number of candidates.
+        var facts = new CandidateFacts[count];
+        var (online, eligible, draining, full) = Snapshot(candidates, max, facts);
+        if (eligible == 0) throw NoNode(userName, count, online, draining, full, max);
+
+        var scores = new double[count];
         var context = new BalanceContext(candidates, userName, useIpAddress, eligible, max);
         var choice = policy.Choose(context, scores);
         if ((uint)choice.Index >= (uint)count || !context.IsEligible(candidates[choice.Index]))
             throw new InvalidOperationException($"The {policy.Name} policy chose no eligible node (index {choice.Index}).");
-        var snapshot = new CandidateScore[count];
-        var nodes = candidates.Nodes;
-        for (var i = 0; i < snapshot.Length; i++)
-        {
-            var n = nodes[i];
-            snapshot[i] = new CandidateScore(n.Id, n.NodesEntry(false), n.Online, n.ActiveSessions, n.Load5, n.Cores,
-                                             double.IsNaN(scores[i]) ? null : scores[i], i == choice.Index, n.Draining);
-        }
-        return new BalanceDecision(policy.Name, userName, snapshot, choice.Index, eligible, candidates[choice.Index].NodesEntry(useIpAddress),
+        return new BalanceDecision(policy.Name, userName, candidates.HostEntries, facts, scores, choice.Index, eligible,
+                                   useIpAddress ? candidates[choice.Index].NodesEntry(true) : candidates.HostEntries[choice.Index],
                                    useIpAddress, choice.Hash, choice.ScriptOutput, _time.GetElapsedTime(start), policy, max);
     }
 
-    private static (int Online, int Eligible, int Draining, int Full) Count(CandidateSet candidates, int? max)
+    private static (int Online, int Eligible, int Draining, int Full) Snapshot(CandidateSet candidates, int? max, CandidateFacts[] facts)
     {
         int online = 0, eligible = 0, draining = 0, full = 0;
-        foreach (var n in candidates.Nodes)
+        var nodes = candidates.Nodes;
+        for (var i = 0; i < nodes.Length; i++)
         {
+            var n = nodes[i];
+            facts[i] = new CandidateFacts(n);
             switch (Eligibility.WhyLeftOut(n.Online, n.Draining, n.ActiveSessions, max))
             {
                 case null: online++; eligible++; break;

@@ -190,6 +190,32 @@ public class PolicyTests
         Assert.Equal("DuplicateNode", e.ErrorId);
     }
 
+    [Fact]
+    public void TheStableOrderIsOrdinalWhateverTheNamesShareAndDuplicatesAreFoundAnywhere()
+    {
+        // Long shared prefixes, names that tie on the four characters the sort keys on, prefixes of one another,
+        // characters above ASCII, sets below and above the stack-buffer size, in and out of order.
+        var random = new Random(11);
+        string[] stems = ["", "n", "node", "rsw-prod-", "rsw-prod-0", "é", "ab\uffff"];
+        foreach (var size in new[] { 1, 2, 3, 17, 64, 65, 300 })
+            for (var round = 0; round < 5; round++)
+            {
+                var stem = stems[random.Next(stems.Length)];
+                var names = new HashSet<string>(StringComparer.Ordinal);
+                while (names.Count < size)
+                    names.Add(stem + new string(Enumerable.Range(0, random.Next(1, 7)).Select(_ => "ab.0Z\u00e9\u4e00"[random.Next(7)]).ToArray()));
+                var hosts = names.ToArray();
+                if (round % 2 == 0) Array.Sort(hosts, StringComparer.Ordinal); else random.Shuffle(hosts);
+                var set = new CandidateSet(hosts.Select(h => Node(h)));
+                var expected = Enumerable.Range(0, hosts.Length).OrderBy(i => set[i].NodesEntry(false), StringComparer.Ordinal).ToArray();
+                Assert.Equal(expected, set.StableOrder(useIpAddress: false).ToArray());
+
+                var twice = hosts.Append(hosts[random.Next(hosts.Length)]).ToArray();
+                random.Shuffle(twice);
+                Assert.Equal("DuplicateNode", Assert.Throws<WbException>(() => new CandidateSet(twice.Select(h => Node(h)))).ErrorId);
+            }
+    }
+
     [Theory]
     [InlineData("node1.example.com:8787", "node1.example.com", 8787, null)]
     [InlineData("node1", "node1", 8787, null)]

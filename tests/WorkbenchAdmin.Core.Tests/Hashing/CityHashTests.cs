@@ -122,6 +122,21 @@ public class CityHashTests
         }
     }
 
+    [Fact]
+    public void AShortNameWithOneNonAsciiCharacterAnywhereHashesItsUtf8Bytes()
+    {
+        // Names of up to 16 characters are hashed from their characters when all are ASCII: one character that is
+        // not (just above ASCII, Latin-1, beyond, a surrogate pair) at any position must take the UTF-8 path.
+        string[] odd = ["\u0080", "é", "\u00ff", "\u0100", "名", "\uff80", "😀"];
+        for (var len = 1; len <= 17; len++)
+            for (var at = 0; at < len; at++)
+                foreach (var o in odd)
+                {
+                    var name = new string('a', at) + o + new string('z', len - at - 1);
+                    Assert.Equal(CityHash.CityHash64(Encoding.UTF8.GetBytes(name)), UserNameHash.Compute(name));
+                }
+    }
+
     [Theory]
     [InlineData("", 0x9ae16a3b2f90404fUL)]
     public void KnownValues(string input, ulong expected) => Assert.Equal(expected, UserNameHash.Compute(input));
