@@ -76,7 +76,8 @@ Describe 'A three-host cluster in network namespaces' -Tag 'NetnsCluster' {
             $n.Output.Name | Should -Be "node$($n.Node).wbcluster.test"
             $n.Output.Address | Should -Be "$($cluster.Addresses[$n.Node - 1])/24"
             $n.Output.Shared | Should -BeTrue
-            $n.Output.Status | Should -Be $names
+            # Every node, in node id order (the order they registered in).
+            $n.Output.Status | Sort-Object | Should -Be $names
         }
         # The host does not see the nodes' mounts.
         Test-Path -LiteralPath $cluster.SharedPath | Should -BeFalse
@@ -127,7 +128,7 @@ Describe 'A three-host cluster in network namespaces' -Tag 'NetnsCluster' {
         # The monotonic clock stays true: only the wall clock the heartbeat reports is ahead.
         Open-NetnsAgent $cluster 3 -Prefix 'env', 'FAKETIME_DONT_FAKE_MONOTONIC=1', 'faketime', '-f', '+90s'
         try {
-            $figures['4. clock 90 s ahead: cluster.clock names node3 after its heartbeat starts'] =
+            $figures['4. clock 90 s ahead: cluster.clock names node3 after its heartbeat is started (pwsh start and registration included)'] =
                 Wait-NetnsCondition -TimeoutSec 30 -What 'cluster.clock to name node3' { (Get-ClusterFailure cluster.clock).Target -contains $names[2] }
             $clock = @((Invoke-NetnsClusterCheck $cluster 1 -Check cluster.clock).Results)
             $failed = @($clock | Where-Object Status -eq 'Fail')
