@@ -49,11 +49,10 @@ AfterAll {
     if ($cluster) { Close-NetnsCluster $cluster | Out-Null }
     if ($work) { Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue }
     if ($figures.Count) {
-        [Console]::WriteLine('netns cluster figures:')
-        foreach ($f in $figures.GetEnumerator()) {
-            $value = if ($f.Value -is [timespan]) { '{0:0.00} s' -f $f.Value.TotalSeconds } else { $f.Value }
-            [Console]::WriteLine("  $($f.Key): $value")
+        $lines = foreach ($f in $figures.GetEnumerator()) {
+            "  $($f.Key): $(if ($f.Value -is [timespan]) { '{0:0.00} s' -f $f.Value.TotalSeconds } else { $f.Value })"
         }
+        Write-Information "netns cluster figures:`n$($lines -join "`n")" -InformationAction Continue
     }
 }
 
@@ -128,8 +127,8 @@ Describe 'A three-host cluster in network namespaces' -Tag 'NetnsCluster' {
         # The monotonic clock stays true: only the wall clock the heartbeat reports is ahead.
         Open-NetnsAgent $cluster 3 -Prefix 'env', 'FAKETIME_DONT_FAKE_MONOTONIC=1', 'faketime', '-f', '+90s'
         try {
-            $figures['4. clock 90 s ahead: cluster.clock names node3 after its heartbeat is started (pwsh start and registration included)'] =
-                Wait-NetnsCondition -TimeoutSec 30 -What 'cluster.clock to name node3' { (Get-ClusterFailure cluster.clock).Target -contains $names[2] }
+            $null = Wait-NetnsCondition -TimeoutSec 30 -What 'cluster.clock to name node3' { (Get-ClusterFailure cluster.clock).Target -contains $names[2] }
+            $figures['4. clock 90 s ahead: cluster.clock names node3 after its heartbeat is started (pwsh start and registration included)'] = $watch.Elapsed
             $clock = @((Invoke-NetnsClusterCheck $cluster 1 -Check cluster.clock).Results)
             $failed = @($clock | Where-Object Status -eq 'Fail')
             $failed.Target | Should -Be @($names[2])
@@ -155,9 +154,8 @@ Describe 'A three-host cluster in network namespaces' -Tag 'NetnsCluster' {
             Set-Content -LiteralPath $keyFile -Value ([Convert]::ToHexString([Security.Cryptography.RandomNumberGenerator]::GetBytes(32)))
             $password = [Net.NetworkCredential]::new('', $cluster.Server.Password).SecurePassword
             Protect-WbDatabasePassword -ConfigRoot $roots[2] -Password $password -Apply -Confirm:$false | Out-Null
-            $figures['7. key drift: node3 recorded Invalid secure cookie key after'] = Wait-NetnsCondition -TimeoutSec 30 -What 'node3 to be refused' {
-                (Get-WbNode @db -HostName $cluster.Names[2]).Status -eq 'Invalid secure cookie key'
-            }
+            $null = Wait-NetnsCondition -TimeoutSec 30 -What 'node3 to be refused' { (Get-WbNode @db -HostName $cluster.Names[2]).Status -eq 'Invalid secure cookie key' }
+            $figures['7. key drift: node3 recorded Invalid secure cookie key after'] = $watch.Elapsed
             $placed = @(1..9 | ForEach-Object { "drift$_" } | New-WbSession -ConfigRoot $roots[0] @db)
             $placed.Count | Should -Be 9
             $placed.Node | Should -Not -Contain $names[2]
@@ -178,8 +176,8 @@ Describe 'A three-host cluster in network namespaces' -Tag 'NetnsCluster' {
         $watch = [Diagnostics.Stopwatch]::StartNew()
         Invoke-NetnsClusterScript @('umount-shared', $cluster.Directory, 2) | Out-Null
         try {
-            $figures['6. shared storage unmounted on node2: cluster.shared-marker names it after'] =
-                Wait-NetnsCondition -TimeoutSec 30 -What 'cluster.shared-marker to name node2' { (Get-ClusterFailure cluster.shared-marker).Target -contains $names[1] }
+            $null = Wait-NetnsCondition -TimeoutSec 30 -What 'cluster.shared-marker to name node2' { (Get-ClusterFailure cluster.shared-marker).Target -contains $names[1] }
+            $figures['6. shared storage unmounted on node2: cluster.shared-marker names it after'] = $watch.Elapsed
             $command = "[pscustomobject]@{ Results = @(Test-WbCluster -Check 'storage.*', 'cluster.shared-marker' -ProgressAction SilentlyContinue | Select-Object CheckId, @{ n = 'Status'; e = { [string]`$_.Status } }, Target, Found); Entries = @(Get-ChildItem -Force -LiteralPath '$($cluster.MountPoint)').Count } | ConvertTo-Json -Depth 4"
             $node2, $node1 = @(Invoke-NetnsNode $cluster 2, 1 $command)
             $path = ($node2.Output.Results | Where-Object CheckId -eq 'storage.shared-path')
@@ -275,7 +273,8 @@ while (-not (Test-Path -LiteralPath '$restarted')) { Start-Sleep -Milliseconds 1
         Skip-WhenUnsupported
         $watch = [Diagnostics.Stopwatch]::StartNew()
         Invoke-NetnsClusterScript @('kill-node', $cluster.Directory, 2) | Out-Null
-        $detected = Wait-NetnsCondition -TimeoutSec 30 -What 'node2 to be Offline' { (Get-WbNode @db -HostName $cluster.Names[1] -OfflineAfterSec $offlineAfter).Status -eq 'Offline' }
+        $null = Wait-NetnsCondition -TimeoutSec 30 -What 'node2 to be Offline' { (Get-WbNode @db -HostName $cluster.Names[1] -OfflineAfterSec $offlineAfter).Status -eq 'Offline' }
+        $detected = $watch.Elapsed
         $figures["2. node2 killed: Offline after (OfflineAfterSec $offlineAfter, heartbeat every $($cluster.HeartbeatSec) s)"] = $detected
         $detected.TotalSeconds | Should -BeLessOrEqual ($offlineAfter + $cluster.HeartbeatSec + 0.5)
         $command = "[pscustomobject]@{ Placed = @(1..10 | ForEach-Object { 'dead{0}-{1}' -f [Net.Dns]::GetHostName().Split('.')[0], `$_ } | New-WbSession -OfflineAfterSec $offlineAfter | ForEach-Object Node); Results = @(Test-WbCluster -Check 'cluster.nodes-online', 'network.reachable' -OfflineAfterSec $offlineAfter -ProgressAction SilentlyContinue | Select-Object CheckId, @{ n = 'Status'; e = { [string]`$_.Status } }, Target, Found) } | ConvertTo-Json -Depth 4"
