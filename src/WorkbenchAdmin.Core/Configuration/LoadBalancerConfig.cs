@@ -10,10 +10,11 @@ public sealed record LoadBalancerConfig
     public const string NodesSection = "nodes";
     public const string DefaultMethod = "sessions";
     public const string DefaultCustomScript = "/usr/lib/rstudio-server/bin/rserver-balancer";
-    /// <summary>(our choice) Key naming the custom script, so a cluster can keep it elsewhere.</summary>
-    public const string CustomScriptKey = "custom-balancer-script";
-    /// <summary>(our choice) Key for passing raw IP addresses in RSTUDIO_NODES.</summary>
-    public const string UseIpAddressKey = "balancer-use-ip-address";
+    /// <summary>
+    /// Keys earlier versions of this module wrote here, though Workbench does not document them; read only to
+    /// migrate them (Set-WbBalancer moves them to <see cref="ModuleSettings"/>), never written.
+    /// </summary>
+    public static readonly IReadOnlyList<string> LegacyModuleKeys = [ModuleSettings.CustomScriptKey, ModuleSettings.UseIpAddressKey];
 
     public bool FilePresent { get; init; }
     public string Method { get; init; } = DefaultMethod;
@@ -21,8 +22,11 @@ public sealed record LoadBalancerConfig
     public string? MethodSource { get; init; }
     public string? WwwHostName { get; init; }
     public bool DeleteNodeOnExit { get; init; }
-    public string CustomScriptPath { get; init; } = DefaultCustomScript;
-    public bool UseIpAddress { get; init; }
+    /// <summary>A legacy <c>custom-balancer-script</c> here (see <see cref="LegacyModuleKeys"/>); null when absent.</summary>
+    public string? LegacyCustomScriptPath { get; init; }
+    /// <summary>A legacy <c>balancer-use-ip-address</c> here (see <see cref="LegacyModuleKeys"/>); null when absent.</summary>
+    public bool? LegacyUseIpAddress { get; init; }
+    public bool HasLegacyModuleKeys => LegacyCustomScriptPath is not null || LegacyUseIpAddress is not null;
     /// <summary>Hosts listed in the legacy <c>[nodes]</c> section (no longer used by Workbench).</summary>
     public IReadOnlyList<string> LegacyNodes { get; init; } = [];
     /// <summary>True when a key was found only under <c>[config]</c>.</summary>
@@ -65,8 +69,8 @@ public sealed record LoadBalancerConfig
             MethodSource = methodLine is null || string.IsNullOrEmpty(methodLine.Value) ? null : $"{doc.FilePath}:{methodLine.Number}",
             WwwHostName = NullIfEmpty(Find("www-host-name")?.Value),
             DeleteNodeOnExit = Flag("delete-node-on-exit"),
-            CustomScriptPath = NullIfEmpty(Find(CustomScriptKey)?.Value) ?? DefaultCustomScript,
-            UseIpAddress = Flag(UseIpAddressKey),
+            LegacyCustomScriptPath = NullIfEmpty(Find(ModuleSettings.CustomScriptKey)?.Value),
+            LegacyUseIpAddress = Find(ModuleSettings.UseIpAddressKey) is null ? null : Flag(ModuleSettings.UseIpAddressKey),
             LegacyNodes = doc.Lines.Where(l => l.Kind == ConfigLineKind.ListItem && l.Section == NodesSection).Select(l => l.Key!).ToList(),
             UsesConfigSection = usesConfig,
         };

@@ -14,7 +14,12 @@ public static class AtomicFile
     /// </param>
     /// <param name="newFileMode">Mode of a file that does not exist yet.</param>
     /// <param name="beforeCommit">Called with the temporary file's path just before the rename (a seam for failure tests).</param>
-    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode newFileMode = DefaultMode, Action<string>? beforeCommit = null)
+    /// <param name="keepOwnerAndMode">
+    /// False to give the file <paramref name="newFileMode"/> and our own user even when it exists: a program root
+    /// installs must end root-owned with its mode, whatever the file it replaces was.
+    /// </param>
+    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode newFileMode = DefaultMode, Action<string>? beforeCommit = null,
+                             bool keepOwnerAndMode = true)
     {
         string target;
         try
@@ -27,7 +32,7 @@ public static class AtomicFile
                 $"Could not write '{path}': {e.Message} The file was not changed.", path, e);
         }
         var directory = Path.GetDirectoryName(target)!;
-        var existing = UnixFile.TryStat(target);
+        var existing = keepOwnerAndMode ? UnixFile.TryStat(target) : null;
         var temp = Path.Combine(directory, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
         try
         {

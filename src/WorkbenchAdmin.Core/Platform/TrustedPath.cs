@@ -59,6 +59,23 @@ public static class TrustedPath
             throw new UnsafeDirectoryException(directory, why, isLink: false);
     }
 
+    /// <summary>
+    /// Why someone other than root (or us) could change what <paramref name="path"/> names, through a directory or
+    /// link on its way or the file itself; null when no one can. Root reads and runs such files: one that others
+    /// can change is one they can plant.
+    /// </summary>
+    public static string? WhyUntrusted(string path)
+    {
+        try
+        {
+            return WhyOthersCanChangeFile(Resolve(Path.GetFullPath(path)));
+        }
+        catch (UnsafeDirectoryException e)
+        {
+            return e.Message;
+        }
+    }
+
     /// <summary>Why someone other than root (or us) could change the file itself, or null when no one can.</summary>
     public static string? WhyOthersCanChangeFile(string path)
     {

@@ -410,26 +410,39 @@ public sealed class ClusterStore
         var nodes = QueryNodes(connection, offlineAfter, null, null);
         if (!includeSessions)
             return nodes.Select(n => ToLoad(n, [])).ToList();
-
-        var byNode = new Dictionary<int, List<SessionEntry>>();
-        using (var cmd = Command(connection, "SELECT node_id, pid, username FROM wbadmin.session WHERE ended IS NULL ORDER BY node_id, id"))
-        using (var reader = cmd.ExecuteReader())
-        {
-            List<SessionEntry>? current = null;
-            var currentNode = -1;
-            while (reader.Read())
-            {
-                var node = reader.GetInt32(0);
-                if (node != currentNode)
-                {
-                    currentNode = node;
-                    if (!byNode.TryGetValue(node, out current)) byNode[node] = current = [];
-                }
-                current!.Add(new SessionEntry(reader.GetInt32(1), reader.GetString(2)));
-            }
-        }
+        var byNode = QueryActiveSessions(connection);
         return nodes.Select(n => ToLoad(n, byNode.TryGetValue(n.Id, out var s) ? s : [])).ToList();
     });
+
+    /// <summary>The nodes and, per node, its sessions, read on one connection: what the balancer program needs from the store.</summary>
+    public (IReadOnlyList<NodeInfo> Nodes, IReadOnlyList<NodeSessionLoad> Loads) GetClusterView(TimeSpan offlineAfter) => Use(connection =>
+    {
+        using var tx = connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
+        var nodes = QueryNodes(connection, offlineAfter, null, null);
+        var byNode = QueryActiveSessions(connection);
+        tx.Commit();
+        return ((IReadOnlyList<NodeInfo>)nodes, (IReadOnlyList<NodeSessionLoad>)nodes.Select(n => ToLoad(n, byNode.TryGetValue(n.Id, out var s) ? s : [])).ToList());
+    });
+
+    private static Dictionary<int, List<SessionEntry>> QueryActiveSessions(NpgsqlConnection connection)
+    {
+        var byNode = new Dictionary<int, List<SessionEntry>>();
+        using var cmd = Command(connection, "SELECT node_id, pid, username FROM wbadmin.session WHERE ended IS NULL ORDER BY node_id, id");
+        using var reader = cmd.ExecuteReader();
+        List<SessionEntry>? current = null;
+        var currentNode = -1;
+        while (reader.Read())
+        {
+            var node = reader.GetInt32(0);
+            if (node != currentNode)
+            {
+                currentNode = node;
+                if (!byNode.TryGetValue(node, out current)) byNode[node] = current = [];
+            }
+            current!.Add(new SessionEntry(reader.GetInt32(1), reader.GetString(2)));
+        }
+        return byNode;
+    }
 
     private static NodeSessionLoad ToLoad(NodeInfo n, IReadOnlyList<SessionEntry> sessions) => new()
     {

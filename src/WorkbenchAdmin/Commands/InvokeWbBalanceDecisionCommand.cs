@@ -20,6 +20,10 @@ public sealed class InvokeWbBalanceDecisionCommand : WbBalancingCmdlet
     [ValidateNotNullOrEmpty]
     public NodeCandidate[]? Node { get; set; }
 
+    /// <summary>Keep each user on a node where they already run sessions (from the store), while it is eligible.</summary>
+    [Parameter]
+    public SwitchParameter Sticky { get; set; }
+
     protected override void BeginProcessing()
     {
         // Users on the command line and input on the pipeline: the pipeline brings the candidates.
@@ -52,6 +56,7 @@ public sealed class InvokeWbBalanceDecisionCommand : WbBalancingCmdlet
             TimeoutSec = TimeoutSec,
             BalanceFactor = BalanceFactor,
             MaxSessionsPerNode = MaxSessionsPerNode,
+            Sticky = Sticky,
             UseIPAddress = UseIPAddressIfBound,
             OfflineAfterSec = OfflineAfterSec,
         }), host));

@@ -45,10 +45,17 @@ public sealed class UnregisterWbNodeCommand : WbStoreCmdlet
     protected override void ProcessRecord() => Run(host => UnregisterNode(this.Connect(new NodeRequest { Force = Force }), host));
 }
 
-[Cmdlet(VerbsCommon.Get, "WbNode")]
+/// <remarks>
+/// Nodes come from the store, or from the running cluster's own view when the heartbeat agent is not deployed:
+/// a node's status page (-Uri) or what <c>rstudio-server list-nodes</c> printed (-ListNodesText, from the pipeline).
+/// </remarks>
+[Cmdlet(VerbsCommon.Get, "WbNode", DefaultParameterSetName = StoreSet)]
 [OutputType(typeof(NodeInfo))]
 public sealed class GetWbNodeCommand : WbStoreCmdlet
 {
+    private const string StoreSet = "Store", UriSet = "Uri", ListNodesSet = "ListNodes";
+    private readonly List<string> _listNodes = [];
+
     [Parameter(Position = 0)]
     [Alias("NodeId")]
     [ArgumentCompleter(typeof(NodeIdCompleter))]
@@ -64,11 +71,36 @@ public sealed class GetWbNodeCommand : WbStoreCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Status { get; set; }
 
-    [Parameter]
+    [Parameter(ParameterSetName = StoreSet)]
     public double? OfflineAfterSec { get; set; }
 
-    protected override void ProcessRecord() =>
-        Run(host => GetNodes(this.Connect(new GetNodeRequest { Id = Id, HostName = HostName, Status = Status, OfflineAfterSec = OfflineAfterSec }), host));
+    /// <summary>A node's status page, such as http://localhost:8787/load-balancer/status.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = UriSet)]
+    public Uri? Uri { get; set; }
+
+    /// <summary>The lines <c>rstudio-server list-nodes</c> printed (pipe them in).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ListNodesSet, ValueFromPipeline = true)]
+    [AllowEmptyString]
+    public string[]? ListNodesText { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == ListNodesSet) _listNodes.AddRange(ListNodesText ?? []);
+        else RunGet();
+    }
+
+    /// <summary>list-nodes output is read whole, once every line has arrived.</summary>
+    protected override void EndProcessing()
+    {
+        if (ParameterSetName == ListNodesSet) RunGet();
+    }
+
+    private void RunGet() =>
+        Run(host => GetNodes(this.Connect(new GetNodeRequest
+        {
+            Id = Id, HostName = HostName, Status = Status, OfflineAfterSec = OfflineAfterSec, Uri = Uri,
+            ListNodesText = ParameterSetName == ListNodesSet ? string.Join('\n', _listNodes) : null,
+        }), host));
 }
 
 /// <remarks>

@@ -71,6 +71,13 @@ public sealed class BalancingPolicyCompleter : CoreCompleter
     internal override IEnumerable<Model.Completion> Complete(string word, IDictionary bound) => Words(Core.Balancing.BalancingPolicies.Complete(word));
 }
 
+/// <summary>Completes a balancer program's -Method: every policy but custom (the program itself).</summary>
+public sealed class ProgramPolicyCompleter : CoreCompleter
+{
+    internal override IEnumerable<Model.Completion> Complete(string word, IDictionary bound) =>
+        Words(Model.Completion.StartingWith(Core.Configuration.ModuleSettings.ProgramMethods, word));
+}
+
 /// <summary>Completes -File with the configuration files present under the chosen root.</summary>
 public sealed class ConfigFileCompleter : CoreCompleter
 {

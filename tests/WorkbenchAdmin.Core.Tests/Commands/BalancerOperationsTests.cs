@@ -126,14 +126,62 @@ public class BalancerOperationsTests
     public void AcceptedHostNames(string name) => Assert.Equal(name, BalancerOperations.ValidateHostName(name));
 
     [Fact]
-    public void ScriptPathAndUseIpAddressAreStored()
+    public void ScriptPathAndUseIpAddressAreStoredInTheModulesFileNotWorkbenchs()
     {
         using var dir = new TempDirectory();
         BalancerOperations.Set(new SetBalancerRequest { ConfigRoot = dir.Path, Method = "custom", ScriptPath = "/opt/balance.py", UseIPAddress = true }, new RecordingHost());
-        var lb = LoadBalancerConfig.Load(new ConfigRoot(dir.Path));
-        Assert.Equal(("custom", "/opt/balance.py", true), (lb.Method, lb.CustomScriptPath, lb.UseIpAddress));
+        var root = new ConfigRoot(dir.Path);
+        var lb = LoadBalancerConfig.Load(root);
+        Assert.Equal("custom", lb.Method);
+        Assert.False(lb.HasLegacyModuleKeys);
+        Assert.DoesNotContain("custom-balancer-script", File.ReadAllText(root.PathOf("load-balancer")));
+        Assert.DoesNotContain("balancer-use-ip-address", File.ReadAllText(root.PathOf("load-balancer")));
+        Assert.Equal(("/opt/balance.py", true), ModuleSettings.Load(root).Effective(lb));
+        var setting = BalancerOperations.Read(root);
+        Assert.Equal(("/opt/balance.py", true), (setting.ScriptPath, setting.UseIPAddress));
         var e = Assert.Throws<WbException>(() =>
             BalancerOperations.Set(new SetBalancerRequest { ConfigRoot = dir.Path, ScriptPath = "relative.sh" }, new RecordingHost()));
         Assert.Equal("InvalidScriptPath", e.ErrorId);
+    }
+
+    [Fact]
+    public void SetWbBalancerMovesLegacyKeysOutOfTheLoadBalancerFile()
+    {
+        using var dir = new TempDirectory();
+        var root = new ConfigRoot(dir.Path);
+        File.WriteAllText(root.PathOf("load-balancer"), "# ours\nbalancer=custom\ncustom-balancer-script=/opt/old.sh # kept\nbalancer-use-ip-address=1\nwww-host-name=n1:8787\n");
+        var before = BalancerOperations.Read(root);
+        Assert.Contains(before.Warnings, w => w.Contains("custom-balancer-script and balancer-use-ip-address") && w.Contains("Set-WbBalancer moves them"));
+        Assert.Equal(("/opt/old.sh", true), (before.ScriptPath, before.UseIPAddress));
+
+        BalancerOperations.Set(new SetBalancerRequest { ConfigRoot = dir.Path }, new RecordingHost());
+
+        Assert.Equal("# ours\nbalancer=custom\nwww-host-name=n1:8787\n", File.ReadAllText(root.PathOf("load-balancer")));
+        var after = BalancerOperations.Read(root);
+        Assert.Equal(("/opt/old.sh", true), (after.ScriptPath, after.UseIPAddress));
+        Assert.DoesNotContain(after.Warnings, w => w.Contains("custom-balancer-script"));
+    }
+
+    [Fact]
+    public void ALegacyKeyNeverOverwritesTheModulesOwnValue()
+    {
+        using var dir = new TempDirectory();
+        var root = new ConfigRoot(dir.Path);
+        File.WriteAllText(root.PathOf("load-balancer"), "custom-balancer-script=/opt/old.sh\n");
+        File.WriteAllText(root.PathOf(ModuleSettings.FileName), "custom-balancer-script=/opt/new.sh\n");
+        BalancerOperations.Set(new SetBalancerRequest { ConfigRoot = dir.Path }, new RecordingHost());
+        Assert.Equal("custom-balancer-script=/opt/new.sh\n", File.ReadAllText(root.PathOf(ModuleSettings.FileName)));
+        Assert.DoesNotContain("custom-balancer-script", File.ReadAllText(root.PathOf("load-balancer")));
+    }
+
+    [Fact]
+    public void WhatIfMovesNothing()
+    {
+        using var dir = new TempDirectory();
+        var root = new ConfigRoot(dir.Path);
+        File.WriteAllText(root.PathOf("load-balancer"), "custom-balancer-script=/opt/old.sh\n");
+        BalancerOperations.Set(new SetBalancerRequest { ConfigRoot = dir.Path }, new RecordingHost(confirm: false));
+        Assert.Equal("custom-balancer-script=/opt/old.sh\n", File.ReadAllText(root.PathOf("load-balancer")));
+        Assert.False(File.Exists(root.PathOf(ModuleSettings.FileName)));
     }
 }

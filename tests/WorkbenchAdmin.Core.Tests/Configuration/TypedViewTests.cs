@@ -30,7 +30,8 @@ public class TypedViewTests
         var lb = LoadBalancerConfig.Load(root);
         Assert.False(lb.FilePresent);
         Assert.Equal("sessions", lb.Method);
-        Assert.Equal("/usr/lib/rstudio-server/bin/rserver-balancer", lb.CustomScriptPath);
+        Assert.Null(lb.LegacyCustomScriptPath);
+        Assert.Equal("/usr/lib/rstudio-server/bin/rserver-balancer", ModuleSettings.Load(root).Effective(lb).ScriptPath);
     }
 
     [Fact]

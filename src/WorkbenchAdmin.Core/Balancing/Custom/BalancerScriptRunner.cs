@@ -31,14 +31,7 @@ public static class BalancerScriptRunner
     /// </summary>
     private static void CheckTrusted(string script)
     {
-        string? why;
-        try
-        {
-            var target = TrustedPath.Resolve(Path.GetFullPath(script));
-            why = TrustedPath.WhyOthersCanChangeFile(target);
-        }
-        catch (UnsafeDirectoryException e) { why = e.Message; }
-        if (why is not null)
+        if (TrustedPath.WhyUntrusted(script) is { } why)
             throw new BalancerScriptException(BalancerScriptFailure.Unsafe, script,
                 $"is not run: {why}, and whoever can change it could run anything as {UnixFile.TrustedOwners}. " +
                 "Keep the script root-owned, not writable by group or others, in directories only root can change.");

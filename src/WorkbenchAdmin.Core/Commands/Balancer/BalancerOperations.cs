@@ -57,12 +57,16 @@ public static partial class BalancerOperations
         if (lb.LegacyNodes.Count > 0)
             warnings.Add($"The [nodes] section of '{root.PathOf(ConfigFiles.LoadBalancer)}' is legacy and ignored: nodes join through the database.");
 
-        var scriptExists = File.Exists(lb.CustomScriptPath);
-        var scriptExecutable = scriptExists && Platform.UnixFile.IsExecutable(lb.CustomScriptPath);
+        if (lb.HasLegacyModuleKeys)
+            warnings.Add($"'{root.PathOf(ConfigFiles.LoadBalancer)}' holds {string.Join(" and ", LoadBalancerConfig.LegacyModuleKeys)}, keys Workbench does not document " +
+                         $"(an earlier version of this module wrote them there). Set-WbBalancer moves them to {ModuleSettings.FileName}.");
+        var (scriptPath, useIp) = ModuleSettings.Load(root).Effective(lb);
+        var scriptExists = File.Exists(scriptPath);
+        var scriptExecutable = scriptExists && Platform.UnixFile.IsExecutable(scriptPath);
         if (lb.Method == BalancingMethods.Custom && !scriptExecutable)
             warnings.Add(scriptExists
-                ? $"The custom balancer script '{lb.CustomScriptPath}' is not executable (chmod +x)."
-                : $"The balancer is custom but its script '{lb.CustomScriptPath}' does not exist.");
+                ? $"The custom balancer script '{scriptPath}' is not executable (chmod +x)."
+                : $"The balancer is custom but its script '{scriptPath}' does not exist.");
 
         return new BalancerSetting
         {
@@ -74,10 +78,10 @@ public static partial class BalancerOperations
             WwwHostName = lb.WwwHostName,
             EffectiveWwwHostName = lb.WwwHostName ?? $"{HostName()}:{rserver.WwwPort}",
             DeleteNodeOnExit = lb.DeleteNodeOnExit,
-            ScriptPath = lb.CustomScriptPath,
+            ScriptPath = scriptPath,
             ScriptExists = scriptExists,
             ScriptExecutable = scriptExecutable,
-            UseIPAddress = lb.UseIpAddress,
+            UseIPAddress = useIp,
             Warnings = warnings,
         };
     }
@@ -85,19 +89,30 @@ public static partial class BalancerOperations
     public static void Set(SetBalancerRequest request, ICommandHost host)
     {
         var root = ConfigRoot.Resolve(request.ConfigRoot);
+        var lb = LoadBalancerConfig.Load(root);
         var lbChanges = new List<ConfigChange>();
         if (request.Method is not null) lbChanges.Add(new ConfigChange(null, "balancer", BalancingMethods.Normalize(request.Method)));
         if (request.WwwHostName is not null) lbChanges.Add(new ConfigChange(null, "www-host-name", ValidateHostName(request.WwwHostName)));
-        if (request.ScriptPath is not null) lbChanges.Add(new ConfigChange(null, LoadBalancerConfig.CustomScriptKey, ValidateScriptPath(request.ScriptPath)));
-        if (request.UseIPAddress is { } useIp) lbChanges.Add(new ConfigChange(null, LoadBalancerConfig.UseIpAddressKey, useIp ? "1" : "0"));
+
+        // The module's own keys go to its own file; legacy copies in load-balancer move there (what was asked wins).
+        var moduleChanges = new List<ConfigChange>();
+        // A value already in the module's file is the one in effect, so a legacy copy never overwrites it.
+        var module = ModuleSettings.Load(root);
+        var scriptPath = request.ScriptPath is not null ? ValidateScriptPath(request.ScriptPath)
+            : module.CustomScriptPath is null ? lb.LegacyCustomScriptPath : null;
+        var useIp = request.UseIPAddress ?? (module.UseIpAddress is null ? lb.LegacyUseIpAddress : null);
+        if (scriptPath is not null) moduleChanges.Add(new ConfigChange(null, ModuleSettings.CustomScriptKey, scriptPath));
+        if (useIp is { } ip) moduleChanges.Add(new ConfigChange(null, ModuleSettings.UseIpAddressKey, ip ? "1" : "0"));
+        foreach (var key in LoadBalancerConfig.LegacyModuleKeys) lbChanges.Add(new ConfigChange(null, key, null));
 
         var editor = new ConfigEditor(root);
-        var edits = new List<ConfigFileEdit>
-        {
-            // load-balancer first: enabling clustering before its settings are in place would briefly run the default.
-            editor.Edit(ConfigFiles.LoadBalancer, lbChanges, host.ShouldProcess, LoadBalancerConfig.SectionFor),
-            editor.Edit(ConfigFiles.RServer, [new ConfigChange(null, "load-balancing-enabled", "1")], host.ShouldProcess),
-        };
+        var edits = new List<ConfigFileEdit>();
+        // The module's file before load-balancer loses the legacy keys, so a failure between the two loses nothing.
+        edits.Add(editor.Edit(ModuleSettings.FileName, moduleChanges, host.ShouldProcess));
+        if (edits[^1].Outcome == ConfigEditOutcome.Declined && lb.HasLegacyModuleKeys) lbChanges.RemoveAll(c => c.Value is null);
+        // load-balancer before rserver.conf: enabling clustering before its settings are in place would briefly run the default.
+        edits.Add(editor.Edit(ConfigFiles.LoadBalancer, lbChanges, host.ShouldProcess, LoadBalancerConfig.SectionFor));
+        edits.Add(editor.Edit(ConfigFiles.RServer, [new ConfigChange(null, "load-balancing-enabled", "1")], host.ShouldProcess));
         foreach (var edit in edits.Where(e => e.Outcome == ConfigEditOutcome.Written))
             host.WriteVerbose($"{edit.Path}: {string.Join(", ", edit.Changes.Select(c => $"{c.Key} {c.OldValue ?? "(unset)"} -> {c.NewValue}"))}");
 

@@ -14,6 +14,8 @@ public sealed record InvokeBalanceDecisionRequest : Cluster.StoreRequest
     public bool? UseIPAddress { get; init; }
     public double? BalanceFactor { get; init; }
     public int? MaxSessionsPerNode { get; init; }
+    /// <summary>Keep users on a node where the store shows them running sessions.</summary>
+    public bool Sticky { get; init; }
 }
 
 /// <summary>
@@ -43,7 +45,18 @@ public sealed class BalanceDecisionOperation
     {
         var (policy, useIp) = PolicyFor(request.ConfigRoot, request.Method, request.ScriptPath, request.TimeoutSec, request.UseIPAddress, request.BalanceFactor);
         var options = OptionsFor(request.MaxSessionsPerNode);
-        var candidates = request.Node is { Count: > 0 } nodes ? new CandidateSet(nodes) : FromStore(request, host);
+        CandidateSet candidates;
+        if (request.Node is { Count: > 0 } nodes)
+        {
+            candidates = new CandidateSet(nodes);
+            if (request.Sticky)
+                host.WriteWarning("-Sticky keeps users where the store shows their sessions; with -Node there is no store to ask, so it changes nothing.");
+        }
+        else
+        {
+            (candidates, var sessions) = FromStore(request, host);
+            if (request.Sticky) policy = new StickyPolicy(policy, sessions);
+        }
         return new BalanceDecisionOperation(policy, candidates, useIp, options, new BalanceEngine(time));
     }
 
@@ -51,9 +64,11 @@ public sealed class BalanceDecisionOperation
     internal static (IBalancingPolicy Policy, bool UseIPAddress) PolicyFor(string? configRoot, string? method, string? scriptPath, double? timeoutSec, bool? useIp,
                                                                           double? balanceFactor = null)
     {
-        var lb = LoadBalancerConfig.Load(Configuration.ConfigRoot.Resolve(configRoot));
-        var options = new PolicyOptions { Script = ScriptOptions(scriptPath ?? lb.CustomScriptPath, timeoutSec), BalanceFactor = balanceFactor };
-        return (BalancingPolicies.Create(method ?? lb.Method, options), useIp ?? lb.UseIpAddress);
+        var root = Configuration.ConfigRoot.Resolve(configRoot);
+        var lb = LoadBalancerConfig.Load(root);
+        var (configuredScript, configuredUseIp) = ModuleSettings.Load(root).Effective(lb);
+        var options = new PolicyOptions { Script = ScriptOptions(scriptPath ?? configuredScript, timeoutSec), BalanceFactor = balanceFactor };
+        return (BalancingPolicies.Create(method ?? lb.Method, options), useIp ?? configuredUseIp);
     }
 
     /// <summary>The options every policy honours, validated.</summary>
@@ -65,11 +80,14 @@ public sealed class BalanceDecisionOperation
         return maxSessionsPerNode is null ? BalancingOptions.None : new BalancingOptions { MaxSessionsPerNode = maxSessionsPerNode };
     }
 
-    private static CandidateSet FromStore(InvokeBalanceDecisionRequest request, ICommandHost host)
+    private static (CandidateSet, UserSessions) FromStore(InvokeBalanceDecisionRequest request, ICommandHost host)
     {
         try
         {
-            return Cluster.ClusterOperations.Open(request, host).GetCandidates(request.OfflineAfter);
+            var store = Cluster.ClusterOperations.Open(request, host);
+            if (!request.Sticky) return (store.GetCandidates(request.OfflineAfter), UserSessions.None);
+            var (nodes, loads) = store.GetClusterView(request.OfflineAfter);
+            return (new CandidateSet(nodes.Select(n => n.Candidate)), UserSessions.From(loads));
         }
         catch (WbException e) when (e.ErrorId == "DatabaseConfigMissing")
         {

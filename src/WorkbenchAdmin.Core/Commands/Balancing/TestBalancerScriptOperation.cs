@@ -31,9 +31,9 @@ public static class TestBalancerScriptOperation
     public static void Run(TestBalancerScriptRequest request, ICommandHost host)
     {
         var root = Configuration.ConfigRoot.Resolve(request.ConfigRoot);
-        var lb = LoadBalancerConfig.Load(root);
-        var options = BalanceDecisionOperation.ScriptOptions(request.ScriptPath ?? lb.CustomScriptPath, request.TimeoutSec);
-        var useIp = request.UseIPAddress ?? lb.UseIpAddress;
+        var (configuredScript, configuredUseIp) = ModuleSettings.Load(root).Effective(LoadBalancerConfig.Load(root));
+        var options = BalanceDecisionOperation.ScriptOptions(request.ScriptPath ?? configuredScript, request.TimeoutSec);
+        var useIp = request.UseIPAddress ?? configuredUseIp;
         var policy = new CustomScriptPolicy(options);
         var engine = new BalanceEngine();
         var users = request.UserName is { Count: > 0 } u ? u : SampleUsers;

@@ -226,12 +226,18 @@ public static class ClusterOperations
         public IReadOnlyList<int>? Id { get; init; }
         public IReadOnlyList<string>? HostName { get; init; }
         public IReadOnlyList<string>? Status { get; init; }
+        /// <summary>The cluster's own view instead of the store: a node's status page (http://node:8787/load-balancer/status).</summary>
+        public Uri? Uri { get; init; }
+        /// <summary>The cluster's own view instead of the store: what <c>rstudio-server list-nodes</c> printed.</summary>
+        public string? ListNodesText { get; init; }
     }
 
     public static void GetNodes(GetNodeRequest request, ICommandHost host)
     {
         var hosts = request.HostName?.Select(h => new Wildcard(h)).ToList();
-        var nodes = Open(request, host).GetNodes(request.OfflineAfter);
+        var nodes = request.ListNodesText is { } text ? ListNodesText.Parse(text, readAt: DateTimeOffset.UtcNow)
+            : request.Uri is { } uri ? FromStatusPage(ReadStatusPage(uri), DateTimeOffset.UtcNow)
+            : Open(request, host).GetNodes(request.OfflineAfter);
         foreach (var node in nodes)
         {
             if (request.Id is { Count: > 0 } ids && !ids.Contains(node.Id)) continue;
@@ -439,10 +445,7 @@ public static class ClusterOperations
         }
         else if (request.Uri is not null)
         {
-            if (!request.Uri.IsAbsoluteUri || request.Uri.Scheme is not ("http" or "https"))
-                throw new WbException("InvalidStatusPageUri", WbErrorCategory.InvalidArgument,
-                    $"-Uri {request.Uri} is not a node's status page: give an http:// or https:// address, such as http://node1:8787/load-balancer/status.", request.Uri);
-            loads = SessionLoadText.Parse(Fetch(request.Uri), request.Uri.ToString());
+            loads = ReadStatusPage(request.Uri);
         }
         else
         {
@@ -451,6 +454,30 @@ public static class ClusterOperations
         if (request.AsText) host.WriteObject(SessionLoadText.Format(loads));
         else foreach (var l in loads) host.WriteObject(l);
     }
+
+    /// <summary>A node's status page, read and parsed; errors name the address.</summary>
+    private static IReadOnlyList<NodeSessionLoad> ReadStatusPage(Uri uri)
+    {
+        if (!uri.IsAbsoluteUri || uri.Scheme is not ("http" or "https"))
+            throw new WbException("InvalidStatusPageUri", WbErrorCategory.InvalidArgument,
+                $"-Uri {uri} is not a node's status page: give an http:// or https:// address, such as http://node1:8787/load-balancer/status.", uri);
+        return SessionLoadText.Parse(Fetch(uri), uri.ToString());
+    }
+
+    /// <summary>
+    /// Nodes as a status page shows them: Workbench lists the nodes it balances over, so each is Online, seen
+    /// when the page was read. The page has no ids, addresses or cores: those stay unset.
+    /// </summary>
+    internal static IReadOnlyList<NodeInfo> FromStatusPage(IReadOnlyList<NodeSessionLoad> loads, DateTimeOffset readAt) =>
+        loads.Select(l =>
+        {
+            var address = NodeCandidate.Parse(l.Address);
+            return new NodeInfo
+            {
+                Host = address.Host, Port = address.Port, IPv4Address = address.IPv4Address, Status = NodeStatus.Online, LastSeen = readAt,
+                Load1 = l.Load1, Load5 = l.Load5, Load15 = l.Load15, ActiveSessions = l.SessionCount,
+            };
+        }).ToList();
 
     private static string Fetch(Uri uri)
     {

@@ -1,0 +1,158 @@
+using WorkbenchAdmin.Core.Configuration;
+using WorkbenchAdmin.Core.Platform;
+
+namespace WorkbenchAdmin.Core.Balancing.Live;
+
+/// <summary>How Workbench called the program, and where it writes.</summary>
+public sealed record BalancerInvocation
+{
+    public string? UserName { get; init; }
+    public string? Nodes { get; init; }
+    /// <summary>The program's own path: its policy pointer sits beside it.</summary>
+    public required string ProgramPath { get; init; }
+    public required TextWriter Out { get; init; }
+    public required TextWriter Error { get; init; }
+    /// <summary>Also sends what goes to <see cref="Error"/> to syslog.</summary>
+    public bool Syslog { get; init; }
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+    /// <summary>Reads the store; replaceable so tests can make it hang.</summary>
+    public Func<ConfigRoot, StoreView>? ReadStore { get; init; }
+}
+
+/// <summary>
+/// The balancer program Workbench's <c>custom</c> method runs: RSTUDIO_USERNAME and RSTUDIO_NODES in, one entry of
+/// RSTUDIO_NODES out, exactly as given. It decides with the policy of <c>workbenchadmin.conf</c> from live data
+/// (the status page, the store), all within the policy's deadline. When data is missing or late, or the policy
+/// cannot judge with what arrived, it falls back to consistent-hash over RSTUDIO_NODES minus the nodes known
+/// to be drained, and says why on stderr and syslog. It fails (exit 1) only when no node may take the session:
+/// all drained, or all full. Exit 2: Workbench called it without a usable user or node list.
+/// </summary>
+public static class BalancerProgram
+{
+    public const string Tag = "wbadmin-balancer";
+    public const int CannotChoose = 1;
+    public const int BadInvocation = 2;
+    private static readonly TimeSpan DecideReserve = TimeSpan.FromMilliseconds(50);
+
+    public static int Run(BalancerInvocation call)
+    {
+        var started = call.Time.GetTimestamp();
+        void Say(Syslog.Severity severity, string message)
+        {
+            call.Error.WriteLine($"{Tag}: {message}");
+            if (call.Syslog) Platform.Syslog.Write(Tag, severity, message);
+        }
+
+        IReadOnlyList<string> entries;
+        try
+        {
+            BalanceEngine.ValidateUserName(call.UserName ?? "");
+            entries = LiveCandidates.ParseNodesVariable(call.Nodes);
+        }
+        catch (WbException e)
+        {
+            Say(Syslog.Severity.Error, e.ErrorId == "InvalidUserName" ? $"RSTUDIO_USERNAME {e.Message[(e.Message.IndexOf(' ') + 1)..]}" : e.Message);
+            return BadInvocation;
+        }
+        var user = call.UserName!;
+
+        BalancerPolicy? policy = null;
+        ConfigRoot? root = null;
+        try
+        {
+            root = ProgramSettings.ConfigRootOf(call.ProgramPath);
+            policy = ProgramSettings.Load(root).Balancer;
+        }
+        catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException)
+        {
+            Say(Syslog.Severity.Warning, $"no policy ({e.Message}); falling back to {ConsistentHashPolicy.PolicyName}");
+        }
+
+        var deadline = TimeSpan.FromMilliseconds(policy?.DeadlineMs ?? BalancerPolicy.DefaultDeadlineMs);
+        var data = new ClusterData();
+        var problems = new List<string>();
+        if (policy is not null && root is not null)
+        {
+            var reserve = TimeSpan.FromTicks(Math.Min(DecideReserve.Ticks, deadline.Ticks / 5));
+            var budget = deadline - call.Time.GetElapsedTime(started) - reserve;
+            var (status, store) = ClusterDataReader.Read(root, policy.StatusUri, budget > TimeSpan.Zero ? budget : TimeSpan.FromMilliseconds(1), call.ReadStore);
+            if (status.Problem is { } sp) problems.Add(sp);
+            if (store.Problem is { } stp) problems.Add(stp);
+            IReadOnlySet<string>? recorded = null;
+            try { recorded = DrainedRecord.Read(policy.StateDirectory); }
+            catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException) { problems.Add(e.Message); }
+            data = new ClusterData { Status = status.Value, StoreNodes = store.Value?.Nodes, StoreLoads = store.Value?.Loads, LastKnownDrained = recorded };
+            if (store.Value is { } view)
+            {
+                try { DrainedRecord.Update(policy.StateDirectory, view.Nodes, recorded); }
+                catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException)
+                {
+                    problems.Add($"cannot record drained nodes in {policy.StateDirectory}: {e.Message}");
+                }
+            }
+            else if (recorded is null)
+            {
+                problems.Add("drained nodes are unknown (no record yet)");
+            }
+        }
+
+        LiveCandidateSet candidates;
+        try
+        {
+            candidates = LiveCandidates.Build(entries, data);
+        }
+        catch (WbException e)
+        {
+            Say(Syslog.Severity.Error, e.Message);
+            return BadInvocation;
+        }
+        problems.AddRange(candidates.Notes);
+
+        var engine = new BalanceEngine(call.Time);
+        var options = new BalancingOptions { MaxSessionsPerNode = policy?.MaxSessionsPerNode };
+        var haveData = data.Status is not null || data.StoreNodes is not null;
+        BalanceDecision? decision = null;
+        string? fallbackWhy = policy is null ? "no policy" : haveData ? null : "no live data";
+        if (fallbackWhy is null)
+        {
+            try
+            {
+                IBalancingPolicy chosen = BalancingPolicies.Create(policy!.Method, new PolicyOptions { BalanceFactor = policy.BalanceFactor });
+                if (policy.Sticky) chosen = new StickyPolicy(chosen, candidates.Sessions);
+                decision = engine.Decide(chosen, user, candidates.Set, options: options);
+            }
+            catch (WbException e) when (e.ErrorId is "AllNodesFull" or "AllNodesDraining" or "NoCandidateNode")
+            {
+                Say(Syslog.Severity.Error, e.Message + (problems.Count > 0 ? $" ({string.Join("; ", problems)})" : ""));
+                return CannotChoose;
+            }
+            catch (WbException e)
+            {
+                fallbackWhy = $"{policy!.Method} cannot decide: {e.Message}";
+            }
+        }
+        if (decision is null)
+        {
+            try
+            {
+                decision = engine.Decide(ConsistentHashPolicy.Instance, user, candidates.Set, options: options);
+            }
+            catch (WbException e)
+            {
+                Say(Syslog.Severity.Error, $"{e.Message} ({fallbackWhy}; {string.Join("; ", problems)})");
+                return CannotChoose;
+            }
+            Say(Syslog.Severity.Warning, $"{fallbackWhy}{(problems.Count > 0 ? $" ({string.Join("; ", problems)})" : "")}: " +
+                                         $"{ConsistentHashPolicy.PolicyName} chose {candidates.Entries[decision.ChosenIndex]} for {user}");
+        }
+        else if (problems.Count > 0)
+        {
+            Say(Syslog.Severity.Notice, $"decided with {decision.Method} from partial data ({string.Join("; ", problems)})");
+        }
+
+        call.Out.Write(candidates.Entries[decision.ChosenIndex]);
+        call.Out.Write('\n');
+        call.Out.Flush();
+        return 0;
+    }
+}

@@ -1,0 +1,178 @@
+using System.Globalization;
+using System.Text;
+using WorkbenchAdmin.Core.Balancing.Live;
+using WorkbenchAdmin.Core.Configuration;
+using WorkbenchAdmin.Core.Platform;
+
+namespace WorkbenchAdmin.Core.Commands.Balancer;
+
+/// <summary>The policy options Install-WbBalancer and Set-WbBalancerPolicy share; null leaves a setting as it is.</summary>
+public record BalancerPolicyRequest
+{
+    public string? ConfigRoot { get; init; }
+    public string? Method { get; init; }
+    public int? MaxSessionsPerNode { get; init; }
+    public double? BalanceFactor { get; init; }
+    public bool? Sticky { get; init; }
+    public int? DeadlineMs { get; init; }
+    public string? StatusUri { get; init; }
+    /// <summary>The installed program, for showing whether it is there (default: Workbench's fixed custom path).</summary>
+    public string? ProgramPath { get; init; }
+    public bool PassThru { get; init; }
+}
+
+public sealed record InstallBalancerRequest : BalancerPolicyRequest
+{
+    /// <summary>The package's own program (bin/wbadmin-balancer beside the module).</summary>
+    public required string ProgramSource { get; init; }
+}
+
+/// <summary>Install-WbBalancer, Get-WbBalancerPolicy and Set-WbBalancerPolicy.</summary>
+public static class BalancerPolicyOperations
+{
+    public const string ProgramFileName = BalancerProgram.Tag;
+    /// <summary>An admin's own program that Install-WbBalancer replaces is kept under this suffix.</summary>
+    public const string BackupSuffix = ".before-workbenchadmin";
+    private const UnixFileMode ProgramMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+                                             UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+
+    public static void Get(BalancerPolicyRequest request, ICommandHost host)
+    {
+        var policy = Read(ConfigRoot.Resolve(request.ConfigRoot), ProgramPathOf(request), null);
+        foreach (var w in policy.Warnings) host.WriteWarning(w);
+        host.WriteObject(policy);
+    }
+
+    public static void Set(BalancerPolicyRequest request, ICommandHost host)
+    {
+        var root = ConfigRoot.Resolve(request.ConfigRoot);
+        var edit = WritePolicy(root, request, host);
+        if (request.PassThru && edit.Outcome != ConfigEditOutcome.Declined) host.WriteObject(Read(root, ProgramPathOf(request), null));
+    }
+
+    /// <summary>
+    /// Policy first, then the program (replaced atomically, 755, ours), then the pointer beside it, and last
+    /// <c>balancer=custom</c>: Workbench starts calling the program only once everything it reads is in place.
+    /// </summary>
+    public static void Install(InstallBalancerRequest request, ICommandHost host)
+    {
+        var root = ConfigRoot.Resolve(request.ConfigRoot);
+        var program = ProgramPathOf(request);
+        if (!File.Exists(request.ProgramSource))
+            throw new WbException("BalancerProgramMissing", WbErrorCategory.ObjectNotFound,
+                $"The package has no balancer program at '{request.ProgramSource}': install the module from its package (build.ps1 -Task Package stages it).", request.ProgramSource);
+        var bytes = File.ReadAllBytes(request.ProgramSource);
+        if (!Directory.Exists(Path.GetDirectoryName(program)))
+            throw new WbException("BalancerPathNotFound", WbErrorCategory.ObjectNotFound,
+                $"-Path '{program}': its directory does not exist (is Workbench installed on this node?). Nothing was changed.", program);
+
+        if (WritePolicy(root, request, host).Outcome == ConfigEditOutcome.Declined) return;
+
+        var existing = File.Exists(program) ? File.ReadAllBytes(program) : null;
+        if (existing is null || !existing.AsSpan().SequenceEqual(bytes))
+        {
+            var action = existing is null ? "Install the balancer program" : IsOurs(existing) ? "Update the balancer program" : $"Replace the program there (kept as {Path.GetFileName(program)}{BackupSuffix})";
+            if (!host.ShouldProcess(program, action)) return;
+            if (existing is not null && !IsOurs(existing))
+                AtomicFile.Write(program + BackupSuffix, existing, ProgramMode, keepOwnerAndMode: false);
+            AtomicFile.Write(program, bytes, ProgramMode, keepOwnerAndMode: false);
+            host.WriteVerbose($"{program}: {bytes.Length:N0} bytes, mode 755");
+        }
+
+        var pointer = ProgramSettings.PointerPathOf(program);
+        var pointerText = $"# Written by Install-WbBalancer: the balancer beside this file reads its policy from {ModuleSettings.FileName} there.\n" +
+                          $"{ProgramSettings.ConfigRootKey}={root.Path}\n";
+        if (!File.Exists(pointer) || File.ReadAllText(pointer) != pointerText)
+        {
+            if (!host.ShouldProcess(pointer, $"Point the balancer at {root.Path}")) return;
+            AtomicFile.Write(pointer, Encoding.UTF8.GetBytes(pointerText), AtomicFile.DefaultMode, keepOwnerAndMode: false);
+        }
+
+        BalancerOperations.Set(new SetBalancerRequest { ConfigRoot = root.Path, Method = BalancingMethods.Custom }, host);
+        if (request.PassThru) host.WriteObject(Read(root, program, bytes));
+    }
+
+    private static bool IsOurs(byte[] program) =>
+        program.AsSpan().IndexOf("WorkbenchAdmin.Core.Balancing.Live"u8) >= 0 || program.AsSpan().IndexOf(Encoding.Unicode.GetBytes("wbadmin-balancer")) >= 0;
+
+    private static string ProgramPathOf(BalancerPolicyRequest request)
+    {
+        var path = request.ProgramPath ?? LoadBalancerConfig.DefaultCustomScript;
+        if (!Path.IsPathRooted(path))
+            throw new WbException("InvalidProgramPath", WbErrorCategory.InvalidArgument, $"-Path '{SafeText.Quote(path)}' must be an absolute path.", path);
+        return path;
+    }
+
+    private static ConfigFileEdit WritePolicy(ConfigRoot root, BalancerPolicyRequest r, ICommandHost host)
+    {
+        var changes = new List<ConfigChange>();
+        void Add(string key, string? value) { if (value is not null) changes.Add(new ConfigChange(ModuleSettings.BalancerSection, key, value)); }
+        Add(ModuleSettings.MethodKey, r.Method is null ? null : ValidMethod(r.Method));
+        Add(ModuleSettings.MaxSessionsKey, r.MaxSessionsPerNode is { } m ? Positive(m, "MaxSessionsPerNode").ToString(CultureInfo.InvariantCulture) : null);
+        Add(ModuleSettings.BalanceFactorKey, r.BalanceFactor is { } f ? ValidFactor(f).ToString("R", CultureInfo.InvariantCulture) : null);
+        Add(ModuleSettings.StickyKey, r.Sticky is { } s ? (s ? "1" : "0") : null);
+        Add(ModuleSettings.DeadlineKey, r.DeadlineMs is { } d ? ValidDeadline(d).ToString(CultureInfo.InvariantCulture) : null);
+        Add(ModuleSettings.StatusUrlKey, r.StatusUri is { } u ? ValidStatusUri(u) : null);
+        var edit = new ConfigEditor(root).Edit(ModuleSettings.FileName, changes, host.ShouldProcess);
+        if (edit.Outcome == ConfigEditOutcome.Written)
+            host.WriteVerbose($"{edit.Path}: {string.Join(", ", edit.Changes.Select(c => $"{c.Key} {c.OldValue ?? "(unset)"} -> {c.NewValue}"))}");
+        ModuleSettings.Load(root); // what was written must read back (a hand-edited file may hold another bad value)
+        return edit;
+    }
+
+    internal static string ValidMethod(string method)
+    {
+        var name = method.Trim().ToLowerInvariant();
+        if (!ModuleSettings.ProgramMethods.Contains(name))
+            throw new WbException("InvalidBalancingMethod", WbErrorCategory.InvalidArgument,
+                $"-Method '{SafeText.Quote(method)}' cannot be the balancer program's policy; use one of {string.Join(", ", ModuleSettings.ProgramMethods)}" +
+                (name == BalancingMethods.Custom ? " (custom is the program itself)." : "."), method);
+        return name;
+    }
+
+    private static int Positive(int value, string name) => value >= 1 ? value
+        : throw new WbException($"Invalid{name}", WbErrorCategory.InvalidArgument, $"-{name} {value} must be at least 1.", value);
+
+    private static double ValidFactor(double f) => double.IsFinite(f) && f > 1 && f <= 100 ? f
+        : throw new WbException("InvalidBalanceFactor", WbErrorCategory.InvalidArgument,
+            $"-BalanceFactor {f.ToString(CultureInfo.InvariantCulture)} must be above 1 and at most 100 (1.25: no node above 125% of the average).", f);
+
+    private static int ValidDeadline(int ms) => ms is >= ModuleSettings.MinDeadlineMs and <= ModuleSettings.MaxDeadlineMs ? ms
+        : throw new WbException("InvalidDeadline", WbErrorCategory.InvalidArgument,
+            $"-DeadlineMs {ms} must be from {ModuleSettings.MinDeadlineMs} to {ModuleSettings.MaxDeadlineMs}: a user waits on every decision.", ms);
+
+    private static string ValidStatusUri(string uri) =>
+        Uri.TryCreate(uri, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" && uri.IndexOfAny(['\r', '\n', ' ']) < 0 ? uri
+        : throw new WbException("InvalidStatusPageUri", WbErrorCategory.InvalidArgument,
+            $"-StatusUri '{SafeText.Quote(uri)}' is not an http:// or https:// address, such as http://localhost:8787/load-balancer/status.", uri);
+
+    /// <summary>The policy in effect and whether the program is in place; <paramref name="packaged"/> to compare it with.</summary>
+    private static BalancerPolicy Read(ConfigRoot root, string program, byte[]? packaged)
+    {
+        var policy = ModuleSettings.Load(root).Balancer;
+        var lb = LoadBalancerConfig.Load(root);
+        var warnings = new List<string>();
+        var installed = File.Exists(program) && UnixFile.IsExecutable(program) && IsOurs(File.ReadAllBytes(program));
+        if (packaged is not null) installed &= File.ReadAllBytes(program).AsSpan().SequenceEqual(packaged);
+        var pointed = File.Exists(ProgramSettings.PointerPathOf(program)) ? SafeConfigRootOf(program) : ConfigRoot.DefaultPath;
+        if (installed && pointed != root.Path)
+            warnings.Add($"The program at '{program}' reads its policy from {pointed}, not {root.Path} (Install-WbBalancer -ConfigRoot {root.Path} points it here).");
+        if (installed && lb.Method != BalancingMethods.Custom)
+            warnings.Add($"The program is installed but Workbench does not run it: balancer={lb.Method} in '{root.PathOf(ConfigFiles.LoadBalancer)}' (Install-WbBalancer sets custom).");
+        if (lb.Method == BalancingMethods.Custom && !installed)
+            warnings.Add($"balancer=custom, but '{program}' is not this module's balancer program: Workbench runs whatever is there, not this policy.");
+        return policy with
+        {
+            ProgramPath = program,
+            ProgramInstalled = installed,
+            BalancerIsCustom = lb.Method == BalancingMethods.Custom,
+            Warnings = warnings,
+        };
+    }
+
+    private static string SafeConfigRootOf(string program)
+    {
+        try { return ProgramSettings.ConfigRootOf(program).Path; }
+        catch (WbException e) { return $"(unreadable: {e.Message})"; }
+    }
+}

@@ -1,0 +1,117 @@
+using System.Globalization;
+
+namespace WorkbenchAdmin.Core.Configuration;
+
+/// <summary>
+/// The module's own settings for a configuration root: <c>workbenchadmin.conf</c> beside Workbench's files.
+/// Workbench never reads it, so keys Workbench does not document live here and never in its files:
+/// the custom script and the IP-address option that Invoke-WbBalanceDecision and New-WbSession use to
+/// play Workbench's <c>custom</c> method, and the <c>[balancer]</c> policy of the module's balancer program.
+/// </summary>
+public sealed record ModuleSettings
+{
+    public const string FileName = "workbenchadmin.conf";
+    public const string BalancerSection = "balancer";
+    public const string CustomScriptKey = "custom-balancer-script";
+    public const string UseIpAddressKey = "balancer-use-ip-address";
+
+    public const string MethodKey = "method";
+    public const string MaxSessionsKey = "max-sessions-per-node";
+    public const string BalanceFactorKey = "balance-factor";
+    public const string StickyKey = "sticky";
+    public const string DeadlineKey = "deadline-ms";
+    public const string StatusUrlKey = "status-url";
+    public const string StateDirectoryKey = "state-directory";
+
+    public const int MinDeadlineMs = 50;
+    public const int MaxDeadlineMs = 60_000;
+
+    public bool FilePresent { get; init; }
+    public required string FilePath { get; init; }
+    public string? CustomScriptPath { get; init; }
+    public bool? UseIpAddress { get; init; }
+    public required BalancerPolicy Balancer { get; init; }
+
+    public static ModuleSettings Load(ConfigRoot root) =>
+        From(root.TryLoad(FileName, ConfigDialect.Standard), root, RServerConfig.Load(root));
+
+    public static ModuleSettings From(ConfigDocument? doc, ConfigRoot root, RServerConfig rserver)
+    {
+        var defaultStatus = DefaultStatusUri(rserver);
+        var policy = new BalancerPolicy
+        {
+            ConfigRoot = root.Path,
+            Path = root.PathOf(FileName),
+            FilePresent = doc is not null,
+            Method = Method(doc) ?? BalancerPolicy.DefaultMethod,
+            MaxSessionsPerNode = ConfigValues.Int(doc, BalancerSection, MaxSessionsKey, 1, 1_000_000),
+            BalanceFactor = Factor(doc),
+            Sticky = ConfigValues.Bool(doc, BalancerSection, StickyKey) ?? false,
+            DeadlineMs = ConfigValues.Int(doc, BalancerSection, DeadlineKey, MinDeadlineMs, MaxDeadlineMs,
+                                          "a user waits on every decision") ?? BalancerPolicy.DefaultDeadlineMs,
+            StatusUri = StatusUri(doc) ?? defaultStatus,
+            StateDirectory = AbsolutePath(doc, StateDirectoryKey) ?? BalancerPolicy.DefaultStateDirectory,
+        };
+        return new ModuleSettings
+        {
+            FilePresent = doc is not null,
+            FilePath = root.PathOf(FileName),
+            CustomScriptPath = ConfigValues.String(doc, null, CustomScriptKey),
+            UseIpAddress = ConfigValues.Bool(doc, null, UseIpAddressKey),
+            Balancer = policy,
+        };
+    }
+
+    /// <summary>
+    /// The custom script and IP-address option in effect: this file's, else a legacy key still in the
+    /// load-balancer file, else the defaults (Workbench's fixed script path; host names).
+    /// </summary>
+    public (string ScriptPath, bool UseIpAddress) Effective(LoadBalancerConfig lb) =>
+        (CustomScriptPath ?? lb.LegacyCustomScriptPath ?? LoadBalancerConfig.DefaultCustomScript,
+         UseIpAddress ?? lb.LegacyUseIpAddress ?? false);
+
+    /// <summary>This node's own status page: Workbench serves it on www-port; localhost, as the guide's curl does.</summary>
+    public static string DefaultStatusUri(RServerConfig rserver) =>
+        $"{rserver.Protocol}://localhost:{rserver.WwwPort.ToString(CultureInfo.InvariantCulture)}/load-balancer/status";
+
+    private static string? Method(ConfigDocument? doc)
+    {
+        var line = doc?.Find(BalancerSection, MethodKey);
+        if (line is null || string.IsNullOrEmpty(line.Value)) return null;
+        var method = line.Value.ToLowerInvariant();
+        if (!ProgramMethods.Contains(method))
+            throw ConfigFormatException.AtValue(doc!.FilePath, line,
+                $"must be one of {string.Join(", ", ProgramMethods)} (custom would run this program itself)");
+        return method;
+    }
+
+    /// <summary>The methods the balancer program can run: every policy but <c>custom</c>, which is the program itself.</summary>
+    public static IReadOnlyList<string> ProgramMethods { get; } =
+        Balancing.BalancingPolicies.Names.Where(n => n != BalancingMethods.Custom).ToArray();
+
+    private static double? Factor(ConfigDocument? doc)
+    {
+        var line = doc?.Find(BalancerSection, BalanceFactorKey);
+        if (line is null || string.IsNullOrEmpty(line.Value)) return null;
+        if (!double.TryParse(line.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) || !double.IsFinite(f) || f <= 1 || f > 100)
+            throw ConfigFormatException.AtValue(doc!.FilePath, line, "must be a number above 1 and at most 100 (1.25 lets a node hold 25% more than the average)");
+        return f;
+    }
+
+    private static string? AbsolutePath(ConfigDocument? doc, string key)
+    {
+        var line = doc?.Find(BalancerSection, key);
+        if (line is null || string.IsNullOrEmpty(line.Value)) return null;
+        if (!Path.IsPathRooted(line.Value)) throw ConfigFormatException.AtValue(doc!.FilePath, line, "must be an absolute path");
+        return line.Value;
+    }
+
+    private static string? StatusUri(ConfigDocument? doc)
+    {
+        var line = doc?.Find(BalancerSection, StatusUrlKey);
+        if (line is null || string.IsNullOrEmpty(line.Value)) return null;
+        if (!Uri.TryCreate(line.Value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            throw ConfigFormatException.AtValue(doc!.FilePath, line, "must be an http:// or https:// address, such as http://localhost:8787/load-balancer/status");
+        return line.Value;
+    }
+}

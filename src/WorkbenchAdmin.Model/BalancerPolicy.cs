@@ -1,0 +1,38 @@
+namespace WorkbenchAdmin.Model;
+
+/// <summary>
+/// How the module's balancer program decides, as Get-WbBalancerPolicy shows it: the <c>[balancer]</c>
+/// section of the configuration root's <c>workbenchadmin.conf</c> (a file Workbench never reads), and
+/// whether the program is installed where Workbench's <c>custom</c> method runs it.
+/// </summary>
+public sealed record BalancerPolicy
+{
+    public const string DefaultMethod = BalancingMethods.Sessions;
+    public const int DefaultDeadlineMs = 1000;
+    public const string DefaultStateDirectory = "/var/lib/workbenchadmin";
+
+    public required string ConfigRoot { get; init; }
+    /// <summary>The module's settings file holding the policy.</summary>
+    public required string Path { get; init; }
+    public bool FilePresent { get; init; }
+    public string Method { get; init; } = DefaultMethod;
+    /// <summary>A node with this many active sessions takes no more; null for no limit.</summary>
+    public int? MaxSessionsPerNode { get; init; }
+    /// <summary>bounded-hash: no node above this factor × the average (null: the policy's default).</summary>
+    public double? BalanceFactor { get; init; }
+    /// <summary>Keep a user on a node where they already run sessions, while it is eligible.</summary>
+    public bool Sticky { get; init; }
+    /// <summary>Longest a decision may take, data reads included; past it the program falls back.</summary>
+    public int DeadlineMs { get; init; } = DefaultDeadlineMs;
+    /// <summary>The status page the program reads live sessions and loads from.</summary>
+    public required string StatusUri { get; init; }
+    /// <summary>Where the program keeps its record of drained nodes, for when the store does not answer.</summary>
+    public string StateDirectory { get; init; } = DefaultStateDirectory;
+    /// <summary>Where Workbench runs the custom balancer (and where Install-WbBalancer puts the program).</summary>
+    public string? ProgramPath { get; init; }
+    /// <summary>The program at <see cref="ProgramPath"/> is this module's balancer, byte for byte.</summary>
+    public bool ProgramInstalled { get; init; }
+    /// <summary>load-balancer says <c>balancer=custom</c>, so Workbench runs the program.</summary>
+    public bool BalancerIsCustom { get; init; }
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}

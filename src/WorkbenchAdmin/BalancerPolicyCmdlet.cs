@@ -1,0 +1,46 @@
+using System.Management.Automation;
+using WorkbenchAdmin.Completion;
+
+namespace WorkbenchAdmin;
+
+/// <summary>Base of Install-WbBalancer and Set-WbBalancerPolicy: the policy the balancer program decides with.</summary>
+public abstract class BalancerPolicyCmdlet : WbCmdlet
+{
+    [Parameter(Position = 0)]
+    [ArgumentCompleter(typeof(ProgramPolicyCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Method { get; set; }
+
+    /// <summary>A node with this many active sessions takes no more.</summary>
+    [Parameter]
+    public int? MaxSessionsPerNode { get; set; }
+
+    /// <summary>bounded-hash: no node above this factor × the average.</summary>
+    [Parameter]
+    public double? BalanceFactor { get; set; }
+
+    /// <summary>Keep users on a node where they already run sessions (-Sticky:$false turns it off).</summary>
+    [Parameter]
+    public SwitchParameter Sticky { get; set; }
+
+    [Parameter]
+    public int? DeadlineMs { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? StatusUri { get; set; }
+
+    /// <summary>Where Workbench runs the custom balancer.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Path { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? ConfigRoot { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected bool? StickyIfBound => SwitchIfBound(nameof(Sticky), Sticky);
+}
