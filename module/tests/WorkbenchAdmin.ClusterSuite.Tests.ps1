@@ -14,6 +14,11 @@
 #>
 
 BeforeAll {
+    # Set first, so AfterAll finds them whatever failed (the build runs Pester under Set-StrictMode -Version Latest).
+    $script:cluster = $null
+    $script:netnsWork = $null
+    $script:pg = $null
+    $script:listeners = [Collections.Generic.List[Net.Sockets.TcpListener]]::new()
     $script:modulePath = if ($env:WORKBENCHADMIN_MODULE) { $env:WORKBENCHADMIN_MODULE } else { 'WorkbenchAdmin' }
     Import-Module $modulePath -Force -ErrorAction Stop
     $script:suite = Join-Path $PSScriptRoot 'WorkbenchAdmin.Cluster.Tests.ps1'
@@ -21,8 +26,6 @@ BeforeAll {
     Add-Type -LiteralPath (Join-Path (Get-Module WorkbenchAdmin).ModuleBase 'module' 'WorkbenchAdmin.Testing.dll')
     . (Join-Path $repoRoot 'tests' 'fixtures' 'netns-cluster' 'NetnsCluster.ps1')
     $script:netnsUnsupported = Get-NetnsClusterUnsupportedReason
-    $script:cluster = $null
-    $script:listeners = [Collections.Generic.List[Net.Sockets.TcpListener]]::new()
     if (-not $netnsUnsupported) {
         $script:netnsWork = [IO.Directory]::CreateTempSubdirectory('wbadmin-netns-').FullName
         $script:cluster = Initialize-NetnsCluster -Directory $netnsWork -ModulePath (Join-Path (Get-Module WorkbenchAdmin).ModuleBase 'WorkbenchAdmin.psd1')
@@ -104,12 +107,16 @@ BeforeAll {
 }
 
 AfterAll {
-    if ($listeners) { $listeners | ForEach-Object Stop }
-    if ($pg) { $pg.Dispose() }
-    if ($cluster) {
-        $left = Close-NetnsCluster $cluster
-        Remove-Item -LiteralPath $netnsWork -Recurse -Force -ErrorAction SilentlyContinue
-        if ($left) { throw "the netns cluster left: $left" }
+    try {
+        if ($cluster) {
+            $left = Close-NetnsCluster $cluster
+            if ($left) { throw "the netns cluster left: $left" }
+        }
+    }
+    finally {
+        if ($netnsWork) { Remove-Item -LiteralPath $netnsWork -Recurse -Force -ErrorAction SilentlyContinue }
+        $listeners | ForEach-Object Stop
+        if ($pg) { $pg.Dispose() }
     }
 }
 

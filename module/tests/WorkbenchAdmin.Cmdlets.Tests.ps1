@@ -652,7 +652,7 @@ Describe 'Nodes' -Tag 'Cmdlets' {
             $ps.Stop()
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
             $beats.Count | Should -BeGreaterOrEqual 3
-            $beats | ForEach-Object { $_.BaseObject | Should -BeOfType [WorkbenchAdmin.Model.NodeInfo] }
+            foreach ($beat in $beats) { $beat | Should -BeOfType [WorkbenchAdmin.Model.NodeInfo] }
             # Each beat is a new heartbeat.
             $seen = @($beats | ForEach-Object LastSeen)
             for ($i = 1; $i -lt $seen.Count; $i++) { $seen[$i] | Should -BeGreaterThan $seen[$i - 1] }

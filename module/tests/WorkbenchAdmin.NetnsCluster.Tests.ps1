@@ -11,11 +11,14 @@
 #>
 
 BeforeAll {
+    # Set first, so AfterAll finds them whatever failed (the build runs Pester under Set-StrictMode -Version Latest).
+    $script:cluster = $null
+    $script:work = $null
+    $script:figures = [ordered]@{}
     $modulePath = if ($env:WORKBENCHADMIN_MODULE) { $env:WORKBENCHADMIN_MODULE } else { 'WorkbenchAdmin' }
     Import-Module $modulePath -Force -ErrorAction Stop
     . (Join-Path $PSScriptRoot '..' '..' 'tests' 'fixtures' 'netns-cluster' 'NetnsCluster.ps1')
     $script:unsupported = Get-NetnsClusterUnsupportedReason
-    $script:figures = [ordered]@{}
     $script:offlineAfter = 5
     if (-not $unsupported) {
         $script:work = [IO.Directory]::CreateTempSubdirectory('wbadmin-netns-').FullName
@@ -46,8 +49,8 @@ BeforeAll {
 }
 
 AfterAll {
-    if ($cluster) { Close-NetnsCluster $cluster | Out-Null }
-    if ($work) { Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue }
+    try { if ($cluster) { Close-NetnsCluster $cluster | Out-Null } }
+    finally { if ($work) { Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue } }
     if ($figures.Count) {
         $lines = foreach ($f in $figures.GetEnumerator()) {
             "  $($f.Key): $(if ($f.Value -is [timespan]) { '{0:0.00} s' -f $f.Value.TotalSeconds } else { $f.Value })"
@@ -127,7 +130,7 @@ Describe 'A three-host cluster in network namespaces' -Tag 'NetnsCluster' {
         # The monotonic clock stays true: only the wall clock the heartbeat reports is ahead.
         Open-NetnsAgent $cluster 3 -Prefix 'env', 'FAKETIME_DONT_FAKE_MONOTONIC=1', 'faketime', '-f', '+90s'
         try {
-            $null = Wait-NetnsCondition -TimeoutSec 30 -What 'cluster.clock to name node3' { (Get-ClusterFailure cluster.clock).Target -contains $names[2] }
+            $null = Wait-NetnsCondition -TimeoutSec 30 -What 'cluster.clock to name node3' { (Get-ClusterFailure cluster.clock | ForEach-Object Target) -contains $names[2] }
             $figures['4. clock 90 s ahead: cluster.clock names node3 after its heartbeat is started (pwsh start and registration included)'] = $watch.Elapsed
             $clock = @((Invoke-NetnsClusterCheck $cluster 1 -Check cluster.clock).Results)
             $failed = @($clock | Where-Object Status -eq 'Fail')
@@ -138,7 +141,7 @@ Describe 'A three-host cluster in network namespaces' -Tag 'NetnsCluster' {
         finally {
             Close-NetnsAgent $cluster 3
             Open-NetnsAgent $cluster 3
-            $null = Wait-NetnsCondition -TimeoutSec 30 -What 'node3''s clock to agree again' { (Get-ClusterFailure cluster.clock).Count -eq 0 }
+            $null = Wait-NetnsCondition -TimeoutSec 30 -What 'node3''s clock to agree again' { @(Get-ClusterFailure cluster.clock).Count -eq 0 }
         }
     }
 
@@ -176,7 +179,7 @@ Describe 'A three-host cluster in network namespaces' -Tag 'NetnsCluster' {
         $watch = [Diagnostics.Stopwatch]::StartNew()
         Invoke-NetnsClusterScript @('umount-shared', $cluster.Directory, 2) | Out-Null
         try {
-            $null = Wait-NetnsCondition -TimeoutSec 30 -What 'cluster.shared-marker to name node2' { (Get-ClusterFailure cluster.shared-marker).Target -contains $names[1] }
+            $null = Wait-NetnsCondition -TimeoutSec 30 -What 'cluster.shared-marker to name node2' { (Get-ClusterFailure cluster.shared-marker | ForEach-Object Target) -contains $names[1] }
             $figures['6. shared storage unmounted on node2: cluster.shared-marker names it after'] = $watch.Elapsed
             $command = "[pscustomobject]@{ Results = @(Test-WbCluster -Check 'storage.*', 'cluster.shared-marker' -ProgressAction SilentlyContinue | Select-Object CheckId, @{ n = 'Status'; e = { [string]`$_.Status } }, Target, Found); Entries = @(Get-ChildItem -Force -LiteralPath '$($cluster.MountPoint)').Count } | ConvertTo-Json -Depth 4"
             $node2, $node1 = @(Invoke-NetnsNode $cluster 2, 1 $command)
@@ -196,7 +199,7 @@ Describe 'A three-host cluster in network namespaces' -Tag 'NetnsCluster' {
         }
         finally {
             Invoke-NetnsClusterScript @('mount-shared', $cluster.Directory, 2) | Out-Null
-            $null = Wait-NetnsCondition -TimeoutSec 30 -What 'node2 to read the markers again' { (Get-ClusterFailure cluster.shared-marker).Count -eq 0 }
+            $null = Wait-NetnsCondition -TimeoutSec 30 -What 'node2 to read the markers again' { @(Get-ClusterFailure cluster.shared-marker).Count -eq 0 }
         }
     }
 
@@ -250,7 +253,7 @@ while (-not (Test-Path -LiteralPath '$restarted')) { Start-Sleep -Milliseconds 1
             $p.Error | Should -BeNullOrEmpty -Because "the retry of $($p.User) after the restart"
             @($byUser[$p.User]).Id | Should -Be @($p.Id) -Because "$($p.User) failed, then was retried"
         }
-        @($failed.Error | Where-Object { $_ -notmatch '^Database(Unreachable|Unavailable)' }) | Should -BeNullOrEmpty
+        @($failed | ForEach-Object Error | Where-Object { $_ -notmatch '^Database(Unreachable|Unavailable)' }) | Should -BeNullOrEmpty
         $rows.Count | Should -Be 300
         $lost = 300 - @($byUser.Keys).Count
         $duplicated = @($byUser.Values | Where-Object { @($_).Count -gt 1 }).Count
@@ -262,7 +265,7 @@ while (-not (Test-Path -LiteralPath '$restarted')) { Start-Sleep -Milliseconds 1
             $node.ActiveSessions | Should -Be @($active | Where-Object NodeId -eq $node.Id).Count -Because "$($node.Address) ($(($active | Group-Object { $_.UserName -replace '\d+$' } | ForEach-Object { "$($_.Name) x$($_.Count)" }) -join ', '))"
         }
         $figures['5. placements: recorded first time / reported failed / retried and recorded / lost / duplicated'] =
-            "$($ok.Count) / $($failed.Count) / $(@($retried | Where-Object Id).Count) / $lost / $duplicated (failures: $(($failed.Error | Group-Object | ForEach-Object { "$($_.Name) x$($_.Count)" }) -join ', '))"
+            "$($ok.Count) / $($failed.Count) / $(@($retried | Where-Object Id).Count) / $lost / $duplicated (failures: $(($failed | ForEach-Object Error | Group-Object | ForEach-Object { "$($_.Name) x$($_.Count)" }) -join ', '))"
         $failed.Count | Should -BeGreaterThan 0 -Because 'the restart fell among the placements'
         # The heartbeats carried on through the restart.
         $null = Wait-NetnsCondition -TimeoutSec 30 -What 'every node to be Online again' { @(Get-WbNode @db -OfflineAfterSec $offlineAfter | Where-Object Status -eq 'Online').Count -eq 3 }

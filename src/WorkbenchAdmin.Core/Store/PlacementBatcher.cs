@@ -131,7 +131,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
     private void RunBatch(List<Pending> batch, bool isolate) => store.Use(connection =>
     {
         using var tx = connection.BeginTransaction();
-        var nodes = ReadNodes(connection, tx);
+        var (nodes, transactionId) = ReadNodes(connection, tx);
 
         // Decide in arrival order on a live copy of the counts: each decision sees the ones before it.
         var placed = new List<(Pending Pending, BalanceDecision Decision, SessionInfo? Session)>(batch.Count);
@@ -199,7 +199,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
                 reader.NextResult();
             }
         }
-        tx.Commit();
+        Commit(tx, transactionId, placed.Count);
         // Results are published only after the commit: a caller never sees a session that was rolled back.
         for (var i = 0; i < placed.Count; i++) placed[i].Pending.Result = results[i];
         return placed.Count;
@@ -267,9 +267,11 @@ internal sealed class PlacementBatcher(ClusterStore store)
         };
     }
 
-    private static List<NodeRow> ReadNodes(NpgsqlConnection connection, NpgsqlTransaction tx)
+    /// <summary>The nodes under the placement lock, and the transaction's id (to learn its fate if its commit's answer is lost).</summary>
+    private static (List<NodeRow> Rows, long TransactionId) ReadNodes(NpgsqlConnection connection, NpgsqlTransaction tx)
     {
         using var read = new NpgsqlBatch(connection, tx);
+        read.BatchCommands.Add(new NpgsqlBatchCommand("SELECT txid_current()"));
         read.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock({ClusterStore.ClusterLock})"));
         read.BatchCommands.Add(new NpgsqlBatchCommand("""
             SELECT id, host, ipv4, port, status, extract(epoch FROM now() - last_seen)::float8,
@@ -277,6 +279,9 @@ internal sealed class PlacementBatcher(ClusterStore store)
             FROM wbadmin.node ORDER BY id
             """));
         using var reader = read.ExecuteReader();
+        reader.Read();
+        var transactionId = reader.GetInt64(0);
+        reader.NextResult();
         reader.NextResult();
         var rows = new List<NodeRow>();
         while (reader.Read())
@@ -285,6 +290,51 @@ internal sealed class PlacementBatcher(ClusterStore store)
                 reader.GetString(4), reader.GetDouble(5), reader.GetDouble(6), reader.GetDouble(7), reader.GetDouble(8),
                 reader.IsDBNull(9) ? null : reader.GetInt32(9), reader.GetInt32(10), reader.GetBoolean(11)));
         }
-        return rows;
+        return (rows, transactionId);
+    }
+
+    private static readonly TimeSpan OutcomeWindow = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Commits a batch. When the connection breaks during the commit, the server may have committed it all the
+    /// same (its answer was lost: a restart, a network cut): the callers must then get their sessions, not an
+    /// error that makes them place again and record the session twice. So the transaction's fate is asked of the
+    /// server on a new connection (txid_status), for up to <see cref="OutcomeWindow"/> while it comes back;
+    /// a batch that did not commit fails as before, and one whose fate cannot be learnt fails saying so.
+    /// </summary>
+    private void Commit(NpgsqlTransaction tx, long transactionId, int count)
+    {
+        try
+        {
+            (store.CommitHook ?? (t => t.Commit()))(tx);
+        }
+        catch (Exception e) when (DatabaseErrors.IsConnectionFailure(e) && !Logging.CommandLog.Cancellation.IsCancellationRequested)
+        {
+            store.DataSource.Clear(); // every pooled connection to a restarted server is dead
+            var deadline = DateTime.UtcNow + OutcomeWindow;
+            string? lastProblem = null;
+            while (true)
+            {
+                string? fate = null;
+                try
+                {
+                    using var connection = store.DataSource.OpenConnection();
+                    using var status = ClusterStore.Command(connection, "SELECT txid_status(@xid)");
+                    status.Parameters.AddWithValue("xid", transactionId);
+                    fate = status.ExecuteScalar() as string ?? "forgotten";
+                }
+                catch (Exception again) when (DatabaseErrors.IsConnectionFailure(again))
+                {
+                    lastProblem = again.Message;
+                }
+                if (fate == "committed") return;
+                if (fate is not null and not "in progress") throw; // aborted: nothing was written, the error stands
+                if (fate is not null) lastProblem = "the transaction was still in progress";
+                if (DateTime.UtcNow > deadline || Logging.CommandLog.Cancellation.WaitHandle.WaitOne(200))
+                    throw new WbException("PlacementOutcomeUnknown", WbErrorCategory.ConnectionError,
+                        $"The connection to {store.Target.Description} broke while {count} placement(s) were committing, and whether they were " +
+                        $"recorded could not be learnt ({lastProblem}): check Get-WbSession for the user before placing again.", store.Target.Description, e);
+            }
+        }
     }
 }
