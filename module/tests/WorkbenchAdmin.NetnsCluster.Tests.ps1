@@ -247,11 +247,11 @@ while (-not (Test-Path -LiteralPath '$restarted')) { Start-Sleep -Milliseconds 1
         $byUser = $rows | Group-Object UserName -AsHashTable
         $ok = @($first | Where-Object Id)
         $failed = @($first | Where-Object { -not $_.Id })
-        foreach ($p in $ok) { @($byUser[$p.User]).Id | Should -Be @($p.Id) -Because "$($p.User) was reported placed once" }
+        foreach ($p in $ok) { @($byUser[$p.User] | ForEach-Object Id) | Should -Be @($p.Id) -Because "$($p.User) was reported placed once" }
         # A placement reported failed wrote nothing: after its retry it has the retry's row only.
         foreach ($p in $retried) {
             $p.Error | Should -BeNullOrEmpty -Because "the retry of $($p.User) after the restart"
-            @($byUser[$p.User]).Id | Should -Be @($p.Id) -Because "$($p.User) failed, then was retried"
+            @($byUser[$p.User] | ForEach-Object Id) | Should -Be @($p.Id) -Because "$($p.User) failed, then was retried"
         }
         @($failed | ForEach-Object Error | Where-Object { $_ -notmatch '^Database(Unreachable|Unavailable)' }) | Should -BeNullOrEmpty
         $rows.Count | Should -Be 300

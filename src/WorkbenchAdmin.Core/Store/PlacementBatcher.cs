@@ -199,7 +199,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
                 reader.NextResult();
             }
         }
-        Commit(tx, transactionId, placed.Count);
+        Commit(tx, transactionId, results);
         // Results are published only after the commit: a caller never sees a session that was rolled back.
         for (var i = 0; i < placed.Count; i++) placed[i].Pending.Result = results[i];
         return placed.Count;
@@ -298,11 +298,13 @@ internal sealed class PlacementBatcher(ClusterStore store)
     /// <summary>
     /// Commits a batch. When the connection breaks during the commit, the server may have committed it all the
     /// same (its answer was lost: a restart, a network cut): the callers must then get their sessions, not an
-    /// error that makes them place again and record the session twice. So the transaction's fate is asked of the
-    /// server on a new connection (txid_status), for up to <see cref="OutcomeWindow"/> while it comes back;
-    /// a batch that did not commit fails as before, and one whose fate cannot be learnt fails saying so.
+    /// error that makes them place again and record the session twice. So the server is asked on a new
+    /// connection, for up to <see cref="OutcomeWindow"/> while it comes back: once the transaction is no longer
+    /// in progress (txid_status), whether its rows are there (id, user and start time, as RETURNING gave them).
+    /// The rows decide, not the transaction id alone: after a crash the server may hand a lost transaction's id
+    /// to another one. A batch that did not commit fails as before; one whose fate cannot be learnt says so.
     /// </summary>
-    private void Commit(NpgsqlTransaction tx, long transactionId, int count)
+    private void Commit(NpgsqlTransaction tx, long transactionId, IReadOnlyList<SessionInfo> sessions)
     {
         try
         {
@@ -315,24 +317,45 @@ internal sealed class PlacementBatcher(ClusterStore store)
             string? lastProblem = null;
             while (true)
             {
-                string? fate = null;
+                int? recorded = null;
                 try
                 {
                     using var connection = store.DataSource.OpenConnection();
-                    using var status = ClusterStore.Command(connection, "SELECT txid_status(@xid)");
-                    status.Parameters.AddWithValue("xid", transactionId);
-                    fate = status.ExecuteScalar() as string ?? "forgotten";
+                    string? fate;
+                    try
+                    {
+                        using var status = ClusterStore.Command(connection, "SELECT txid_status(@xid)");
+                        status.Parameters.AddWithValue("xid", transactionId);
+                        fate = status.ExecuteScalar() as string;
+                    }
+                    catch (PostgresException future) when (future.SqlState == "22023")
+                    {
+                        fate = null; // an id the restarted server has not handed out again: that transaction is gone
+                    }
+                    if (fate == "in progress") lastProblem = "the transaction was still in progress";
+                    else
+                    {
+                        using var rows = ClusterStore.Command(connection, """
+                            SELECT count(*)::int FROM wbadmin.session s
+                            JOIN unnest(@ids, @users, @started) AS p(id, username, started)
+                              ON s.id = p.id AND s.username = p.username AND s.started = p.started
+                            """);
+                        rows.Parameters.AddWithValue("ids", sessions.Select(x => x.Id).ToArray());
+                        rows.Parameters.AddWithValue("users", sessions.Select(x => x.UserName).ToArray());
+                        rows.Parameters.AddWithValue("started", sessions.Select(x => x.Started).ToArray());
+                        recorded = (int)rows.ExecuteScalar()!;
+                    }
                 }
                 catch (Exception again) when (DatabaseErrors.IsConnectionFailure(again))
                 {
                     lastProblem = again.Message;
                 }
-                if (fate == "committed") return;
-                if (fate is not null and not "in progress") throw; // aborted: nothing was written, the error stands
-                if (fate is not null) lastProblem = "the transaction was still in progress";
+                if (recorded == sessions.Count) return;
+                if (recorded == 0) throw; // not committed: nothing was written, the error stands
+                if (recorded is not null) lastProblem = $"{recorded} of its {sessions.Count} rows were found";
                 if (DateTime.UtcNow > deadline || Logging.CommandLog.Cancellation.WaitHandle.WaitOne(200))
                     throw new WbException("PlacementOutcomeUnknown", WbErrorCategory.ConnectionError,
-                        $"The connection to {store.Target.Description} broke while {count} placement(s) were committing, and whether they were " +
+                        $"The connection to {store.Target.Description} broke while {sessions.Count} placement(s) were committing, and whether they were " +
                         $"recorded could not be learnt ({lastProblem}): check Get-WbSession for the user before placing again.", store.Target.Description, e);
             }
         }
