@@ -272,6 +272,58 @@ while (-not (Test-Path -LiteralPath '$restarted')) { Start-Sleep -Milliseconds 1
         $rows | Remove-WbSession @db -Confirm:$false
     }
 
+    It '8. the balancer program installed on each node: a drained node receives nothing, across all three nodes'' decisions' {
+        Skip-WhenUnsupported
+        if (-not (Get-Command Install-WbBalancer -ErrorAction SilentlyContinue)) { Set-ItResult -Skipped -Because 'this package has no Install-WbBalancer (issue 12)' }
+        $program = { param($n) Join-Path $cluster.Directory "node$n" 'bin' 'rserver-balancer' }
+        foreach ($n in 1..3) { New-Item -ItemType Directory -Force -Path (Split-Path (& $program $n)) | Out-Null }
+        $savedBalancer = @(foreach ($root in $roots) { Get-Content -Raw -LiteralPath (Join-Path $root 'load-balancer') })
+        # The program's record of drained nodes: node-local, as /var/lib/workbenchadmin is (DIR/var is each node's own).
+        foreach ($root in $roots) { Set-Content -LiteralPath (Join-Path $root 'workbenchadmin.conf') -Value "[balancer]`nstate-directory=$(Join-Path $cluster.Directory 'var' 'workbenchadmin')" }
+        try {
+            # Installed on each node, by an admin there.
+            $installed = @(Invoke-NetnsNode $cluster 1, 2, 3 "Install-WbBalancer -Method consistent-hash -Path (Join-Path '$($cluster.Directory)' ('node' + [Net.Dns]::GetHostName().Split('.')[0].Substring(4)) 'bin' 'rserver-balancer') -Confirm:`$false -PassThru | Select-Object ProgramInstalled, BalancerIsCustom | ConvertTo-Json")
+            foreach ($i in $installed) {
+                $i.Error | Should -BeNullOrEmpty
+                $i.Output.ProgramInstalled | Should -BeTrue
+                $i.Output.BalancerIsCustom | Should -BeTrue
+            }
+            # As Workbench runs it: no arguments, RSTUDIO_USERNAME and RSTUDIO_NODES (every node it deems available,
+            # the drained one included: draining is the module's, not Workbench's), one entry out; 10 users per node.
+            $nodes = $names -join ','
+            function Invoke-Decisions {
+                foreach ($n in 1..3) {
+                    $loop = "for u in `$(seq 1 10); do RSTUDIO_USERNAME=user`$u RSTUDIO_NODES='$nodes' '$(& $program $n)' || echo FAILED `$?; done"
+                    $out = Invoke-NetnsClusterScript @('run', $cluster.Directory, $n, 'sh', '-c', $loop)
+                    @($out | Where-Object { $_ -is [string] -and $_ -notlike 'wbadmin-balancer:*' }) | ForEach-Object { [pscustomobject]@{ From = $n; Chosen = $_.Trim() } }
+                }
+            }
+            $before = @(Invoke-Decisions)
+            $before.Count | Should -Be 30
+            @($before | Where-Object Chosen -notin $names) | Should -BeNullOrEmpty
+            # consistent-hash: every node decides alike, and some of these users belong on node2.
+            foreach ($n in 2, 3) { @($before | Where-Object From -eq $n).Chosen | Should -Be @($before | Where-Object From -eq 1).Chosen }
+            @($before | Where-Object Chosen -eq $names[1]).Count | Should -BeGreaterThan 0
+
+            Suspend-WbNode @db -HostName $cluster.Names[1] -Confirm:$false
+            $chosen = @(Invoke-Decisions)
+            $chosen.Count | Should -Be 30
+            @($chosen | Where-Object Chosen -notin $names) | Should -BeNullOrEmpty
+            @($chosen | Where-Object Chosen -eq $names[1]) | Should -BeNullOrEmpty
+            # Only node2's users moved: the others stay where they were.
+            for ($i = 0; $i -lt 30; $i++) { if ($before[$i].Chosen -ne $names[1]) { $chosen[$i].Chosen | Should -Be $before[$i].Chosen } }
+            $figures['8. balancer program (consistent-hash), 30 decisions on 3 nodes: chose node2 before / after draining it'] =
+                "$(@($before | Where-Object Chosen -eq $names[1]).Count) / $(@($chosen | Where-Object Chosen -eq $names[1]).Count)"
+        }
+        finally {
+            Resume-WbNode @db -HostName $cluster.Names[1] -Confirm:$false
+            for ($i = 0; $i -lt $roots.Count; $i++) {
+                Set-Content -LiteralPath (Join-Path $roots[$i] 'load-balancer') -Value $savedBalancer[$i] -NoNewline
+                Remove-Item -LiteralPath (Join-Path $roots[$i] 'workbenchadmin.conf') -ErrorAction SilentlyContinue
+            }
+        }
+    }
+
     It '2. a node dies (agent and listeners killed, link down): Offline within OfflineAfterSec + one heartbeat, no placement chooses it, Test-WbCluster names it' {
         Skip-WhenUnsupported
         $watch = [Diagnostics.Stopwatch]::StartNew()
