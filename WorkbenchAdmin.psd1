@@ -14,12 +14,16 @@
     FormatsToProcess     = @('module/WorkbenchAdmin.format.ps1xml')
     CmdletsToExport      = @(
         'Get-WbBalancer'
+        'Get-WbBalancerPolicy'
         'Get-WbConfig'
         'Get-WbNode'
         'Get-WbSession'
         'Get-WbSessionLoad'
         'Initialize-WbDatabase'
+        'Install-WbBalancer'
         'Invoke-WbBalanceDecision'
+        'Measure-WbBalancer'
+        'New-WbLoadBalancerConfig'
         'New-WbSession'
         'Protect-WbDatabasePassword'
         'Register-WbNode'
@@ -28,9 +32,11 @@
         'Reset-WbCluster'
         'Resume-WbNode'
         'Set-WbBalancer'
+        'Set-WbBalancerPolicy'
         'Suspend-WbNode'
         'Test-WbBalancerScript'
         'Test-WbCluster'
+        'Test-WbLoadBalancer'
         'Unregister-WbNode'
         'Update-WbNodeStatus'
     )

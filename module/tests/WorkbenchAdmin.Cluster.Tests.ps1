@@ -1,7 +1,7 @@
 #Requires -Modules Pester
 <#
     The cluster verification suite: one It per Test-WbCluster check, grouped and tagged by area
-    (config, storage, database, security, network, cluster, spec; and 'Cluster' on all of them).
+    (config, storage, database, security, network, services, cluster, spec, loadbalancer; and 'Cluster' on all of them).
     Run it on a node, against the real cluster:
 
         $container = New-PesterContainer -Path ./WorkbenchAdmin.Cluster.Tests.ps1 -Data @{ Spec = '/etc/rstudio/cluster.yaml' }
@@ -15,7 +15,9 @@ param(
     [string] $ConfigRoot,
     [string] $ConnectionString,
     [string] $Spec,
-    [string] $HomeRoot
+    [string] $HomeRoot,
+    # The external load balancer's configuration file or URL (Test-WbCluster -LoadBalancer); without it its checks are skipped.
+    [string] $LoadBalancer
 )
 
 # Pester passes -Data here at discovery (and again to BeforeAll as variables): a mistyped path or connection
@@ -23,6 +25,7 @@ param(
 if ($ConfigRoot -and -not (Test-Path -LiteralPath $ConfigRoot -PathType Container)) { throw "-ConfigRoot '$ConfigRoot' is not a directory." }
 if ($HomeRoot -and -not (Test-Path -LiteralPath $HomeRoot -PathType Container)) { throw "-HomeRoot '$HomeRoot' is not a directory." }
 if ($Spec -and -not (Test-Path -LiteralPath $Spec -PathType Leaf)) { throw "-Spec '$Spec' is not a file." }
+if ($LoadBalancer -and $LoadBalancer -notmatch '^https?://' -and -not (Test-Path -LiteralPath $LoadBalancer -PathType Leaf)) { throw "-LoadBalancer '$LoadBalancer' is neither a file nor an http(s) URL." }
 if ($ConnectionString) { $null = [System.Data.Common.DbConnectionStringBuilder]@{ ConnectionString = $ConnectionString } }
 
 BeforeDiscovery {
@@ -43,11 +46,12 @@ BeforeAll {
     if ($ConnectionString) { $arguments.ConnectionString = $ConnectionString }
     if ($Spec) { $arguments.Spec = $Spec }
     if ($HomeRoot) { $arguments.HomeRoot = $HomeRoot }
+    if ($LoadBalancer) { $arguments.LoadBalancer = $LoadBalancer }
     $script:results = @(Test-WbCluster @arguments -ProgressAction SilentlyContinue)
 
     function Assert-Check([string] $Id) {
         $mine = @($script:results | Where-Object CheckId -eq $Id)
-        if ($mine.Count -eq 0) { Set-ItResult -Skipped -Because 'the check did not run (a spec check without -Spec)'; return }
+        if ($mine.Count -eq 0) { Set-ItResult -Skipped -Because 'the check did not run (a spec check without -Spec, a load balancer check without -LoadBalancer)'; return }
         $failed = @($mine | Where-Object Status -eq 'Fail')
         foreach ($w in $mine | Where-Object Status -eq 'Warn') { Write-Warning "$($w.Target): $($w.Found) - $($w.Fix)" }
         if ($failed.Count -eq 0 -and @($mine | Where-Object Status -ne 'Skip').Count -eq 0) {
@@ -78,10 +82,18 @@ Describe 'Network' -Tag 'Cluster', 'network' {
     It '<Id>: <Title>' -ForEach ($checks | Where-Object Area -eq 'network') { Assert-Check $Id }
 }
 
+Describe 'Services' -Tag 'Cluster', 'services' {
+    It '<Id>: <Title>' -ForEach ($checks | Where-Object Area -eq 'services') { Assert-Check $Id }
+}
+
 Describe 'Across the nodes' -Tag 'Cluster', 'cluster' {
     It '<Id>: <Title>' -ForEach ($checks | Where-Object Area -eq 'cluster') { Assert-Check $Id }
 }
 
 Describe 'Desired state (spec)' -Tag 'Cluster', 'spec' {
     It '<Id>: <Title>' -ForEach ($checks | Where-Object Area -eq 'spec') { Assert-Check $Id }
+}
+
+Describe 'External load balancer' -Tag 'Cluster', 'loadbalancer' {
+    It '<Id>: <Title>' -ForEach ($checks | Where-Object Area -eq 'loadbalancer') { Assert-Check $Id }
 }

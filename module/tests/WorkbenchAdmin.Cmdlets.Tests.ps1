@@ -934,6 +934,16 @@ Describe 'Sessions' -Tag 'Cmdlets' {
         $ended.Active | Should -BeFalse
         $ended.Ended | Should -Not -BeNullOrEmpty
     }
+
+    It 'Get-WbSession -IncludeEnded pipes into Measure-WbBalancer, which replays the history on its own nodes' {
+        $placed = 'hist1', 'hist2', 'hist1', 'hist3' | New-WbSession @db
+        $placed[0], $placed[1] | Remove-WbSession @db
+        # Earlier Its' ended sessions stay in the store: replay only this one's.
+        $results = Get-WbSession @db -IncludeEnded | Where-Object UserName -Like 'hist*' | Measure-WbBalancer -Method sessions, user-hash -Detail
+        $results.Method | Should -Be 'sessions', 'user-hash'
+        $results | ForEach-Object { $_.Sessions | Should -Be 4 }
+        @($results[0].Series.Node | Sort-Object -Unique) | Should -Be @($addresses | Sort-Object)
+    }
 }
 
 Describe 'Get-WbSessionLoad' -Tag 'Cmdlets' {

@@ -40,7 +40,8 @@ BeforeAll {
     # What a healthy node reports: every check passes but the one a bind mount cannot pass (not NFS), and the
     # Workbench version, which no node has (no Workbench installed).
     function Assert-HealthyElse([object[]] $Results, [string[]] $AlsoFailing = @()) {
-        $failed = @($Results | Where-Object Status -eq 'Fail' | Where-Object { $_.CheckId -notin $AlsoFailing })
+        # storage.home-directories judges this machine's own users, which the test does not choose.
+        $failed = @($Results | Where-Object Status -eq 'Fail' | Where-Object { $_.CheckId -notin $AlsoFailing -and $_.CheckId -ne 'storage.home-directories' })
         $found = ($failed | ForEach-Object { "$($_.CheckId) $($_.Target): $($_.Found)" }) -join '; '
         @($failed.CheckId) | Should -Be @('storage.shared-path') -Because $found
         $failed.Found | Should -Match 'on a local file system'
@@ -94,7 +95,8 @@ Describe 'A three-host cluster in network namespaces' -Tag 'NetnsCluster' {
         $figures['1. Test-WbCluster on 3 nodes at once (pwsh start included)'] = $watch.Elapsed
         foreach ($node in $checked) {
             Assert-HealthyElse $node.Results
-            @($node.Results | Where-Object Status -eq 'Skip' | ForEach-Object CheckId) | Should -Be @('cluster.version')
+            # Skipped: what does not apply on these hosts (no Workbench, no systemd, no NFS, no load balancer given).
+            @($node.Results | Where-Object Status -eq 'Skip' | ForEach-Object CheckId | Where-Object { $_ -like 'network.*' -or $_ -like 'cluster.*' }) | Should -Be @('cluster.version')
             # Real addresses: what failed only because of loopback now passes.
             ($node.Results | Where-Object CheckId -eq 'network.www-host-name').Found | Should -BeLike "node$($node.Node).wbcluster.test:8787 resolves to $($cluster.Addresses[$node.Node - 1])"
             @($node.Results | Where-Object CheckId -eq 'network.reachable' | Where-Object Status -eq 'Pass').Count | Should -Be 3

@@ -8,6 +8,8 @@ public enum CheckScope
     Cluster,
     /// <summary>Compares what is found with a cluster spec file.</summary>
     Spec,
+    /// <summary>Reads the external load balancer's configuration file, or probes it through its URL.</summary>
+    LoadBalancer,
 }
 
 /// <summary>A check: its stable id, the area it belongs to (a Pester tag), what it verifies, and how results are made.</summary>
@@ -46,6 +48,11 @@ public static class CheckCatalog
         new("security.plain-password", "security", CheckScope.Node, "The database password is not plain text"),
         new("network.www-host-name", "network", CheckScope.Node, "www-host-name is set and resolves"),
         new("network.port-range", "network", CheckScope.Node, "The ephemeral port range to open between nodes"),
+        new("storage.nfs-options", "storage", CheckScope.Node, "The shared directories are mounted with the guide's NFS options"),
+        new("storage.home-directories", "storage", CheckScope.Node, "Users' home directories exist and are on shared storage"),
+        new("config.launcher-sessions", "config", CheckScope.Node, "launcher-sessions-enabled agrees with launcher.conf"),
+        new("services.rstudio-server", "services", CheckScope.Node, "The rstudio-server service is enabled and active"),
+        new("services.rstudio-launcher", "services", CheckScope.Node, "The rstudio-launcher service is enabled and active"),
         new("cluster.nodes-online", "cluster", CheckScope.Cluster, "At least two nodes are online"),
         new("cluster.config-identical", "cluster", CheckScope.Cluster, "/etc/rstudio is identical on every node apart from address keys"),
         new("cluster.key", "cluster", CheckScope.Cluster, "Every node has the same secure-cookie-key"),
@@ -62,6 +69,11 @@ public static class CheckCatalog
         new("spec.protocol", "spec", CheckScope.Spec, "The protocol is the spec's"),
         new("spec.database", "spec", CheckScope.Spec, "database.conf points at the spec's database"),
         new("spec.shared-storage", "spec", CheckScope.Spec, "server-shared-storage-path is the spec's"),
+        new("loadbalancer.nodes", "loadbalancer", CheckScope.LoadBalancer, "Every cluster node is a backend of the external load balancer"),
+        new("loadbalancer.sticky", "loadbalancer", CheckScope.LoadBalancer, "The load balancer keeps a user's requests on one node"),
+        new("loadbalancer.websocket", "loadbalancer", CheckScope.LoadBalancer, "The load balancer passes websocket upgrades on"),
+        new("loadbalancer.timeout", "loadbalancer", CheckScope.LoadBalancer, "The load balancer's timeouts are at least 60 s"),
+        new("loadbalancer.forwarded-headers", "loadbalancer", CheckScope.LoadBalancer, "The load balancer passes X-Forwarded-Proto and the client's host"),
     ];
 
     public static CheckDefinition Get(string id) => All.Single(c => c.Id == id);

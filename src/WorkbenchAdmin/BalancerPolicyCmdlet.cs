@@ -30,6 +30,11 @@ public abstract class BalancerPolicyCmdlet : WbCmdlet
     [ValidateNotNullOrEmpty]
     public string? StatusUri { get; set; }
 
+    /// <summary>Where the program records drained nodes for when the store does not answer.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? StateDirectory { get; set; }
+
     /// <summary>Where Workbench runs the custom balancer.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]

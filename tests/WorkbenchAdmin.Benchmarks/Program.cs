@@ -12,6 +12,8 @@ var config = DefaultConfig.Instance
     .WithOptions(ConfigOptions.DisableOptimizationsValidator);
 if (args is ["placement", ..])
     WorkbenchAdmin.Benchmarks.PlacementLoad.Run();
+else if (args is ["balancer", var program])
+    WorkbenchAdmin.Benchmarks.BalancerLatency.Run(program);
 else if (args is ["import", .. var rest])
     WorkbenchAdmin.Benchmarks.ImportTime.Run(Directory.GetCurrentDirectory(), rest.FirstOrDefault());
 else

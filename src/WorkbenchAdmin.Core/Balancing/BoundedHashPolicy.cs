@@ -30,33 +30,37 @@ public sealed class BoundedHashPolicy(double balanceFactor) : IBalancingPolicy
     public static int Cap(double factor, int eligibleSessions, int eligibleNodes) =>
         (int)Math.Ceiling(factor * (eligibleSessions + 1) / eligibleNodes);
 
+    /// <remarks>
+    /// The first node in the user's rendezvous order within the cap is the heaviest node within the cap: two
+    /// passes (the cap needs every eligible node's sessions), no sort.
+    /// </remarks>
     public PolicyChoice Choose(in BalanceContext context, Span<double> scores)
     {
         var set = context.Candidates;
-        var userHash = UserNameHash.Compute(context.UserName);
-        var entries = set.EntryHashes(context.UseIpAddress);
         var n = set.Count;
-        Span<ulong> weights = n <= 256 ? stackalloc ulong[n] : new ulong[n];
-        Span<int> order = n <= 256 ? stackalloc int[n] : new int[n];
         var eligible = 0;
         var sessions = 0;
         for (var i = 0; i < n; i++)
         {
-            if (!context.IsEligible(set[i])) { scores[i] = double.NaN; continue; }
-            var weight = ConsistentHashPolicy.Weight(entries[i], userHash);
-            scores[i] = ConsistentHashPolicy.Scale(weight);
-            weights[eligible] = weight;
-            order[eligible] = i;
+            if (!context.IsEligible(set[i])) continue;
             eligible++;
             sessions += set[i].ActiveSessions;
         }
-        weights = weights[..eligible];
-        order = order[..eligible];
-        weights.Sort(order); // ascending: the user's first choice is last
         var cap = Cap(BalanceFactor, sessions, eligible);
-        for (var k = eligible - 1; k >= 0; k--)
-            if (set[order[k]].ActiveSessions + 1 <= cap) return new PolicyChoice(order[k], Hash: userHash);
-        throw new InvalidOperationException("bounded-hash found no node under its cap; a factor above 1 guarantees one.");
+        var userHash = UserNameHash.Compute(context.UserName);
+        var entries = set.EntryHashes(context.UseIpAddress);
+        var best = -1;
+        var bestWeight = 0UL;
+        for (var i = 0; i < n; i++)
+        {
+            var node = set[i];
+            if (!context.IsEligible(node)) { scores[i] = double.NaN; continue; }
+            var weight = ConsistentHashPolicy.Weight(entries[i], userHash);
+            scores[i] = ConsistentHashPolicy.Scale(weight);
+            if (node.ActiveSessions + 1 <= cap && (best < 0 || weight > bestWeight)) (best, bestWeight) = (i, weight);
+        }
+        if (best < 0) throw new InvalidOperationException("bounded-hash found no node under its cap; a factor above 1 guarantees one.");
+        return new PolicyChoice(best, Hash: userHash);
     }
 
     public string Explain(BalanceDecision d)

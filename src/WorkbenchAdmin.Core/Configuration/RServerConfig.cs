@@ -18,7 +18,8 @@ public sealed record RServerConfig
     public string? SecureCookieKeyFile { get; init; }
     public string? LauncherAddress { get; init; }
     public int LauncherPort { get; init; } = DefaultLauncherPort;
-    public bool LauncherSessionsEnabled { get; init; }
+    /// <summary>launcher-sessions-enabled; on when unset, as the installation guide says.</summary>
+    public bool LauncherSessionsEnabled { get; init; } = true;
     public string? DatabaseConfigFile { get; init; }
 
     /// <summary>The protocol a node advertises to the cluster.</summary>
@@ -40,7 +41,8 @@ public sealed record RServerConfig
             SecureCookieKeyFile = ConfigValues.String(doc, null, "secure-cookie-key-file"),
             LauncherAddress = ConfigValues.String(doc, null, "launcher-address"),
             LauncherPort = ConfigValues.Int(doc, null, "launcher-port", 1, 65535) ?? DefaultLauncherPort,
-            LauncherSessionsEnabled = ConfigValues.Bool(doc, null, "launcher-sessions-enabled") ?? false,
+            // The guide: "Launcher with the Local Plugin is enabled by default."
+            LauncherSessionsEnabled = ConfigValues.Bool(doc, null, "launcher-sessions-enabled") ?? true,
             DatabaseConfigFile = ConfigValues.String(doc, null, "database-config-file"),
         };
     }

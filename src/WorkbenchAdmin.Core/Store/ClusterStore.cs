@@ -36,10 +36,11 @@ public sealed class ClusterStore
 
     private readonly PlacementBatcher _placements;
 
-    public ClusterStore(DatabaseTarget target)
+    /// <param name="loadTypes">False for a process that makes one query and exits: see <see cref="DataSources.Get"/>.</param>
+    public ClusterStore(DatabaseTarget target, bool loadTypes = true)
     {
         Target = target;
-        DataSource = DataSources.Get(target);
+        DataSource = DataSources.Get(target, loadTypes);
         _placements = new PlacementBatcher(this);
     }
 

@@ -14,13 +14,26 @@ public static class DataSources
     private static readonly ConcurrentDictionary<string, Lazy<NpgsqlDataSource>> Sources = new(StringComparer.Ordinal);
 
 
-    public static NpgsqlDataSource Get(DatabaseTarget target)
+    /// <param name="loadTypes">
+    /// False skips Npgsql's loading of the server's type catalogue on the first connection: a round trip and a
+    /// large result that a long-lived module pays once, but a one-decision process would pay every time. Only
+    /// built-in types can then be read.
+    /// </param>
+    public static NpgsqlDataSource Get(DatabaseTarget target, bool loadTypes = true)
     {
+        var key = loadTypes ? target.ConnectionString : target.ConnectionString + "\0no-type-loading";
         try
         {
-            return Sources.GetOrAdd(target.ConnectionString, cs => new Lazy<NpgsqlDataSource>(() =>
+            return Sources.GetOrAdd(key, _ => new Lazy<NpgsqlDataSource>(() =>
             {
-                var builder = new NpgsqlDataSourceBuilder(cs);
+                if (!loadTypes)
+                {
+                    // The slim builder: only the built-in types, so less to set up in a process that lives for one query.
+                    var slim = new NpgsqlSlimDataSourceBuilder(target.ConnectionString);
+                    slim.ConfigureTypeLoading(types => types.EnableTypeLoading(false));
+                    return slim.Build();
+                }
+                var builder = new NpgsqlDataSourceBuilder(target.ConnectionString);
                 // Npgsql's own logging (statements at Debug) reaches the command running them.
                 builder.UseLoggerFactory(Logging.CommandLog.Factory);
                 return builder.Build();
@@ -29,7 +42,7 @@ public static class DataSources
         catch (ArgumentException e)
         {
             // A connection string that parses but cannot connect (no Host=): only -ConnectionString can give one.
-            Sources.TryRemove(target.ConnectionString, out _);
+            Sources.TryRemove(key, out _);
             throw new WbException("InvalidConnectionString", WbErrorCategory.InvalidArgument,
                 $"-ConnectionString cannot be used to connect: {e.Message}", null, e);
         }

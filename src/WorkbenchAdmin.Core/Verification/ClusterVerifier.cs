@@ -1,6 +1,7 @@
 using WorkbenchAdmin.Core.Commands;
 using WorkbenchAdmin.Core.Commands.Cluster;
 using WorkbenchAdmin.Core.Configuration;
+using WorkbenchAdmin.Core.LoadBalancer;
 
 namespace WorkbenchAdmin.Core.Verification;
 
@@ -13,6 +14,8 @@ public sealed record VerifyRequest : StoreRequest
     public double? ClockToleranceSec { get; init; }
     public string? HomeRoot { get; init; }
     public VerificationProbes? Probes { get; init; }
+    /// <summary>The external load balancer: its configuration file, or its http(s) URL for the live checks; null skips those checks.</summary>
+    public string? LoadBalancer { get; init; }
 }
 
 /// <summary>
@@ -43,6 +46,11 @@ public static class ClusterVerifier
         ["security.plain-password"] = NodeChecks.PlainTextPassword,
         ["network.www-host-name"] = NodeChecks.WwwHostName,
         ["network.port-range"] = NodeChecks.PortRange,
+        ["storage.nfs-options"] = GuideNodeChecks.NfsOptions,
+        ["storage.home-directories"] = GuideNodeChecks.HomeDirectories,
+        ["config.launcher-sessions"] = GuideNodeChecks.LauncherSessions,
+        ["services.rstudio-server"] = GuideNodeChecks.RStudioServer,
+        ["services.rstudio-launcher"] = GuideNodeChecks.RStudioLauncher,
     };
 
     private static readonly Dictionary<string, ClusterCheck> ClusterChecksById = new()
@@ -88,6 +96,11 @@ public static class ClusterVerifier
             throw new WbException("SpecRequired", WbErrorCategory.InvalidArgument,
                 $"-Check {string.Join(", ", request.Check!)} selects only spec checks, which compare the cluster with a spec: pass -Spec <file>.", request.Check);
         if (spec is null) selected.RemoveAll(c => c.Scope == CheckScope.Spec);
+        // The guide calls the external load balancer optional: its checks run when one is named.
+        if (request.LoadBalancer is null && selected.Count > 0 && selected.All(c => c.Scope == CheckScope.LoadBalancer))
+            throw new WbException("LoadBalancerRequired", WbErrorCategory.InvalidArgument,
+                $"-Check {string.Join(", ", request.Check!)} selects only load balancer checks: pass -LoadBalancer <its configuration file or URL>.", request.Check);
+        if (request.LoadBalancer is null) selected.RemoveAll(c => c.Scope == CheckScope.LoadBalancer);
 
         var probes = request.Probes ?? VerificationProbes.System;
         var root = ConfigRoot.Resolve(request.ConfigRoot);
@@ -117,18 +130,19 @@ public static class ClusterVerifier
         {
             var check = selected[i];
             host.WriteProgress(Activity, $"{check.Id}: {check.Title}", 100 * i / selected.Count);
-            Emit(RunOne(check, node, cluster, spec));
+            Emit(RunOne(check, node, cluster, spec, request.LoadBalancer, host));
         }
         host.WriteProgress(Activity, "Done", -1);
         return results;
     }
 
-    private static IEnumerable<CheckResult> RunOne(CheckDefinition check, NodeContext node, ClusterAccess cluster, ClusterSpec? spec)
+    private static IEnumerable<CheckResult> RunOne(CheckDefinition check, NodeContext node, ClusterAccess cluster, ClusterSpec? spec, string? loadBalancer, ICommandHost host)
     {
         try
         {
             return check.Scope switch
             {
+                CheckScope.LoadBalancer => RunLoadBalancer(check, node, cluster, loadBalancer!, host),
                 CheckScope.Node => NodeChecksById[check.Id](check, node).ToList(),
                 CheckScope.Cluster when cluster.Context is null => [cluster.Unchecked(check)],
                 CheckScope.Cluster => ClusterChecksById[check.Id](check, cluster.Context).ToList(),
@@ -140,6 +154,15 @@ public static class ClusterVerifier
             // A file that cannot be read or parsed: the check was not made, and the message says where.
             return [check.Unchecked(check.Scope == CheckScope.Node ? node.Target : "cluster", e.Message, "Correct what the message names, then run the check again.")];
         }
+    }
+
+    /// <summary>A load balancer check against the registered nodes: from its file, or live through its URL.</summary>
+    private static List<CheckResult> RunLoadBalancer(CheckDefinition check, NodeContext node, ClusterAccess cluster, string loadBalancer, ICommandHost host)
+    {
+        var nodes = cluster.Context is { } x ? ClusterNodes.Of(x.Nodes.Select(n => n.Address)) : ClusterNodes.Unavailable(cluster.Unavailable ?? "the cluster store was not read");
+        var live = Uri.TryCreate(loadBalancer, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";
+        var options = new ProbeOptions { Cancellation = host.Cancellation };
+        return Commands.LoadBalancer.LoadBalancerOperations.Run([check], live ? null : loadBalancer, null, live ? loadBalancer : null, nodes, node.Probes, options).ToList();
     }
 
     /// <summary>A fingerprint as the store holds it; one that is not ours to read makes the store unreadable, never a silent gap.</summary>

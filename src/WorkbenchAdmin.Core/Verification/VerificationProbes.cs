@@ -22,6 +22,14 @@ public class VerificationProbes
     public virtual string PasswdPath => "/etc/passwd";
     public virtual string GroupPath => "/etc/group";
     public virtual string PortRangePath => "/proc/sys/net/ipv4/ip_local_port_range";
+    /// <summary>The kernel's table of this process's mounts (tests give a file of their own).</summary>
+    public virtual string MountInfoPath => "/proc/self/mountinfo";
+
+    /// <summary>
+    /// <c>systemctl show UNIT -p LoadState,ActiveState,UnitFileState</c>'s output, or null when systemd is not
+    /// running here (no /run/systemd/system, as sd_booted tells).
+    /// </summary>
+    public virtual string? SystemdUnitState(string unit) => Systemd.Show(unit);
 
     /// <summary>The network file system holding <paramref name="path"/> ("nfs", …), or null for a local one.</summary>
     public virtual string? NetworkFileSystem(string path) =>

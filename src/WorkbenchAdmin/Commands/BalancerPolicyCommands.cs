@@ -14,7 +14,7 @@ public sealed class InstallWbBalancerCommand : BalancerPolicyCmdlet
             ProgramPath = ResolvePath(Path),
             ProgramSource = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(typeof(WbCmdlet).Assembly.Location)!, "bin", BalancerPolicyOperations.ProgramFileName),
             Method = Method, MaxSessionsPerNode = MaxSessionsPerNode, BalanceFactor = BalanceFactor, Sticky = StickyIfBound,
-            DeadlineMs = DeadlineMs, StatusUri = StatusUri, PassThru = PassThru,
+            DeadlineMs = DeadlineMs, StatusUri = StatusUri, StateDirectory = ResolvePath(StateDirectory), PassThru = PassThru,
         }, host));
 }
 
@@ -28,7 +28,7 @@ public sealed class SetWbBalancerPolicyCommand : BalancerPolicyCmdlet
             ConfigRoot = ResolvePath(ConfigRoot),
             ProgramPath = ResolvePath(Path),
             Method = Method, MaxSessionsPerNode = MaxSessionsPerNode, BalanceFactor = BalanceFactor, Sticky = StickyIfBound,
-            DeadlineMs = DeadlineMs, StatusUri = StatusUri, PassThru = PassThru,
+            DeadlineMs = DeadlineMs, StatusUri = StatusUri, StateDirectory = ResolvePath(StateDirectory), PassThru = PassThru,
         }, host));
 }
 

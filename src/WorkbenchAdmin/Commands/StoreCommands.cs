@@ -47,14 +47,14 @@ public sealed class UnregisterWbNodeCommand : WbStoreCmdlet
 
 /// <remarks>
 /// Nodes come from the store, or from the running cluster's own view when the heartbeat agent is not deployed:
-/// a node's status page (-Uri) or what <c>rstudio-server list-nodes</c> printed (-ListNodesText, from the pipeline).
+/// a node's status page (-Uri) or what <c>rstudio-server list-nodes</c> printed (-ListNodesText). The text is not
+/// taken from the pipeline: any piped object (a session, say) would bind to it as text.
 /// </remarks>
 [Cmdlet(VerbsCommon.Get, "WbNode", DefaultParameterSetName = StoreSet)]
 [OutputType(typeof(NodeInfo))]
 public sealed class GetWbNodeCommand : WbStoreCmdlet
 {
     private const string StoreSet = "Store", UriSet = "Uri", ListNodesSet = "ListNodes";
-    private readonly List<string> _listNodes = [];
 
     [Parameter(Position = 0)]
     [Alias("NodeId")]
@@ -78,28 +78,16 @@ public sealed class GetWbNodeCommand : WbStoreCmdlet
     [Parameter(Mandatory = true, ParameterSetName = UriSet)]
     public Uri? Uri { get; set; }
 
-    /// <summary>The lines <c>rstudio-server list-nodes</c> printed (pipe them in).</summary>
-    [Parameter(Mandatory = true, ParameterSetName = ListNodesSet, ValueFromPipeline = true)]
+    /// <summary>The lines <c>rstudio-server list-nodes</c> printed: <c>-ListNodesText (rstudio-server list-nodes)</c>.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ListNodesSet)]
     [AllowEmptyString]
     public string[]? ListNodesText { get; set; }
 
-    protected override void ProcessRecord()
-    {
-        if (ParameterSetName == ListNodesSet) _listNodes.AddRange(ListNodesText ?? []);
-        else RunGet();
-    }
-
-    /// <summary>list-nodes output is read whole, once every line has arrived.</summary>
-    protected override void EndProcessing()
-    {
-        if (ParameterSetName == ListNodesSet) RunGet();
-    }
-
-    private void RunGet() =>
+    protected override void ProcessRecord() =>
         Run(host => GetNodes(this.Connect(new GetNodeRequest
         {
             Id = Id, HostName = HostName, Status = Status, OfflineAfterSec = OfflineAfterSec, Uri = Uri,
-            ListNodesText = ParameterSetName == ListNodesSet ? string.Join('\n', _listNodes) : null,
+            ListNodesText = ListNodesText is null ? null : string.Join('\n', ListNodesText),
         }), host));
 }
 

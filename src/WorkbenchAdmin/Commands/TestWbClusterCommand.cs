@@ -30,6 +30,11 @@ public sealed class TestWbClusterCommand : WbStoreCmdlet
     [Parameter]
     public double? OfflineAfterSec { get; set; }
 
+    /// <summary>The external load balancer's configuration file, or its http(s) URL.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? LoadBalancer { get; set; }
+
     protected override void ProcessRecord() => Run(host => ClusterVerifier.Run(this.Connect(new VerifyRequest
     {
         Check = Check,
@@ -38,5 +43,6 @@ public sealed class TestWbClusterCommand : WbStoreCmdlet
         ClockToleranceSec = ClockToleranceSec,
         HomeRoot = ResolvePath(HomeRoot),
         OfflineAfterSec = OfflineAfterSec,
+        LoadBalancer = LoadBalancer is null || LoadBalancer.Contains("://", StringComparison.Ordinal) ? LoadBalancer : ResolvePath(LoadBalancer),
     }), host));
 }

@@ -22,6 +22,13 @@ public sealed class TestProbes : VerificationProbes
 
     public override string PasswdPath => Passwd ?? base.PasswdPath;
 
+    public string? MountInfo { get; set; }
+    public override string MountInfoPath => MountInfo ?? base.MountInfoPath;
+
+    /// <summary>systemctl show output per unit, as captured on a node; null when systemd is absent (as in CI).</summary>
+    public Dictionary<string, string>? Units { get; set; }
+    public override string? SystemdUnitState(string unit) => Units is null ? null : Units.GetValueOrDefault(unit, "LoadState=not-found\nActiveState=inactive\nUnitFileState=\n");
+
     public override string? NetworkFileSystem(string path) =>
         NfsPaths.Any(p => path == p || path.StartsWith(p.TrimEnd('/') + "/", StringComparison.Ordinal)) ? "nfs" : base.NetworkFileSystem(path);
 

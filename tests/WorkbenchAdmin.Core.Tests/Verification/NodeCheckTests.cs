@@ -23,9 +23,24 @@ public sealed class NodeCheckTests : IDisposable
         var shared = Directory.CreateDirectory(Path.Combine(_dir.Path, name + "-shared")).FullName;
         var home = Directory.CreateDirectory(Path.Combine(_dir.Path, name + "-home")).FullName;
         _probes.NfsPaths.Add(shared);
-        File.WriteAllText(Path.Combine(root, "rserver.conf"), $"load-balancing-enabled=1\nserver-shared-storage-path={shared}\n");
+        File.WriteAllText(Path.Combine(root, "rserver.conf"), $"load-balancing-enabled=1\nserver-shared-storage-path={shared}\nlauncher-sessions-enabled=1\n");
         File.WriteAllText(Path.Combine(root, "load-balancer"), "balancer=sessions\nwww-host-name=node1.example.com:8787\n");
-        File.WriteAllText(Path.Combine(root, "launcher.conf"), "[server]\naddress=0.0.0.0\nport=5559\n");
+        File.WriteAllText(Path.Combine(root, "launcher.conf"), "[server]\naddress=0.0.0.0\nport=5559\n\n[cluster]\nname=Local\ntype=Local\n");
+        // The kernel's mount table as a node with the guide's fstab lines shows it (NFSv3 and NFSv4.2, captured form).
+        _probes.MountInfo = _dir.Write(name + "-mountinfo", $"""
+            27 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro
+            512 27 0:53 / {home} rw,noatime shared:280 - nfs4 10.0.0.5:/var/nfs/workbench/home rw,sync,vers=4.2,rsize=1048576,wsize=1048576,namlen=255,acregmin=1800,acregmax=1800,acdirmin=1800,acdirmax=1800,hard,noac,proto=tcp,timeo=600,retrans=2,sec=sys,clientaddr=10.0.0.7,local_lock=none,addr=10.0.0.5
+            513 27 0:54 / {shared} rw,noatime shared:281 - nfs 10.0.0.5:/var/nfs/workbench/shared-storage rw,sync,vers=3,rsize=1048576,wsize=1048576,namlen=255,acregmin=1800,acregmax=1800,acdirmin=1800,acdirmax=1800,hard,noac,nolock,proto=tcp,timeo=600,retrans=2,sec=sys,mountaddr=10.0.0.5,mountvers=3,mountport=20048,mountproto=tcp,local_lock=all,addr=10.0.0.5
+
+            """);
+        _probes.NfsPaths.Add(home);
+        Directory.CreateDirectory(Path.Combine(home, "user1"));
+        _probes.Passwd = _dir.Write(name + "-passwd", $"root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\nuser1:x:1001:1001::{home}/user1:/bin/bash\n");
+        _probes.Units = new()
+        {
+            ["rstudio-server"] = "LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n",
+            ["rstudio-launcher"] = "LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n",
+        };
         File.WriteAllText(Path.Combine(root, "database.conf"), "provider=postgresql\nhost=pg\npassword=wbenc:v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n");
         File.WriteAllText(Path.Combine(root, "secure-cookie-key"), "key\n");
         File.SetUnixFileMode(Path.Combine(root, "database.conf"), Mode600);
@@ -53,8 +68,8 @@ public sealed class NodeCheckTests : IDisposable
         if (UnixFile.EffectiveUserId != 0) return; // ownership checks need root-owned files; CI runs as root
         var root = GoodRoot();
         var home = Path.Combine(_dir.Path, "good-home");
-        var results = ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = root, Check = ["config.*", "storage.*", "database.provider", "security.*", "network.www-host-name", "network.port-range"], Probes = _probes, HomeRoot = home }, new RecordingHost());
-        Assert.Equal(12, results.Count);
+        var results = ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = root, Check = ["config.*", "storage.*", "database.provider", "security.*", "network.www-host-name", "network.port-range", "services.*"], Probes = _probes, HomeRoot = home }, new RecordingHost());
+        Assert.Equal(18, results.Count); // storage.nfs-options twice: the shared storage and the home root
         Assert.All(results, r => Assert.True(r.Status == CheckStatus.Pass, r.ToString()));
     }
 
@@ -313,8 +328,139 @@ public sealed class NodeCheckTests : IDisposable
     {
         var host = new RecordingHost();
         ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = GoodRoot(), Check = ["config.*"], Probes = _probes }, host);
-        Assert.Equal(["config.lb-enabled", "config.lb-file", "config.launcher-address"], host.Progress.SkipLast(1).Select(p => p.Status.Split(':')[0]));
+        Assert.Equal(["config.lb-enabled", "config.lb-file", "config.launcher-address", "config.launcher-sessions"], host.Progress.SkipLast(1).Select(p => p.Status.Split(':')[0]));
         Assert.Equal(-1, host.Progress[^1].Percent);
         Assert.True(host.Progress.SkipLast(1).Select(p => p.Percent).SequenceEqual(host.Progress.SkipLast(1).Select(p => p.Percent).Order()));
+    }
+
+    [Fact]
+    public void NfsOptionsAreComparedWithTheGuidesFstabLine()
+    {
+        var root = GoodRoot();
+        var home = Path.Combine(_dir.Path, "good-home");
+        var good = Run(root, "storage.nfs-options", home);
+        Assert.Equal(2, good.Count);
+        Assert.All(good, r => Assert.True(r.Status == CheckStatus.Pass, r.ToString()));
+        Assert.Contains(good, r => r.Found.Contains("nolock", StringComparison.Ordinal)); // only the NFSv3 mount needs it
+
+        // Mounted with the defaults (no options in fstab): what the kernel shows then.
+        var shared = Path.Combine(_dir.Path, "good-shared");
+        File.WriteAllText(_probes.MountInfo!, $"27 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n" +
+            $"600 27 0:60 / {shared} rw,relatime shared:300 - nfs 10.0.0.5:/var/nfs/workbench/shared-storage rw,vers=3,rsize=1048576,wsize=1048576,namlen=255,hard,proto=udp,timeo=11,retrans=3,sec=sys,local_lock=none,addr=10.0.0.5\n");
+        var bad = One(root, "storage.nfs-options");
+        AssertFails(bad, _probes.MountInfo!, "noac,nofail,noatime,nolock,intr,tcp,actimeo=1800");
+        foreach (var option in new[] { "noatime", "noac", "tcp (proto=udp)", "actimeo=1800 (acregmin=default", "nolock" }) Assert.Contains(option, bad.Found);
+        Assert.Contains($"{_probes.MountInfo}:2", bad.Found);
+    }
+
+    [Fact]
+    public void NfsOptionsDoNotApplyWhereThePathIsNotNfs()
+    {
+        var root = GoodRoot();
+        File.WriteAllText(_probes.MountInfo!, "27 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n");
+        var r = One(root, "storage.nfs-options");
+        Assert.Equal(CheckStatus.Skip, r.Status);
+        Assert.Contains("is on ext4 at /", r.Found);
+        Assert.Contains("not NFS", r.Found);
+    }
+
+    [Fact]
+    public void NfsOptionsOfAMissingDirectoryPointAtTheCheckThatFailsIt()
+    {
+        var root = GoodRoot();
+        File.WriteAllText(Path.Combine(root, "rserver.conf"), "server-shared-storage-path=/no/such/shared\n");
+        var r = One(root, "storage.nfs-options");
+        Assert.Equal(CheckStatus.Skip, r.Status);
+        Assert.Contains("/no/such/shared (server-shared-storage-path) does not exist on this node (see storage.shared-path)", r.Found);
+    }
+
+    [Fact]
+    public void AnUnreadableMountTableIsNotAPass()
+    {
+        var root = GoodRoot();
+        _probes.MountInfo = Path.Combine(_dir.Path, "no-such-mountinfo");
+        var r = One(root, "storage.nfs-options");
+        Assert.Equal(CheckStatus.Fail, r.Status);
+        Assert.StartsWith("could not be checked:", r.Found);
+    }
+
+    [Fact]
+    public void HomeDirectoriesMustExistOnSharedStorageUnderTheHomeRoot()
+    {
+        var root = GoodRoot();
+        var home = Path.Combine(_dir.Path, "good-home");
+        var local = Directory.CreateDirectory(Path.Combine(_dir.Path, "local-home", "user3")).FullName;
+        File.WriteAllText(_probes.Passwd!, $"user1:x:1001:1001::{home}/user1:/bin/bash\nuser2:x:1002:1002::{home}/user2:/bin/bash\nuser3:x:1003:1003::{local}:/bin/bash\n");
+        var r = One(root, "storage.home-directories", home);
+        AssertFails(r, _probes.Passwd!, "shared storage");
+        Assert.Contains($"user2: {home}/user2 does not exist", r.Found);
+        Assert.Contains($"user3: {local} is not under {home}", r.Found);
+        Assert.DoesNotContain("user1", r.Found);
+        Assert.Contains("checked on this node", r.Found);
+
+        var noHomeRoot = One(root, "storage.home-directories");
+        Assert.Contains($"user3: {local} is on a local file system", noHomeRoot.Found);
+
+        File.WriteAllText(_probes.Passwd!, "root:x:0:0:root:/root:/bin/bash\n");
+        Assert.Equal(CheckStatus.Skip, One(root, "storage.home-directories").Status);
+        var missingRoot = One(root, "storage.home-directories", Path.Combine(_dir.Path, "no-such-home"));
+        Assert.Equal(CheckStatus.Skip, missingRoot.Status);
+        Assert.Contains("see storage.home-owner", missingRoot.Found);
+    }
+
+    [Theory]
+    [InlineData("LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n", CheckStatus.Pass, "")]
+    [InlineData("LoadState=loaded\nActiveState=inactive\nUnitFileState=disabled\n", CheckStatus.Fail, "systemctl enable --now rstudio-server")]
+    [InlineData("LoadState=loaded\nActiveState=active\nUnitFileState=disabled\n", CheckStatus.Fail, "systemctl enable rstudio-server")]
+    [InlineData("LoadState=loaded\nActiveState=failed\nUnitFileState=enabled\n", CheckStatus.Fail, "journalctl -u rstudio-server")]
+    [InlineData("LoadState=not-found\nActiveState=inactive\nUnitFileState=\n", CheckStatus.Fail, "Install Posit Workbench")]
+    public void ServicesAreJudgedFromSystemctlShow(string output, CheckStatus status, string fix)
+    {
+        var root = GoodRoot();
+        _probes.Units!["rstudio-server"] = output;
+        var r = One(root, "services.rstudio-server");
+        Assert.Equal(status, r.Status);
+        Assert.Contains(fix, r.Fix);
+        Assert.Equal(CheckStatus.Pass, One(root, "services.rstudio-launcher").Status);
+    }
+
+    [Fact]
+    public void ServicesAreSkippedWithAReasonWithoutSystemd()
+    {
+        var root = GoodRoot();
+        _probes.Units = null;
+        var r = One(root, "services.rstudio-launcher");
+        Assert.Equal(CheckStatus.Skip, r.Status);
+        Assert.Contains("systemd is not running", r.Found);
+    }
+
+    [Fact]
+    public void LauncherSessionsMustAgreeWithLauncherConf()
+    {
+        var root = GoodRoot();
+        var rserver = Path.Combine(root, "rserver.conf");
+        var launcher = Path.Combine(root, "launcher.conf");
+        Assert.Equal(CheckStatus.Pass, One(root, "config.launcher-sessions").Status);
+
+        File.WriteAllText(launcher, "[server]\naddress=0.0.0.0\nport=5560\n");
+        var r = One(root, "config.launcher-sessions");
+        AssertFails(r, $"{rserver}:3", "[cluster] name=Local, type=Local");
+        Assert.Contains("no [cluster] section", r.Found);
+        Assert.Contains($"launcher.conf's port is 5560 ({launcher}:3)", r.Found);
+
+        File.WriteAllText(rserver, File.ReadAllText(rserver).Replace("launcher-sessions-enabled=1", "launcher-sessions-enabled=0"));
+        AssertFails(One(root, "config.launcher-sessions"), $"{rserver}:3", "Set launcher-sessions-enabled=1", CheckStatus.Warn);
+    }
+
+    [Fact]
+    public void LauncherSessionsAreOnWhenUnsetAsTheGuideSays()
+    {
+        var root = GoodRoot();
+        var rserver = Path.Combine(root, "rserver.conf");
+        File.WriteAllText(rserver, File.ReadAllText(rserver).Replace("launcher-sessions-enabled=1\n", ""));
+        var r = One(root, "config.launcher-sessions");
+        Assert.Equal(CheckStatus.Pass, r.Status);
+        Assert.Contains("launcher-sessions-enabled is unset", r.Found);
+        Assert.Contains("(on by default)", r.Found);
     }
 }

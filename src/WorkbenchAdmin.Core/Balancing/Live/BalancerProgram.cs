@@ -58,9 +58,11 @@ public static class BalancerProgram
 
         BalancerPolicy? policy = null;
         ConfigRoot? root = null;
+        Task<StoreView>? pendingStore = null;
         try
         {
             root = ProgramSettings.ConfigRootOf(call.ProgramPath);
+            pendingStore = ClusterDataReader.StartStore(root, call.ReadStore);
             policy = ProgramSettings.Load(root).Balancer;
         }
         catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException)
@@ -71,11 +73,10 @@ public static class BalancerProgram
         var deadline = TimeSpan.FromMilliseconds(policy?.DeadlineMs ?? BalancerPolicy.DefaultDeadlineMs);
         var data = new ClusterData();
         var problems = new List<string>();
-        if (policy is not null && root is not null)
+        if (policy is not null && pendingStore is not null)
         {
             var reserve = TimeSpan.FromTicks(Math.Min(DecideReserve.Ticks, deadline.Ticks / 5));
-            var budget = deadline - call.Time.GetElapsedTime(started) - reserve;
-            var (status, store) = ClusterDataReader.Read(root, policy.StatusUri, budget > TimeSpan.Zero ? budget : TimeSpan.FromMilliseconds(1), call.ReadStore);
+            var (status, store) = ClusterDataReader.Collect(pendingStore, policy.StatusUri, deadline - reserve, started, call.Time);
             if (status.Problem is { } sp) problems.Add(sp);
             if (store.Problem is { } stp) problems.Add(stp);
             IReadOnlySet<string>? recorded = null;

@@ -13,15 +13,19 @@ public sealed record SourceResult<T>(T? Value, string? Problem) where T : class;
 /// </summary>
 public static class ClusterDataReader
 {
-    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false });
+    /// <summary>Starts reading the store; started first, as soon as the configuration root is known: its connection is the slowest part.</summary>
+    public static Task<StoreView> StartStore(ConfigRoot root, Func<ConfigRoot, StoreView>? readStore = null) =>
+        Task.Run(() => (readStore ?? ReadStore)(root));
 
-    public static (SourceResult<IReadOnlyList<NodeSessionLoad>> Status, SourceResult<StoreView> Store) Read(
-        ConfigRoot root, string statusUri, TimeSpan budget, Func<ConfigRoot, StoreView>? readStore = null)
+    /// <summary>Reads the status page, and waits for it and the store until <paramref name="budget"/> has passed since <paramref name="started"/>.</summary>
+    public static (SourceResult<IReadOnlyList<NodeSessionLoad>> Status, SourceResult<StoreView> Store) Collect(
+        Task<StoreView> store, string statusUri, TimeSpan budget, long started, TimeProvider time)
     {
-        using var deadline = new CancellationTokenSource(budget);
+        var left = budget - time.GetElapsedTime(started);
+        if (left < TimeSpan.FromMilliseconds(1)) left = TimeSpan.FromMilliseconds(1);
+        using var deadline = new CancellationTokenSource(left);
         var status = Task.Run(() => ReadStatus(statusUri, deadline.Token));
-        var store = Task.Run(() => (readStore ?? ReadStore)(root));
-        try { Task.WaitAll([status, store], budget); } catch (AggregateException) { /* each task's own failure is read below */ }
+        try { Task.WaitAll([status, store], left); } catch (AggregateException) { /* each task's own failure is read below */ }
         return (Outcome(status, $"the status page {statusUri}", budget), Outcome(store, "the store", budget));
     }
 
@@ -35,7 +39,7 @@ public static class ClusterDataReader
 
     private static async Task<IReadOnlyList<NodeSessionLoad>> ReadStatus(string uri, CancellationToken cancel)
     {
-        using var response = await Http.GetAsync(uri, HttpCompletionOption.ResponseContentRead, cancel).ConfigureAwait(false);
+        using var response = await StatusClient.Http.GetAsync(uri, HttpCompletionOption.ResponseContentRead, cancel).ConfigureAwait(false);
         response.EnsureSuccessStatusCode();
         var text = await response.Content.ReadAsStringAsync(cancel).ConfigureAwait(false);
         return SessionLoadText.Parse(text, uri);
@@ -44,10 +48,18 @@ public static class ClusterDataReader
     private static StoreView ReadStore(ConfigRoot root)
     {
         var target = DatabaseTarget.Resolve(new DatabaseRequest { ConfigRoot = root.Path });
-        var (nodes, loads) = new ClusterStore(target).GetClusterView(ClusterStore.DefaultOfflineAfter);
+        // A process that lives for one decision: no loading of the server's type catalogue on connect (a
+        // round trip and a large result, paid by every new process); the view needs only built-in types.
+        var (nodes, loads) = new ClusterStore(target, loadTypes: false).GetClusterView(ClusterStore.DefaultOfflineAfter);
         return new StoreView(nodes, loads);
     }
 }
 
 /// <summary>The store's nodes and, per node, its sessions.</summary>
 public sealed record StoreView(IReadOnlyList<NodeInfo> Nodes, IReadOnlyList<NodeSessionLoad> Loads);
+
+/// <summary>The HTTP client, in a class of its own so that setting it up happens on the status page's thread, beside the store's connection.</summary>
+internal static class StatusClient
+{
+    public static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false });
+}

@@ -16,6 +16,7 @@ public record BalancerPolicyRequest
     public bool? Sticky { get; init; }
     public int? DeadlineMs { get; init; }
     public string? StatusUri { get; init; }
+    public string? StateDirectory { get; init; }
     /// <summary>The installed program, for showing whether it is there (default: Workbench's fixed custom path).</summary>
     public string? ProgramPath { get; init; }
     public bool PassThru { get; init; }
@@ -66,27 +67,36 @@ public static class BalancerPolicyOperations
             throw new WbException("BalancerPathNotFound", WbErrorCategory.ObjectNotFound,
                 $"-Path '{program}': its directory does not exist (is Workbench installed on this node?). Nothing was changed.", program);
 
-        if (WritePolicy(root, request, host).Outcome == ConfigEditOutcome.Declined) return;
+        // Every step is asked for (so -WhatIf lists them all); Workbench is pointed at the program only once it is in place.
+        WritePolicy(root, request, host);
+        // The module's own cmdlets (Invoke-WbBalanceDecision, New-WbSession) play balancer=custom with this same program.
+        new ConfigEditor(root).Edit(ModuleSettings.FileName, [new ConfigChange(null, ModuleSettings.CustomScriptKey, program)], host.ShouldProcess);
 
         var existing = File.Exists(program) ? File.ReadAllBytes(program) : null;
-        if (existing is null || !existing.AsSpan().SequenceEqual(bytes))
+        var inPlace = existing is not null && existing.AsSpan().SequenceEqual(bytes);
+        if (!inPlace)
         {
-            var action = existing is null ? "Install the balancer program" : IsOurs(existing) ? "Update the balancer program" : $"Replace the program there (kept as {Path.GetFileName(program)}{BackupSuffix})";
-            if (!host.ShouldProcess(program, action)) return;
-            if (existing is not null && !IsOurs(existing))
-                AtomicFile.Write(program + BackupSuffix, existing, ProgramMode, keepOwnerAndMode: false);
-            AtomicFile.Write(program, bytes, ProgramMode, keepOwnerAndMode: false);
-            host.WriteVerbose($"{program}: {bytes.Length:N0} bytes, mode 755");
+            var ours = existing is not null && IsOurs(existing);
+            var action = existing is null ? "Install the balancer program" : ours ? "Update the balancer program" : $"Replace the program there (kept as {Path.GetFileName(program)}{BackupSuffix})";
+            if (host.ShouldProcess(program, action))
+            {
+                if (existing is not null && !ours) AtomicFile.Write(program + BackupSuffix, existing, ProgramMode, keepOwnerAndMode: false);
+                AtomicFile.Write(program, bytes, ProgramMode, keepOwnerAndMode: false);
+                host.WriteVerbose($"{program}: {bytes.Length:N0} bytes, mode 755");
+                inPlace = true;
+            }
         }
 
         var pointer = ProgramSettings.PointerPathOf(program);
         var pointerText = $"# Written by Install-WbBalancer: the balancer beside this file reads its policy from {ModuleSettings.FileName} there.\n" +
                           $"{ProgramSettings.ConfigRootKey}={root.Path}\n";
-        if (!File.Exists(pointer) || File.ReadAllText(pointer) != pointerText)
+        var pointed = File.Exists(pointer) && File.ReadAllText(pointer) == pointerText;
+        if (!pointed && host.ShouldProcess(pointer, $"Point the balancer at {root.Path}"))
         {
-            if (!host.ShouldProcess(pointer, $"Point the balancer at {root.Path}")) return;
             AtomicFile.Write(pointer, Encoding.UTF8.GetBytes(pointerText), AtomicFile.DefaultMode, keepOwnerAndMode: false);
+            pointed = true;
         }
+        if (!inPlace || !pointed) return;
 
         BalancerOperations.Set(new SetBalancerRequest { ConfigRoot = root.Path, Method = BalancingMethods.Custom }, host);
         if (request.PassThru) host.WriteObject(Read(root, program, bytes));
@@ -113,6 +123,7 @@ public static class BalancerPolicyOperations
         Add(ModuleSettings.StickyKey, r.Sticky is { } s ? (s ? "1" : "0") : null);
         Add(ModuleSettings.DeadlineKey, r.DeadlineMs is { } d ? ValidDeadline(d).ToString(CultureInfo.InvariantCulture) : null);
         Add(ModuleSettings.StatusUrlKey, r.StatusUri is { } u ? ValidStatusUri(u) : null);
+        Add(ModuleSettings.StateDirectoryKey, r.StateDirectory is { } sd ? ValidStateDirectory(sd) : null);
         var edit = new ConfigEditor(root).Edit(ModuleSettings.FileName, changes, host.ShouldProcess);
         if (edit.Outcome == ConfigEditOutcome.Written)
             host.WriteVerbose($"{edit.Path}: {string.Join(", ", edit.Changes.Select(c => $"{c.Key} {c.OldValue ?? "(unset)"} -> {c.NewValue}"))}");
@@ -140,6 +151,10 @@ public static class BalancerPolicyOperations
     private static int ValidDeadline(int ms) => ms is >= ModuleSettings.MinDeadlineMs and <= ModuleSettings.MaxDeadlineMs ? ms
         : throw new WbException("InvalidDeadline", WbErrorCategory.InvalidArgument,
             $"-DeadlineMs {ms} must be from {ModuleSettings.MinDeadlineMs} to {ModuleSettings.MaxDeadlineMs}: a user waits on every decision.", ms);
+
+    private static string ValidStateDirectory(string path) =>
+        Path.IsPathRooted(path) && path.IndexOfAny(['\r', '\n']) < 0 && path == path.Trim() ? path
+        : throw new WbException("InvalidStateDirectory", WbErrorCategory.InvalidArgument, $"-StateDirectory '{SafeText.Quote(path)}' must be an absolute path.", path);
 
     private static string ValidStatusUri(string uri) =>
         Uri.TryCreate(uri, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" && uri.IndexOfAny(['\r', '\n', ' ']) < 0 ? uri

@@ -1,0 +1,277 @@
+#Requires -Modules Pester
+<#
+    The balancer program end to end, as an admin installs it and as Workbench runs it: Install-WbBalancer puts
+    the package's compiled program (bin/wbadmin-balancer) at a path in $work standing in for
+    /usr/lib/rstudio-server/bin/rserver-balancer, and each test runs that file as a child process with stdin
+    closed and only RSTUDIO_USERNAME and RSTUDIO_NODES added to the environment. The cluster store is a throwaway
+    PostgreSQL with three registered nodes; the policy comes from Install-WbBalancer and Set-WbBalancerPolicy.
+#>
+
+BeforeAll {
+    Import-Module $(if ($env:WORKBENCHADMIN_MODULE) { $env:WORKBENCHADMIN_MODULE } else { 'WorkbenchAdmin' }) -Force -ErrorAction Stop
+    $moduleBase = (Get-Module WorkbenchAdmin).ModuleBase
+    $repoRoot = Split-Path (Split-Path $PSScriptRoot -Parent) -Parent
+    Add-Type -LiteralPath (Join-Path $moduleBase 'module' 'WorkbenchAdmin.Testing.dll')
+    $script:pg = [WorkbenchAdmin.Testing.ThrowawayPostgres]::Start()
+    $script:cs = $pg.ConnectionString('postgres')
+    $script:db = @{ ConnectionString = $cs }
+    Initialize-WbDatabase @db -Confirm:$false | Out-Null
+    $pgPassword = ([System.Data.Common.DbConnectionStringBuilder]@{ ConnectionString = $cs })['Password']
+    # A directory of the suite's own: Pester's TestDrive drops what each Describe block wrote when the block ends.
+    $script:work = [IO.Directory]::CreateTempSubdirectory('wbadmin-balancer-test-').FullName
+
+    # One configuration root (this node's), and three nodes in the store, each with a listener standing in for its rserver.
+    $script:root = (New-Item -ItemType Directory -Path (Join-Path $work 'etc')).FullName
+    Copy-Item -Path (Join-Path $repoRoot 'examples' 'etc-rstudio' '*') -Destination $root
+    Set-Content -LiteralPath (Join-Path $root 'database.conf') -Value "provider=postgresql`nhost=$($pg.Host)`nport=$($pg.Port)`ndatabase=postgres`nusername=postgres`npassword=$pgPassword`nconnection-timeout-seconds=5"
+    Set-Content -LiteralPath (Join-Path $root 'secure-cookie-key') -Value ([Convert]::ToHexString([Security.Cryptography.RandomNumberGenerator]::GetBytes(32)))
+    $script:rservers = foreach ($n in 1..3) {
+        $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        $listener
+    }
+    $script:entries = foreach ($n in 1..3) {
+        $nodeRoot = Join-Path $work "node$n"
+        New-Item -ItemType Directory -Path $nodeRoot | Out-Null
+        Copy-Item -Path (Join-Path $root '*') -Destination $nodeRoot
+        Add-Content -LiteralPath (Join-Path $nodeRoot 'rserver.conf') -Value "www-address=127.0.0.1`nwww-port=$($rservers[$n - 1].LocalEndpoint.Port)"
+        Set-WbBalancer -ConfigRoot $nodeRoot -WwwHostName "node$n.wbtest.example:8787" -Confirm:$false
+        Register-WbNode -ConfigRoot $nodeRoot @db -WarningAction SilentlyContinue | Out-Null
+        "node$n.wbtest.example:8787"
+    }
+    $script:nodes = $entries -join ','
+    $script:bin = (New-Item -ItemType Directory -Path (Join-Path $work 'bin')).FullName
+    $script:program = Join-Path $bin 'rserver-balancer'
+    # Nothing listens there: the program reads the store and says the page did not answer.
+    $script:noStatusPage = 'http://127.0.0.1:1/load-balancer/status'
+    # The program's record of drained nodes (by default /var/lib/workbenchadmin): the test's own.
+    $script:state = Join-Path $work 'state'
+
+    # Runs the installed program as Workbench does: no arguments, stdin closed, the two variables added.
+    function Invoke-Balancer([string] $User, [string] $Nodes = $nodes) {
+        $start = [Diagnostics.ProcessStartInfo]::new($program)
+        $start.UseShellExecute = $false
+        $start.RedirectStandardInput = $true
+        $start.RedirectStandardOutput = $true
+        $start.RedirectStandardError = $true
+        $start.Environment['RSTUDIO_USERNAME'] = $User
+        $start.Environment['RSTUDIO_NODES'] = $Nodes
+        $process = [Diagnostics.Process]::Start($start)
+        $process.StandardInput.Close()
+        $output = $process.StandardOutput.ReadToEndAsync()
+        $errors = $process.StandardError.ReadToEnd()
+        $process.WaitForExit()
+        [pscustomobject]@{ Exit = $process.ExitCode; Out = $output.Result; Error = $errors }
+    }
+
+    function Initialize-BalancerTestState {
+        Get-WbSession @db | Remove-WbSession @db
+        Get-WbNode @db | Where-Object Draining | Resume-WbNode @db
+    }
+}
+
+AfterAll {
+    if ($rservers) { $rservers | ForEach-Object Stop }
+    if ($pg) { $pg.Dispose() }
+    if ($work) { Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue }
+}
+
+Describe 'Install-WbBalancer' -Tag 'Balancer' {
+    It '-WhatIf installs nothing and changes no file' {
+        $before = Get-ChildItem -LiteralPath $root -Force | ForEach-Object { "$($_.Name) $((Get-FileHash -LiteralPath $_.FullName).Hash)" }
+        Install-WbBalancer -Path $program -ConfigRoot $root -Method bounded-hash -WhatIf
+        Test-Path -LiteralPath $program | Should -BeFalse
+        Get-ChildItem -LiteralPath $root -Force | ForEach-Object { "$($_.Name) $((Get-FileHash -LiteralPath $_.FullName).Hash)" } | Should -Be $before
+    }
+
+    It 'puts the compiled program in place, mode 755, with its policy, and sets balancer=custom' {
+        $policy = Install-WbBalancer -Path $program -ConfigRoot $root -Method sessions -StatusUri $noStatusPage -StateDirectory $state -Confirm:$false -PassThru
+        $policy.ProgramInstalled | Should -BeTrue
+        $policy.BalancerIsCustom | Should -BeTrue
+        $policy.StateDirectory | Should -Be $state
+        (Get-WbBalancer -ConfigRoot $root).ScriptPath | Should -Be $program -Because 'the module''s own cmdlets run the same program'
+        $policy.Method | Should -Be 'sessions'
+        [Convert]::ToString([int](Get-Item -LiteralPath $program).UnixFileMode, 8) | Should -Be '755'
+        Get-Content -LiteralPath "$program.conf" | Should -Contain "config-root=$root"
+        (Get-WbBalancer -ConfigRoot $root).Method | Should -Be 'custom'
+        Get-Content -LiteralPath (Join-Path $root 'load-balancer') -Raw | Should -Not -Match 'custom-balancer-script|balancer-use-ip-address'
+    }
+
+    It 'an admin''s own program there is kept beside it' {
+        $path = Join-Path $bin 'their-balancer'
+        Set-Content -LiteralPath $path -Value "#!/bin/sh`necho `${RSTUDIO_NODES%%,*}"
+        Install-WbBalancer -Path $path -ConfigRoot (Join-Path $work 'node1') -StateDirectory $state -Confirm:$false
+        Get-Content -LiteralPath "$path.before-workbenchadmin" | Should -Contain 'echo ${RSTUDIO_NODES%%,*}'
+        (Get-WbBalancerPolicy -ConfigRoot (Join-Path $work 'node1') -Path $path).ProgramInstalled | Should -BeTrue
+    }
+
+    It 'a program path in a missing directory is BalancerPathNotFound, ObjectNotFound' {
+        $e = { Install-WbBalancer -Path (Join-Path $work 'no' 'such' 'rserver-balancer') -ConfigRoot $root -Confirm:$false -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'BalancerPathNotFound,*'
+        $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It '-Method custom is refused: that would be the program itself' {
+        $e = { Set-WbBalancerPolicy -ConfigRoot $root -Method custom -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'InvalidBalancingMethod,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.Exception.Message | Should -BeLike '*custom is the program itself*'
+    }
+
+    It 'tab completion offers the program''s policies and not custom' {
+        $line = 'Install-WbBalancer -Method '
+        $offered = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+        $offered | Should -Contain 'bounded-hash'
+        $offered | Should -Not -Contain 'custom'
+    }
+}
+
+Describe 'The installed program, run as Workbench runs it' -Tag 'Balancer' {
+    BeforeAll {
+        # A generous deadline: on a loaded machine a late store would (rightly) turn decisions into fallbacks, which these tests do not look at.
+        Install-WbBalancer -Path $program -ConfigRoot $root -Method sessions -StatusUri $noStatusPage -StateDirectory $state -DeadlineMs 10000 -Confirm:$false
+    }
+    BeforeEach { Initialize-BalancerTestState }
+
+    It 'prints one entry of RSTUDIO_NODES exactly as given and exits 0, with policy <_>' -ForEach 'sessions', 'system-load', 'user-hash', 'consistent-hash', 'bounded-hash' {
+        Set-WbBalancerPolicy -ConfigRoot $root -Method $_ -Confirm:$false
+        $run = Invoke-Balancer -User alice
+        $run.Exit | Should -Be 0 -Because $run.Error
+        $run.Out | Should -BeIn ($entries | ForEach-Object { "$_`n" })
+    }
+
+    It 'never prints a drained node' {
+        Set-WbBalancerPolicy -ConfigRoot $root -Method consistent-hash -Confirm:$false
+        Get-WbNode @db -HostName 'node2.wbtest.example' | Suspend-WbNode @db -Confirm:$false
+        $printed = 1..30 | ForEach-Object { (Invoke-Balancer -User "user$_").Out }
+        $printed | Should -Not -Contain "$($entries[1])`n"
+        ($printed | Sort-Object -Unique).Count | Should -Be 2
+    }
+
+    It 'with every node full it exits 1 with a message rather than overload one' {
+        Set-WbBalancerPolicy -ConfigRoot $root -Method sessions -MaxSessionsPerNode 1 -Confirm:$false
+        try {
+            'a', 'b', 'c' | New-WbSession @db -ConfigRoot $root -Method sessions | Out-Null
+            $run = Invoke-Balancer -User dave
+            $run.Exit | Should -Be 1
+            $run.Out | Should -BeNullOrEmpty
+            $run.Error | Should -BeLike '*MaxSessionsPerNode*'
+        }
+        finally { Set-Content -LiteralPath (Join-Path $root 'workbenchadmin.conf') -Value ((Get-Content -LiteralPath (Join-Path $root 'workbenchadmin.conf')) -notmatch '^max-sessions-per-node') }
+    }
+
+    It 'sticky keeps a user on the node with their sessions' {
+        Set-WbBalancerPolicy -ConfigRoot $root -Method sessions -Sticky -Confirm:$false
+        try {
+            New-WbSession -UserName x @db -ConfigRoot $root | Out-Null # placed by the installed program itself (balancer=custom)
+            $first = (Get-WbSession @db -UserName x).Node
+            'y', 'z' | New-WbSession @db -ConfigRoot $root -Method sessions | Out-Null
+            New-WbSession -UserName x @db -ConfigRoot $root -Method user-hash | Out-Null # two of x's sessions, wherever
+            (Invoke-Balancer -User x).Out | Should -Be "$((Get-WbSession @db -UserName x | Group-Object Node | Sort-Object Count -Descending | Select-Object -First 1).Name)`n"
+            $first | Should -Not -BeNullOrEmpty
+        }
+        finally { Set-WbBalancerPolicy -ConfigRoot $root -Sticky:$false -Confirm:$false }
+    }
+
+    It '50 concurrent invocations for one user agree' {
+        Set-WbBalancerPolicy -ConfigRoot $root -Method bounded-hash -Confirm:$false
+        $answers = 1..50 | ForEach-Object -ThrottleLimit 50 -Parallel {
+            $start = [Diagnostics.ProcessStartInfo]::new($using:program)
+            $start.UseShellExecute = $false
+            $start.RedirectStandardInput = $true
+            $start.RedirectStandardOutput = $true
+            $start.RedirectStandardError = $true
+            $start.Environment['RSTUDIO_USERNAME'] = 'same-user'
+            $start.Environment['RSTUDIO_NODES'] = $using:nodes
+            $process = [Diagnostics.Process]::Start($start)
+            $process.StandardInput.Close()
+            $process.StandardError.ReadToEndAsync() | Out-Null
+            $output = $process.StandardOutput.ReadToEnd()
+            $process.WaitForExit()
+            "$($process.ExitCode) $output"
+        }
+        $answers.Count | Should -Be 50
+        @($answers | Sort-Object -Unique).Count | Should -Be 1
+        $answers[0] | Should -BeLike '0 node*.wbtest.example:8787*'
+    }
+
+    It 'a call without RSTUDIO_NODES exits 2 and says why' {
+        $run = Invoke-Balancer -User alice -Nodes ''
+        $run.Exit | Should -Be 2
+        $run.Error | Should -BeLike '*RSTUDIO_NODES is empty*'
+    }
+}
+
+Describe 'Get-WbBalancerPolicy and Set-WbBalancerPolicy' -Tag 'Balancer' {
+    It 'Set-WbBalancerPolicy changes only what it is given; Get-WbBalancerPolicy shows it' {
+        Set-WbBalancerPolicy -ConfigRoot $root -Method bounded-hash -BalanceFactor 1.5 -Confirm:$false
+        Set-WbBalancerPolicy -ConfigRoot $root -MaxSessionsPerNode 25 -DeadlineMs 800 -Confirm:$false
+        $policy = Get-WbBalancerPolicy -ConfigRoot $root -Path $program
+        $policy.Method | Should -Be 'bounded-hash'
+        $policy.BalanceFactor | Should -Be 1.5
+        $policy.MaxSessionsPerNode | Should -Be 25
+        $policy.DeadlineMs | Should -Be 800
+    }
+
+    It 'its default view fits 80 columns and shows the policy and whether Workbench runs the program' {
+        $text = Get-WbBalancerPolicy -ConfigRoot $root -Path $program | Out-String -Width 80
+        ($text -split "`n" | Measure-Object -Property Length -Maximum).Maximum | Should -BeLessOrEqual 80
+        $text | Should -Match 'Method\s+MaxSessions\s+Factor\s+Sticky\s+Installed\s+ConfigRoot'
+        $text | Should -Match 'bounded-hash\s+25\s+1.5\s+False\s+Yes\s+/'
+    }
+
+    It 'Format-List shows every setting' {
+        $text = Get-WbBalancerPolicy -ConfigRoot $root -Path $program | Format-List | Out-String -Width 80
+        $text | Should -Match 'DeadlineMs\s+: 800'
+        $text | Should -Match 'ProgramInstalled\s+: True'
+        $text | Should -Match 'StateDirectory\s+: /'
+    }
+
+    It 'warns when balancer=custom runs something other than the program' {
+        $other = Join-Path $work 'other-root'
+        New-Item -ItemType Directory -Path $other | Out-Null
+        Set-WbBalancer -ConfigRoot $other -Method custom -Confirm:$false
+        Get-WbBalancerPolicy -ConfigRoot $other -Path (Join-Path $bin 'absent') -WarningVariable warned -WarningAction SilentlyContinue | Out-Null
+        $warned | Should -BeLike '*not this module''s balancer program*'
+    }
+
+    It 'a bad -DeadlineMs is InvalidDeadline, InvalidArgument, and writes nothing' {
+        $before = Get-FileHash -LiteralPath (Join-Path $root 'workbenchadmin.conf')
+        $e = { Set-WbBalancerPolicy -ConfigRoot $root -DeadlineMs 5 -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'InvalidDeadline,*'
+        (Get-FileHash -LiteralPath (Join-Path $root 'workbenchadmin.conf')).Hash | Should -Be $before.Hash
+    }
+}
+
+Describe 'The cluster''s own view without the heartbeat agent' -Tag 'Balancer' {
+    It 'Get-WbNode -ListNodesText reads rstudio-server list-nodes output' {
+        $listNodes = @(
+            'Cluster protocol: http'
+            'ID  Host               IPv4       Port  Status                     Last Seen'
+            '1   node1.example.com  10.0.0.11  8787  Online                     2026-11-29 10:00:00'
+            '2   node2.example.com  10.0.0.12  8787  Invalid secure cookie key  2026-11-29 09:58:00'
+        )
+        $nodes = Get-WbNode -ListNodesText $listNodes
+        $nodes.Count | Should -Be 2
+        $nodes[1].Status | Should -Be 'Invalid secure cookie key'
+        $nodes[1].IPv4Address | Should -Be '10.0.0.12'
+        $nodes[0].Protocol | Should -Be 'http'
+        (Get-WbNode -ListNodesText $listNodes -Status Online).Host | Should -Be 'node1.example.com'
+    }
+
+    It 'a line that is not a node is ListNodesSyntaxError, ParserError, naming the line' {
+        $e = { Get-WbNode -ListNodesText 'ID  Host  IPv4  Port  Status  Last Seen', 'x   y     z     w     Online  now' -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'ListNodesSyntaxError,*'
+        $e.CategoryInfo.Category | Should -Be 'ParserError'
+        $e.Exception.Message | Should -BeLike '*:2:*'
+    }
+
+    It 'Invoke-WbBalanceDecision -Sticky keeps a user where the store shows their sessions' {
+        Initialize-BalancerTestState
+        $placed = New-WbSession -UserName sticky-user @db -ConfigRoot $root -Method sessions
+        'a', 'b' | New-WbSession @db -ConfigRoot $root -Method user-hash | Out-Null
+        $decision = Invoke-WbBalanceDecision -UserName sticky-user @db -ConfigRoot $root -Method sessions -Sticky
+        $decision.Node | Should -Be $placed.Node
+        $decision.Reason | Should -BeLike 'sticky: sticky-user already runs 1 session on this node*'
+    }
+}

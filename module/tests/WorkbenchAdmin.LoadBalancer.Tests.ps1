@@ -1,0 +1,109 @@
+#Requires -Modules Pester
+<#
+    Test-WbLoadBalancer and New-WbLoadBalancerConfig end to end, as a user runs them: configurations written by
+    the cmdlet or by hand into real files, checked from the file (the xunit suite runs the real nginx, HAProxy
+    and Apache in front of stand-in nodes for the live checks and the servers' own syntax checks).
+
+    Run with the rest: ./build.ps1 -Task Package, Pester (it sets WORKBENCHADMIN_MODULE to the staged manifest).
+#>
+
+BeforeDiscovery {
+    $script:kinds = @('nginx', 'apache', 'haproxy') | ForEach-Object { @{ Kind = $_ } }
+}
+
+BeforeAll {
+    Import-Module $(if ($env:WORKBENCHADMIN_MODULE) { $env:WORKBENCHADMIN_MODULE } else { 'WorkbenchAdmin' }) -Force -ErrorAction Stop
+    $script:nodes = '10.0.0.1:8787', '10.0.0.2:8787'
+    $script:ellipsis = [string][char]0x2026
+    # A port nothing listens on: a cluster store that cannot be reached.
+    $closed = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+    $closed.Start()
+    $script:unreachable = "Host=127.0.0.1;Port=$($closed.LocalEndpoint.Port);Username=postgres;Password=x;Timeout=2"
+    $closed.Stop()
+    $script:site = Join-Path $TestDrive 'workbench.conf'
+    New-WbLoadBalancerConfig nginx -Node $nodes -ServerName workbench.example.com -Path $site -Confirm:$false
+}
+
+Describe 'New-WbLoadBalancerConfig' -Tag 'LoadBalancer' {
+    It 'writes the <Kind> configuration that passes every check of Test-WbLoadBalancer' -ForEach $kinds {
+        $path = Join-Path $TestDrive "generated-$Kind.conf"
+        New-WbLoadBalancerConfig $Kind -Node $nodes -Path $path -Confirm:$false | Should -BeNullOrEmpty
+        $results = @(Test-WbLoadBalancer -Path $path -Node $nodes)
+        $results.CheckId | Should -Be @([WorkbenchAdmin.Model.CheckCatalog]::All | Where-Object Scope -eq 'LoadBalancer' | ForEach-Object Id)
+        $results | Where-Object Status -ne 'Pass' | ForEach-Object ToString | Should -BeNullOrEmpty
+    }
+
+    It 'writes the text to the pipeline without -Path' {
+        $text = New-WbLoadBalancerConfig haproxy -Node $nodes
+        $text | Should -BeOfType [string]
+        $text | Should -Match 'server 10\.0\.0\.2:8787 10\.0\.0\.2:8787 cookie node2 check'
+    }
+
+    It 'writes nothing under -WhatIf' {
+        $path = Join-Path $TestDrive 'whatif.conf'
+        New-WbLoadBalancerConfig apache -Node $nodes -Path $path -WhatIf
+        Test-Path -LiteralPath $path | Should -BeFalse
+    }
+
+    It 'refuses a node that is not host:port, naming it' {
+        { New-WbLoadBalancerConfig nginx -Node 'node1' } | Should -Throw -ErrorId 'InvalidNodeAddress,WorkbenchAdmin.Commands.NewWbLoadBalancerConfigCommand'
+    }
+
+    It 'needs the certificate and the key for TLS' {
+        { New-WbLoadBalancerConfig nginx -Node $nodes -TlsCertificate /etc/ssl/wb.pem } | Should -Throw -ErrorId 'TlsIncomplete,WorkbenchAdmin.Commands.NewWbLoadBalancerConfigCommand'
+    }
+}
+
+Describe 'Test-WbLoadBalancer' -Tag 'LoadBalancer' {
+    It 'fails a configuration without sticky sessions with its file, line and fix' {
+        $broken = Join-Path $TestDrive 'broken.conf'
+        (Get-Content -Raw -LiteralPath $site) -replace '(?m)^\s*ip_hash;\r?\n', '' | Set-Content -LiteralPath $broken -NoNewline
+        $results = @(Test-WbLoadBalancer -Path $broken -Node $nodes)
+        $failed = @($results | Where-Object Status -ne 'Pass')
+        $failed.CheckId | Should -Be 'loadbalancer.sticky'
+        $failed[0].Status | Should -Be 'Fail'
+        $failed[0].Found | Should -Match ([regex]::Escape($broken) + ':\d+')
+        $failed[0].Fix | Should -Match "Add 'ip_hash;' to upstream workbench"
+    }
+
+    It 'fails a node missing from the balancer, naming it' {
+        $result = Test-WbLoadBalancer -Path $site -Node ($nodes + '10.0.0.3:8787') -Check loadbalancer.nodes
+        $result.Status | Should -Be 'Fail'
+        $result.Found | Should -Match '10\.0\.0\.3:8787 is not among the servers'
+    }
+
+    It '-Quiet gives one boolean' {
+        Test-WbLoadBalancer -Path $site -Node $nodes -Quiet | Should -BeTrue
+        Test-WbLoadBalancer -Path $site -Node ($nodes + '10.0.0.3:8787') -Quiet | Should -BeFalse
+    }
+
+    It 'reports a file it cannot read as a check that could not be made' {
+        $results = @(Test-WbLoadBalancer -Path (Join-Path $TestDrive 'missing.conf') -Kind nginx -Node $nodes)
+        $results | ForEach-Object { $_.Status | Should -Be 'Fail'; $_.Found | Should -BeLike 'could not be checked:*missing.conf*' }
+    }
+
+    It 'fails the nodes check closed when the cluster store cannot be read' {
+        $result = Test-WbLoadBalancer -Path $site -ConnectionString $unreachable -Check loadbalancer.nodes 3>$null
+        $result.Status | Should -Be 'Fail'
+        $result.Found | Should -BeLike "could not be checked: the cluster's nodes are unknown*"
+    }
+
+    It 'says what it needs when given neither -Path nor -Uri' {
+        { Test-WbLoadBalancer -Node $nodes } | Should -Throw -ErrorId 'LoadBalancerTargetRequired,WorkbenchAdmin.Commands.TestWbLoadBalancerCommand'
+    }
+
+    It 'renders at 80 columns without cutting a column' {
+        $text = Test-WbLoadBalancer -Path $site -Node $nodes | Out-String -Width 80
+        $text.Contains($ellipsis) | Should -BeFalse
+        ($text -split "`n" | Measure-Object -Property Length -Maximum).Maximum | Should -BeLessOrEqual 80
+    }
+}
+
+Describe 'Test-WbCluster -LoadBalancer' -Tag 'LoadBalancer' {
+    It 'adds the load balancer checks against the registered nodes, failing closed without the store' {
+        $results = @(Test-WbCluster -Check 'loadbalancer.*' -LoadBalancer $site -ConnectionString $unreachable -ConfigRoot $TestDrive 3>$null)
+        $results.Count | Should -Be 5
+        ($results | Where-Object CheckId -eq 'loadbalancer.nodes').Found | Should -BeLike 'could not be checked:*'
+        $results | Where-Object CheckId -ne 'loadbalancer.nodes' | ForEach-Object { $_.Status | Should -Be 'Pass' }
+    }
+}

@@ -1,0 +1,320 @@
+using System.Text;
+
+namespace WorkbenchAdmin.Core.LoadBalancer;
+
+/// <summary>
+/// Apache httpd's configuration: lines (a trailing backslash continues one), # comments, quoted arguments,
+/// &lt;Section args&gt;…&lt;/Section&gt; nesting, Include/IncludeOptional expanded in place (globs and directories,
+/// relative to ServerRoot), and what mod_proxy_balancer makes of it for Workbench's routes.
+/// </summary>
+public static class ApacheConfig
+{
+    /// <summary>Conditional sections read as if their condition held: the directives they guard are the ones meant to apply.</summary>
+    private static readonly HashSet<string> Transparent = new(StringComparer.OrdinalIgnoreCase)
+        { "IfModule", "IfDefine", "IfVersion", "IfFile", "IfDirective", "IfSection", "IfEnv" };
+
+    public static IReadOnlyList<ProxyDirective> Parse(ProxySource main, List<string>? files = null)
+    {
+        files ??= [];
+        var serverRoot = Path.GetDirectoryName(main.Path)!;
+        return ParseFile(main, ref serverRoot, files, [], 0);
+    }
+
+    private sealed class Frame(string name, SourceLocation at)
+    {
+        public string Name { get; } = name;
+        public SourceLocation At { get; } = at;
+        public List<string> Args { get; init; } = [];
+        public List<ProxyDirective> Body { get; } = [];
+    }
+
+    private static List<ProxyDirective> ParseFile(ProxySource source, ref string serverRoot, List<string> files, HashSet<string> stack, int depth)
+    {
+        if (depth > ProxyFiles.MaxIncludeDepth || !stack.Add(source.Path))
+            throw ProxySyntax.Error(new SourceLocation(source.Path, 1), "includes itself (an include loop)");
+        files.Add(source.Path);
+        var frames = new Stack<Frame>();
+        frames.Push(new Frame("", new SourceLocation(source.Path, 1)));
+        var lines = source.Text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var at = new SourceLocation(source.Path, i + 1);
+            var text = lines[i].TrimEnd('\r');
+            while (text.EndsWith('\\') && i + 1 < lines.Length) text = text[..^1] + lines[++i].TrimEnd('\r');
+            text = text.Trim();
+            if (text.Length == 0 || text[0] == '#') continue;
+            if (text.StartsWith("</", StringComparison.Ordinal))
+            {
+                var name = text[2..].TrimEnd('>').Trim();
+                if (frames.Count == 1 || !frames.Peek().Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+                    throw ProxySyntax.Error(at, frames.Count == 1 ? $"</{name}> closes no section" : $"</{name}> closes <{frames.Peek().Name}> opened at {frames.Peek().At}");
+                var done = frames.Pop();
+                if (Transparent.Contains(done.Name)) frames.Peek().Body.AddRange(done.Body);
+                else frames.Peek().Body.Add(new ProxyDirective(done.Name, done.Args, done.At, done.Body));
+                continue;
+            }
+            if (text[0] == '<')
+            {
+                if (!text.EndsWith('>')) throw ProxySyntax.Error(at, "a section line does not end with '>'");
+                var words = Words(text[1..^1], at);
+                if (words.Count == 0) throw ProxySyntax.Error(at, "a section without a name");
+                frames.Push(new Frame(words[0], at) { Args = words.Skip(1).ToList() });
+                continue;
+            }
+            var parts = Words(text, at);
+            var directive = new ProxyDirective(parts[0], parts.Skip(1).ToList(), at, null);
+            if (directive.Is("ServerRoot") && directive.Args.Count > 0) serverRoot = directive.Args[0];
+            if (directive.Is("Include") || directive.Is("IncludeOptional"))
+            {
+                var optional = directive.Is("IncludeOptional");
+                foreach (var pattern in directive.Args)
+                    foreach (var file in ProxyFiles.Expand(pattern, serverRoot, at, optional))
+                    {
+                        if (optional && !File.Exists(file)) continue;
+                        frames.Peek().Body.AddRange(ParseFile(ProxyFiles.Read(file, at), ref serverRoot, files, stack, depth + 1));
+                    }
+                continue;
+            }
+            frames.Peek().Body.Add(directive);
+        }
+        if (frames.Count > 1) throw ProxySyntax.Error(frames.Peek().At, $"<{frames.Peek().Name}> is not closed");
+        stack.Remove(source.Path);
+        return frames.Pop().Body;
+    }
+
+    /// <summary>Arguments as Apache splits them: white space, with "…" and '…' quoting (a backslash escapes the quote).</summary>
+    private static List<string> Words(string text, SourceLocation at)
+    {
+        var words = new List<string>();
+        var i = 0;
+        while (i < text.Length)
+        {
+            if (char.IsWhiteSpace(text[i])) { i++; continue; }
+            var word = new StringBuilder();
+            if (text[i] is '"' or '\'')
+            {
+                var quote = text[i++];
+                while (true)
+                {
+                    if (i >= text.Length) throw ProxySyntax.Error(at, $"a string opened with {quote} is not closed");
+                    if (text[i] == '\\' && i + 1 < text.Length && text[i + 1] == quote) { word.Append(quote); i += 2; continue; }
+                    if (text[i] == quote) { i++; break; }
+                    word.Append(text[i++]);
+                }
+            }
+            else
+                while (i < text.Length && !char.IsWhiteSpace(text[i])) word.Append(text[i++]);
+            words.Add(word.ToString());
+        }
+        return words;
+    }
+
+    /// <summary>key=value parameters of ProxyPass, BalancerMember and ProxySet (keys lower-case).</summary>
+    private static Dictionary<string, string> Params(IEnumerable<string> args) =>
+        args.Where(a => a.Contains('=')).Select(a => a.Split('=', 2)).GroupBy(p => p[0].ToLowerInvariant()).ToDictionary(g => g.Key, g => g.Last()[1]);
+
+    private sealed record Balancer(string Name, SourceLocation At, List<ProxyDirective> Members, Dictionary<string, string> Settings, SourceLocation? SettingsAt);
+
+    public static ProxyConfig Analyze(ProxySource main)
+    {
+        var files = new List<string>();
+        var top = Parse(main, files);
+        var balancers = new Dictionary<string, Balancer>(StringComparer.OrdinalIgnoreCase);
+        Balancer BalancerOf(string url, SourceLocation at)
+        {
+            var name = url.TrimEnd('/');
+            if (!balancers.TryGetValue(name, out var b)) balancers[name] = b = new Balancer(name, at, [], [], null);
+            return b;
+        }
+        void Collect(IEnumerable<ProxyDirective> list)
+        {
+            foreach (var d in list)
+            {
+                if (d.Is("Proxy") && d.Block is not null && d.Arg(0).StartsWith("balancer://", StringComparison.OrdinalIgnoreCase))
+                {
+                    var b = BalancerOf(d.Arg(0), d.At);
+                    b.Members.AddRange(d.Block.Where(m => m.Is("BalancerMember")));
+                    foreach (var set in d.Block.Where(m => m.Is("ProxySet")))
+                    {
+                        foreach (var kv in Params(set.Args)) b.Settings[kv.Key] = kv.Value;
+                        balancers[b.Name] = b with { SettingsAt = set.At };
+                        b = balancers[b.Name];
+                    }
+                }
+                else if (d.Is("BalancerMember") && d.Arg(0).StartsWith("balancer://", StringComparison.OrdinalIgnoreCase))
+                    BalancerOf(d.Arg(0), d.At).Members.Add(d with { Args = d.Args.Skip(1).ToList() });
+                else if (d.Is("ProxySet") && d.Arg(0).StartsWith("balancer://", StringComparison.OrdinalIgnoreCase))
+                {
+                    var b = BalancerOf(d.Arg(0), d.At);
+                    foreach (var kv in Params(d.Args.Skip(1))) b.Settings[kv.Key] = kv.Value;
+                    balancers[b.Name] = b with { SettingsAt = d.At };
+                }
+                else if (d.Block is not null) Collect(d.Block);
+            }
+        }
+        Collect(top);
+
+        var global = top.Where(d => d.Block is null).ToList();
+        var routes = new List<ProxyRoute>();
+        AddRoutes("server config", top, global, [], routes, balancers);
+        foreach (var vhost in top.Where(d => d.Is("VirtualHost") && d.Block is not null))
+            AddRoutes($"<VirtualHost {string.Join(' ', vhost.Args)}> ({vhost.At})", vhost.Block!, global, vhost.Block!.Where(d => d.Block is null).ToList(), routes, balancers);
+        return new ProxyConfig { Kind = ProxyKind.Apache, MainFile = main.Path, Files = files, Routes = routes };
+    }
+
+    private static void AddRoutes(string context, IReadOnlyList<ProxyDirective> body, List<ProxyDirective> global, List<ProxyDirective> vhost,
+        List<ProxyRoute> routes, Dictionary<string, Balancer> balancers)
+    {
+        // Directives of the virtual host win over the server config's.
+        ProxyDirective? Last(string name) => vhost.LastOrDefault(d => d.Is(name)) ?? global.LastOrDefault(d => d.Is(name));
+        var scope = vhost.Concat(global).ToList();
+        var rewrites = body.Where(d => d.Is("RewriteRule")).ToList();
+        var wsElsewhere = body.Where(d => (d.Is("ProxyPass") || d.Is("ProxyPassMatch")) && d.Args.Any(a => IsWs(a, balancers)))
+            .Concat(rewrites.Where(r => r.Arg(2).Contains('P') && IsWs(r.Arg(1), balancers))).FirstOrDefault();
+        var passes = new List<(ProxyDirective D, string Path, string Url, List<string> Params, List<ProxyDirective> Local)>();
+        foreach (var d in body)
+        {
+            if ((d.Is("ProxyPass") || d.Is("ProxyPassMatch")) && d.Block is null && d.Args.Count >= 2)
+                passes.Add((d, d.Args[0], d.Args[1], d.Args.Skip(2).ToList(), []));
+            else if (d.Block is not null && (d.Is("Location") || d.Is("LocationMatch")))
+                foreach (var p in d.Block.Where(x => x.Is("ProxyPass") && x.Args.Count >= 1))
+                    passes.Add((p, d.Arg(0), p.Args[0], p.Args.Skip(1).ToList(), d.Block.Where(x => x.Block is null).ToList()));
+        }
+        foreach (var (d, path, url, rest, local) in passes)
+        {
+            if (url == "!") continue;
+            var settings = Params(rest);
+            var scheme = url.Split("://", 2)[0].ToLowerInvariant();
+            var at = d.At;
+            List<ProxyServer> servers = [];
+            ProxyFact sticky;
+            Func<string, string> addFix;
+            var memberTimeouts = new List<(double Seconds, SourceLocation At)>();
+            var memberUpgrade = false;
+            Balancer? balancer = null;
+            if (scheme == "balancer")
+            {
+                var name = "balancer://" + url["balancer://".Length..].Split('/', 2)[0];
+                balancer = balancers.GetValueOrDefault(name);
+                if (balancer is null)
+                {
+                    sticky = new ProxyFact(false, $"{name} is not defined (no <Proxy {name}> with BalancerMember lines)", at, $"Define <Proxy \"{name}\"> with a BalancerMember per node.");
+                    addFix = node => $"Define <Proxy \"{name}\"> and add 'BalancerMember \"http://{node}\" route=<name>' to it.";
+                }
+                else
+                {
+                    foreach (var m in balancer.Members)
+                    {
+                        var member = Params(m.Args.Skip(1));
+                        if (member.ContainsKey("status") && member["status"].Contains('D', StringComparison.OrdinalIgnoreCase)) continue;
+                        if (HostPort(m.Arg(0)) is { } hp) servers.Add(new ProxyServer(hp.Host, hp.Port, m.At));
+                        if (member.TryGetValue("timeout", out var t) && Duration.Parse(t, "s") is { } ts) memberTimeouts.Add((ts, m.At));
+                        if (member.ContainsKey("upgrade") || m.Arg(0).StartsWith("ws", StringComparison.OrdinalIgnoreCase)) memberUpgrade = true;
+                    }
+                    sticky = Stickiness(balancer, settings, d, scope);
+                    var b = balancer;
+                    addFix = node => $"Add 'BalancerMember \"http://{node}\" route=<name>' to <Proxy {b.Name}> ({b.At}).";
+                }
+            }
+            else
+            {
+                if (HostPort(url) is { } hp) servers.Add(new ProxyServer(hp.Host, hp.Port, at));
+                sticky = new ProxyFact(true, $"ProxyPass {url} sends every request to one server", at);
+                addFix = node => $"Define <Proxy \"balancer://workbench\"> with a BalancerMember per node ({node} among them) and ProxyPass {path} balancer://workbench/ at {at}.";
+            }
+            var upgrade = settings.GetValueOrDefault("upgrade") ?? (balancer?.Settings.GetValueOrDefault("upgrade"));
+            var webSocket = scheme is "ws" or "wss"
+                ? new ProxyFact(true, $"ProxyPass to {url} (mod_proxy_wstunnel)", at)
+                : upgrade is not null && (upgrade.Equals("websocket", StringComparison.OrdinalIgnoreCase) || upgrade.Equals("ANY", StringComparison.OrdinalIgnoreCase))
+                    ? new ProxyFact(true, $"upgrade={upgrade}", at)
+                    : memberUpgrade ? new ProxyFact(true, "the balancer's members allow the websocket upgrade", balancer!.At)
+                    : wsElsewhere is { } ws ? new ProxyFact(true, $"websockets are routed by {ws.Name} to {ws.Args.FirstOrDefault(a => IsWs(a, balancers))}", ws.At)
+                    : new ProxyFact(false, $"websockets cannot upgrade: no upgrade=websocket on ProxyPass {path} and no ws:// route", at,
+                        $"Add upgrade=websocket to 'ProxyPass {path} {url}' at {at} (Apache 2.4.47 or later; mod_proxy_http), or route websockets to ws:// members with mod_proxy_wstunnel.");
+
+            // The idle timeout of the connection to the node: a worker's timeout=, else ProxyTimeout, else Timeout (60 s).
+            // An upgraded websocket tunnel lasts while either this or the client side's Timeout has not expired
+            // (seen with Apache 2.4), so this one bounds both the wait for a response and the websocket.
+            ProxyTimeout timeout;
+            const string fix = "Set 'ProxyTimeout 1728000' (20 days; Workbench needs at least 60 s) in the virtual host";
+            var set = settings.TryGetValue("timeout", out var pt) ? (Duration.Parse(pt, "s"), (SourceLocation?)at)
+                : balancer?.Settings.TryGetValue("timeout", out var bt) == true ? (Duration.Parse(bt, "s"), balancer.SettingsAt) : default;
+            if (memberTimeouts.Count > 0)
+            {
+                var shortest = memberTimeouts.MinBy(m => m.Seconds);
+                timeout = new ProxyTimeout("BalancerMember timeout=", shortest.Seconds, shortest.At, $"Set timeout=1728000 on the BalancerMember at {shortest.At}, or remove it and {fix}.");
+            }
+            else if (set.Item2 is not null)
+                timeout = new ProxyTimeout("timeout=", set.Item1 ?? 0, set.Item2, $"Set timeout=1728000 at {set.Item2}.");
+            else if ((local.LastOrDefault(x => x.Is("ProxyTimeout")) ?? Last("ProxyTimeout")) is { } proxyTimeout)
+                timeout = new ProxyTimeout("ProxyTimeout", Duration.Parse(proxyTimeout.Arg(0), "s") ?? 0, proxyTimeout.At, $"Set 'ProxyTimeout 1728000' at {proxyTimeout.At}.");
+            else if (Last("Timeout") is { } plain)
+                timeout = new ProxyTimeout("Timeout (ProxyTimeout unset)", Duration.Parse(plain.Arg(0), "s") ?? 0, plain.At, $"{fix} ({context}).");
+            else
+                timeout = new ProxyTimeout("Timeout", 60, null, $"{fix} ({context}).");
+
+            var all = local.Concat(scope).ToList();
+            var proto = all.FirstOrDefault(x => x.Is("RequestHeader") && x.Arg(0).ToLowerInvariant() is "set" or "add" or "append" or "setifempty"
+                && x.Arg(1).Equals("X-Forwarded-Proto", StringComparison.OrdinalIgnoreCase));
+            var preserve = local.LastOrDefault(x => x.Is("ProxyPreserveHost")) ?? Last("ProxyPreserveHost");
+            var addHeaders = local.LastOrDefault(x => x.Is("ProxyAddHeaders")) ?? Last("ProxyAddHeaders");
+            var host = preserve?.Arg(0).Equals("On", StringComparison.OrdinalIgnoreCase) == true
+                ? new ProxyFact(true, "ProxyPreserveHost On", preserve.At)
+                : addHeaders?.Arg(0).Equals("Off", StringComparison.OrdinalIgnoreCase) != true
+                    ? new ProxyFact(true, "X-Forwarded-Host is added (ProxyAddHeaders, on by default)", addHeaders?.At)
+                    : new ProxyFact(false, "ProxyAddHeaders Off without ProxyPreserveHost On: Workbench sees the node's own name as the host and builds its redirects to it", addHeaders.At,
+                        $"Add 'ProxyPreserveHost On' to {context}.");
+            routes.Add(new ProxyRoute
+            {
+                Name = $"{context}: ProxyPass {path} {url}",
+                At = at,
+                Servers = servers,
+                AddServerFix = addFix,
+                Sticky = sticky,
+                WebSocket = webSocket,
+                Timeouts = [timeout],
+                ForwardedProto = proto is not null
+                    ? new ProxyFact(true, $"RequestHeader {proto.Arg(0)} X-Forwarded-Proto {proto.Arg(2)}", proto.At)
+                    : new ProxyFact(false, "X-Forwarded-Proto is not set (mod_proxy adds X-Forwarded-For and -Host, not the scheme)", at,
+                        $"Add 'RequestHeader set X-Forwarded-Proto \"https\"' (or \"http\") to {context} (mod_headers)."),
+                ForwardedHost = host,
+            });
+        }
+    }
+
+    /// <summary>stickysession on the route or the balancer, a route= on every member, and a cookie that carries the route.</summary>
+    private static ProxyFact Stickiness(Balancer balancer, Dictionary<string, string> pass, ProxyDirective d, List<ProxyDirective> scope)
+    {
+        var cookie = pass.GetValueOrDefault("stickysession") ?? balancer.Settings.GetValueOrDefault("stickysession");
+        if (cookie is null)
+            return new ProxyFact(false, $"{balancer.Name} has no stickysession: each request may go to another node", balancer.SettingsAt ?? balancer.At,
+                $"Add 'ProxySet stickysession=ROUTEID' to <Proxy {balancer.Name}> ({balancer.At}), route=<name> to each BalancerMember, and 'Header add Set-Cookie \"ROUTEID=.%{{BALANCER_WORKER_ROUTE}}e; path=/\" env=BALANCER_ROUTE_CHANGED'.");
+        var name = cookie.Split('|')[0];
+        var noRoute = balancer.Members.Where(m => !Params(m.Args.Skip(1)).ContainsKey("route")).ToList();
+        if (noRoute.Count > 0)
+            return new ProxyFact(false, $"stickysession={cookie}, but the BalancerMember at {string.Join(", ", noRoute.Select(m => m.At))} has no route=, so a session cannot stick to it", noRoute[0].At,
+                $"Add route=<a name of its own> to every BalancerMember of {balancer.Name}.");
+        var setsCookie = scope.Any(h => h.Is("Header") && h.Args.Any(a => a.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase))
+            && h.Args.Any(a => a.StartsWith(name + "=", StringComparison.Ordinal) && a.Contains("BALANCER_WORKER_ROUTE", StringComparison.Ordinal)));
+        return setsCookie
+            ? new ProxyFact(true, $"stickysession={cookie} with a route per member and the cookie set from BALANCER_WORKER_ROUTE", balancer.SettingsAt ?? d.At)
+            : new ProxyFact(false, $"stickysession={cookie}, but nothing sets the cookie {name} (Workbench does not): requests are not kept on one node", balancer.SettingsAt ?? d.At,
+                $"Add 'Header add Set-Cookie \"{name}=.%{{BALANCER_WORKER_ROUTE}}e; path=/\" env=BALANCER_ROUTE_CHANGED' to the virtual host (mod_headers).");
+    }
+
+    private static bool IsWs(string url, Dictionary<string, Balancer> balancers)
+    {
+        if (url.StartsWith("ws://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("wss://", StringComparison.OrdinalIgnoreCase)) return true;
+        if (!url.StartsWith("balancer://", StringComparison.OrdinalIgnoreCase)) return false;
+        var name = "balancer://" + url["balancer://".Length..].Split('/', 2)[0];
+        return balancers.TryGetValue(name, out var b) && b.Members.Count > 0 && b.Members.All(m => m.Arg(0).StartsWith("ws", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static (string Host, int Port)? HostPort(string url)
+    {
+        var scheme = url.Split("://", 2);
+        if (scheme.Length < 2) return null;
+        var secure = scheme[0].EndsWith('s');
+        return NginxConfig.SplitHostPort(scheme[1].Split('/', 2)[0], secure ? 443 : 80);
+    }
+}

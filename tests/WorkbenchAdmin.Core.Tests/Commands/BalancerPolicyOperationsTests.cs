@@ -1,0 +1,119 @@
+using WorkbenchAdmin.Core.Balancing.Live;
+using WorkbenchAdmin.Core.Commands.Balancer;
+using WorkbenchAdmin.Core.Configuration;
+using WorkbenchAdmin.Core.Tests.Support;
+
+namespace WorkbenchAdmin.Core.Tests.Commands;
+
+/// <summary>Install-WbBalancer, Get/Set-WbBalancerPolicy on real files; the program itself is a stand-in file here (Pester installs the real one).</summary>
+public sealed class BalancerPolicyOperationsTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly string _root;
+    private readonly string _program;
+    private readonly string _source;
+
+    public BalancerPolicyOperationsTests()
+    {
+        _root = Directory.CreateDirectory(_dir.File("etc")).FullName;
+        _program = Path.Combine(Directory.CreateDirectory(_dir.File("bin")).FullName, "rserver-balancer");
+        // Stands in for the packaged program: what marks it as ours is the tag it prints in its messages.
+        _source = _dir.WriteBytes("wbadmin-balancer", [.. "\u007fELF "u8, .. System.Text.Encoding.Unicode.GetBytes("wbadmin-balancer"), 1, 2, 3]);
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private InstallBalancerRequest Install(string? method = "bounded-hash") =>
+        new() { ConfigRoot = _root, ProgramPath = _program, ProgramSource = _source, Method = method, MaxSessionsPerNode = 20, StateDirectory = _dir.File("state"), PassThru = true };
+
+    [Fact]
+    public void WhatIfListsEveryStepAndWritesNothing()
+    {
+        var host = new RecordingHost(confirm: false);
+        BalancerPolicyOperations.Install(Install(), host);
+        Assert.Empty(Directory.GetFiles(_root));
+        Assert.False(File.Exists(_program));
+        var targets = host.ShouldProcessCalls.Select(c => c.Target).ToList();
+        Assert.Contains(Path.Combine(_root, ModuleSettings.FileName), targets);
+        Assert.Contains(_program, targets);
+        Assert.Contains(_program + ".conf", targets);
+        Assert.Empty(host.Objects);
+    }
+
+    [Fact]
+    public void InstallPutsTheProgramThePolicyAndThePointerInPlaceThenSetsCustom()
+    {
+        var host = new RecordingHost();
+        BalancerPolicyOperations.Install(Install(), host);
+        Assert.Equal(File.ReadAllBytes(_source), File.ReadAllBytes(_program));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute |
+                     UnixFileMode.OtherRead | UnixFileMode.OtherExecute, File.GetUnixFileMode(_program));
+        Assert.Equal(_root, ProgramSettings.ConfigRootOf(_program).Path);
+        var policy = Assert.IsType<BalancerPolicy>(Assert.Single(host.Objects));
+        Assert.Equal(("bounded-hash", 20, true, true), (policy.Method, policy.MaxSessionsPerNode!.Value, policy.ProgramInstalled, policy.BalancerIsCustom));
+        Assert.Equal("custom", LoadBalancerConfig.Load(new ConfigRoot(_root)).Method);
+        Assert.Equal(_program, ModuleSettings.Load(new ConfigRoot(_root)).CustomScriptPath);
+        // The order that keeps Workbench from running a program that is not ready: load-balancer is written last.
+        var targets = host.ShouldProcessCalls.Select(c => Path.GetFileName(c.Target)).ToList();
+        Assert.True(targets.IndexOf("load-balancer") > targets.IndexOf("rserver-balancer.conf"), string.Join(", ", targets));
+    }
+
+    [Fact]
+    public void AnAdminsOwnProgramIsKeptAndInstallingTwiceChangesNothing()
+    {
+        File.WriteAllText(_program, "#!/bin/sh\necho mine\n");
+        BalancerPolicyOperations.Install(Install(), new RecordingHost());
+        Assert.Equal("#!/bin/sh\necho mine\n", File.ReadAllText(_program + BalancerPolicyOperations.BackupSuffix));
+        var again = new RecordingHost();
+        BalancerPolicyOperations.Install(Install(), again);
+        Assert.DoesNotContain(again.ShouldProcessCalls, c => c.Target == _program);
+    }
+
+    [Fact]
+    public void SetChangesOnlyWhatItIsGivenAndKeepsOtherLines()
+    {
+        File.WriteAllText(Path.Combine(_root, ModuleSettings.FileName), "# mine\n[balancer]\nmethod=user-hash # hashing\n");
+        BalancerPolicyOperations.Set(new BalancerPolicyRequest { ConfigRoot = _root, Sticky = true, BalanceFactor = 1.5 }, new RecordingHost());
+        var text = File.ReadAllText(Path.Combine(_root, ModuleSettings.FileName));
+        Assert.StartsWith("# mine\n[balancer]\nmethod=user-hash # hashing\n", text);
+        var policy = ModuleSettings.Load(new ConfigRoot(_root)).Balancer;
+        Assert.Equal(("user-hash", true, 1.5), (policy.Method, policy.Sticky, policy.BalanceFactor!.Value));
+    }
+
+    [Theory]
+    [InlineData("custom", null, null, null, "InvalidBalancingMethod", "custom is the program itself")]
+    [InlineData("round-robin", null, null, null, "InvalidBalancingMethod", "use one of sessions")]
+    [InlineData(null, 0, null, null, "InvalidMaxSessionsPerNode", "at least 1")]
+    [InlineData(null, null, 1.0, null, "InvalidBalanceFactor", "above 1")]
+    [InlineData(null, null, null, 10, "InvalidDeadline", "from 50 to 60000")]
+    public void BadValuesAreRefusedNamingTheParameterAndNothingIsWritten(string? method, int? max, double? factor, int? deadline, string id, string text)
+    {
+        var e = Assert.Throws<WbException>(() => BalancerPolicyOperations.Set(
+            new BalancerPolicyRequest { ConfigRoot = _root, Method = method, MaxSessionsPerNode = max, BalanceFactor = factor, DeadlineMs = deadline }, new RecordingHost()));
+        Assert.Equal((id, WbErrorCategory.InvalidArgument), (e.ErrorId, e.Category));
+        Assert.Contains(text, e.Message);
+        Assert.Empty(Directory.GetFiles(_root));
+    }
+
+    [Theory]
+    [InlineData("method=custom", "custom would run this program itself")]
+    [InlineData("balance-factor=0.5", "above 1")]
+    [InlineData("deadline-ms=abc", "whole number")]
+    [InlineData("status-url=ftp://x/", "http://")]
+    [InlineData("sticky=maybe", "1 or 0")]
+    public void AHandEditedPolicyWithABadValueNamesTheFileAndLine(string line, string text)
+    {
+        File.WriteAllText(Path.Combine(_root, ModuleSettings.FileName), $"[balancer]\n{line}\n");
+        var e = Assert.Throws<ConfigFormatException>(() => ModuleSettings.Load(new ConfigRoot(_root)));
+        Assert.Equal(2, e.LineNumber);
+        Assert.Contains($"{ModuleSettings.FileName}:2:", e.Message);
+        Assert.Contains(text, e.Message);
+    }
+
+    [Fact]
+    public void TheDefaultStatusPageIsThisNodesOwnOnItsWwwPort()
+    {
+        File.WriteAllText(Path.Combine(_root, "rserver.conf"), "www-port=8080\n");
+        Assert.Equal("http://localhost:8080/load-balancer/status", ModuleSettings.Load(new ConfigRoot(_root)).Balancer.StatusUri);
+    }
+}
