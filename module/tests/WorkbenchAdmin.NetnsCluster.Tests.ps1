@@ -293,14 +293,14 @@ while (-not (Test-Path -LiteralPath '$restarted')) { Start-Sleep -Milliseconds 1
             # As Workbench runs it: no arguments, RSTUDIO_USERNAME and RSTUDIO_NODES (every node it deems available,
             # the drained one included: draining is the module's, not Workbench's), one entry out; 10 users per node.
             $nodes = $names -join ','
-            function Invoke-Decisions {
+            function Invoke-BalancerDecision {
                 foreach ($n in 1..3) {
                     $loop = "for u in `$(seq 1 10); do RSTUDIO_USERNAME=user`$u RSTUDIO_NODES='$nodes' '$(& $program $n)' || echo FAILED `$?; done"
                     $out = Invoke-NetnsClusterScript @('run', $cluster.Directory, $n, 'sh', '-c', $loop)
                     @($out | Where-Object { $_ -is [string] -and $_ -notlike 'wbadmin-balancer:*' }) | ForEach-Object { [pscustomobject]@{ From = $n; Chosen = $_.Trim() } }
                 }
             }
-            $before = @(Invoke-Decisions)
+            $before = @(Invoke-BalancerDecision)
             $before.Count | Should -Be 30
             @($before | Where-Object Chosen -notin $names) | Should -BeNullOrEmpty
             # consistent-hash: every node decides alike, and some of these users belong on node2.
@@ -308,7 +308,7 @@ while (-not (Test-Path -LiteralPath '$restarted')) { Start-Sleep -Milliseconds 1
             @($before | Where-Object Chosen -eq $names[1]).Count | Should -BeGreaterThan 0
 
             Suspend-WbNode @db -HostName $cluster.Names[1] -Confirm:$false
-            $chosen = @(Invoke-Decisions)
+            $chosen = @(Invoke-BalancerDecision)
             $chosen.Count | Should -Be 30
             @($chosen | Where-Object Chosen -notin $names) | Should -BeNullOrEmpty
             @($chosen | Where-Object Chosen -eq $names[1]) | Should -BeNullOrEmpty
