@@ -23,7 +23,7 @@
     the heartbeat reports a node whose rserver does not answer there as Offline.
     A command the README shows without -ConfigRoot runs as on a node whose /etc/rstudio is such a copy:
     WORKBENCHADMIN_CONFIG_ROOT names the first node's root. What the README says is done "on each node" is done
-    here on the other nodes too, with -ConfigRoot and without printing it; so is the heartbeat timer's
+    here on the other nodes too, with -ConfigRoot and without printing it; so is the heartbeat service's
     Update-WbNodeStatus. Nothing else is hidden: every command shown is run as shown, and its warnings are
     printed where they came.
 
@@ -110,7 +110,7 @@ function Build-Cluster {
     $roots
 }
 
-# The heartbeat timer (examples/systemd), on every node given.
+# A beat of the heartbeat service (examples/systemd), on every node given.
 function Invoke-Heartbeat {
     param([string[]] $Root)
     foreach ($r in $Root) { Update-WbNodeStatus -ConfigRoot $r }
@@ -166,7 +166,7 @@ $nodes = [WorkbenchAdmin.Model.NodeCandidate]@{ Host = 'node1.example.com'; Acti
         }
         'Import-Module WorkbenchAdmin'
         'Initialize-WbDatabase'
-        'Register-WbNode | Out-Null          # on each node; then the heartbeat timer (examples/systemd)'
+        'Register-WbNode | Out-Null          # on each node; then the heartbeat service (examples/systemd)'
         {
             Register-WbNode -ConfigRoot $first[1] -WarningAction SilentlyContinue | Out-Null
             Invoke-Heartbeat -Root $first[1], $first[0]

@@ -15,6 +15,7 @@ BeforeDiscovery {
         Get-ChildItem -Path (Join-Path $repository 'examples') -Filter '*.ps1'
         Get-ChildItem -Path (Join-Path $repository 'module') -Filter '*.psm1'
         Get-ChildItem -Path (Join-Path $repository 'module' 'tests') -Filter '*.ps1'
+        Get-ChildItem -Path (Join-Path $repository 'tests' 'fixtures') -Filter '*.ps1' -Recurse
     )
     # Script scope: the Describe block below reads it during discovery.
     $script:analyzedFiles = foreach ($file in $scripts) {

@@ -641,6 +641,31 @@ Describe 'Nodes' -Tag 'Cmdlets' {
         Invoke-Psql $sql | Should -Be $before
     }
 
+    It 'Update-WbNodeStatus -EverySec beats on a schedule until stopped (as Ctrl+C or systemd stop it)' {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$modulePath'; Update-WbNodeStatus -ConfigRoot '$($roots[0])' -ConnectionString '$cs' -EverySec 0.2 -PassThru")
+            $beats = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $running = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), $beats)
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while ($beats.Count -lt 3 -and -not $running.IsCompleted -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $ps.Stop()
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $beats.Count | Should -BeGreaterOrEqual 3
+            foreach ($beat in $beats) { $beat | Should -BeOfType [WorkbenchAdmin.Model.NodeInfo] }
+            # Each beat is a new heartbeat.
+            $seen = @($beats | ForEach-Object LastSeen)
+            for ($i = 1; $i -lt $seen.Count; $i++) { $seen[$i] | Should -BeGreaterThan $seen[$i - 1] }
+        }
+        finally { $ps.Dispose() }
+    }
+
+    It 'Update-WbNodeStatus -EverySec out of range is InvalidHeartbeatInterval, InvalidArgument' {
+        $e = Get-StopError { Update-WbNodeStatus -ConfigRoot $roots[0] @db -EverySec 0 -ErrorAction Stop }
+        $e.FullyQualifiedErrorId | Should -BeLike 'InvalidHeartbeatInterval,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+    }
+
     It 'Update-WbNodeStatus reports the node Offline, with a warning, while its rserver does not answer' {
         $rserver = $rservers[1]
         $port = $rserver.LocalEndpoint.Port

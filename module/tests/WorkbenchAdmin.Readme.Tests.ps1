@@ -319,7 +319,7 @@ Describe 'README commands run: <Heading>' -Tag 'Readme' -ForEach $readmeBlocks {
         $before = @($watched | Get-FileHash -Algorithm SHA256 | ForEach-Object { "$($_.Path) $($_.Hash)" })
         $errors = @(Invoke-ReadmeCommand -Runspace $session -Command $Command)
         if ($OnEachNode) {
-            # The same command on the other nodes, then the heartbeat timer on all of them.
+            # The same command on the other nodes, then a beat of the heartbeat service on all of them.
             foreach ($root in $nodeRoots | Select-Object -Skip 1) {
                 $env:WORKBENCHADMIN_CONFIG_ROOT = $root
                 try { $errors += Invoke-ReadmeCommand -Runspace $session -Command $Command }

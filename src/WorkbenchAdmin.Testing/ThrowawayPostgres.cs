@@ -7,9 +7,10 @@ using WorkbenchAdmin.Model;
 namespace WorkbenchAdmin.Testing;
 
 /// <summary>
-/// A private PostgreSQL server in a temporary directory on a free loopback port, for the demo and the
-/// tests: initdb, start, stop, restart, and remove everything on dispose. Run as root, it runs the server
-/// as the <c>postgres</c> user (PostgreSQL refuses to run as root). Password authentication over TCP.
+/// A private PostgreSQL server in a temporary directory on a free loopback port (or on another address of this
+/// host, <see cref="StartListening"/>), for the demo and the tests: initdb, start, stop, restart, and remove
+/// everything on dispose. Run as root, it runs the server as the <c>postgres</c> user (PostgreSQL refuses to run
+/// as root). Password authentication over TCP.
 /// </summary>
 public sealed class ThrowawayPostgres : IDisposable
 {
@@ -18,9 +19,10 @@ public sealed class ThrowawayPostgres : IDisposable
     private readonly string? _runAs;
     private bool _disposed;
 
-    private ThrowawayPostgres(string bin, string directory, int port, string password, string? runAs)
+    private ThrowawayPostgres(string bin, string directory, int port, string password, string? runAs, string host)
     {
         _bin = bin;
+        Host = host;
         RootDirectory = directory;
         Port = port;
         Password = password;
@@ -31,7 +33,8 @@ public sealed class ThrowawayPostgres : IDisposable
     public string DataDirectory => Path.Combine(RootDirectory, "data");
     public string LogFile => Path.Combine(RootDirectory, "server.log");
     public int Port { get; }
-    public string Host => "127.0.0.1";
+    /// <summary>The address it listens on: 127.0.0.1 unless started with <see cref="StartListening"/>.</summary>
+    public string Host { get; }
     public string Password { get; }
 
     /// <summary>A connection string for a database on this server (password included: it is a throwaway).</summary>
@@ -50,17 +53,30 @@ public sealed class ThrowawayPostgres : IDisposable
             .FirstOrDefault(b => File.Exists(Path.Combine(b, "initdb")) && File.Exists(Path.Combine(b, "pg_ctl")));
     }
 
-    public static ThrowawayPostgres Start(IReadOnlyDictionary<string, string>? settings = null)
+    public static ThrowawayPostgres Start(IReadOnlyDictionary<string, string>? settings = null) => Start(settings, "127.0.0.1", null);
+
+    /// <summary>
+    /// A server listening on <paramref name="address"/> (an address of this host, such as a test bridge's) that
+    /// accepts password logins from <paramref name="clientNetwork"/> (CIDR, e.g. 169.254.47.0/24) as well as loopback.
+    /// </summary>
+    public static ThrowawayPostgres StartListening(string address, string clientNetwork, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        if (!IPAddress.TryParse(address, out _)) throw new ArgumentException($"'{address}' is not an IP address.", nameof(address));
+        if (!IPNetwork.TryParse(clientNetwork, out _)) throw new ArgumentException($"'{clientNetwork}' is not a network in CIDR form.", nameof(clientNetwork));
+        return Start(settings, address, clientNetwork);
+    }
+
+    private static ThrowawayPostgres Start(IReadOnlyDictionary<string, string>? settings, string address, string? clientNetwork)
     {
         var bin = FindBinaries() ?? throw new WbException("PostgresNotInstalled", WbErrorCategory.NotInstalled,
             "PostgreSQL's server binaries were not found under /usr/lib/postgresql (apt-get install postgresql).", null);
         var runAs = geteuid() == 0 ? SuperUser : null;
         var directory = Directory.CreateTempSubdirectory("wbadmin-pg-").FullName;
         var password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
-        var server = new ThrowawayPostgres(bin, directory, FreePort(), password, runAs);
+        var server = new ThrowawayPostgres(bin, directory, FreePort(IPAddress.Parse(address)), password, runAs, address);
         try
         {
-            server.Init(settings ?? new Dictionary<string, string>());
+            server.Init(settings ?? new Dictionary<string, string>(), clientNetwork);
             server.StartServer();
             return server;
         }
@@ -71,7 +87,7 @@ public sealed class ThrowawayPostgres : IDisposable
         }
     }
 
-    private void Init(IReadOnlyDictionary<string, string> settings)
+    private void Init(IReadOnlyDictionary<string, string> settings, string? clientNetwork)
     {
         var pwfile = Path.Combine(RootDirectory, "pwfile");
         File.WriteAllText(pwfile, Password + "\n");
@@ -95,6 +111,8 @@ public sealed class ThrowawayPostgres : IDisposable
         };
         conf.AddRange(settings.Select(kv => $"{kv.Key} = {kv.Value}"));
         File.AppendAllLines(Path.Combine(DataDirectory, "postgresql.conf"), conf);
+        if (clientNetwork is not null)
+            File.AppendAllLines(Path.Combine(DataDirectory, "pg_hba.conf"), [$"host all all {clientNetwork} scram-sha-256"]);
     }
 
     public void StartServer() => Run("pg_ctl", "-D", DataDirectory, "-l", LogFile, "-w", "-t", "60", "start");
@@ -133,9 +151,9 @@ public sealed class ThrowawayPostgres : IDisposable
         }
     }
 
-    private static int FreePort()
+    private static int FreePort(IPAddress address)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        using var listener = new TcpListener(address, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }

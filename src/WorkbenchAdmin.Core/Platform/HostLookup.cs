@@ -19,7 +19,9 @@ public static class HostLookup
         {
             var lookup = Dns.GetHostAddressesAsync(host, AddressFamily.InterNetwork);
             if (!lookup.Wait(Timeout, Logging.CommandLog.Cancellation)) return new([], $"looking up '{host}' took more than {Timeout.TotalSeconds:0} s");
-            var addresses = lookup.Result.Select(a => a.ToString()).ToList();
+            // Filtered again: for this machine's own host name .NET adds every interface's address, IPv6 ones
+            // included, whatever family was asked for (seen on a node whose www-host-name is its host name).
+            var addresses = lookup.Result.Where(a => a.AddressFamily == AddressFamily.InterNetwork).Select(a => a.ToString()).ToList();
             return new(addresses, addresses.Count == 0 ? $"'{host}' has no IPv4 address here" : null);
         }
         catch (AggregateException e)

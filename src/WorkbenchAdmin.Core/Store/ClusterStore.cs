@@ -336,6 +336,9 @@ public sealed class ClusterStore
     /// </summary>
     public SessionInfo PlaceSession(PlacementRequest request) => _placements.Place(request);
 
+    /// <summary>Commits a placement batch instead of <c>tx.Commit()</c>: tests lose a commit's answer with it.</summary>
+    internal Action<NpgsqlTransaction>? CommitHook { get; set; }
+
     /// <summary>Placements waiting to join the next batch.</summary>
     internal int QueuedPlacements => _placements.Queued;
 

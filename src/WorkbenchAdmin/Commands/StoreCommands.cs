@@ -28,7 +28,11 @@ public sealed class UpdateWbNodeStatusCommand : WbStoreCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void ProcessRecord() => Run(host => UpdateNodeStatus(this.Connect(new NodeRequest { PassThru = PassThru }), host));
+    /// <summary>Beat at this interval (seconds) until stopped (Ctrl+C, or systemd stopping the service); a failed beat is a warning.</summary>
+    [Parameter]
+    public double? EverySec { get; set; }
+
+    protected override void ProcessRecord() => Run(host => UpdateNodeStatus(this.Connect(new NodeRequest { PassThru = PassThru, EverySec = EverySec }), host));
 }
 
 [Cmdlet(VerbsLifecycle.Unregister, "WbNode", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]

@@ -10,7 +10,7 @@ namespace WorkbenchAdmin.Core.Tests.Examples;
 public class SystemdUnitTests
 {
     private static readonly string Units = Path.Combine(RepoPaths.Root, "examples", "systemd");
-    private const string Server = "rstudio-server.service", Node = "workbenchadmin-node.service", Heartbeat = "workbenchadmin-heartbeat.service", Timer = "workbenchadmin-heartbeat.timer";
+    private const string Server = "rstudio-server.service", Node = "workbenchadmin-node.service", Heartbeat = "workbenchadmin-heartbeat.service";
 
     /// <summary>Section → key → every value (space-separated lists split), as systemd reads a unit file.</summary>
     private static Dictionary<string, Dictionary<string, List<string>>> Read(string unit)
@@ -53,12 +53,15 @@ public class SystemdUnitTests
     }
 
     [Fact]
-    public void TheTimerRunsOnlyWhileRstudioServerRuns()
+    public void TheHeartbeatIsOneLongLivedProcessStartedWithRstudioServerAndRestartedIfItEnds()
     {
-        Assert.Contains(Server, Values(Timer, "Unit", "BindsTo"));
-        Assert.Contains(Server, Values(Timer, "Unit", "After"));
-        // Not timers.target: started at boot on its own, its BindsTo= would start rstudio-server.
-        Assert.Equal([Server], Values(Timer, "Install", "WantedBy"));
+        // A pwsh started every 5 s by a timer costs a process start and a module import per beat; one process beats on.
+        Assert.Equal(["simple"], Values(Heartbeat, "Service", "Type"));
+        Assert.Contains("Update-WbNodeStatus -EverySec", Assert.Single(Values(Heartbeat, "Service", "ExecStart")));
+        Assert.Equal(["always"], Values(Heartbeat, "Service", "Restart"));
+        // Not multi-user.target: started at boot on its own, it would fail its Requisite= before rstudio-server is up.
+        Assert.Equal([Server], Values(Heartbeat, "Install", "WantedBy"));
+        Assert.False(File.Exists(Path.Combine(Units, "workbenchadmin-heartbeat.timer")), "the timer is gone: the service beats by itself");
     }
 
     [Fact]
@@ -66,9 +69,9 @@ public class SystemdUnitTests
     {
         if (!File.Exists("/usr/bin/systemd-analyze")) return; // the rules above still hold
         using var dir = new TempDirectory();
-        foreach (var unit in new[] { Node, Heartbeat, Timer }) File.Copy(Path.Combine(Units, unit), dir.File(unit));
+        foreach (var unit in new[] { Node, Heartbeat }) File.Copy(Path.Combine(Units, unit), dir.File(unit));
         File.WriteAllText(dir.File(Server), "[Unit]\nDescription=stand-in for Workbench\n[Service]\nExecStart=/bin/true\n");
-        var start = new ProcessStartInfo("/usr/bin/systemd-analyze", ["verify", "--man=no", dir.File(Node), dir.File(Heartbeat), dir.File(Timer)])
+        var start = new ProcessStartInfo("/usr/bin/systemd-analyze", ["verify", "--man=no", dir.File(Node), dir.File(Heartbeat)])
         {
             RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = dir.Path,
         };
