@@ -1,10 +1,9 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using WorkbenchAdmin.Core.Balancing;
 using WorkbenchAdmin.Core.Balancing.Live;
 using WorkbenchAdmin.Core.Store;
+using WorkbenchAdmin.Testing;
 
 namespace WorkbenchAdmin.Benchmarks;
 
@@ -42,7 +41,7 @@ public static class BalancerLatency
             page.Append($"node{i}.bench:8787 -  Load: 0.4, 0.5, 0.6\n");
             for (var s = 0; s < i % 5; s++) page.Append($"   {1000 + i * 10 + s} - user{s}\n");
         }
-        using var status = StatusPage.Start(page.ToString());
+        using var status = new StatusPageServer(page.ToString());
 
         var dir = Directory.CreateTempSubdirectory("wbadmin-balancer-bench-");
         try
@@ -113,55 +112,5 @@ public static class BalancerLatency
         }
         Array.Sort(times);
         return times;
-    }
-
-    /// <summary>A loopback HTTP listener answering every request with a status page.</summary>
-    private sealed class StatusPage : IDisposable
-    {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly byte[] _response;
-
-        private StatusPage(string body)
-        {
-            var bytes = Encoding.UTF8.GetBytes(body);
-            _response = [.. Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n"), .. bytes];
-        }
-
-        public string Uri => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/load-balancer/status";
-
-        public static StatusPage Start(string body)
-        {
-            var page = new StatusPage(body);
-            page._listener.Start();
-            _ = Task.Run(page.Serve);
-            return page;
-        }
-
-        private async Task Serve()
-        {
-            while (true)
-            {
-                TcpClient client;
-                try { client = await _listener.AcceptTcpClientAsync(); } catch (Exception) { return; }
-                _ = Task.Run(async () =>
-                {
-                    using (client)
-                    {
-                        var stream = client.GetStream();
-                        var buffer = new byte[4096];
-                        var seen = "";
-                        while (!seen.Contains("\r\n\r\n"))
-                        {
-                            var n = await stream.ReadAsync(buffer);
-                            if (n == 0) return;
-                            seen += Encoding.ASCII.GetString(buffer, 0, n);
-                        }
-                        await stream.WriteAsync(_response);
-                    }
-                });
-            }
-        }
-
-        public void Dispose() => _listener.Stop();
     }
 }

@@ -19,12 +19,15 @@ public sealed class BoundedHashPolicy(double balanceFactor) : IBalancingPolicy
 
     public static IBalancingPolicy Create(PolicyOptions options)
     {
-        var factor = options.BalanceFactor ?? DefaultBalanceFactor;
-        if (!double.IsFinite(factor) || factor <= 1 || factor > 100)
-            throw new WbException("InvalidBalanceFactor", WbErrorCategory.InvalidArgument,
-                $"-BalanceFactor {factor.ToString(CultureInfo.InvariantCulture)} must be more than 1 and at most 100 (1.25: no node above 125% of the average).", factor);
-        return new BoundedHashPolicy(factor);
+        return new BoundedHashPolicy(ValidFactor(options.BalanceFactor ?? DefaultBalanceFactor));
     }
+
+    /// <summary>Above 1 (at 1 or below no node could take the next session) and at most 100.</summary>
+    public static bool IsValidFactor(double factor) => double.IsFinite(factor) && factor > 1 && factor <= 100;
+
+    public static double ValidFactor(double factor) => IsValidFactor(factor) ? factor
+        : throw new WbException("InvalidBalanceFactor", WbErrorCategory.InvalidArgument,
+            $"-BalanceFactor {factor.ToString(CultureInfo.InvariantCulture)} must be above 1 and at most 100 (1.25: no node above 125% of the average).", factor);
 
     /// <summary>The most sessions a node may have after this placement.</summary>
     public static int Cap(double factor, int eligibleSessions, int eligibleNodes) =>

@@ -93,7 +93,7 @@ public sealed record ModuleSettings
     {
         var line = doc?.Find(BalancerSection, BalanceFactorKey);
         if (line is null || string.IsNullOrEmpty(line.Value)) return null;
-        if (!double.TryParse(line.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) || !double.IsFinite(f) || f <= 1 || f > 100)
+        if (!double.TryParse(line.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) || !Balancing.BoundedHashPolicy.IsValidFactor(f))
             throw ConfigFormatException.AtValue(doc!.FilePath, line, "must be a number above 1 and at most 100 (1.25 lets a node hold 25% more than the average)");
         return f;
     }
@@ -110,7 +110,7 @@ public sealed record ModuleSettings
     {
         var line = doc?.Find(BalancerSection, StatusUrlKey);
         if (line is null || string.IsNullOrEmpty(line.Value)) return null;
-        if (!Uri.TryCreate(line.Value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        if (!Uri.TryCreate(line.Value, UriKind.Absolute, out var uri) || !Store.SessionLoadText.IsPageAddress(uri))
             throw ConfigFormatException.AtValue(doc!.FilePath, line, "must be an http:// or https:// address, such as http://localhost:8787/load-balancer/status");
         return line.Value;
     }

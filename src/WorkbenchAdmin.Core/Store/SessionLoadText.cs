@@ -11,6 +11,9 @@ namespace WorkbenchAdmin.Core.Store;
 /// </summary>
 public static partial class SessionLoadText
 {
+    /// <summary>Where a status page can be read from: an absolute http:// or https:// address.</summary>
+    public static bool IsPageAddress(Uri uri) => uri.IsAbsoluteUri && uri.Scheme is "http" or "https";
+
     public static string Format(IEnumerable<NodeSessionLoad> nodes)
     {
         var sb = new StringBuilder();

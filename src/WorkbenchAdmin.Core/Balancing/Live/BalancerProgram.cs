@@ -73,6 +73,12 @@ public static class BalancerProgram
         var deadline = TimeSpan.FromMilliseconds(policy?.DeadlineMs ?? BalancerPolicy.DefaultDeadlineMs);
         var data = new ClusterData();
         var problems = new List<string>();
+        // What went wrong on the way, as " (a; b)" after a message; nothing when nothing did.
+        string Why(string? first = null)
+        {
+            var all = first is null ? problems : problems.Prepend(first);
+            return all.Any() ? $" ({string.Join("; ", all)})" : "";
+        }
         if (policy is not null && pendingStore is not null)
         {
             var reserve = TimeSpan.FromTicks(Math.Min(DecideReserve.Ticks, deadline.Ticks / 5));
@@ -124,7 +130,7 @@ public static class BalancerProgram
             }
             catch (WbException e) when (e.ErrorId is "AllNodesFull" or "AllNodesDraining" or "NoCandidateNode")
             {
-                Say(Syslog.Severity.Error, e.Message + (problems.Count > 0 ? $" ({string.Join("; ", problems)})" : ""));
+                Say(Syslog.Severity.Error, e.Message + Why());
                 return CannotChoose;
             }
             catch (WbException e)
@@ -140,15 +146,15 @@ public static class BalancerProgram
             }
             catch (WbException e)
             {
-                Say(Syslog.Severity.Error, $"{e.Message} ({fallbackWhy}; {string.Join("; ", problems)})");
+                Say(Syslog.Severity.Error, e.Message + Why(fallbackWhy));
                 return CannotChoose;
             }
-            Say(Syslog.Severity.Warning, $"{fallbackWhy}{(problems.Count > 0 ? $" ({string.Join("; ", problems)})" : "")}: " +
+            Say(Syslog.Severity.Warning, $"{fallbackWhy}{Why()}: " +
                                          $"{ConsistentHashPolicy.PolicyName} chose {candidates.Entries[decision.ChosenIndex]} for {user}");
         }
         else if (problems.Count > 0)
         {
-            Say(Syslog.Severity.Notice, $"decided with {decision.Method} from partial data ({string.Join("; ", problems)})");
+            Say(Syslog.Severity.Notice, $"decided with {decision.Method} from partial data{Why()}");
         }
 
         call.Out.Write(candidates.Entries[decision.ChosenIndex]);

@@ -98,7 +98,7 @@ public static partial class BalancerOperations
         var moduleChanges = new List<ConfigChange>();
         // A value already in the module's file is the one in effect, so a legacy copy never overwrites it.
         var module = ModuleSettings.Load(root);
-        var scriptPath = request.ScriptPath is not null ? ValidateScriptPath(request.ScriptPath)
+        var scriptPath = request.ScriptPath is not null ? ValidateAbsolutePath(request.ScriptPath, "ScriptPath")
             : module.CustomScriptPath is null ? lb.LegacyCustomScriptPath : null;
         var useIp = request.UseIPAddress ?? (module.UseIpAddress is null ? lb.LegacyUseIpAddress : null);
         if (scriptPath is not null) moduleChanges.Add(new ConfigChange(null, ModuleSettings.CustomScriptKey, scriptPath));
@@ -131,11 +131,12 @@ public static partial class BalancerOperations
         return value;
     }
 
-    private static string ValidateScriptPath(string path)
+    /// <summary>A path parameter written into a configuration file: absolute, one line, no surrounding white space.</summary>
+    internal static string ValidateAbsolutePath(string path, string parameter, string? errorId = null)
     {
         if (!Path.IsPathRooted(path) || path.IndexOfAny(['\r', '\n']) >= 0 || path != path.Trim())
-            throw new WbException("InvalidScriptPath", WbErrorCategory.InvalidArgument,
-                $"-ScriptPath '{SafeText.Quote(path)}' must be an absolute path.", path);
+            throw new WbException(errorId ?? $"Invalid{parameter}", WbErrorCategory.InvalidArgument,
+                $"-{parameter} '{SafeText.Quote(path)}' must be an absolute path.", path);
         return path;
     }
 

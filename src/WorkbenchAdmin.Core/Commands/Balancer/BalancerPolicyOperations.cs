@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text;
+using WorkbenchAdmin.Core.Balancing;
 using WorkbenchAdmin.Core.Balancing.Live;
 using WorkbenchAdmin.Core.Configuration;
 using WorkbenchAdmin.Core.Platform;
+using WorkbenchAdmin.Core.Store;
 
 namespace WorkbenchAdmin.Core.Commands.Balancer;
 
@@ -107,10 +109,7 @@ public static class BalancerPolicyOperations
 
     private static string ProgramPathOf(BalancerPolicyRequest request)
     {
-        var path = request.ProgramPath ?? LoadBalancerConfig.DefaultCustomScript;
-        if (!Path.IsPathRooted(path))
-            throw new WbException("InvalidProgramPath", WbErrorCategory.InvalidArgument, $"-Path '{SafeText.Quote(path)}' must be an absolute path.", path);
-        return path;
+        return BalancerOperations.ValidateAbsolutePath(request.ProgramPath ?? LoadBalancerConfig.DefaultCustomScript, "Path", "InvalidProgramPath");
     }
 
     private static ConfigFileEdit WritePolicy(ConfigRoot root, BalancerPolicyRequest r, ICommandHost host)
@@ -118,12 +117,12 @@ public static class BalancerPolicyOperations
         var changes = new List<ConfigChange>();
         void Add(string key, string? value) { if (value is not null) changes.Add(new ConfigChange(ModuleSettings.BalancerSection, key, value)); }
         Add(ModuleSettings.MethodKey, r.Method is null ? null : ValidMethod(r.Method));
-        Add(ModuleSettings.MaxSessionsKey, r.MaxSessionsPerNode is { } m ? Positive(m, "MaxSessionsPerNode").ToString(CultureInfo.InvariantCulture) : null);
-        Add(ModuleSettings.BalanceFactorKey, r.BalanceFactor is { } f ? ValidFactor(f).ToString("R", CultureInfo.InvariantCulture) : null);
+        Add(ModuleSettings.MaxSessionsKey, r.MaxSessionsPerNode is { } m ? Balancing.BalanceDecisionOperation.ValidMaxSessionsPerNode(m).ToString(CultureInfo.InvariantCulture) : null);
+        Add(ModuleSettings.BalanceFactorKey, r.BalanceFactor is { } f ? BoundedHashPolicy.ValidFactor(f).ToString("R", CultureInfo.InvariantCulture) : null);
         Add(ModuleSettings.StickyKey, r.Sticky is { } s ? (s ? "1" : "0") : null);
         Add(ModuleSettings.DeadlineKey, r.DeadlineMs is { } d ? ValidDeadline(d).ToString(CultureInfo.InvariantCulture) : null);
         Add(ModuleSettings.StatusUrlKey, r.StatusUri is { } u ? ValidStatusUri(u) : null);
-        Add(ModuleSettings.StateDirectoryKey, r.StateDirectory is { } sd ? ValidStateDirectory(sd) : null);
+        Add(ModuleSettings.StateDirectoryKey, r.StateDirectory is { } sd ? BalancerOperations.ValidateAbsolutePath(sd, "StateDirectory") : null);
         var edit = new ConfigEditor(root).Edit(ModuleSettings.FileName, changes, host.ShouldProcess);
         if (edit.Outcome == ConfigEditOutcome.Written)
             host.WriteVerbose($"{edit.Path}: {string.Join(", ", edit.Changes.Select(c => $"{c.Key} {c.OldValue ?? "(unset)"} -> {c.NewValue}"))}");
@@ -141,23 +140,12 @@ public static class BalancerPolicyOperations
         return name;
     }
 
-    private static int Positive(int value, string name) => value >= 1 ? value
-        : throw new WbException($"Invalid{name}", WbErrorCategory.InvalidArgument, $"-{name} {value} must be at least 1.", value);
-
-    private static double ValidFactor(double f) => double.IsFinite(f) && f > 1 && f <= 100 ? f
-        : throw new WbException("InvalidBalanceFactor", WbErrorCategory.InvalidArgument,
-            $"-BalanceFactor {f.ToString(CultureInfo.InvariantCulture)} must be above 1 and at most 100 (1.25: no node above 125% of the average).", f);
-
     private static int ValidDeadline(int ms) => ms is >= ModuleSettings.MinDeadlineMs and <= ModuleSettings.MaxDeadlineMs ? ms
         : throw new WbException("InvalidDeadline", WbErrorCategory.InvalidArgument,
             $"-DeadlineMs {ms} must be from {ModuleSettings.MinDeadlineMs} to {ModuleSettings.MaxDeadlineMs}: a user waits on every decision.", ms);
 
-    private static string ValidStateDirectory(string path) =>
-        Path.IsPathRooted(path) && path.IndexOfAny(['\r', '\n']) < 0 && path == path.Trim() ? path
-        : throw new WbException("InvalidStateDirectory", WbErrorCategory.InvalidArgument, $"-StateDirectory '{SafeText.Quote(path)}' must be an absolute path.", path);
-
     private static string ValidStatusUri(string uri) =>
-        Uri.TryCreate(uri, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" && uri.IndexOfAny(['\r', '\n', ' ']) < 0 ? uri
+        Uri.TryCreate(uri, UriKind.Absolute, out var u) && SessionLoadText.IsPageAddress(u) && uri.IndexOfAny(['\r', '\n', ' ']) < 0 ? uri
         : throw new WbException("InvalidStatusPageUri", WbErrorCategory.InvalidArgument,
             $"-StatusUri '{SafeText.Quote(uri)}' is not an http:// or https:// address, such as http://localhost:8787/load-balancer/status.", uri);
 
@@ -167,8 +155,9 @@ public static class BalancerPolicyOperations
         var policy = ModuleSettings.Load(root).Balancer;
         var lb = LoadBalancerConfig.Load(root);
         var warnings = new List<string>();
-        var installed = File.Exists(program) && UnixFile.IsExecutable(program) && IsOurs(File.ReadAllBytes(program));
-        if (packaged is not null) installed &= File.ReadAllBytes(program).AsSpan().SequenceEqual(packaged);
+        // Read once: the program is some 17 MB.
+        var bytes = File.Exists(program) && UnixFile.IsExecutable(program) ? File.ReadAllBytes(program) : null;
+        var installed = bytes is not null && IsOurs(bytes) && (packaged is null || bytes.AsSpan().SequenceEqual(packaged));
         var pointed = File.Exists(ProgramSettings.PointerPathOf(program)) ? SafeConfigRootOf(program) : ConfigRoot.DefaultPath;
         if (installed && pointed != root.Path)
             warnings.Add($"The program at '{program}' reads its policy from {pointed}, not {root.Path} (Install-WbBalancer -ConfigRoot {root.Path} points it here).");

@@ -72,13 +72,11 @@ public sealed class BalanceDecisionOperation
     }
 
     /// <summary>The options every policy honours, validated.</summary>
-    internal static BalancingOptions OptionsFor(int? maxSessionsPerNode)
-    {
-        if (maxSessionsPerNode is < 1)
-            throw new WbException("InvalidMaxSessionsPerNode", WbErrorCategory.InvalidArgument,
-                $"-MaxSessionsPerNode {maxSessionsPerNode} must be at least 1.", maxSessionsPerNode);
-        return maxSessionsPerNode is null ? BalancingOptions.None : new BalancingOptions { MaxSessionsPerNode = maxSessionsPerNode };
-    }
+    internal static BalancingOptions OptionsFor(int? maxSessionsPerNode) =>
+        maxSessionsPerNode is { } max ? new BalancingOptions { MaxSessionsPerNode = ValidMaxSessionsPerNode(max) } : BalancingOptions.None;
+
+    internal static int ValidMaxSessionsPerNode(int max) => max >= 1 ? max
+        : throw new WbException("InvalidMaxSessionsPerNode", WbErrorCategory.InvalidArgument, $"-MaxSessionsPerNode {max} must be at least 1.", max);
 
     private static (CandidateSet, UserSessions) FromStore(InvokeBalanceDecisionRequest request, ICommandHost host)
     {

@@ -458,7 +458,7 @@ public static class ClusterOperations
     /// <summary>A node's status page, read and parsed; errors name the address.</summary>
     private static IReadOnlyList<NodeSessionLoad> ReadStatusPage(Uri uri)
     {
-        if (!uri.IsAbsoluteUri || uri.Scheme is not ("http" or "https"))
+        if (!SessionLoadText.IsPageAddress(uri))
             throw new WbException("InvalidStatusPageUri", WbErrorCategory.InvalidArgument,
                 $"-Uri {uri} is not a node's status page: give an http:// or https:// address, such as http://node1:8787/load-balancer/status.", uri);
         return SessionLoadText.Parse(Fetch(uri), uri.ToString());

@@ -1,7 +1,8 @@
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace WorkbenchAdmin.Core.Tests.Support;
+namespace WorkbenchAdmin.Testing;
 
 /// <summary>
 /// A real HTTP listener on loopback standing in for a node's /load-balancer/status: it answers every request
@@ -9,7 +10,7 @@ namespace WorkbenchAdmin.Core.Tests.Support;
 /// </summary>
 public sealed class StatusPageServer : IDisposable
 {
-    private readonly TcpListener _listener = Loopback.Listen();
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
     private readonly List<TcpClient> _held = [];
     private int _requests;
@@ -17,13 +18,14 @@ public sealed class StatusPageServer : IDisposable
     public StatusPageServer(string text = "")
     {
         Text = text;
+        _listener.Start();
         _ = Task.Run(AcceptLoop);
     }
 
     public string Text { get; set; }
     public bool Hang { get; set; }
     public int Requests => Volatile.Read(ref _requests);
-    public string Uri => $"http://127.0.0.1:{Loopback.PortOf(_listener)}/load-balancer/status";
+    public string Uri => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/load-balancer/status";
 
     private async Task AcceptLoop()
     {
