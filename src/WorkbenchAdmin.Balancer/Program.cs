@@ -1,17 +1,48 @@
+using System.Runtime.InteropServices;
+using WorkbenchAdmin.Model;
 using WorkbenchAdmin.Core.Balancing.Live;
+
+var programPath = Environment.ProcessPath ?? AppContext.BaseDirectory + BalancerProgram.Tag;
+
+// The decision service, as its systemd unit runs it: answers this program's calls until TERM (or Ctrl+C).
+if (args.Length > 0 && args[0] == DecisionService.ServeArgument && args.Skip(1).All(a => a == DecisionService.VerboseArgument))
+{
+    DecisionService service;
+    try
+    {
+        service = DecisionService.Start(programPath, Console.Error, verbose: args.Length > 1);
+    }
+    catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+    {
+        Console.Error.WriteLine($"{BalancerProgram.Tag}: {e.Message}");
+        return 1;
+    }
+    void StopOn(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        service.Stop();
+    }
+    using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, StopOn))
+    using (PosixSignalRegistration.Create(PosixSignal.SIGINT, StopOn))
+    {
+        service.Completion.Wait();
+    }
+    service.Dispose();
+    return 0;
+}
 
 // Workbench's contract: no arguments, stdin closed, RSTUDIO_USERNAME and RSTUDIO_NODES in the environment.
 if (args.Length > 0)
 {
     Console.Error.WriteLine($"{BalancerProgram.Tag}: takes no arguments; Workbench passes RSTUDIO_USERNAME and RSTUDIO_NODES in the environment " +
-                            "(Get-WbBalancerPolicy shows its policy).");
+                            $"(Get-WbBalancerPolicy shows its policy). {DecisionService.ServeArgument} [{DecisionService.VerboseArgument}] runs it as the decision service.");
     return BalancerProgram.BadInvocation;
 }
 return BalancerProgram.Run(new BalancerInvocation
 {
     UserName = Environment.GetEnvironmentVariable("RSTUDIO_USERNAME"),
     Nodes = Environment.GetEnvironmentVariable("RSTUDIO_NODES"),
-    ProgramPath = Environment.ProcessPath ?? AppContext.BaseDirectory + BalancerProgram.Tag,
+    ProgramPath = programPath,
     Out = Console.Out,
     Error = Console.Error,
     Syslog = true,

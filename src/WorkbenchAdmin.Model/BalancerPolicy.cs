@@ -10,6 +10,8 @@ public sealed record BalancerPolicy
     public const string DefaultMethod = BalancingMethods.Sessions;
     public const int DefaultDeadlineMs = 1000;
     public const string DefaultStateDirectory = "/var/lib/workbenchadmin";
+    /// <summary>Where the decision service listens (its systemd unit makes /run/workbenchadmin, root-only).</summary>
+    public const string DefaultServiceSocket = "/run/workbenchadmin/balancer.sock";
 
     public required string ConfigRoot { get; init; }
     /// <summary>The module's settings file holding the policy.</summary>
@@ -28,6 +30,12 @@ public sealed record BalancerPolicy
     public required string StatusUri { get; init; }
     /// <summary>Where the program keeps its record of drained nodes, for when the store does not answer.</summary>
     public string StateDirectory { get; init; } = DefaultStateDirectory;
+    /// <summary>
+    /// The Unix socket of the decision service (<c>rserver-balancer --serve</c>), which the program asks first: a
+    /// long-lived process with the store's connections open decides in a millisecond where a new connection per
+    /// call costs most of the program's time. Without a service there, the program reads and decides itself.
+    /// </summary>
+    public string ServiceSocket { get; init; } = DefaultServiceSocket;
     /// <summary>Where Workbench runs the custom balancer (and where Install-WbBalancer puts the program).</summary>
     public string? ProgramPath { get; init; }
     /// <summary>The program at <see cref="ProgramPath"/> is this module's balancer, byte for byte.</summary>

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using WorkbenchAdmin.Completion;
+using WorkbenchAdmin.Core.Commands.Balancer;
 
 namespace WorkbenchAdmin;
 
@@ -35,6 +36,11 @@ public abstract class BalancerPolicyCmdlet : WbCmdlet
     [ValidateNotNullOrEmpty]
     public string? StateDirectory { get; set; }
 
+    /// <summary>The Unix socket of the decision service (rserver-balancer --serve) the program asks first.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ServiceSocket { get; set; }
+
     /// <summary>Where Workbench runs the custom balancer.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -47,5 +53,13 @@ public abstract class BalancerPolicyCmdlet : WbCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected bool? StickyIfBound => SwitchIfBound(nameof(Sticky), Sticky);
+    /// <summary>The policy options as bound (unbound ones null: left as they are).</summary>
+    protected BalancerPolicyRequest PolicyRequest() => new()
+    {
+        ConfigRoot = ResolvePath(ConfigRoot),
+        ProgramPath = ResolvePath(Path),
+        Method = Method, MaxSessionsPerNode = MaxSessionsPerNode, BalanceFactor = BalanceFactor, Sticky = SwitchIfBound(nameof(Sticky), Sticky),
+        DeadlineMs = DeadlineMs, StatusUri = StatusUri, StateDirectory = ResolvePath(StateDirectory), ServiceSocket = ResolvePath(ServiceSocket),
+        PassThru = PassThru,
+    };
 }

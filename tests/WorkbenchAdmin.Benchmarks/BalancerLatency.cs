@@ -11,8 +11,9 @@ namespace WorkbenchAdmin.Benchmarks;
 /// The balancer program's latency per invocation, process start included, as Workbench pays it: the packaged
 /// (NativeAOT) program installed beside a policy, on a 16-node cluster whose store is a throwaway PostgreSQL
 /// and whose status page is a real loopback HTTP listener listing 16 nodes. Side by side, in the same run:
-/// a bare /bin/true spawn (the floor of any program), the same decision logic run in this process (status page
-/// and store read included), and the decision alone. Target: p99 at most 20 ms. A timing harness, not a test.
+/// a bare /bin/true spawn (the floor of any program), the program again with its decision service running (the
+/// installed program run with --serve, as its systemd unit runs it), the same decision logic run in this process
+/// (status page and store read included), and the decision alone. Target: p99 at most 20 ms. A timing harness, not a test.
 /// Run: dotnet run -c Release --project tests/WorkbenchAdmin.Benchmarks -- balancer out/WorkbenchAdmin/0.1.0/bin/wbadmin-balancer
 /// </summary>
 public static class BalancerLatency
@@ -54,8 +55,10 @@ public static class BalancerLatency
             var cs = new Npgsql.NpgsqlConnectionStringBuilder(target.ConnectionString);
             File.WriteAllText(Path.Combine(etc, "database.conf"),
                 $"provider=postgresql\nhost={cs.Host}\nport={cs.Port}\ndatabase={cs.Database}\nusername={cs.Username}\npassword={cs.Password}\n");
+            var socket = Path.Combine(dir.FullName, "run", "balancer.sock");
             File.WriteAllText(Path.Combine(etc, "workbenchadmin.conf"),
-                $"[balancer]\nmethod=bounded-hash\nmax-sessions-per-node=100\nstatus-url={status.Uri}\nstate-directory={Path.Combine(dir.FullName, "state")}\n");
+                $"[balancer]\nmethod=bounded-hash\nmax-sessions-per-node=100\nstatus-url={status.Uri}\nstate-directory={Path.Combine(dir.FullName, "state")}\n" +
+                $"service-socket={socket}\n");
 
             Console.WriteLine($"{NodeCount} nodes, {Runs} runs each, policy bounded-hash with live data (status page + store)");
             Console.WriteLine("| what | p50 ms | p99 ms | max ms |");
@@ -64,6 +67,17 @@ public static class BalancerLatency
             Print("/bin/true spawn (the floor)", bare);
             var installed = Spawn(program, nodes);
             Print("wbadmin-balancer (NativeAOT), process start included", installed);
+            double[] served;
+            using (var service = Process.Start(new ProcessStartInfo(program, [DecisionService.ServeArgument]) { RedirectStandardError = true })!)
+            {
+                var watch = Stopwatch.StartNew();
+                while (!File.Exists(socket) && watch.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(10);
+                served = Spawn(program, nodes);
+                Process.Start("kill", ["-TERM", service.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+                service.WaitForExit();
+                Console.Error.Write(service.StandardError.ReadToEnd());
+            }
+            Print("wbadmin-balancer with its decision service running (--serve)", served);
             var inProcess = Time(u => BalancerProgram.Run(new BalancerInvocation
             {
                 UserName = u, Nodes = nodes, ProgramPath = program, Out = TextWriter.Null, Error = TextWriter.Null,
@@ -75,6 +89,7 @@ public static class BalancerLatency
             var decision = Time(u => engine.Decide(policy, u, set));
             Print("the decision alone (in memory)", decision);
             Console.WriteLine($"ratio program/bare spawn p50 {installed[Runs / 2] / bare[Runs / 2]:0.0}x, p99 {P99(installed) / P99(bare):0.0}x");
+            Console.WriteLine($"ratio program with service/bare spawn p50 {served[Runs / 2] / bare[Runs / 2]:0.0}x, p99 {P99(served) / P99(bare):0.0}x");
         }
         finally
         {

@@ -22,6 +22,7 @@ public sealed record ModuleSettings
     public const string DeadlineKey = "deadline-ms";
     public const string StatusUrlKey = "status-url";
     public const string StateDirectoryKey = "state-directory";
+    public const string ServiceSocketKey = "service-socket";
 
     public const int MinDeadlineMs = 50;
     public const int MaxDeadlineMs = 60_000;
@@ -51,6 +52,7 @@ public sealed record ModuleSettings
                                           "a user waits on every decision") ?? BalancerPolicy.DefaultDeadlineMs,
             StatusUri = StatusUri(doc) ?? defaultStatus,
             StateDirectory = AbsolutePath(doc, StateDirectoryKey) ?? BalancerPolicy.DefaultStateDirectory,
+            ServiceSocket = SocketPath(doc) ?? BalancerPolicy.DefaultServiceSocket,
         };
         return new ModuleSettings
         {
@@ -104,6 +106,14 @@ public sealed record ModuleSettings
         if (line is null || string.IsNullOrEmpty(line.Value)) return null;
         if (!Path.IsPathRooted(line.Value)) throw ConfigFormatException.AtValue(doc!.FilePath, line, "must be an absolute path");
         return line.Value;
+    }
+
+    private static string? SocketPath(ConfigDocument? doc)
+    {
+        var path = AbsolutePath(doc, ServiceSocketKey);
+        if (path is not null && Platform.UnixSocketPath.WhyInvalid(path) is { } why)
+            throw ConfigFormatException.AtValue(doc!.FilePath, doc.Find(BalancerSection, ServiceSocketKey)!, why);
+        return path;
     }
 
     private static string? StatusUri(ConfigDocument? doc)

@@ -10,7 +10,7 @@ namespace WorkbenchAdmin.Core.Platform;
 public static class Syslog
 {
     public const string Socket = "/dev/log";
-    public enum Severity { Error = 3, Warning = 4, Notice = 5 }
+    public enum Severity { Error = 3, Warning = 4, Notice = 5, Info = 6 }
 
     public static void Write(string tag, Severity severity, string message)
     {

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace WorkbenchAdmin.Core.Platform;
 
 /// <summary>What kind of file a path names (the file type bits of st_mode).</summary>
-public enum UnixFileType { Other, Regular, Directory, SymbolicLink }
+public enum UnixFileType { Other, Regular, Directory, SymbolicLink, Socket }
 
 /// <summary>Owner, mode and identity of a file, as statx(2) reports them.</summary>
 public readonly record struct UnixFileStatus(uint Uid, uint Gid, UnixFileMode Mode, ulong Inode, uint DeviceMajor, uint DeviceMinor,
@@ -153,7 +153,7 @@ public static class UnixFile
             BinaryPrimitives.ReadUInt64LittleEndian(span[32..]),
             BinaryPrimitives.ReadUInt32LittleEndian(span[136..]),
             BinaryPrimitives.ReadUInt32LittleEndian(span[140..]),
-            (mode & 0xF000) switch { 0x8000 => UnixFileType.Regular, 0x4000 => UnixFileType.Directory, 0xA000 => UnixFileType.SymbolicLink, _ => UnixFileType.Other },
+            (mode & 0xF000) switch { 0x8000 => UnixFileType.Regular, 0x4000 => UnixFileType.Directory, 0xA000 => UnixFileType.SymbolicLink, 0xC000 => UnixFileType.Socket, _ => UnixFileType.Other },
             BinaryPrimitives.ReadUInt32LittleEndian(span[16..]),
             BinaryPrimitives.ReadUInt64LittleEndian(span[40..]));
     }

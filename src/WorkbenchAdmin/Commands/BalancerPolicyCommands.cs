@@ -8,13 +8,9 @@ namespace WorkbenchAdmin.Commands;
 public sealed class InstallWbBalancerCommand : BalancerPolicyCmdlet
 {
     protected override void ProcessRecord() =>
-        Run(host => BalancerPolicyOperations.Install(new InstallBalancerRequest
+        Run(host => BalancerPolicyOperations.Install(new InstallBalancerRequest(PolicyRequest())
         {
-            ConfigRoot = ResolvePath(ConfigRoot),
-            ProgramPath = ResolvePath(Path),
             ProgramSource = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(typeof(WbCmdlet).Assembly.Location)!, "bin", BalancerPolicyOperations.ProgramFileName),
-            Method = Method, MaxSessionsPerNode = MaxSessionsPerNode, BalanceFactor = BalanceFactor, Sticky = StickyIfBound,
-            DeadlineMs = DeadlineMs, StatusUri = StatusUri, StateDirectory = ResolvePath(StateDirectory), PassThru = PassThru,
         }, host));
 }
 
@@ -23,13 +19,7 @@ public sealed class InstallWbBalancerCommand : BalancerPolicyCmdlet
 public sealed class SetWbBalancerPolicyCommand : BalancerPolicyCmdlet
 {
     protected override void ProcessRecord() =>
-        Run(host => BalancerPolicyOperations.Set(new BalancerPolicyRequest
-        {
-            ConfigRoot = ResolvePath(ConfigRoot),
-            ProgramPath = ResolvePath(Path),
-            Method = Method, MaxSessionsPerNode = MaxSessionsPerNode, BalanceFactor = BalanceFactor, Sticky = StickyIfBound,
-            DeadlineMs = DeadlineMs, StatusUri = StatusUri, StateDirectory = ResolvePath(StateDirectory), PassThru = PassThru,
-        }, host));
+        Run(host => BalancerPolicyOperations.Set(PolicyRequest(), host));
 }
 
 [Cmdlet(VerbsCommon.Get, "WbBalancerPolicy")]

@@ -21,6 +21,8 @@ internal sealed class InstalledBalancer : IDisposable
         ConfigRoot = Directory.CreateDirectory(_dir.File("etc")).FullName;
         Bin = Directory.CreateDirectory(_dir.File("bin")).FullName;
         StateDirectory = _dir.File("state");
+        // The test's own: a decision service on this machine must never answer a test's calls.
+        ServiceSocket = _dir.File("run/balancer.sock");
         ProgramPath = Path.Combine(Bin, "rserver-balancer");
         File.WriteAllText(ProgramSettings.PointerPathOf(ProgramPath), $"config-root={ConfigRoot}\n");
         File.WriteAllText(Path.Combine(ConfigRoot, "rserver.conf"), "load-balancing-enabled=1\n");
@@ -35,6 +37,7 @@ internal sealed class InstalledBalancer : IDisposable
     public string Bin { get; }
     public string ProgramPath { get; }
     public string StateDirectory { get; }
+    public string ServiceSocket { get; }
 
     /// <remarks>
     /// Unless the test is about the deadline, a generous one: a loaded test machine must not turn a decision
@@ -43,7 +46,8 @@ internal sealed class InstalledBalancer : IDisposable
     public void WritePolicy(string policy, string? statusUri = null) =>
         File.WriteAllText(Path.Combine(ConfigRoot, ModuleSettings.FileName),
             $"[balancer]\n{policy}\n{(policy.Contains("deadline-ms") ? "" : "deadline-ms=20000\n")}" +
-            $"state-directory={StateDirectory}\nstatus-url={statusUri ?? $"http://127.0.0.1:{Loopback.FreePort()}/load-balancer/status"}\n");
+            $"state-directory={StateDirectory}\nservice-socket={ServiceSocket}\n" +
+            $"status-url={statusUri ?? $"http://127.0.0.1:{Loopback.FreePort()}/load-balancer/status"}\n");
 
     private static string PasswordOf(DatabaseTarget t) =>
         new Npgsql.NpgsqlConnectionStringBuilder(t.ConnectionString).Password!;

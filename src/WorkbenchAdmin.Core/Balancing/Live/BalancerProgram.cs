@@ -17,6 +17,8 @@ public sealed record BalancerInvocation
     public TimeProvider Time { get; init; } = TimeProvider.System;
     /// <summary>Reads the store; replaceable so tests can make it hang.</summary>
     public Func<ConfigRoot, StoreView>? ReadStore { get; init; }
+    /// <summary>Ask the decision service first (false in the service itself).</summary>
+    public bool AskService { get; init; } = true;
 }
 
 /// <summary>
@@ -25,7 +27,9 @@ public sealed record BalancerInvocation
 /// (the status page, the store), all within the policy's deadline. When data is missing or late, or the policy
 /// cannot judge with what arrived, it falls back to consistent-hash over RSTUDIO_NODES minus the nodes known
 /// to be drained, and says why on stderr and syslog. It fails (exit 1) only when no node may take the session:
-/// all drained, or all full. Exit 2: Workbench called it without a usable user or node list.
+/// all drained, or all full. Exit 2: Workbench called it without a usable user or node list. Where the decision
+/// service (<see cref="DecisionService"/>) runs, it asks the service first, which runs this same logic with the
+/// store's connection kept open, and decides itself when the service does not answer in time.
 /// </summary>
 public static class BalancerProgram
 {
@@ -58,11 +62,9 @@ public static class BalancerProgram
 
         BalancerPolicy? policy = null;
         ConfigRoot? root = null;
-        Task<StoreView>? pendingStore = null;
         try
         {
             root = ProgramSettings.ConfigRootOf(call.ProgramPath);
-            pendingStore = ClusterDataReader.StartStore(root, call.ReadStore);
             policy = ProgramSettings.Load(root).Balancer;
         }
         catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException)
@@ -71,8 +73,27 @@ public static class BalancerProgram
         }
 
         var deadline = TimeSpan.FromMilliseconds(policy?.DeadlineMs ?? BalancerPolicy.DefaultDeadlineMs);
-        var data = new ClusterData();
         var problems = new List<string>();
+        if (policy is not null && call.AskService)
+        {
+            // Half the deadline at most: if the service fails, the program still has time to read and decide itself.
+            var answer = DecisionClient.Ask(policy.ServiceSocket, user, call.Nodes!, entries, deadline / 2, out var serviceProblem);
+            if (answer is not null)
+            {
+                // The service already sent its own messages to syslog.
+                call.Error.Write(answer.Error);
+                if (answer.Output.Length > 0)
+                {
+                    call.Out.Write(answer.Output);
+                    call.Out.Write('\n');
+                }
+                call.Out.Flush();
+                return answer.ExitCode;
+            }
+            if (serviceProblem is not null) problems.Add(serviceProblem);
+        }
+        var pendingStore = policy is null ? null : ClusterDataReader.StartStore(root!, call.ReadStore);
+        var data = new ClusterData();
         // What went wrong on the way, as " (a; b)" after a message; nothing when nothing did.
         string Why(string? first = null)
         {

@@ -15,7 +15,7 @@ public static class ClusterDataReader
 {
     /// <summary>Starts reading the store; started first, as soon as the configuration root is known: its connection is the slowest part.</summary>
     public static Task<StoreView> StartStore(ConfigRoot root, Func<ConfigRoot, StoreView>? readStore = null) =>
-        Task.Run(() => (readStore ?? ReadStore)(root));
+        Task.Run(() => (readStore ?? (r => ReadStore(r)))(root));
 
     /// <summary>Reads the status page, and waits for it and the store until <paramref name="budget"/> has passed since <paramref name="started"/>.</summary>
     public static (SourceResult<IReadOnlyList<NodeSessionLoad>> Status, SourceResult<StoreView> Store) Collect(
@@ -45,9 +45,15 @@ public static class ClusterDataReader
         return SessionLoadText.Parse(text, uri);
     }
 
-    private static StoreView ReadStore(ConfigRoot root)
+    /// <param name="keepConnection">
+    /// For a long-lived process (the decision service): one connection stays open between calls, so a call after a
+    /// quiet hour does not pay for a new one.
+    /// </param>
+    public static StoreView ReadStore(ConfigRoot root, bool keepConnection = false)
     {
         var target = DatabaseTarget.Resolve(new DatabaseRequest { ConfigRoot = root.Path });
+        if (keepConnection)
+            target = target with { ConnectionString = new Npgsql.NpgsqlConnectionStringBuilder(target.ConnectionString) { MinPoolSize = 1 }.ConnectionString };
         // A process that lives for one decision: no loading of the server's type catalogue on connect (a
         // round trip and a large result, paid by every new process); the view needs only built-in types.
         var (nodes, loads) = new ClusterStore(target, loadTypes: false).GetClusterView(ClusterStore.DefaultOfflineAfter);

@@ -19,6 +19,7 @@ public record BalancerPolicyRequest
     public int? DeadlineMs { get; init; }
     public string? StatusUri { get; init; }
     public string? StateDirectory { get; init; }
+    public string? ServiceSocket { get; init; }
     /// <summary>The installed program, for showing whether it is there (default: Workbench's fixed custom path).</summary>
     public string? ProgramPath { get; init; }
     public bool PassThru { get; init; }
@@ -26,6 +27,11 @@ public record BalancerPolicyRequest
 
 public sealed record InstallBalancerRequest : BalancerPolicyRequest
 {
+    public InstallBalancerRequest() { }
+
+    /// <summary>The policy options of <paramref name="policy"/>, for installing with them.</summary>
+    public InstallBalancerRequest(BalancerPolicyRequest policy) : base(policy) { }
+
     /// <summary>The package's own program (bin/wbadmin-balancer beside the module).</summary>
     public required string ProgramSource { get; init; }
 }
@@ -123,11 +129,20 @@ public static class BalancerPolicyOperations
         Add(ModuleSettings.DeadlineKey, r.DeadlineMs is { } d ? ValidDeadline(d).ToString(CultureInfo.InvariantCulture) : null);
         Add(ModuleSettings.StatusUrlKey, r.StatusUri is { } u ? ValidStatusUri(u) : null);
         Add(ModuleSettings.StateDirectoryKey, r.StateDirectory is { } sd ? BalancerOperations.ValidateAbsolutePath(sd, "StateDirectory") : null);
+        Add(ModuleSettings.ServiceSocketKey, r.ServiceSocket is { } ss ? ValidServiceSocket(ss) : null);
         var edit = new ConfigEditor(root).Edit(ModuleSettings.FileName, changes, host.ShouldProcess);
         if (edit.Outcome == ConfigEditOutcome.Written)
             host.WriteVerbose($"{edit.Path}: {string.Join(", ", edit.Changes.Select(c => $"{c.Key} {c.OldValue ?? "(unset)"} -> {c.NewValue}"))}");
         ModuleSettings.Load(root); // what was written must read back (a hand-edited file may hold another bad value)
         return edit;
+    }
+
+    private static string ValidServiceSocket(string path)
+    {
+        var valid = BalancerOperations.ValidateAbsolutePath(path, "ServiceSocket");
+        if (UnixSocketPath.WhyInvalid(valid) is { } why)
+            throw new WbException("InvalidServiceSocket", WbErrorCategory.InvalidArgument, $"-ServiceSocket '{SafeText.Quote(path)}' {why}.", path);
+        return valid;
     }
 
     internal static string ValidMethod(string method)

@@ -1,0 +1,214 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using WorkbenchAdmin.Core.Platform;
+
+namespace WorkbenchAdmin.Core.Balancing.Live;
+
+/// <summary>
+/// <c>rserver-balancer --serve</c>: the balancer program as a long-lived service, run by its systemd unit on each
+/// node. It answers the program's calls over a root-only Unix socket with exactly the program's own logic
+/// (<see cref="BalancerProgram.Run"/>: the policy read afresh, the status page, the store, the drain record),
+/// but with the store's connection kept open: a new PostgreSQL connection per call (a server process forked,
+/// SCRAM) is most of what a call costs otherwise. The program falls back to deciding itself whenever the
+/// service is absent, slow or wrong, so stopping the service never stops sessions from starting.
+/// </summary>
+public sealed class DecisionService : IDisposable
+{
+    public const string ServeArgument = "--serve";
+    public const string VerboseArgument = "--verbose";
+    private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly Socket _listener;
+    private readonly string _programPath;
+    private readonly TextWriter _log;
+    private readonly bool _verbose;
+    private readonly UnixFileStatus _socketFile;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly CountdownEvent _inFlight = new(1);
+    private readonly object _logLock = new();
+    private int _served;
+    private int _stopped;
+
+    private DecisionService(Socket listener, string socketPath, UnixFileStatus socketFile, string programPath, TextWriter log, bool verbose)
+    {
+        _listener = listener;
+        SocketPath = socketPath;
+        _socketFile = socketFile;
+        _programPath = programPath;
+        _log = log;
+        _verbose = verbose;
+        Completion = Task.Run(AcceptLoop);
+    }
+
+    public string SocketPath { get; }
+    /// <summary>Calls answered so far.</summary>
+    public int Served => Volatile.Read(ref _served);
+    /// <summary>Ends when the service has stopped and every call in progress has been answered.</summary>
+    public Task Completion { get; }
+
+    /// <summary>
+    /// Listens at the policy's <c>service-socket</c>, in a directory only root (or we) can enter when it makes one.
+    /// Refuses to start where another service answers, where the path is not a socket, or where others could
+    /// change the directory.
+    /// </summary>
+    public static DecisionService Start(string programPath, TextWriter log, bool verbose = false)
+    {
+        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("The decision service runs on Linux, as Workbench does.");
+        var policy = ProgramSettings.Load(ProgramSettings.ConfigRootOf(programPath)).Balancer;
+        var path = policy.ServiceSocket;
+        var directory = Path.GetDirectoryName(path)!;
+        if (!Directory.Exists(directory))
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (TrustedPath.WhyUntrusted(directory) is { } why)
+            throw new WbException("ServiceSocketUnsafe", WbErrorCategory.SecurityError, $"not serving at {path}: {why}.", path);
+        RemoveStaleSocket(path);
+        // Each call in progress holds a pool thread on its store read (Npgsql's synchronous API, bounded by the
+        // deadline): start with enough for a burst of logins, rather than let the pool add one a second.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
+
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            listener.Listen(128);
+            var file = UnixFile.TryStat(path, followLinks: false) ?? throw new IOException($"{path} vanished after it was made");
+            var service = new DecisionService(listener, path, file, programPath, log, verbose);
+            service.Log(Syslog.Severity.Info, $"serving decisions at {path} for {programPath}");
+            return service;
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+    }
+
+    private static void RemoveStaleSocket(string path)
+    {
+        var status = UnixFile.TryStat(path, followLinks: false);
+        if (status is null) return;
+        if (status.Value.Type != UnixFileType.Socket)
+            throw new WbException("ServiceSocketInUse", WbErrorCategory.ResourceExists, $"not serving at {path}: it exists and is not a socket.", path);
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+        }
+        catch (SocketException)
+        {
+            File.Delete(path); // a socket left by a service that ended without removing it
+            return;
+        }
+        throw new WbException("ServiceSocketInUse", WbErrorCategory.ResourceExists, $"not serving at {path}: another decision service answers there.", path);
+    }
+
+    private async Task AcceptLoop()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket client;
+            try { client = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false); }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException) { break; }
+            catch (SocketException e)
+            {
+                Log(Syslog.Severity.Warning, $"accept failed: {e.Message}");
+                continue;
+            }
+            _inFlight.AddCount();
+            // A thread of its own: a call waits (bounded by the policy's deadline) on its reads.
+            _ = Task.Factory.StartNew(() => Answer(client), TaskCreationOptions.LongRunning);
+        }
+        _inFlight.Signal();
+        await Task.Run(() => _inFlight.Wait(ClientTimeout)).ConfigureAwait(false);
+    }
+
+    private void Answer(Socket client)
+    {
+        try
+        {
+            using (client)
+            using (var timeout = new CancellationTokenSource(ClientTimeout))
+            {
+                var started = Stopwatch.GetTimestamp();
+                var message = DecisionProtocol.ReadToEnd(client, timeout.Token).GetAwaiter().GetResult();
+                var request = message is null ? null : DecisionProtocol.ParseRequest(message);
+                byte[] answer;
+                string? decided = null;
+                if (request is not { } r)
+                {
+                    answer = DecisionProtocol.Answer(BalancerProgram.BadInvocation, "", $"{BalancerProgram.Tag}: the decision service could not read the request\n");
+                }
+                else
+                {
+                    var output = new StringWriter();
+                    var error = new StringWriter();
+                    var exit = BalancerProgram.Run(new BalancerInvocation
+                    {
+                        UserName = r.User, Nodes = r.Nodes, ProgramPath = _programPath, Out = output, Error = error, Syslog = true,
+                        AskService = false, ReadStore = root => ClusterDataReader.ReadStore(root, keepConnection: true),
+                    });
+                    answer = DecisionProtocol.Answer(exit, output.ToString(), error.ToString());
+                    decided = $"{r.User} -> {(exit == 0 ? output.ToString().TrimEnd('\n') : $"exit {exit}")}";
+                }
+                client.SendAsync(answer, SocketFlags.None, timeout.Token).AsTask().GetAwaiter().GetResult();
+                client.Shutdown(SocketShutdown.Both);
+                Interlocked.Increment(ref _served);
+                if (_verbose && decided is not null)
+                    Write($"{decided} ({Stopwatch.GetElapsedTime(started).TotalMilliseconds:0.0} ms)");
+            }
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or IOException)
+        {
+            // The program gave up waiting (it then decides itself): nothing to answer any more.
+            if (_verbose) Write($"a call ended unanswered: {e.Message}");
+        }
+        catch (Exception e)
+        {
+            Log(Syslog.Severity.Error, $"a call failed: {e}");
+        }
+        finally
+        {
+            _inFlight.Signal();
+        }
+    }
+
+    /// <summary>Stops listening, removes the socket (if it is still ours) and lets calls in progress finish.</summary>
+    public void Stop()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
+        _stop.Cancel();
+        _listener.Dispose();
+        try
+        {
+            // .NET removes the file when the listener closes; should it not, it goes here, and only if it is still
+            // the socket this service made (another service may have taken the path since).
+            if (UnixFile.TryStat(SocketPath, followLinks: false) is { } now && now.Inode == _socketFile.Inode && now.DeviceMinor == _socketFile.DeviceMinor)
+                File.Delete(SocketPath);
+        }
+        catch (IOException e)
+        {
+            Log(Syslog.Severity.Warning, $"could not remove {SocketPath}: {e.Message}");
+        }
+        Log(Syslog.Severity.Info, $"stopped serving at {SocketPath} after {Served} calls");
+    }
+
+    private void Log(Syslog.Severity severity, string message)
+    {
+        Write(message);
+        Syslog.Write(BalancerProgram.Tag, severity, message);
+    }
+
+    private void Write(string message)
+    {
+        lock (_logLock) _log.WriteLine($"{BalancerProgram.Tag}: {message}");
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        Completion.Wait(ClientTimeout + ClientTimeout);
+        _stop.Dispose();
+    }
+}
