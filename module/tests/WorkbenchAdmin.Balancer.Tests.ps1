@@ -46,6 +46,8 @@ BeforeAll {
     $script:noStatusPage = 'http://127.0.0.1:1/load-balancer/status'
     # The program's record of drained nodes (by default /var/lib/workbenchadmin): the test's own.
     $script:state = Join-Path $work 'state'
+    # Where the program asks its decision service (by default /run/workbenchadmin/balancer.sock): the test's own.
+    $script:socket = Join-Path $work 'run' 'balancer.sock'
 
     # Runs the installed program as Workbench does: no arguments, stdin closed, the two variables added.
     function Invoke-Balancer([string] $User, [string] $Nodes = $nodes) {
@@ -129,7 +131,7 @@ Describe 'Install-WbBalancer' -Tag 'Balancer' {
 Describe 'The installed program, run as Workbench runs it' -Tag 'Balancer' {
     BeforeAll {
         # A generous deadline: on a loaded machine a late store would (rightly) turn decisions into fallbacks, which these tests do not look at.
-        Install-WbBalancer -Path $program -ConfigRoot $root -Method sessions -StatusUri $noStatusPage -StateDirectory $state -DeadlineMs 10000 -Confirm:$false
+        Install-WbBalancer -Path $program -ConfigRoot $root -Method sessions -StatusUri $noStatusPage -StateDirectory $state -ServiceSocket $socket -DeadlineMs 10000 -Confirm:$false
     }
     BeforeEach { Initialize-BalancerTestState }
 
@@ -199,6 +201,113 @@ Describe 'The installed program, run as Workbench runs it' -Tag 'Balancer' {
         $run = Invoke-Balancer -User alice -Nodes ''
         $run.Exit | Should -Be 2
         $run.Error | Should -BeLike '*RSTUDIO_NODES is empty*'
+    }
+}
+
+Describe 'The decision service: the installed program run with --serve' -Tag 'Balancer' {
+    BeforeAll {
+        Install-WbBalancer -Path $program -ConfigRoot $root -Method consistent-hash -StatusUri $noStatusPage -StateDirectory $state -ServiceSocket $socket -DeadlineMs 10000 -Confirm:$false
+        Initialize-BalancerTestState
+        $script:users = 1..20 | ForEach-Object { "user$_" }
+        # What the program decides by itself, with no service running.
+        $script:alone = foreach ($u in $users) { (Invoke-Balancer -User $u).Out }
+
+        # As its systemd unit runs it (--verbose: a line per call, so a test can tell who answered).
+        function Start-DecisionService {
+            $start = [Diagnostics.ProcessStartInfo]::new($program)
+            foreach ($a in '--serve', '--verbose') { $start.ArgumentList.Add($a) }
+            $start.UseShellExecute = $false
+            $start.RedirectStandardError = $true
+            $start.RedirectStandardInput = $true
+            $process = [Diagnostics.Process]::Start($start)
+            $log = $process.StandardError.ReadToEndAsync()
+            $deadline = [DateTime]::UtcNow.AddSeconds(20)
+            while (-not (Test-Path -LiteralPath $socket) -and [DateTime]::UtcNow -lt $deadline -and -not $process.HasExited) { Start-Sleep -Milliseconds 20 }
+            [pscustomobject]@{ Process = $process; Log = $log }
+        }
+        function Stop-DecisionService($Service, [string] $Signal = 'TERM') {
+            & kill "-$Signal" $Service.Process.Id
+            if (-not $Service.Process.WaitForExit(10000)) { $Service.Process.Kill(); throw 'the service did not stop within 10 s' }
+            $Service.Log.GetAwaiter().GetResult()
+        }
+        $script:service = Start-DecisionService
+    }
+    AfterAll { if ($service -and -not $service.Process.HasExited) { $service.Process.Kill() } }
+
+    It 'listens at the policy''s socket, which Get-WbBalancerPolicy shows' {
+        $service.Process.HasExited | Should -BeFalse
+        (Get-Item -LiteralPath $socket).UnixMode | Should -Be 'srw-------'
+        (Get-WbBalancerPolicy -ConfigRoot $root -Path $program).ServiceSocket | Should -Be $socket
+        Get-WbBalancerPolicy -ConfigRoot $root -Path $program | Format-List | Out-String | Should -Match "ServiceSocket\s+: $([regex]::Escape($socket))"
+    }
+
+    It 'answers Workbench''s calls to the program exactly as the program decides alone' {
+        $served = foreach ($u in $users) { (Invoke-Balancer -User $u).Out }
+        $served | Should -Be $alone
+    }
+
+    It 'a drain reaches it at once' {
+        Get-WbNode @db -HostName 'node2.wbtest.example' | Suspend-WbNode @db -Confirm:$false
+        try {
+            $printed = foreach ($u in $users) { (Invoke-Balancer -User $u).Out }
+            $printed | Should -Not -Contain "$($entries[1])`n"
+            $alone | Should -Contain "$($entries[1])`n"
+        }
+        finally { Get-WbNode @db | Where-Object Draining | Resume-WbNode @db }
+    }
+
+    It 'stops on TERM, removing its socket, having answered every call; the program then decides alone, without complaint' {
+        $log = Stop-DecisionService $service
+        $service.Process.ExitCode | Should -Be 0
+        Test-Path -LiteralPath $socket | Should -BeFalse
+        $log | Should -Match "serving decisions at $([regex]::Escape($socket))"
+        # One line per call of the two Its above, each '<user> -> <entry> (<ms> ms)'.
+        @($log -split "`n" | Where-Object { $_ -match '^wbadmin-balancer: user\d+ -> node\d\.wbtest\.example:8787 \(' }).Count | Should -Be (2 * $users.Count)
+        $log | Should -Match "stopped serving at .* after $(2 * $users.Count) calls"
+        $run = Invoke-Balancer -User $users[0]
+        $run.Out | Should -Be $alone[0]
+        $run.Error | Should -Not -BeLike '*decision service*'
+    }
+
+    It 'Ctrl+C (SIGINT) stops it as TERM does' {
+        $interrupted = Start-DecisionService
+        (Invoke-Balancer -User alice).Exit | Should -Be 0
+        $log = Stop-DecisionService $interrupted -Signal INT
+        $interrupted.Process.ExitCode | Should -Be 0
+        $log | Should -Match 'after 1 calls'
+        Test-Path -LiteralPath $socket | Should -BeFalse
+    }
+
+    It 'a second service on the same socket refuses to start and names it; the first keeps answering' {
+        $first = Start-DecisionService
+        try {
+            $second = Start-DecisionService
+            $second.Process.WaitForExit(10000) | Should -BeTrue
+            $second.Process.ExitCode | Should -Be 1
+            $second.Log.GetAwaiter().GetResult() | Should -BeLike "*not serving at $socket*another decision service answers there*"
+            (Invoke-Balancer -User alice).Exit | Should -Be 0
+        }
+        finally { Stop-DecisionService $first | Should -Match 'after 1 calls' }
+    }
+
+    It 'an argument the program does not know is refused with exit 2, naming --serve' {
+        $start = [Diagnostics.ProcessStartInfo]::new($program)
+        $start.ArgumentList.Add('--serv')
+        $start.RedirectStandardError = $true
+        $process = [Diagnostics.Process]::Start($start)
+        $errors = $process.StandardError.ReadToEnd()
+        $process.WaitForExit()
+        $process.ExitCode | Should -Be 2
+        $errors | Should -BeLike '*takes no arguments*--serve*'
+    }
+
+    It 'a -ServiceSocket too long for a socket is InvalidServiceSocket, InvalidArgument, and writes nothing' {
+        $before = Get-FileHash -LiteralPath (Join-Path $root 'workbenchadmin.conf')
+        $e = { Set-WbBalancerPolicy -ConfigRoot $root -ServiceSocket ('/run/' + ('x' * 120) + '.sock') -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'InvalidServiceSocket,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.Exception.Message | Should -BeLike '*at most 107*'
+        (Get-FileHash -LiteralPath (Join-Path $root 'workbenchadmin.conf')).Hash | Should -Be $before.Hash
     }
 }
 

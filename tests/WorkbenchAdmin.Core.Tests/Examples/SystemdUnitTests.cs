@@ -10,7 +10,8 @@ namespace WorkbenchAdmin.Core.Tests.Examples;
 public class SystemdUnitTests
 {
     private static readonly string Units = Path.Combine(RepoPaths.Root, "examples", "systemd");
-    private const string Server = "rstudio-server.service", Node = "workbenchadmin-node.service", Heartbeat = "workbenchadmin-heartbeat.service";
+    private const string Server = "rstudio-server.service", Node = "workbenchadmin-node.service", Heartbeat = "workbenchadmin-heartbeat.service",
+                         Balancer = "workbenchadmin-balancer.service";
 
     /// <summary>Section → key → every value (space-separated lists split), as systemd reads a unit file.</summary>
     private static Dictionary<string, Dictionary<string, List<string>>> Read(string unit)
@@ -65,20 +66,38 @@ public class SystemdUnitTests
     }
 
     [Fact]
+    public void TheDecisionServiceRunsTheInstalledProgramWithItsSocketDirectoryRootOnly()
+    {
+        // The installed copy, so the service finds the same policy pointer beside it as the program Workbench runs.
+        Assert.Equal([$"{WorkbenchAdmin.Core.Configuration.LoadBalancerConfig.DefaultCustomScript} {WorkbenchAdmin.Core.Balancing.Live.DecisionService.ServeArgument}"],
+                     Values(Balancer, "Service", "ExecStart"));
+        Assert.Equal(["simple"], Values(Balancer, "Service", "Type"));
+        Assert.Equal(["always"], Values(Balancer, "Service", "Restart"));
+        // systemd makes /run/<RuntimeDirectory>: the directory of the policy's default socket, reachable by root alone.
+        Assert.Equal([Path.GetFileName(Path.GetDirectoryName(BalancerPolicy.DefaultServiceSocket))!], Values(Balancer, "Service", "RuntimeDirectory"));
+        Assert.Equal("/run", Path.GetDirectoryName(Path.GetDirectoryName(BalancerPolicy.DefaultServiceSocket)));
+        Assert.Equal(["0700"], Values(Balancer, "Service", "RuntimeDirectoryMode"));
+        // Ready before the first login, but independent of rstudio-server: without it the program decides itself.
+        Assert.Contains(Server, Values(Balancer, "Unit", "Before"));
+        Assert.Empty(Values(Balancer, "Unit", "Requires").Concat(Values(Balancer, "Unit", "BindsTo")));
+    }
+
+    [Fact]
     public void SystemdAcceptsTheUnits()
     {
         if (!File.Exists("/usr/bin/systemd-analyze")) return; // the rules above still hold
         using var dir = new TempDirectory();
-        foreach (var unit in new[] { Node, Heartbeat }) File.Copy(Path.Combine(Units, unit), dir.File(unit));
+        foreach (var unit in new[] { Node, Heartbeat, Balancer }) File.Copy(Path.Combine(Units, unit), dir.File(unit));
         File.WriteAllText(dir.File(Server), "[Unit]\nDescription=stand-in for Workbench\n[Service]\nExecStart=/bin/true\n");
-        var start = new ProcessStartInfo("/usr/bin/systemd-analyze", ["verify", "--man=no", dir.File(Node), dir.File(Heartbeat)])
+        var start = new ProcessStartInfo("/usr/bin/systemd-analyze", ["verify", "--man=no", dir.File(Node), dir.File(Heartbeat), dir.File(Balancer)])
         {
             RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = dir.Path,
         };
         using var verify = Process.Start(start)!;
         var output = verify.StandardError.ReadToEnd() + verify.StandardOutput.ReadToEnd();
         verify.WaitForExit();
-        // pwsh may live elsewhere on a build machine; anything else systemd says is a mistake in a unit.
+        // pwsh may live elsewhere on a build machine, and the installed balancer is not installed here; anything
+        // else systemd says is a mistake in a unit.
         var problems = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.Contains("is not executable")).ToList();
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
