@@ -52,6 +52,13 @@ public static class DataSources
 
     public static int Count => Sources.Count;
 
+    /// <summary>Closes the pools of one target (a test's own database, when the test is done with it).</summary>
+    internal static void Release(DatabaseTarget target)
+    {
+        foreach (var key in new[] { target.ConnectionString, target.ConnectionString + "\0no-type-loading" })
+            if (Sources.TryRemove(key, out var source) && source.IsValueCreated) source.Value.Dispose();
+    }
+
     public static void DisposeAll()
     {
         foreach (var key in Sources.Keys)
