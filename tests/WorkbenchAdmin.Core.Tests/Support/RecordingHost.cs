@@ -26,7 +26,7 @@ public sealed class RecordingHost(bool confirm = true, CancellationToken cancell
 
     public void WriteObject(object item) => Objects.Add(item);
     public void WriteError(WbException error) => Errors.Add(error);
-    public void WriteWarning(string message) => Warnings.Add(message);
+    public void WriteWarning(string message) { lock (Warnings) Warnings.Add(message); } // written from a command's own thread while a test reads
     public void WriteVerbose(string message) => Verbose.Add(message);
 
     public IEnumerable<T> ObjectsOf<T>() => Objects.OfType<T>();
