@@ -213,7 +213,7 @@ Describe 'The decision service: the installed program run with --serve' -Tag 'Ba
         $script:alone = foreach ($u in $users) { (Invoke-Balancer -User $u).Out }
 
         # As its systemd unit runs it (--verbose: a line per call, so a test can tell who answered).
-        function Start-DecisionService {
+        function Open-DecisionService {
             $start = [Diagnostics.ProcessStartInfo]::new($program)
             foreach ($a in '--serve', '--verbose') { $start.ArgumentList.Add($a) }
             $start.UseShellExecute = $false
@@ -225,12 +225,12 @@ Describe 'The decision service: the installed program run with --serve' -Tag 'Ba
             while (-not (Test-Path -LiteralPath $socket) -and [DateTime]::UtcNow -lt $deadline -and -not $process.HasExited) { Start-Sleep -Milliseconds 20 }
             [pscustomobject]@{ Process = $process; Log = $log }
         }
-        function Stop-DecisionService($Service, [string] $Signal = 'TERM') {
+        function Close-DecisionService($Service, [string] $Signal = 'TERM') {
             & kill "-$Signal" $Service.Process.Id
             if (-not $Service.Process.WaitForExit(10000)) { $Service.Process.Kill(); throw 'the service did not stop within 10 s' }
             $Service.Log.GetAwaiter().GetResult()
         }
-        $script:service = Start-DecisionService
+        $script:service = Open-DecisionService
     }
     AfterAll { if ($service -and -not $service.Process.HasExited) { $service.Process.Kill() } }
 
@@ -257,7 +257,7 @@ Describe 'The decision service: the installed program run with --serve' -Tag 'Ba
     }
 
     It 'stops on TERM, removing its socket, having answered every call; the program then decides alone, without complaint' {
-        $log = Stop-DecisionService $service
+        $log = Close-DecisionService $service
         $service.Process.ExitCode | Should -Be 0
         Test-Path -LiteralPath $socket | Should -BeFalse
         $log | Should -Match "serving decisions at $([regex]::Escape($socket))"
@@ -270,24 +270,24 @@ Describe 'The decision service: the installed program run with --serve' -Tag 'Ba
     }
 
     It 'Ctrl+C (SIGINT) stops it as TERM does' {
-        $interrupted = Start-DecisionService
+        $interrupted = Open-DecisionService
         (Invoke-Balancer -User alice).Exit | Should -Be 0
-        $log = Stop-DecisionService $interrupted -Signal INT
+        $log = Close-DecisionService $interrupted -Signal INT
         $interrupted.Process.ExitCode | Should -Be 0
         $log | Should -Match 'after 1 calls'
         Test-Path -LiteralPath $socket | Should -BeFalse
     }
 
     It 'a second service on the same socket refuses to start and names it; the first keeps answering' {
-        $first = Start-DecisionService
+        $first = Open-DecisionService
         try {
-            $second = Start-DecisionService
+            $second = Open-DecisionService
             $second.Process.WaitForExit(10000) | Should -BeTrue
             $second.Process.ExitCode | Should -Be 1
             $second.Log.GetAwaiter().GetResult() | Should -BeLike "*not serving at $socket*another decision service answers there*"
             (Invoke-Balancer -User alice).Exit | Should -Be 0
         }
-        finally { Stop-DecisionService $first | Should -Match 'after 1 calls' }
+        finally { Close-DecisionService $first | Should -Match 'after 1 calls' }
     }
 
     It 'an argument the program does not know is refused with exit 2, naming --serve' {

@@ -278,14 +278,18 @@ while (-not (Test-Path -LiteralPath '$restarted')) { Start-Sleep -Milliseconds 1
         $rows | Remove-WbSession @db -Confirm:$false
     }
 
-    It '8. the balancer program installed on each node: a drained node receives nothing, across all three nodes'' decisions' {
+    It '8. the balancer program installed on each node, alone and with its decision service: a drained node receives nothing, across all three nodes'' decisions' {
         Skip-WhenUnsupported
         if (-not (Get-Command Install-WbBalancer -ErrorAction SilentlyContinue)) { Set-ItResult -Skipped -Because 'this package has no Install-WbBalancer (issue 12)' }
         $program = { param($n) Join-Path $cluster.Directory "node$n" 'bin' 'rserver-balancer' }
         foreach ($n in 1..3) { New-Item -ItemType Directory -Force -Path (Split-Path (& $program $n)) | Out-Null }
         $savedBalancer = @(foreach ($root in $roots) { Get-Content -Raw -LiteralPath (Join-Path $root 'load-balancer') })
         # The program's record of drained nodes: node-local, as /var/lib/workbenchadmin is (DIR/var is each node's own).
-        foreach ($root in $roots) { Set-Content -LiteralPath (Join-Path $root 'workbenchadmin.conf') -Value "[balancer]`nstate-directory=$(Join-Path $cluster.Directory 'var' 'workbenchadmin')" }
+        # The decision service's socket: each node's own (/run is shared here, as DIR is).
+        $socket = { param($n) Join-Path $cluster.Directory "node$n" 'run' 'balancer.sock' }
+        for ($i = 0; $i -lt $roots.Count; $i++) {
+            Set-Content -LiteralPath (Join-Path $roots[$i] 'workbenchadmin.conf') -Value "[balancer]`nstate-directory=$(Join-Path $cluster.Directory 'var' 'workbenchadmin')`nservice-socket=$(& $socket ($i + 1))"
+        }
         try {
             # Installed on each node, by an admin there.
             $installed = @(Invoke-NetnsNode $cluster 1, 2, 3 "Install-WbBalancer -Method consistent-hash -Path (Join-Path '$($cluster.Directory)' ('node' + [Net.Dns]::GetHostName().Split('.')[0].Substring(4)) 'bin' 'rserver-balancer') -Confirm:`$false -PassThru | Select-Object ProgramInstalled, BalancerIsCustom | ConvertTo-Json")
@@ -320,8 +324,20 @@ while (-not (Test-Path -LiteralPath '$restarted')) { Start-Sleep -Milliseconds 1
             for ($i = 0; $i -lt 30; $i++) { if ($before[$i].Chosen -ne $names[1]) { $chosen[$i].Chosen | Should -Be $before[$i].Chosen } }
             $figures['8. balancer program (consistent-hash), 30 decisions on 3 nodes: chose node2 before / after draining it'] =
                 "$(@($before | Where-Object Chosen -eq $names[1]).Count) / $(@($chosen | Where-Object Chosen -eq $names[1]).Count)"
+
+            # The decision service on each node, as its unit runs it: the same decisions, now the services' answers.
+            foreach ($n in 1..3) { Invoke-NetnsClusterScript @('spawn', $cluster.Directory, $n, 'balancer', (& $program $n), '--serve', '--verbose') | Out-Null }
+            $null = Wait-NetnsCondition -TimeoutSec 30 -What 'the decision services to listen' -Log (Get-NetnsLog $cluster 1 balancer) { @(1..3 | Where-Object { Test-Path -LiteralPath (& $socket $_) }).Count -eq 3 }
+            $served = @(Invoke-BalancerDecision)
+            @($served.Chosen) | Should -Be @($chosen.Chosen)
+            foreach ($n in 1..3) {
+                $log = Get-Content -LiteralPath (Get-NetnsLog $cluster $n balancer)
+                @($log | Where-Object { $_ -match '^wbadmin-balancer: user\d+ -> ' }).Count | Should -Be 10 -Because ($log -join "`n")
+                @($log | Where-Object { $_ -match " -> $([regex]::Escape($names[1])) " }) | Should -BeNullOrEmpty
+            }
         }
         finally {
+            foreach ($n in 1..3) { Invoke-NetnsClusterScript @('stop', $cluster.Directory, $n, 'balancer') | Out-Null }
             Resume-WbNode @db -HostName $cluster.Names[1] -Confirm:$false
             for ($i = 0; $i -lt $roots.Count; $i++) {
                 Set-Content -LiteralPath (Join-Path $roots[$i] 'load-balancer') -Value $savedBalancer[$i] -NoNewline

@@ -53,8 +53,8 @@ public abstract class BalancerPolicyCmdlet : WbCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    /// <summary>The policy options as bound (unbound ones null: left as they are).</summary>
-    protected BalancerPolicyRequest PolicyRequest() => new()
+    /// <summary>The policy options as bound (unbound ones null: left as they are). Not protected: no engine type in what PowerShell reflects on.</summary>
+    private protected BalancerPolicyRequest PolicyRequest() => new()
     {
         ConfigRoot = ResolvePath(ConfigRoot),
         ProgramPath = ResolvePath(Path),

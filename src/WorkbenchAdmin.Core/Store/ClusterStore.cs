@@ -44,6 +44,14 @@ public sealed class ClusterStore
         _placements = new PlacementBatcher(this);
     }
 
+    /// <summary>A store on a data source its caller owns (the decision service's, kept apart from the module's cache).</summary>
+    internal ClusterStore(DatabaseTarget target, NpgsqlDataSource dataSource)
+    {
+        Target = target;
+        DataSource = dataSource;
+        _placements = new PlacementBatcher(this);
+    }
+
     public DatabaseTarget Target { get; }
     public NpgsqlDataSource DataSource { get; }
 

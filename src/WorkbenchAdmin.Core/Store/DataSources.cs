@@ -26,13 +26,7 @@ public static class DataSources
         {
             return Sources.GetOrAdd(key, _ => new Lazy<NpgsqlDataSource>(() =>
             {
-                if (!loadTypes)
-                {
-                    // The slim builder: only the built-in types, so less to set up in a process that lives for one query.
-                    var slim = new NpgsqlSlimDataSourceBuilder(target.ConnectionString);
-                    slim.ConfigureTypeLoading(types => types.EnableTypeLoading(false));
-                    return slim.Build();
-                }
+                if (!loadTypes) return BuildWithoutTypeLoading(target.ConnectionString);
                 var builder = new NpgsqlDataSourceBuilder(target.ConnectionString);
                 // Npgsql's own logging (statements at Debug) reaches the command running them.
                 builder.UseLoggerFactory(Logging.CommandLog.Factory);
@@ -48,7 +42,22 @@ public static class DataSources
         }
     }
 
+    /// <summary>The slim builder: only the built-in types, so less to set up in a process that lives for one query.</summary>
+    internal static NpgsqlDataSource BuildWithoutTypeLoading(string connectionString)
+    {
+        var slim = new NpgsqlSlimDataSourceBuilder(connectionString);
+        slim.ConfigureTypeLoading(types => types.EnableTypeLoading(false));
+        return slim.Build();
+    }
+
     public static int Count => Sources.Count;
+
+    /// <summary>Closes the pools of one target (a test's own database, when the test is done with it).</summary>
+    internal static void Release(DatabaseTarget target)
+    {
+        foreach (var key in new[] { target.ConnectionString, target.ConnectionString + "\0no-type-loading" })
+            if (Sources.TryRemove(key, out var source) && source.IsValueCreated) source.Value.Dispose();
+    }
 
     public static void DisposeAll()
     {

@@ -49,14 +49,20 @@ internal sealed class FakeService : IDisposable
 }
 
 [Collection(PostgresCollection.Name)]
-public sealed class DecisionServiceTests(PostgresFixture pg)
+public sealed class DecisionServiceTests(PostgresFixture pg) : IDisposable
 {
+    private readonly List<DatabaseTarget> _targets = [];
+
+    /// <summary>Each test's database pools closed when it ends: two dozen tests must not hold the shared server's connections.</summary>
+    public void Dispose() => _targets.ForEach(DataSources.Release);
+
     private const string Nodes = "node1.example.com:8787,node2.example.com:8787,node3.example.com:8787";
     private static readonly TimeSpan Offline = ClusterStore.DefaultOfflineAfter;
 
     private (ClusterStore Store, InstalledBalancer Balancer) Cluster(string policy)
     {
         var target = pg.NewTarget();
+        _targets.Add(target);
         var store = new ClusterStore(target);
         store.Initialize();
         store.WithNodes(3);
@@ -103,12 +109,20 @@ public sealed class DecisionServiceTests(PostgresFixture pg)
         Assert.Equal(120, service.Served);
     }
 
+    /// <summary>The decision service's connections open to the store's database.</summary>
+    private static long ServiceConnections(ClusterStore store) => store.Use(c =>
+    {
+        using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1", c);
+        count.Parameters.Add(new Npgsql.NpgsqlParameter { Value = DecisionService.ApplicationName });
+        return (long)count.ExecuteScalar()!;
+    });
+
     [Fact]
     public void FiftyConcurrentCallsForOneUserAreAllAnsweredAlike()
     {
-        var (_, b) = Cluster("method=user-hash");
+        var (store, b) = Cluster("method=user-hash");
         using var __ = b;
-        using var service = Serve(b);
+        var service = Serve(b);
         // Fifty programs in one process: each blocks a thread while it waits, as fifty processes would not.
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, 128), io);
@@ -117,6 +131,13 @@ public sealed class DecisionServiceTests(PostgresFixture pg)
         Assert.All(results, r => Assert.Equal(0, r.Exit));
         Assert.Single(results.Select(r => r.Out).Distinct());
         Assert.Equal(50, service.Served);
+        // A burst of logins on every node must not take all of the server's connections.
+        Assert.InRange(ServiceConnections(store), 1, DecisionService.MaxConnections);
+        service.Dispose();
+        // A backend leaves pg_stat_activity as it exits, just after its client closed the connection.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (ServiceConnections(store) > 0 && waited.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(20);
+        Assert.Equal(0, ServiceConnections(store));
     }
 
     [Fact]

@@ -45,18 +45,16 @@ public static class ClusterDataReader
         return SessionLoadText.Parse(text, uri);
     }
 
-    /// <param name="keepConnection">
-    /// For a long-lived process (the decision service): one connection stays open between calls, so a call after a
-    /// quiet hour does not pay for a new one.
+    /// <param name="dataSource">
+    /// The data source for the store's target, when the caller keeps its own (the decision service); else the
+    /// module's, without type loading: a process that lives for one decision would pay for the server's type
+    /// catalogue on connect (a round trip and a large result), and the view needs only built-in types.
     /// </param>
-    public static StoreView ReadStore(ConfigRoot root, bool keepConnection = false)
+    public static StoreView ReadStore(ConfigRoot root, Func<DatabaseTarget, Npgsql.NpgsqlDataSource>? dataSource = null)
     {
         var target = DatabaseTarget.Resolve(new DatabaseRequest { ConfigRoot = root.Path });
-        if (keepConnection)
-            target = target with { ConnectionString = new Npgsql.NpgsqlConnectionStringBuilder(target.ConnectionString) { MinPoolSize = 1 }.ConnectionString };
-        // A process that lives for one decision: no loading of the server's type catalogue on connect (a
-        // round trip and a large result, paid by every new process); the view needs only built-in types.
-        var (nodes, loads) = new ClusterStore(target, loadTypes: false).GetClusterView(ClusterStore.DefaultOfflineAfter);
+        var store = dataSource is null ? new ClusterStore(target, loadTypes: false) : new ClusterStore(target, dataSource(target));
+        var (nodes, loads) = store.GetClusterView(ClusterStore.DefaultOfflineAfter);
         return new StoreView(nodes, loads);
     }
 }

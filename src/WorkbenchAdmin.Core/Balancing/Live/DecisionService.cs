@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
+using Npgsql;
 using WorkbenchAdmin.Core.Platform;
 
 namespace WorkbenchAdmin.Core.Balancing.Live;
@@ -25,6 +27,7 @@ public sealed class DecisionService : IDisposable
     private readonly UnixFileStatus _socketFile;
     private readonly CancellationTokenSource _stop = new();
     private readonly CountdownEvent _inFlight = new(1);
+    private readonly ConcurrentDictionary<string, Lazy<NpgsqlDataSource>> _dataSources = new(StringComparer.Ordinal);
     private readonly object _logLock = new();
     private int _served;
     private int _stopped;
@@ -147,7 +150,7 @@ public sealed class DecisionService : IDisposable
                     var exit = BalancerProgram.Run(new BalancerInvocation
                     {
                         UserName = r.User, Nodes = r.Nodes, ProgramPath = _programPath, Out = output, Error = error, Syslog = true,
-                        AskService = false, ReadStore = root => ClusterDataReader.ReadStore(root, keepConnection: true),
+                        AskService = false, ReadStore = root => ClusterDataReader.ReadStore(root, DataSourceFor),
                     });
                     answer = DecisionProtocol.Answer(exit, output.ToString(), error.ToString());
                     decided = $"{r.User} -> {(exit == 0 ? output.ToString().TrimEnd('\n') : $"exit {exit}")}";
@@ -173,6 +176,20 @@ public sealed class DecisionService : IDisposable
             _inFlight.Signal();
         }
     }
+
+    /// <summary>
+    /// The service's own data source for a target (one per connection string, as the policy may name another
+    /// store after an edit): one connection kept open between calls, so a call after a quiet hour does not pay for
+    /// a new one, and at most <see cref="MaxConnections"/>, so a burst of logins on every node cannot take all of
+    /// the server's connections (a call that waits too long falls back at its deadline).
+    /// </summary>
+    private NpgsqlDataSource DataSourceFor(Store.DatabaseTarget target) =>
+        _dataSources.GetOrAdd(target.ConnectionString, cs => new Lazy<NpgsqlDataSource>(() =>
+            Store.DataSources.BuildWithoutTypeLoading(new NpgsqlConnectionStringBuilder(cs) { MinPoolSize = 1, MaxPoolSize = MaxConnections, ApplicationName = ApplicationName }.ConnectionString))).Value;
+
+    internal const int MaxConnections = 8;
+    /// <summary>How its connections show in pg_stat_activity.</summary>
+    public const string ApplicationName = BalancerProgram.Tag + " (decision service)";
 
     /// <summary>Stops listening, removes the socket (if it is still ours) and lets calls in progress finish.</summary>
     public void Stop()
@@ -210,5 +227,6 @@ public sealed class DecisionService : IDisposable
         Stop();
         Completion.Wait(ClientTimeout + ClientTimeout);
         _stop.Dispose();
+        foreach (var source in _dataSources.Values.Where(s => s.IsValueCreated)) source.Value.Dispose();
     }
 }
