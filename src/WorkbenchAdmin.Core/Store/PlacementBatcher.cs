@@ -85,7 +85,12 @@ internal sealed class PlacementBatcher(ClusterStore store)
         return mine.Result ?? throw mine.Error!;
     }
 
-    /// <summary>Runs one batch, then passes the lead to the first caller still waiting (or gives it up).</summary>
+    /// <summary>
+    /// Runs one batch, then passes the lead to the first caller still waiting (or gives it up). A batch whose commit answer
+    /// was lost is settled only after the lead has passed: the settlement may take seconds while the server is away, and
+    /// the next batch must not wait on it (its own connection attempt fails at once while the server is down, or, after a
+    /// cut, waits on the placement lock until the settlement ends the old backend).
+    /// </summary>
     private void Lead(Pending leader)
     {
         List<Pending> batch;
@@ -94,33 +99,28 @@ internal sealed class PlacementBatcher(ClusterStore store)
             batch = new List<Pending>(Math.Min(_queue.Count, MaxBatch));
             while (_queue.Count > 0 && batch.Count < MaxBatch) batch.Add(_queue.Dequeue());
         }
+        CommitAnswerLost? lost = null;
         try
         {
             try
             {
                 RunBatch(batch, isolate: false);
             }
-            catch (WbException e) when (e.Category is not (WbErrorCategory.ConnectionError or WbErrorCategory.AuthenticationError) && batch.Count(p => !p.Done) > 1)
+            catch (WbException e) when (e is not CommitAnswerLost && e.Category is not (WbErrorCategory.ConnectionError or WbErrorCategory.AuthenticationError)
+                                        && batch.Count(p => !p.Done) > 1)
             {
                 // The batch's transaction failed and wrote nothing; one request's row may be why. Place them again,
                 // each insert under its own savepoint, so a row the server refuses fails its own request only.
                 RunBatch(batch, isolate: true);
             }
         }
+        catch (CommitAnswerLost e)
+        {
+            lost = e;
+        }
         catch (OperationCanceledException e)
         {
-            // The leader's command was stopped (Ctrl+C) and its transaction rolled back: only the leader gives
-            // up; the others still undecided go back to the head of the queue, in order, for the next leader.
-            // One that already has its answer (an error of its own) is not requeued: it would take the lead
-            // and, being done, never run the batch, stranding every caller behind it.
-            leader.Error ??= e;
-            lock (_gate)
-            {
-                var rest = batch.Where(p => p != leader && !p.Done).Concat(_queue).ToList();
-                _queue.Clear();
-                foreach (var p in rest) _queue.Enqueue(p);
-            }
-            batch = batch.Where(p => p == leader || p.Done).ToList();
+            batch = Requeue(batch, leader, e);
         }
         catch (Exception e)
         {
@@ -130,11 +130,46 @@ internal sealed class PlacementBatcher(ClusterStore store)
         }
         lock (_gate)
         {
-            if (_queue.Count > 0) _queue.Peek().Lead = true;
+            if (_queue.Count > 0) { _queue.Peek().Lead = true; _queue.Peek().Signal.Set(); }
             else _leading = false;
-            foreach (var p in batch) { p.Lead = false; p.Signal.Set(); }
-            if (_queue.Count > 0) _queue.Peek().Signal.Set();
         }
+        if (lost is not null)
+        {
+            try
+            {
+                if (Settle(lost.Backend, lost.Batch, lost.Lost) is { } sessions) Publish(lost.Batch, sessions, lost.Errors);
+                else if (Logging.CommandLog.Cancellation.IsCancellationRequested)
+                    batch = Requeue(batch, leader, new OperationCanceledException("The command was stopped.", lost.Lost, Logging.CommandLog.Cancellation));
+                else foreach (var p in batch.Where(p => !p.Done)) p.Error = lost.NotCommitted; // nothing was written, the error stands
+            }
+            catch (WbException e)
+            {
+                foreach (var p in batch.Where(p => !p.Done)) p.Error = e;
+            }
+        }
+        lock (_gate)
+        {
+            foreach (var p in batch) { p.Lead = false; p.Signal.Set(); }
+        }
+    }
+
+    /// <summary>
+    /// After the leader's command was stopped (Ctrl+C) and its transaction rolled back: only the leader gives up; the others
+    /// still undecided go back to the head of the queue, in order, for the next leader (taking the lead if none has it).
+    /// One that already has its answer (an error of its own) is not requeued: it would take the lead and, being done, never
+    /// run the batch, stranding every caller behind it. Returns the callers that are answered now.
+    /// </summary>
+    private List<Pending> Requeue(List<Pending> batch, Pending leader, OperationCanceledException stopped)
+    {
+        leader.Error ??= stopped;
+        lock (_gate)
+        {
+            var rest = batch.Where(p => p != leader && !p.Done).Concat(_queue).ToList();
+            _queue.Clear();
+            foreach (var p in rest) _queue.Enqueue(p);
+            if (!_leading && _queue.Count > 0) { _leading = true; _queue.Peek().Lead = true; _queue.Peek().Signal.Set(); }
+        }
+        return batch.Where(p => p == leader || p.Done).ToList();
     }
 
     // Prepared: the placement statements are the same texts with the same parameter types every time, so each pooled
@@ -161,6 +196,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
     {
         var todo = batch.Where(p => !p.Done).ToList();
         if (todo.Count == 0) return 0;
+        Identify(connection); // before the transaction: a new connection's first placement asks once, not under the lock
         try
         {
             if (isolate) RunIsolated(connection, todo);
@@ -198,7 +234,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
         trip.BatchCommands.Add(new NpgsqlBatchCommand(ReadNodesSql));
         trip.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
         trip.Prepare(); // once per pooled connection: see the note above _lastRows
-        var sessions = CommitTrip(connection, placed, transactionOpen: false, () =>
+        var sessions = CommitTrip(connection, placed, errors, transactionOpen: false, () =>
         {
             List<SessionInfo>? wrote;
             using var reader = trip.ExecuteReader();
@@ -230,7 +266,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
         }
         trip.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
         trip.Prepare();
-        var sessions = CommitTrip(connection, placed, transactionOpen: true, () =>
+        var sessions = CommitTrip(connection, placed, errors, transactionOpen: true, () =>
         {
             List<SessionInfo>? wrote = [];
             using var reader = trip.ExecuteReader();
@@ -278,7 +314,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
             foreach (var s in sets.Values) s[one.Index].ActiveSessions++;
             placed.Add(one);
         }
-        var committed = CommitTrip(connection, placed, transactionOpen: true, () =>
+        var committed = CommitTrip(connection, placed, errors, transactionOpen: true, () =>
         {
             Exec(connection, "COMMIT");
             return sessions;
@@ -423,11 +459,13 @@ internal sealed class PlacementBatcher(ClusterStore store)
     /// Runs the round trip that carries a batch's COMMIT (through <see cref="ClusterStore.CommitHook"/> when a test sets one)
     /// and returns what it wrote. When the connection breaks on the way, the server may have committed all the same (its
     /// answer was lost: a restart, a network cut): the callers must then get their sessions, not an error that makes them
-    /// place again and record the session twice; see <see cref="Settle"/>.
+    /// place again and record the session twice. It throws <see cref="CommitAnswerLost"/>, and the leader settles the batch
+    /// (<see cref="Settle"/>) once it has passed the lead on.
     /// </summary>
-    private List<SessionInfo>? CommitTrip(NpgsqlConnection connection, List<Placed> placed, bool transactionOpen, Func<List<SessionInfo>?> trip)
+    private List<SessionInfo>? CommitTrip(NpgsqlConnection connection, List<Placed> placed, List<(Pending, WbException)> errors, bool transactionOpen,
+                                          Func<List<SessionInfo>?> trip)
     {
-        var backend = connection.ProcessID; // read now: a broken connection no longer tells
+        var backend = Identify(connection); // now: a broken connection no longer tells
         var commit = new PlacementCommit(trip, () => { if (transactionOpen) Exec(connection, "ROLLBACK"); });
         try
         {
@@ -438,10 +476,53 @@ internal sealed class PlacementBatcher(ClusterStore store)
         catch (Exception e) when (DatabaseErrors.IsConnectionFailure(e) && placed.Count > 0)
         {
             store.DataSource.Clear(); // every pooled connection to a restarted server is dead
-            if (Settle(backend, placed, e) is { } sessions) return sessions;
-            throw; // not committed: nothing was written, the error stands
+            throw new CommitAnswerLost(DatabaseErrors.Map(e, store.Target), e, backend, placed, errors);
         }
     }
+
+    /// <summary>A batch whose commit answer was lost, to be settled by the leader once the lead has passed.</summary>
+    private sealed class CommitAnswerLost(WbException notCommitted, Exception lost, Backend backend, List<Placed> placed, List<(Pending, WbException)> errors)
+        : WbException(notCommitted.ErrorId, notCommitted.Category, notCommitted.Message, notCommitted.Target, lost)
+    {
+        /// <summary>What the callers hear when the batch proves not recorded.</summary>
+        public WbException NotCommitted { get; } = notCommitted;
+        public Exception Lost { get; } = lost;
+        public Backend Backend { get; } = backend;
+        public List<Placed> Batch { get; } = placed;
+        public List<(Pending, WbException)> Errors { get; } = errors;
+    }
+
+    /// <summary>A server process: its id and start time, since after a restart or a cut the id may name another process.</summary>
+    internal sealed record Backend(int Pid, DateTime Started);
+
+    /// <summary>
+    /// Backends by physical connection. The key is the connection's server-parameter dictionary, which Npgsql keeps one of
+    /// per physical connection for its life: a new physical connection is asked again even if it got a reused process id.
+    /// Weak, so an entry goes with its connection.
+    /// </summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, Backend> Backends = new();
+
+    /// <summary>This connection's backend: asked once per physical connection, then known.</summary>
+    internal static Backend Identify(NpgsqlConnection connection)
+    {
+        var key = connection.PostgresParameters;
+        if (Backends.TryGetValue(key, out var known) && known.Pid == connection.ProcessID) return known;
+        using var command = new NpgsqlCommand("SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()", connection);
+        var backend = new Backend(connection.ProcessID, (DateTime)command.ExecuteScalar()!);
+        Backends.AddOrUpdate(key, backend);
+        return backend;
+    }
+
+    /// <summary>
+    /// Ends <paramref name="backend"/> if it still runs, and waits up to 2 s for it to exit: true when it is gone (ended now,
+    /// or already). Only a process with the same id and start time is ended: one whose id was reused (another connection,
+    /// maybe Workbench's own on the same database and role) is left alone, and means ours is gone.
+    /// </summary>
+    internal static NpgsqlBatchCommand EndBackend(Backend backend) => new(
+        "SELECT coalesce((SELECT pg_terminate_backend(pid, 2000) FROM pg_stat_activity WHERE pid = $1 AND backend_start = $2 AND pid <> pg_backend_pid()), true)")
+    {
+        Parameters = { new NpgsqlParameter { Value = backend.Pid }, new NpgsqlParameter { Value = backend.Started } },
+    };
 
     /// <summary>
     /// Learns on a new connection, for up to <see cref="OutcomeWindow"/> while the server comes back, whether a batch whose
@@ -450,16 +531,15 @@ internal sealed class PlacementBatcher(ClusterStore store)
     /// The answer must be final: a transaction still alive could commit after the look (its COMMIT may sit unread in the
     /// server's socket, or wait for the placement lock behind another process). One-trip placements send BEGIN to COMMIT
     /// in one message, so no transaction id is known before the answer; instead the old server process is ended
-    /// (pg_terminate_backend, by the process id this connection had) and waited for: a backend ends its transaction
-    /// before it leaves the process table, so once no process has that id, its transaction committed or never will.
-    /// This also frees the placement lock at once where a cut connection's backend would hold it until TCP gave up.
-    /// Process ids are only reused after the kernel's id space wraps; the worst a reuse within this window does is end
-    /// another connection of the same role, whose own placement then settles the same way.
+    /// (<see cref="EndBackend"/>: by process id and start time, learnt when the connection was first used to place) and
+    /// waited for: a backend ends its transaction before it leaves the process table, so once no process has that id and
+    /// start time, its transaction committed or never will. This also frees the placement lock at once where a cut
+    /// connection's backend would hold it until TCP gave up.
     /// Then the placement tokens decide: unique per placement and written with its row, they name exactly this batch's
     /// rows (a transaction id may be handed out again after a crash, an id and start time proved nothing alone).
     /// </para>
     /// </summary>
-    private List<SessionInfo>? Settle(int backend, List<Placed> placed, Exception lost)
+    private List<SessionInfo>? Settle(Backend backend, List<Placed> placed, Exception lost)
     {
         var deadline = DateTime.UtcNow + OutcomeWindow;
         var tokens = placed.Select(p => p.Pending.Token).ToArray();
@@ -470,10 +550,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
             {
                 using var connection = store.DataSource.OpenConnection();
                 using var look = new NpgsqlBatch(connection);
-                // True when no process has that id (any more): pg_terminate_backend with a timeout waits for it to exit.
-                look.BatchCommands.Add(new NpgsqlBatchCommand(
-                    "SELECT coalesce((SELECT pg_terminate_backend(pid, 2000) FROM pg_stat_activity WHERE pid = $1 AND pid <> pg_backend_pid()), true)")
-                    { Parameters = { new NpgsqlParameter { Value = backend } } });
+                look.BatchCommands.Add(EndBackend(backend));
                 look.BatchCommands.Add(new NpgsqlBatchCommand("SELECT token, id, pid, started FROM wbadmin.session WHERE token = ANY($1)")
                     { Parameters = { new NpgsqlParameter { Value = tokens } } });
                 using var reader = look.ExecuteReader();
@@ -482,7 +559,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
                 reader.NextResult();
                 var found = new Dictionary<Guid, (long Id, int Pid, DateTimeOffset Started)>();
                 while (reader.Read()) found[reader.GetGuid(0)] = (reader.GetInt64(1), reader.GetInt32(2), reader.GetFieldValue<DateTimeOffset>(3));
-                if (!gone) lastProblem = $"its server process {backend} was still running";
+                if (!gone) lastProblem = $"its server process {backend.Pid} was still running";
                 else if (found.Count == placed.Count)
                     return placed.Select(p => { var (id, pid, started) = found[p.Pending.Token]; return ToSession(p, id, pid, started); }).ToList();
                 else if (found.Count == 0) return null;

@@ -77,4 +77,28 @@ public sealed class LostCommitAnswerTests(PostgresFixture pg)
         Assert.Equal("u1", relayed.PlaceSession(new PlacementRequest("u1", SessionsPolicy.Instance)).UserName);
         ClusterStoreTests.AssertCountersMatchRows(direct);
     }
+
+    [Fact]
+    public void TheSettlementEndsOnlyABackendWithTheSameProcessIdAndStartTime()
+    {
+        var store = pg.NewStore();
+        // A live connection holding the process id a lost backend of ours once had (after a restart or a cut): it may be
+        // anyone's on the same database and role, Workbench's own included.
+        using var other = store.DataSource.OpenConnection();
+        var live = PlacementBatcher.Identify(other);
+        Assert.Same(live, PlacementBatcher.Identify(other)); // asked once per physical connection
+        using var settling = store.DataSource.OpenConnection();
+        bool End(PlacementBatcher.Backend backend)
+        {
+            using var end = new NpgsqlBatch(settling) { BatchCommands = { PlacementBatcher.EndBackend(backend) } };
+            return (bool)end.ExecuteScalar()!;
+        }
+
+        // Same id, started a microsecond apart: ours is gone, and the other is left alone.
+        Assert.True(End(live with { Started = live.Started.AddTicks(-10) }));
+        Assert.Equal(1, OneBatch.Scalar(other, "SELECT 1::bigint"));
+        // Same id and start time: it is ours, and it is ended.
+        Assert.True(End(live));
+        Assert.ThrowsAny<NpgsqlException>(() => OneBatch.Scalar(other, "SELECT 1::bigint"));
+    }
 }
