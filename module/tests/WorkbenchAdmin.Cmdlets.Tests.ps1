@@ -549,15 +549,15 @@ Describe 'Initialize-WbDatabase' -Tag 'Cmdlets' {
         $status = Initialize-WbDatabase -ConnectionString $fresh -Confirm:$false
         $status | Should -BeOfType [WorkbenchAdmin.Model.DatabaseSchemaStatus]
         $status.Database | Should -Be 'wbfresh'
-        $status.Version | Should -Be 3
-        $status.Applied | Should -HaveCount 3
+        $status.Version | Should -Be 4
+        $status.Applied | Should -HaveCount 4
         & $schemaCount | Should -Be 1
-        Invoke-Psql 'SELECT count(*) FROM wbadmin.schema_version' -Database wbfresh | Should -Be '3'
+        Invoke-Psql 'SELECT count(*) FROM wbadmin.schema_version' -Database wbfresh | Should -Be '4'
     }
 
     It 'a second run applies nothing' {
         $status = Initialize-WbDatabase -ConnectionString $fresh -Confirm:$false
-        $status.Version | Should -Be 3
+        $status.Version | Should -Be 4
         $status.Applied | Should -HaveCount 0
     }
 
@@ -572,7 +572,7 @@ Describe 'Initialize-WbDatabase' -Tag 'Cmdlets' {
     It '-Credential replaces the user name and password of the connection string' {
         $wrong = $cs -replace 'Password=[^;]+', 'Password=not-the-password'
         $credential = [pscredential]::new('postgres', [System.Net.NetworkCredential]::new('', $pgPassword).SecurePassword)
-        (Initialize-WbDatabase -ConnectionString $wrong -Credential $credential -Confirm:$false).Version | Should -Be 3
+        (Initialize-WbDatabase -ConnectionString $wrong -Credential $credential -Confirm:$false).Version | Should -Be 4
     }
 
     It 'a database that does not exist is DatabaseNotFound, ConnectionError' {

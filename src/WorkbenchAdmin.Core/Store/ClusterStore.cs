@@ -344,8 +344,8 @@ public sealed class ClusterStore
     /// </summary>
     public SessionInfo PlaceSession(PlacementRequest request) => _placements.Place(request);
 
-    /// <summary>Commits a placement batch instead of <c>tx.Commit()</c>: tests lose a commit's answer with it.</summary>
-    internal Action<NpgsqlTransaction>? CommitHook { get; set; }
+    /// <summary>Runs the round trip carrying a placement batch's COMMIT instead of running it directly: tests lose a commit's answer with it.</summary>
+    internal Action<PlacementCommit>? CommitHook { get; set; }
 
     /// <summary>Placements waiting to join the next batch.</summary>
     internal int QueuedPlacements => _placements.Queued;

@@ -23,6 +23,18 @@ public sealed record PlacementRequest(string UserName, IBalancingPolicy Policy)
 /// waiting caller. Callers in other processes serialise on the same lock. One request never fails the others:
 /// a request that cannot be decided fails alone, and when the batch's write fails it is run again with each
 /// insert under its own savepoint.
+/// <para>
+/// Round trips: a batch normally takes two (BEGIN, lock and read; then insert, count, re-read and COMMIT), so the
+/// lock is held across one client round trip. When this process placed last, it decides from the node rows it read
+/// just before its own commit and sends everything in one round trip, the insert made conditional on those rows being
+/// unchanged under the lock (same ids, row versions and online states). If another process or a heartbeat changed
+/// them, nothing is written and the attempt brings back the current rows; it is tried once more with those, then the
+/// two-trip way. Decision errors from a stale snapshot are only reported once the rows are confirmed.
+/// </para>
+/// <para>
+/// COMMIT travels with the write, so a lost answer (a restart, a network cut) also loses the rows RETURNING gave: each
+/// placement carries a token of its own, written with its row, by which <see cref="Settle"/> finds it on a new connection.
+/// </para>
 /// </summary>
 internal sealed class PlacementBatcher(ClusterStore store)
 {
@@ -35,6 +47,8 @@ internal sealed class PlacementBatcher(ClusterStore store)
     private sealed class Pending(PlacementRequest request)
     {
         public PlacementRequest Request { get; } = request;
+        /// <summary>Written with the session (a unique column): how a lost commit answer is settled, see <see cref="Settle"/>.</summary>
+        public Guid Token { get; } = Guid.NewGuid();
         public ManualResetEventSlim Signal { get; } = new(false);
         public bool Lead { get; set; }
         public SessionInfo? Result { get; set; }
@@ -71,7 +85,12 @@ internal sealed class PlacementBatcher(ClusterStore store)
         return mine.Result ?? throw mine.Error!;
     }
 
-    /// <summary>Runs one batch, then passes the lead to the first caller still waiting (or gives it up).</summary>
+    /// <summary>
+    /// Runs one batch, then passes the lead to the first caller still waiting (or gives it up). A batch whose commit answer
+    /// was lost is settled only after the lead has passed: the settlement may take seconds while the server is away, and
+    /// the next batch must not wait on it (its own connection attempt fails at once while the server is down, or, after a
+    /// cut, waits on the placement lock until the settlement ends the old backend).
+    /// </summary>
     private void Lead(Pending leader)
     {
         List<Pending> batch;
@@ -80,33 +99,28 @@ internal sealed class PlacementBatcher(ClusterStore store)
             batch = new List<Pending>(Math.Min(_queue.Count, MaxBatch));
             while (_queue.Count > 0 && batch.Count < MaxBatch) batch.Add(_queue.Dequeue());
         }
+        CommitAnswerLost? lost = null;
         try
         {
             try
             {
                 RunBatch(batch, isolate: false);
             }
-            catch (WbException e) when (e.Category is not (WbErrorCategory.ConnectionError or WbErrorCategory.AuthenticationError) && batch.Count(p => !p.Done) > 1)
+            catch (WbException e) when (e is not CommitAnswerLost && e.Category is not (WbErrorCategory.ConnectionError or WbErrorCategory.AuthenticationError)
+                                        && batch.Count(p => !p.Done) > 1)
             {
                 // The batch's transaction failed and wrote nothing; one request's row may be why. Place them again,
                 // each insert under its own savepoint, so a row the server refuses fails its own request only.
                 RunBatch(batch, isolate: true);
             }
         }
+        catch (CommitAnswerLost e)
+        {
+            lost = e;
+        }
         catch (OperationCanceledException e)
         {
-            // The leader's command was stopped (Ctrl+C) and its transaction rolled back: only the leader gives
-            // up; the others still undecided go back to the head of the queue, in order, for the next leader.
-            // One that already has its answer (an error of its own) is not requeued: it would take the lead
-            // and, being done, never run the batch, stranding every caller behind it.
-            leader.Error ??= e;
-            lock (_gate)
-            {
-                var rest = batch.Where(p => p != leader && !p.Done).Concat(_queue).ToList();
-                _queue.Clear();
-                foreach (var p in rest) _queue.Enqueue(p);
-            }
-            batch = batch.Where(p => p == leader || p.Done).ToList();
+            batch = Requeue(batch, leader, e);
         }
         catch (Exception e)
         {
@@ -116,122 +130,464 @@ internal sealed class PlacementBatcher(ClusterStore store)
         }
         lock (_gate)
         {
-            if (_queue.Count > 0) _queue.Peek().Lead = true;
+            if (_queue.Count > 0) { _queue.Peek().Lead = true; _queue.Peek().Signal.Set(); }
             else _leading = false;
+        }
+        if (lost is not null)
+        {
+            try
+            {
+                if (Settle(lost.Backend, lost.Batch, lost.Lost) is { } sessions) Publish(lost.Batch, sessions, lost.Errors);
+                else if (Logging.CommandLog.Cancellation.IsCancellationRequested)
+                    batch = Requeue(batch, leader, new OperationCanceledException("The command was stopped.", lost.Lost, Logging.CommandLog.Cancellation));
+                else foreach (var p in batch.Where(p => !p.Done)) p.Error = lost.NotCommitted; // nothing was written, the error stands
+            }
+            catch (WbException e)
+            {
+                foreach (var p in batch.Where(p => !p.Done)) p.Error = e;
+            }
+        }
+        lock (_gate)
+        {
             foreach (var p in batch) { p.Lead = false; p.Signal.Set(); }
-            if (_queue.Count > 0) _queue.Peek().Signal.Set();
         }
     }
 
     /// <summary>
+    /// After the leader's command was stopped (Ctrl+C) and its transaction rolled back: only the leader gives up; the others
+    /// still undecided go back to the head of the queue, in order, for the next leader (taking the lead if none has it).
+    /// One that already has its answer (an error of its own) is not requeued: it would take the lead and, being done, never
+    /// run the batch, stranding every caller behind it. Returns the callers that are answered now.
+    /// </summary>
+    private List<Pending> Requeue(List<Pending> batch, Pending leader, OperationCanceledException stopped)
+    {
+        leader.Error ??= stopped;
+        lock (_gate)
+        {
+            var rest = batch.Where(p => p != leader && !p.Done).Concat(_queue).ToList();
+            _queue.Clear();
+            foreach (var p in rest) _queue.Enqueue(p);
+            if (!_leading && _queue.Count > 0) { _leading = true; _queue.Peek().Lead = true; _queue.Peek().Signal.Set(); }
+        }
+        return batch.Where(p => p == leader || p.Done).ToList();
+    }
+
+    // Prepared: the placement statements are the same texts with the same parameter types every time, so each pooled
+    // connection parses and plans them once (Npgsql keeps them per physical connection); planning the write alone
+    // cost a third of a single placement's time. Their columns are named, so a later migration cannot change their result.
+
+    /// <summary>Node rows read under the lock just before this process's last commit: what the next batch may decide from.</summary>
+    private List<NodeRow>? _lastRows;
+    /// <summary>
+    /// One-trip attempts per batch. A failed attempt writes nothing and costs no WAL flush, and it brings back the rows as
+    /// they are now, so a second attempt usually succeeds unless other processes are placing at the same moment.
+    /// </summary>
+    private const int OneTripAttempts = 2;
+
+    /// <param name="Index">The chosen node's index in the batch's candidate sets (all built from the same rows, in row order).</param>
+    private sealed record Placed(Pending Pending, BalanceDecision Decision, int NodeId, int Index);
+
+    /// <summary>
     /// Decides for every waiting request of the batch, in arrival order, and records the sessions in one transaction.
-    /// Normally every insert goes in one round trip; with <paramref name="isolate"/>, each goes under a savepoint,
+    /// Normally every insert goes in one statement; with <paramref name="isolate"/>, each goes under a savepoint,
     /// and a request whose insert fails gets its error while the others are still placed.
     /// </summary>
     private void RunBatch(List<Pending> batch, bool isolate) => store.Use(connection =>
     {
-        using var tx = connection.BeginTransaction();
-        var (nodes, transactionId) = ReadNodes(connection, tx);
-
-        // Decide in arrival order on a live copy of the counts: each decision sees the ones before it.
-        var placed = new List<(Pending Pending, BalanceDecision Decision, SessionInfo? Session)>(batch.Count);
-        var sets = new Dictionary<TimeSpan, CandidateSet>();
-        foreach (var p in batch.Where(p => !p.Done))
+        var todo = batch.Where(p => !p.Done).ToList();
+        if (todo.Count == 0) return 0;
+        Identify(connection); // before the transaction: a new connection's first placement asks once, not under the lock
+        try
         {
-            BalanceDecision decision;
-            int chosen;
-            try
+            if (isolate) RunIsolated(connection, todo);
+            else
             {
-                if (!sets.TryGetValue(p.Request.OfflineAfter, out var set))
-                    sets[p.Request.OfflineAfter] = set = new CandidateSet(nodes.Select(n => n.ToCandidate(p.Request.OfflineAfter)));
-                decision = p.Request.PreDecided ?? _engine.Decide(p.Request.Policy, p.Request.UserName, set, p.Request.UseIPAddress, p.Request.Options);
-                chosen = p.Request.PreDecided is null ? decision.ChosenIndex : StillEligible(set, decision, p.Request.Options.MaxSessionsPerNode);
-            }
-            catch (WbException e)
-            {
-                p.Error = e; // this request alone fails; the others are still placed
-                continue;
-            }
-            SessionInfo? session = null;
-            if (isolate)
-            {
-                tx.Save("placement");
-                try
-                {
-                    using var insert = new NpgsqlBatch(connection, tx) { BatchCommands = { Insert(p, decision) } };
-                    using var reader = insert.ExecuteReader();
-                    session = ReadSession(reader, p, decision);
-                }
-                // Not when the leader's command is being stopped: the server cancelling the insert is no fault of the row.
-                catch (Exception e) when (e is not OperationCanceledException && !Logging.CommandLog.Cancellation.IsCancellationRequested
-                                          && connection.FullState == System.Data.ConnectionState.Open)
-                {
-                    tx.Rollback("placement");
-                    p.Error = DatabaseErrors.Map(e, store.Target);
-                    continue;
-                }
-                tx.Release("placement");
-            }
-            foreach (var s in sets.Values) s[chosen].ActiveSessions++;
-            placed.Add((p, decision, session));
-        }
-        if (placed.Count == 0) return 0;
-
-        using var write = new NpgsqlBatch(connection, tx);
-        if (!isolate)
-            foreach (var (p, d, _) in placed) write.BatchCommands.Add(Insert(p, d));
-        var perNode = placed.GroupBy(x => x.Decision.NodeId).ToArray();
-        var bump = new NpgsqlBatchCommand("""
-            UPDATE wbadmin.node n SET active_sessions = n.active_sessions + d.k
-            FROM unnest($1::int[], $2::int[]) AS d(id, k) WHERE n.id = d.id
-            """);
-        bump.Parameters.Add(new NpgsqlParameter { Value = perNode.Select(g => g.Key).ToArray() });
-        bump.Parameters.Add(new NpgsqlParameter { Value = perNode.Select(g => g.Count()).ToArray() });
-        write.BatchCommands.Add(bump);
-
-        var results = new List<SessionInfo>(placed.Count);
-        using (var reader = write.ExecuteReader())
-        {
-            foreach (var (p, d, session) in placed)
-            {
-                if (session is not null) { results.Add(session); continue; }
-                results.Add(ReadSession(reader, p, d));
-                reader.NextResult();
+                var placed = false;
+                for (var attempt = 0; attempt < OneTripAttempts && !placed; attempt++) placed = TryOneTrip(connection, todo);
+                if (!placed) RunTwoTrips(connection, todo);
             }
         }
-        Commit(tx, transactionId, results);
-        // Results are published only after the commit: a caller never sees a session that was rolled back.
-        for (var i = 0; i < placed.Count; i++) placed[i].Pending.Result = results[i];
-        return placed.Count;
+        catch
+        {
+            _lastRows = null; // what the failed transaction read may not be what is there now
+            Rollback(connection);
+            throw;
+        }
+        return 0;
     }, $"PlaceSession (batch of {batch.Count}{(isolate ? ", one savepoint each" : "")})");
 
-    private static NpgsqlBatchCommand Insert(Pending p, BalanceDecision d)
+    /// <summary>
+    /// One round trip, deciding from the rows this process last read under the lock: BEGIN, lock, insert if those rows
+    /// are unchanged, re-read, COMMIT. False when they changed (nothing written; the caller runs the two-trip way).
+    /// </summary>
+    private bool TryOneTrip(NpgsqlConnection connection, List<Pending> todo)
     {
-        var insert = new NpgsqlBatchCommand("""
-            INSERT INTO wbadmin.session (node_id, pid, username)
-            VALUES ($1, coalesce($2, nextval('wbadmin.session_pid')::int), $3)
-            RETURNING id, pid, started
-            """);
-        insert.Parameters.Add(new NpgsqlParameter { Value = d.NodeId });
-        insert.Parameters.Add(new NpgsqlParameter { Value = (object?)p.Request.Pid ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
-        insert.Parameters.Add(new NpgsqlParameter { Value = p.Request.UserName });
-        return insert;
+        var rows = _lastRows;
+        if (rows is null || todo.Select(p => p.Request.OfflineAfter).Distinct().Count() != 1) return false;
+        var offlineAfter = todo[0].Request.OfflineAfter;
+        var (placed, errors) = Decide(rows, todo);
+
+        using var trip = new NpgsqlBatch(connection);
+        trip.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+        trip.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock({ClusterStore.ClusterLock})"));
+        trip.BatchCommands.Add(Write(placed, (rows, offlineAfter)));
+        trip.BatchCommands.Add(new NpgsqlBatchCommand(ReadNodesSql));
+        trip.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        trip.Prepare(); // once per pooled connection: see the note above _lastRows
+        var sessions = CommitTrip(connection, placed, errors, transactionOpen: false, () =>
+        {
+            List<SessionInfo>? wrote;
+            using var reader = trip.ExecuteReader();
+            // The reader skips results without rows (BEGIN, COMMIT): it starts on the lock's.
+            reader.NextResult();
+            wrote = ReadWrite(reader, placed);
+            reader.NextResult();
+            rows = ReadNodes(reader);
+            while (reader.NextResult()) { } // COMMIT: any error surfaces here, before anything is published
+            return wrote;
+        });
+        _lastRows = rows;
+        if (sessions is null) return false;
+        Publish(placed, sessions, errors);
+        return true;
     }
 
-    /// <summary>The session an insert recorded (its RETURNING row, the reader positioned on that result).</summary>
-    private static SessionInfo ReadSession(NpgsqlDataReader reader, Pending p, BalanceDecision d)
+    /// <summary>BEGIN, lock and read; decide; then insert, count, re-read and COMMIT.</summary>
+    private void RunTwoTrips(NpgsqlConnection connection, List<Pending> todo)
     {
-        reader.Read();
-        return new SessionInfo
+        var rows = LockAndRead(connection);
+        var (placed, errors) = Decide(rows, todo);
+
+        using var trip = new NpgsqlBatch(connection);
+        if (placed.Count > 0)
         {
-            Id = reader.GetInt64(0),
-            NodeId = d.NodeId,
-            Node = d.Chosen.Node,
-            Pid = reader.GetInt32(1),
-            UserName = p.Request.UserName,
-            Started = reader.GetFieldValue<DateTimeOffset>(2),
-            Decision = d,
-        };
+            trip.BatchCommands.Add(Write(placed, null));
+            trip.BatchCommands.Add(new NpgsqlBatchCommand(ReadNodesSql));
+        }
+        trip.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        trip.Prepare();
+        var sessions = CommitTrip(connection, placed, errors, transactionOpen: true, () =>
+        {
+            List<SessionInfo>? wrote = [];
+            using var reader = trip.ExecuteReader();
+            if (placed.Count > 0)
+            {
+                wrote = ReadWrite(reader, placed);
+                reader.NextResult();
+                rows = ReadNodes(reader);
+            }
+            while (reader.NextResult()) { }
+            return wrote;
+        });
+        _lastRows = rows;
+        Publish(placed, sessions ?? throw new InvalidOperationException("An unconditional placement wrote nothing."), errors);
+    }
+
+    /// <summary>After a failed write: each request decided after the ones before it were inserted, each insert under a savepoint.</summary>
+    private void RunIsolated(NpgsqlConnection connection, List<Pending> todo)
+    {
+        _lastRows = null;
+        var rows = LockAndRead(connection);
+        var sets = new Dictionary<TimeSpan, CandidateSet>();
+        var placed = new List<Placed>(todo.Count);
+        var sessions = new List<SessionInfo>(todo.Count);
+        var errors = new List<(Pending, WbException)>();
+        foreach (var p in todo)
+        {
+            if (!TryDecide(rows, sets, p, out var one, out var error)) { errors.Add((p, error)); continue; }
+            Exec(connection, "SAVEPOINT placement");
+            try
+            {
+                using var insert = new NpgsqlBatch(connection) { BatchCommands = { Write([one], null) } };
+                using var reader = insert.ExecuteReader();
+                sessions.Add(ReadWrite(reader, [one])![0]);
+            }
+            // Not when the leader's command is being stopped: the server cancelling the insert is no fault of the row.
+            catch (Exception e) when (e is not OperationCanceledException && !Logging.CommandLog.Cancellation.IsCancellationRequested
+                                      && connection.FullState == System.Data.ConnectionState.Open)
+            {
+                Exec(connection, "ROLLBACK TO SAVEPOINT placement");
+                errors.Add((p, DatabaseErrors.Map(e, store.Target)));
+                continue;
+            }
+            Exec(connection, "RELEASE SAVEPOINT placement");
+            foreach (var s in sets.Values) s[one.Index].ActiveSessions++;
+            placed.Add(one);
+        }
+        var committed = CommitTrip(connection, placed, errors, transactionOpen: true, () =>
+        {
+            Exec(connection, "COMMIT");
+            return sessions;
+        });
+        Publish(placed, committed!, errors);
+    }
+
+    /// <summary>Decides for each request in turn on live copies of the counts: each decision sees the ones before it.</summary>
+    private (List<Placed> Placed, List<(Pending, WbException)> Errors) Decide(List<NodeRow> rows, List<Pending> todo)
+    {
+        var sets = new Dictionary<TimeSpan, CandidateSet>();
+        var placed = new List<Placed>(todo.Count);
+        var errors = new List<(Pending, WbException)>();
+        foreach (var p in todo)
+        {
+            if (!TryDecide(rows, sets, p, out var one, out var error)) { errors.Add((p, error)); continue; }
+            foreach (var s in sets.Values) s[one.Index].ActiveSessions++;
+            placed.Add(one);
+        }
+        return (placed, errors);
+    }
+
+    private bool TryDecide(List<NodeRow> rows, Dictionary<TimeSpan, CandidateSet> sets, Pending p, out Placed placed, out WbException error)
+    {
+        try
+        {
+            if (!sets.TryGetValue(p.Request.OfflineAfter, out var set))
+            {
+                var candidates = new NodeCandidate[rows.Count];
+                for (var i = 0; i < candidates.Length; i++) candidates[i] = rows[i].ToCandidate(p.Request.OfflineAfter);
+                sets[p.Request.OfflineAfter] = set = new CandidateSet(candidates);
+            }
+            var decision = p.Request.PreDecided ?? _engine.Decide(p.Request.Policy, p.Request.UserName, set, p.Request.UseIPAddress, p.Request.Options);
+            var chosen = p.Request.PreDecided is null ? decision.ChosenIndex : StillEligible(set, decision, p.Request.Options.MaxSessionsPerNode);
+            placed = new Placed(p, decision, set[chosen].Id, chosen);
+            error = null!;
+            return true;
+        }
+        catch (WbException e)
+        {
+            placed = null!;
+            error = e; // this request alone fails; the others are still placed
+            return false;
+        }
+    }
+
+    /// <summary>Results are published only after the commit: a caller never sees a session that was rolled back.</summary>
+    private static void Publish(List<Placed> placed, List<SessionInfo> sessions, List<(Pending Pending, WbException Error)> errors)
+    {
+        for (var i = 0; i < placed.Count; i++) placed[i].Pending.Result = sessions[i];
+        foreach (var (p, e) in errors) p.Error = e;
+    }
+
+    /// <summary>
+    /// One statement that inserts the batch's sessions and adds them to their nodes' counts, only if <paramref name="unchanged"/>
+    /// (when given) still describes the node rows under the lock. It returns whether it wrote, and the sessions in insert order.
+    /// </summary>
+    private static NpgsqlBatchCommand Write(List<Placed> placed, (List<NodeRow> Rows, TimeSpan OfflineAfter)? unchanged)
+    {
+        // The same online test as ReadNodesSql and NodeRow.ToCandidate, so equal flags mean equal decisions.
+        var ok = unchanged is null ? "SELECT true AS ok" : """
+            SELECT coalesce(array_agg(n.id ORDER BY n.id), '{}') = $7::int[]
+                   AND coalesce(array_agg(n.xmin::text::bigint ORDER BY n.id), '{}') = $8::bigint[]
+                   AND coalesce(array_agg(n.status = 'Online' AND extract(epoch FROM now() - n.last_seen)::float8 <= $9 ORDER BY n.id), '{}') = $10::bool[] AS ok
+            FROM wbadmin.node n
+            """;
+        // Session ids come from the sequence in the order the rows are inserted (ORDER BY r.ord), so sorted ids map back to requests.
+        var write = new NpgsqlBatchCommand($"""
+            WITH ok AS ({ok}),
+            ins AS (
+                INSERT INTO wbadmin.session (node_id, pid, username, token)
+                SELECT r.node_id, coalesce(r.pid, nextval('wbadmin.session_pid')::int), r.username, r.token
+                FROM unnest($1::int[], $2::int[], $3::text[], $4::uuid[]) WITH ORDINALITY AS r(node_id, pid, username, token, ord)
+                WHERE (SELECT ok FROM ok)
+                ORDER BY r.ord
+                RETURNING id, pid, started),
+            bump AS (
+                UPDATE wbadmin.node n SET active_sessions = n.active_sessions + d.k
+                FROM unnest($5::int[], $6::int[]) AS d(id, k)
+                WHERE n.id = d.id AND (SELECT ok FROM ok))
+            SELECT (SELECT ok FROM ok), ins.id, ins.pid, ins.started FROM (SELECT 1) AS one LEFT JOIN ins ON true ORDER BY ins.id
+            """);
+        var nodeIds = new int[placed.Count];
+        var pids = new int?[placed.Count];
+        var users = new string[placed.Count];
+        var tokens = new Guid[placed.Count];
+        var perNode = new Dictionary<int, int>();
+        for (var i = 0; i < placed.Count; i++)
+        {
+            nodeIds[i] = placed[i].NodeId;
+            pids[i] = placed[i].Pending.Request.Pid;
+            users[i] = placed[i].Pending.Request.UserName;
+            tokens[i] = placed[i].Pending.Token;
+            perNode[nodeIds[i]] = perNode.GetValueOrDefault(nodeIds[i]) + 1;
+        }
+        write.Parameters.Add(new NpgsqlParameter { Value = nodeIds });
+        write.Parameters.Add(new NpgsqlParameter { Value = pids, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Integer });
+        write.Parameters.Add(new NpgsqlParameter { Value = users });
+        write.Parameters.Add(new NpgsqlParameter { Value = tokens });
+        write.Parameters.Add(new NpgsqlParameter { Value = perNode.Keys.ToArray() });
+        write.Parameters.Add(new NpgsqlParameter { Value = perNode.Values.ToArray() });
+        if (unchanged is var (rows, offlineAfter))
+        {
+            write.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Id).ToArray() });
+            write.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Version).ToArray() });
+            write.Parameters.Add(new NpgsqlParameter { Value = offlineAfter.TotalSeconds });
+            write.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.IsOnline(offlineAfter)).ToArray() });
+        }
+        return write;
+    }
+
+    /// <summary>The sessions <see cref="Write"/> recorded, in the order of <paramref name="placed"/>; null when it wrote nothing.</summary>
+    private static List<SessionInfo>? ReadWrite(NpgsqlDataReader reader, List<Placed> placed)
+    {
+        var sessions = new List<SessionInfo>(placed.Count);
+        var wrote = false;
+        while (reader.Read())
+        {
+            wrote = reader.GetBoolean(0);
+            if (reader.IsDBNull(1)) continue;
+            sessions.Add(ToSession(placed[sessions.Count], reader.GetInt64(1), reader.GetInt32(2), reader.GetFieldValue<DateTimeOffset>(3)));
+        }
+        if (!wrote) return null;
+        if (sessions.Count != placed.Count) throw new InvalidOperationException($"{placed.Count} sessions were to be recorded, {sessions.Count} were.");
+        return sessions;
+    }
+
+    private static SessionInfo ToSession(Placed placed, long id, int pid, DateTimeOffset started) => new()
+    {
+        Id = id,
+        NodeId = placed.NodeId,
+        Node = placed.Decision.Chosen.Node,
+        Pid = pid,
+        UserName = placed.Pending.Request.UserName,
+        Started = started,
+        Decision = placed.Decision,
+    };
+
+    private static readonly TimeSpan OutcomeWindow = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Runs the round trip that carries a batch's COMMIT (through <see cref="ClusterStore.CommitHook"/> when a test sets one)
+    /// and returns what it wrote. When the connection breaks on the way, the server may have committed all the same (its
+    /// answer was lost: a restart, a network cut): the callers must then get their sessions, not an error that makes them
+    /// place again and record the session twice. It throws <see cref="CommitAnswerLost"/>, and the leader settles the batch
+    /// (<see cref="Settle"/>) once it has passed the lead on.
+    /// </summary>
+    private List<SessionInfo>? CommitTrip(NpgsqlConnection connection, List<Placed> placed, List<(Pending, WbException)> errors, bool transactionOpen,
+                                          Func<List<SessionInfo>?> trip)
+    {
+        var backend = Identify(connection); // now: a broken connection no longer tells
+        var commit = new PlacementCommit(trip, () => { if (transactionOpen) Exec(connection, "ROLLBACK"); });
+        try
+        {
+            (store.CommitHook ?? (c => c.Commit()))(commit);
+            return commit.Sessions;
+        }
+        // Even while the command is being stopped: a broken connection leaves the outcome open either way.
+        catch (Exception e) when (DatabaseErrors.IsConnectionFailure(e) && placed.Count > 0)
+        {
+            store.DataSource.Clear(); // every pooled connection to a restarted server is dead
+            throw new CommitAnswerLost(DatabaseErrors.Map(e, store.Target), e, backend, placed, errors);
+        }
+    }
+
+    /// <summary>A batch whose commit answer was lost, to be settled by the leader once the lead has passed.</summary>
+    private sealed class CommitAnswerLost(WbException notCommitted, Exception lost, Backend backend, List<Placed> placed, List<(Pending, WbException)> errors)
+        : WbException(notCommitted.ErrorId, notCommitted.Category, notCommitted.Message, notCommitted.Target, lost)
+    {
+        /// <summary>What the callers hear when the batch proves not recorded.</summary>
+        public WbException NotCommitted { get; } = notCommitted;
+        public Exception Lost { get; } = lost;
+        public Backend Backend { get; } = backend;
+        public List<Placed> Batch { get; } = placed;
+        public List<(Pending, WbException)> Errors { get; } = errors;
+    }
+
+    /// <summary>A server process: its id and start time, since after a restart or a cut the id may name another process.</summary>
+    internal sealed record Backend(int Pid, DateTime Started);
+
+    /// <summary>
+    /// Backends by physical connection. The key is the connection's server-parameter dictionary, which Npgsql keeps one of
+    /// per physical connection for its life: a new physical connection is asked again even if it got a reused process id.
+    /// Weak, so an entry goes with its connection.
+    /// </summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, Backend> Backends = new();
+
+    /// <summary>This connection's backend: asked once per physical connection, then known.</summary>
+    internal static Backend Identify(NpgsqlConnection connection)
+    {
+        var key = connection.PostgresParameters;
+        if (Backends.TryGetValue(key, out var known) && known.Pid == connection.ProcessID) return known;
+        using var command = new NpgsqlCommand("SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()", connection);
+        var backend = new Backend(connection.ProcessID, (DateTime)command.ExecuteScalar()!);
+        Backends.AddOrUpdate(key, backend);
+        return backend;
+    }
+
+    /// <summary>
+    /// Ends <paramref name="backend"/> if it still runs, and waits up to 2 s for it to exit: true when it is gone (ended now,
+    /// or already). Only a process with the same id and start time is ended: one whose id was reused (another connection,
+    /// maybe Workbench's own on the same database and role) is left alone, and means ours is gone.
+    /// </summary>
+    internal static NpgsqlBatchCommand EndBackend(Backend backend) => new(
+        "SELECT coalesce((SELECT pg_terminate_backend(pid, 2000) FROM pg_stat_activity WHERE pid = $1 AND backend_start = $2 AND pid <> pg_backend_pid()), true)")
+    {
+        Parameters = { new NpgsqlParameter { Value = backend.Pid }, new NpgsqlParameter { Value = backend.Started } },
+    };
+
+    /// <summary>
+    /// Learns on a new connection, for up to <see cref="OutcomeWindow"/> while the server comes back, whether a batch whose
+    /// commit answer was lost was recorded: its sessions when it was, null when it was not.
+    /// <para>
+    /// The answer must be final: a transaction still alive could commit after the look (its COMMIT may sit unread in the
+    /// server's socket, or wait for the placement lock behind another process). One-trip placements send BEGIN to COMMIT
+    /// in one message, so no transaction id is known before the answer; instead the old server process is ended
+    /// (<see cref="EndBackend"/>: by process id and start time, learnt when the connection was first used to place) and
+    /// waited for: a backend ends its transaction before it leaves the process table, so once no process has that id and
+    /// start time, its transaction committed or never will. This also frees the placement lock at once where a cut
+    /// connection's backend would hold it until TCP gave up.
+    /// Then the placement tokens decide: unique per placement and written with its row, they name exactly this batch's
+    /// rows (a transaction id may be handed out again after a crash, an id and start time proved nothing alone).
+    /// </para>
+    /// </summary>
+    private List<SessionInfo>? Settle(Backend backend, List<Placed> placed, Exception lost)
+    {
+        var deadline = DateTime.UtcNow + OutcomeWindow;
+        var tokens = placed.Select(p => p.Pending.Token).ToArray();
+        string? lastProblem = null;
+        while (true)
+        {
+            try
+            {
+                using var connection = store.DataSource.OpenConnection();
+                using var look = new NpgsqlBatch(connection);
+                look.BatchCommands.Add(EndBackend(backend));
+                look.BatchCommands.Add(new NpgsqlBatchCommand("SELECT token, id, pid, started FROM wbadmin.session WHERE token = ANY($1)")
+                    { Parameters = { new NpgsqlParameter { Value = tokens } } });
+                using var reader = look.ExecuteReader();
+                reader.Read();
+                var gone = reader.GetBoolean(0);
+                reader.NextResult();
+                var found = new Dictionary<Guid, (long Id, int Pid, DateTimeOffset Started)>();
+                while (reader.Read()) found[reader.GetGuid(0)] = (reader.GetInt64(1), reader.GetInt32(2), reader.GetFieldValue<DateTimeOffset>(3));
+                if (!gone) lastProblem = $"its server process {backend.Pid} was still running";
+                else if (found.Count == placed.Count)
+                    return placed.Select(p => { var (id, pid, started) = found[p.Pending.Token]; return ToSession(p, id, pid, started); }).ToList();
+                else if (found.Count == 0) return null;
+                else lastProblem = $"{found.Count} of its {placed.Count} rows were found";
+            }
+            catch (Exception again) when (DatabaseErrors.IsConnectionFailure(again) || again is PostgresException)
+            {
+                lastProblem = again.Message;
+            }
+            if (DateTime.UtcNow > deadline || Logging.CommandLog.Cancellation.WaitHandle.WaitOne(200))
+                throw new WbException("PlacementOutcomeUnknown", WbErrorCategory.ConnectionError,
+                    $"The connection to {store.Target.Description} broke while {placed.Count} placement(s) were committing, and whether they were " +
+                    $"recorded could not be learnt ({lastProblem}): check Get-WbSession for the user before placing again.", store.Target.Description, lost);
+        }
+    }
+
+    private static void Exec(NpgsqlConnection connection, string sql)
+    {
+        using var command = new NpgsqlCommand(sql, connection);
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Ends a transaction a failure left open, if the connection still works (the pool would roll it back too).</summary>
+    private static void Rollback(NpgsqlConnection connection)
+    {
+        if (connection.FullState != System.Data.ConnectionState.Open) return;
+        try { Exec(connection, "ROLLBACK"); }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException) { } // the connection is being dropped anyway
     }
 
     /// <summary>
@@ -256,108 +612,58 @@ internal sealed class PlacementBatcher(ClusterStore store)
         throw new WbException("ChosenNodeWentOffline", WbErrorCategory.ResourceUnavailable, $"{why} went offline; nothing was written. Try again.", decision.UserName);
     }
 
-    private sealed record NodeRow(int Id, string Host, string? IPv4, int Port, string Status, double AgeSeconds,
+    /// <param name="Version">The row's xmin: any change to the row changes it.</param>
+    private sealed record NodeRow(int Id, long Version, string Host, string? IPv4, int Port, string Status, double AgeSeconds,
                                   double Load1, double Load5, double Load15, int? Cores, int Active, bool Draining)
     {
+        public bool IsOnline(TimeSpan offlineAfter) => Status == NodeStatus.Online && AgeSeconds <= offlineAfter.TotalSeconds;
+
         public NodeCandidate ToCandidate(TimeSpan offlineAfter) => new()
         {
-            Id = Id, Host = Host, IPv4Address = IPv4, Port = Port,
-            Online = Status == NodeStatus.Online && AgeSeconds <= offlineAfter.TotalSeconds, Draining = Draining,
+            Id = Id, Host = Host, IPv4Address = IPv4, Port = Port, Online = IsOnline(offlineAfter), Draining = Draining,
             ActiveSessions = Active, Load1 = Load1, Load5 = Load5, Load15 = Load15, Cores = Cores,
         };
     }
 
-    /// <summary>The nodes under the placement lock, and the transaction's id (to learn its fate if its commit's answer is lost).</summary>
-    private static (List<NodeRow> Rows, long TransactionId) ReadNodes(NpgsqlConnection connection, NpgsqlTransaction tx)
+    private const string ReadNodesSql = """
+        SELECT id, xmin::text::bigint, host, ipv4, port, status, extract(epoch FROM now() - last_seen)::float8,
+               load1, load5, load15, cores, active_sessions, draining_since IS NOT NULL
+        FROM wbadmin.node ORDER BY id
+        """;
+
+    /// <summary>The first round trip: BEGIN, take the placement lock, read the nodes.</summary>
+    private static List<NodeRow> LockAndRead(NpgsqlConnection connection)
     {
-        using var read = new NpgsqlBatch(connection, tx);
-        read.BatchCommands.Add(new NpgsqlBatchCommand("SELECT txid_current()"));
+        using var read = new NpgsqlBatch(connection);
+        read.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
         read.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock({ClusterStore.ClusterLock})"));
-        read.BatchCommands.Add(new NpgsqlBatchCommand("""
-            SELECT id, host, ipv4, port, status, extract(epoch FROM now() - last_seen)::float8,
-                   load1, load5, load15, cores, active_sessions, draining_since IS NOT NULL
-            FROM wbadmin.node ORDER BY id
-            """));
+        read.BatchCommands.Add(new NpgsqlBatchCommand(ReadNodesSql));
+        read.Prepare();
         using var reader = read.ExecuteReader();
-        reader.Read();
-        var transactionId = reader.GetInt64(0);
-        reader.NextResult();
-        reader.NextResult();
+        reader.NextResult(); // from the lock's result (BEGIN has none, so the reader skips it)
+        return ReadNodes(reader);
+    }
+
+    private static List<NodeRow> ReadNodes(NpgsqlDataReader reader)
+    {
         var rows = new List<NodeRow>();
         while (reader.Read())
         {
-            rows.Add(new NodeRow(reader.GetInt32(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt32(3),
-                reader.GetString(4), reader.GetDouble(5), reader.GetDouble(6), reader.GetDouble(7), reader.GetDouble(8),
-                reader.IsDBNull(9) ? null : reader.GetInt32(9), reader.GetInt32(10), reader.GetBoolean(11)));
+            rows.Add(new NodeRow(reader.GetInt32(0), reader.GetInt64(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetInt32(4),
+                reader.GetString(5), reader.GetDouble(6), reader.GetDouble(7), reader.GetDouble(8), reader.GetDouble(9),
+                reader.IsDBNull(10) ? null : reader.GetInt32(10), reader.GetInt32(11), reader.GetBoolean(12)));
         }
-        return (rows, transactionId);
+        return rows;
     }
+}
 
-    private static readonly TimeSpan OutcomeWindow = TimeSpan.FromSeconds(15);
-
-    /// <summary>
-    /// Commits a batch. When the connection breaks during the commit, the server may have committed it all the
-    /// same (its answer was lost: a restart, a network cut): the callers must then get their sessions, not an
-    /// error that makes them place again and record the session twice. So the server is asked on a new
-    /// connection, for up to <see cref="OutcomeWindow"/> while it comes back: once the transaction is no longer
-    /// in progress (txid_status), whether its rows are there (id, user and start time, as RETURNING gave them).
-    /// The rows decide, not the transaction id alone: after a crash the server may hand a lost transaction's id
-    /// to another one. A batch that did not commit fails as before; one whose fate cannot be learnt says so.
-    /// </summary>
-    private void Commit(NpgsqlTransaction tx, long transactionId, IReadOnlyList<SessionInfo> sessions)
-    {
-        try
-        {
-            (store.CommitHook ?? (t => t.Commit()))(tx);
-        }
-        catch (Exception e) when (DatabaseErrors.IsConnectionFailure(e) && !Logging.CommandLog.Cancellation.IsCancellationRequested)
-        {
-            store.DataSource.Clear(); // every pooled connection to a restarted server is dead
-            var deadline = DateTime.UtcNow + OutcomeWindow;
-            string? lastProblem = null;
-            while (true)
-            {
-                int? recorded = null;
-                try
-                {
-                    using var connection = store.DataSource.OpenConnection();
-                    string? fate;
-                    try
-                    {
-                        using var status = ClusterStore.Command(connection, "SELECT txid_status(@xid)");
-                        status.Parameters.AddWithValue("xid", transactionId);
-                        fate = status.ExecuteScalar() as string;
-                    }
-                    catch (PostgresException future) when (future.SqlState == "22023")
-                    {
-                        fate = null; // an id the restarted server has not handed out again: that transaction is gone
-                    }
-                    if (fate == "in progress") lastProblem = "the transaction was still in progress";
-                    else
-                    {
-                        using var rows = ClusterStore.Command(connection, """
-                            SELECT count(*)::int FROM wbadmin.session s
-                            JOIN unnest(@ids, @users, @started) AS p(id, username, started)
-                              ON s.id = p.id AND s.username = p.username AND s.started = p.started
-                            """);
-                        rows.Parameters.AddWithValue("ids", sessions.Select(x => x.Id).ToArray());
-                        rows.Parameters.AddWithValue("users", sessions.Select(x => x.UserName).ToArray());
-                        rows.Parameters.AddWithValue("started", sessions.Select(x => x.Started).ToArray());
-                        recorded = (int)rows.ExecuteScalar()!;
-                    }
-                }
-                catch (Exception again) when (DatabaseErrors.IsConnectionFailure(again))
-                {
-                    lastProblem = again.Message;
-                }
-                if (recorded == sessions.Count) return;
-                if (recorded == 0) throw; // not committed: nothing was written, the error stands
-                if (recorded is not null) lastProblem = $"{recorded} of its {sessions.Count} rows were found";
-                if (DateTime.UtcNow > deadline || Logging.CommandLog.Cancellation.WaitHandle.WaitOne(200))
-                    throw new WbException("PlacementOutcomeUnknown", WbErrorCategory.ConnectionError,
-                        $"The connection to {store.Target.Description} broke while {sessions.Count} placement(s) were committing, and whether they were " +
-                        $"recorded could not be learnt ({lastProblem}): check Get-WbSession for the user before placing again.", store.Target.Description, e);
-            }
-        }
-    }
+/// <summary>
+/// The round trip that carries a placement batch's COMMIT, as <see cref="ClusterStore.CommitHook"/> sees it: tests run it
+/// (<see cref="Commit"/>) or roll the transaction back instead (<see cref="Rollback"/>), then throw as a lost answer would.
+/// </summary>
+internal sealed class PlacementCommit(Func<List<SessionInfo>?> trip, Action rollback)
+{
+    internal List<SessionInfo>? Sessions { get; private set; }
+    public void Commit() => Sessions = trip();
+    public void Rollback() => rollback();
 }
