@@ -59,6 +59,24 @@ public sealed class BalancerPolicyOperationsTests : IDisposable
     }
 
     [Fact]
+    public void ReplacingTheProgramUnderARunningDecisionServiceSaysToRestartIt()
+    {
+        var socket = _dir.File("run/balancer.sock");
+        BalancerPolicyOperations.Install(Install() with { ServiceSocket = socket }, new RecordingHost());
+        Directory.CreateDirectory(Path.GetDirectoryName(socket)!);
+        using var service = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        service.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(socket));
+        var unchanged = new RecordingHost();
+        BalancerPolicyOperations.Install(Install(), unchanged);
+        Assert.Empty(unchanged.Warnings); // the same program: nothing to restart
+
+        File.AppendAllText(_source, "a newer build");
+        var updated = new RecordingHost();
+        BalancerPolicyOperations.Install(Install(), updated);
+        Assert.Contains(updated.Warnings, w => w.Contains($"A decision service answers at {socket}") && w.Contains("systemctl restart workbenchadmin-balancer"));
+    }
+
+    [Fact]
     public void AnAdminsOwnProgramIsKeptAndInstallingTwiceChangesNothing()
     {
         File.WriteAllText(_program, "#!/bin/sh\necho mine\n");

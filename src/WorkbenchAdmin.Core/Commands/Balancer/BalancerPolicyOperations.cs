@@ -92,6 +92,7 @@ public static class BalancerPolicyOperations
                 AtomicFile.Write(program, bytes, ProgramMode, keepOwnerAndMode: false);
                 host.WriteVerbose($"{program}: {bytes.Length:N0} bytes, mode 755");
                 inPlace = true;
+                WarnIfServiceRunsTheOldProgram(root, existing, host);
             }
         }
 
@@ -108,6 +109,19 @@ public static class BalancerPolicyOperations
 
         BalancerOperations.Set(new SetBalancerRequest { ConfigRoot = root.Path, Method = BalancingMethods.Custom }, host);
         if (request.PassThru) host.WriteObject(Read(root, program, bytes));
+    }
+
+    /// <summary>
+    /// A decision service started from the replaced program keeps running it (its file was replaced, not its
+    /// process), and the program asks it first: the admin must restart it for the new one to decide.
+    /// </summary>
+    private static void WarnIfServiceRunsTheOldProgram(ConfigRoot root, byte[]? replaced, ICommandHost host)
+    {
+        if (replaced is null) return;
+        var socket = ModuleSettings.Load(root).Balancer.ServiceSocket;
+        if (UnixFile.TryStat(socket, followLinks: false) is { Type: UnixFileType.Socket })
+            host.WriteWarning($"A decision service answers at {socket}, running the program that was there before: restart it " +
+                              "(systemctl restart workbenchadmin-balancer) so that the program just installed decides.");
     }
 
     private static bool IsOurs(byte[] program) =>
