@@ -237,7 +237,9 @@ Describe 'The decision service: the installed program run with --serve' -Tag 'Ba
     It 'listens at the policy''s socket, which Get-WbBalancerPolicy shows' {
         $service.Process.HasExited | Should -BeFalse
         (Get-Item -LiteralPath $socket).UnixMode | Should -Be 'srw-------'
-        (Get-WbBalancerPolicy -ConfigRoot $root -Path $program).ServiceSocket | Should -Be $socket
+        $policy = Get-WbBalancerPolicy -ConfigRoot $root -Path $program
+        $policy.ServiceSocket | Should -Be $socket
+        $policy.ServiceAnswering | Should -BeTrue
         Get-WbBalancerPolicy -ConfigRoot $root -Path $program | Format-List | Out-String | Should -Match "ServiceSocket\s+: $([regex]::Escape($socket))"
     }
 
@@ -260,6 +262,7 @@ Describe 'The decision service: the installed program run with --serve' -Tag 'Ba
         $log = Close-DecisionService $service
         $service.Process.ExitCode | Should -Be 0
         Test-Path -LiteralPath $socket | Should -BeFalse
+        (Get-WbBalancerPolicy -ConfigRoot $root -Path $program).ServiceAnswering | Should -BeNullOrEmpty
         $log | Should -Match "serving decisions at $([regex]::Escape($socket))"
         # One line per call of the two Its above, each '<user> -> <entry> (<ms> ms)'.
         @($log -split "`n" | Where-Object { $_ -match '^wbadmin-balancer: user\d+ -> node\d\.wbtest\.example:8787 \(' }).Count | Should -Be (2 * $users.Count)

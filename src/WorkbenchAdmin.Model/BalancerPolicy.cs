@@ -36,6 +36,8 @@ public sealed record BalancerPolicy
     /// call costs most of the program's time. Without a service there, the program reads and decides itself.
     /// </summary>
     public string ServiceSocket { get; init; } = DefaultServiceSocket;
+    /// <summary>A decision service answers at <see cref="ServiceSocket"/>: null when nothing is there, false when something is but does not answer.</summary>
+    public bool? ServiceAnswering { get; init; }
     /// <summary>Where Workbench runs the custom balancer (and where Install-WbBalancer puts the program).</summary>
     public string? ProgramPath { get; init; }
     /// <summary>The program at <see cref="ProgramPath"/> is this module's balancer, byte for byte.</summary>

@@ -300,6 +300,25 @@ public sealed class DecisionServiceTests(PostgresFixture pg) : IDisposable
     }
 
     [Fact]
+    public void APingTellsWhetherAServiceAnswersAndDecidesNothing()
+    {
+        var (_, b) = Cluster("method=user-hash");
+        using var __ = b;
+        var wait = TimeSpan.FromSeconds(5);
+        Assert.Null(DecisionClient.IsAnswering(b.ServiceSocket, wait));
+        using (var service = Serve(b))
+        {
+            Assert.True(DecisionClient.IsAnswering(b.ServiceSocket, wait));
+            Assert.Equal(0, service.Served);
+        }
+        LeaveStaleSocket(b.ServiceSocket);
+        Assert.False(DecisionClient.IsAnswering(b.ServiceSocket, wait));
+        File.Delete(b.ServiceSocket);
+        using var fake = new FakeService(b.ServiceSocket, "0\nnode1.example.com:8787\n");
+        Assert.False(DecisionClient.IsAnswering(b.ServiceSocket, wait));
+    }
+
+    [Fact]
     public async Task AGarbledRequestGetsARefusalNotADecision()
     {
         var (_, b) = Cluster("method=user-hash");

@@ -77,6 +77,25 @@ public sealed class BalancerPolicyOperationsTests : IDisposable
     }
 
     [Fact]
+    public void ASocketWhereNoServiceAnswersIsShownAndWarnedAbout()
+    {
+        var socket = _dir.File("run/balancer.sock");
+        BalancerPolicyOperations.Install(Install() with { ServiceSocket = socket }, new RecordingHost());
+        var none = new RecordingHost();
+        BalancerPolicyOperations.Get(new BalancerPolicyRequest { ConfigRoot = _root, ProgramPath = _program }, none);
+        Assert.Null(Assert.IsType<BalancerPolicy>(Assert.Single(none.Objects)).ServiceAnswering);
+        Assert.Empty(none.Warnings);
+
+        Directory.CreateDirectory(Path.GetDirectoryName(socket)!);
+        using var bound = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        bound.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(socket)); // bound, never listening: as a stale socket
+        var stale = new RecordingHost();
+        BalancerPolicyOperations.Get(new BalancerPolicyRequest { ConfigRoot = _root, ProgramPath = _program }, stale);
+        Assert.False(Assert.IsType<BalancerPolicy>(Assert.Single(stale.Objects)).ServiceAnswering);
+        Assert.Contains(stale.Warnings, w => w.Contains($"Something is at {socket} but no decision service answers there"));
+    }
+
+    [Fact]
     public void AnAdminsOwnProgramIsKeptAndInstallingTwiceChangesNothing()
     {
         File.WriteAllText(_program, "#!/bin/sh\necho mine\n");

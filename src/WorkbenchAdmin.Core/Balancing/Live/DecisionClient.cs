@@ -11,6 +11,7 @@ public sealed record ServiceAnswer(int ExitCode, string Output, string Error);
 /// The wire format between the balancer program and its decision service, one exchange per connection.
 /// Request: <c>wbadmin-balancer/1</c>, the user and RSTUDIO_NODES, one line each, then end of stream.
 /// Answer: the exit code, the line the program prints (empty when it prints none), then its stderr, to end of stream.
+/// A ping (the version line alone) is answered <see cref="Ready"/> and decides nothing.
 /// </summary>
 public static class DecisionProtocol
 {
@@ -19,6 +20,11 @@ public static class DecisionProtocol
     public const int MaxMessageBytes = 256 * 1024;
 
     public static byte[] Request(string user, string nodes) => Encoding.UTF8.GetBytes($"{Version}\n{user}\n{nodes}\n");
+
+    public static byte[] Ping { get; } = Encoding.UTF8.GetBytes($"{Version}\n");
+    public const string Ready = "ready";
+
+    public static bool IsPing(ReadOnlySpan<byte> message) => message.SequenceEqual(Ping);
 
     /// <summary>The user and node list of a request, or null when it is not one.</summary>
     public static (string User, string Nodes)? ParseRequest(ReadOnlySpan<byte> message)
@@ -68,6 +74,33 @@ public static class DecisionProtocol
 /// </summary>
 public static class DecisionClient
 {
+    /// <summary>
+    /// Whether a decision service answers at <paramref name="socketPath"/> (a ping, which decides nothing): null when
+    /// nothing is there, false when something is but does not answer as the service does within <paramref name="wait"/>.
+    /// </summary>
+    public static bool? IsAnswering(string socketPath, TimeSpan wait)
+    {
+        UnixFileStatus? status;
+        try { status = UnixFile.TryStat(socketPath, followLinks: false); }
+        catch (IOException) { return false; }
+        if (status is null) return null;
+        if (status.Value.Type != UnixFileType.Socket) return false;
+        using var cancel = new CancellationTokenSource(wait);
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancel.Token).AsTask().GetAwaiter().GetResult();
+            socket.SendAsync(DecisionProtocol.Ping, SocketFlags.None, cancel.Token).AsTask().GetAwaiter().GetResult();
+            socket.Shutdown(SocketShutdown.Send);
+            var message = DecisionProtocol.ReadToEnd(socket, cancel.Token).GetAwaiter().GetResult();
+            return message is not null && DecisionProtocol.ParseAnswer(message) is { ExitCode: 0, Output: DecisionProtocol.Ready };
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The service's answer, or null with the reason in <paramref name="problem"/> (null too when no service is deployed).</summary>
     public static ServiceAnswer? Ask(string socketPath, string user, string nodes, IReadOnlyList<string> entries, TimeSpan wait, out string? problem)
     {

@@ -136,6 +136,13 @@ public sealed class DecisionService : IDisposable
             {
                 var started = Stopwatch.GetTimestamp();
                 var message = DecisionProtocol.ReadToEnd(client, timeout.Token).GetAwaiter().GetResult();
+                if (message is not null && DecisionProtocol.IsPing(message))
+                {
+                    // Get-WbBalancerPolicy asking whether the service is up: not a call.
+                    client.SendAsync(DecisionProtocol.Answer(0, DecisionProtocol.Ready, ""), SocketFlags.None, timeout.Token).AsTask().GetAwaiter().GetResult();
+                    client.Shutdown(SocketShutdown.Both);
+                    return;
+                }
                 var request = message is null ? null : DecisionProtocol.ParseRequest(message);
                 byte[] answer;
                 string? decided = null;

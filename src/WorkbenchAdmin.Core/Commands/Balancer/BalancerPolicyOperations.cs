@@ -194,11 +194,16 @@ public static class BalancerPolicyOperations
             warnings.Add($"The program is installed but Workbench does not run it: balancer={lb.Method} in '{root.PathOf(ConfigFiles.LoadBalancer)}' (Install-WbBalancer sets custom).");
         if (lb.Method == BalancingMethods.Custom && !installed)
             warnings.Add($"balancer=custom, but '{program}' is not this module's balancer program: Workbench runs whatever is there, not this policy.");
+        var answering = DecisionClient.IsAnswering(policy.ServiceSocket, TimeSpan.FromSeconds(1));
+        if (answering == false)
+            warnings.Add($"Something is at {policy.ServiceSocket} but no decision service answers there: the program decides alone and says so on " +
+                         "every call. Start the service (systemctl start workbenchadmin-balancer) or remove what is there.");
         return policy with
         {
             ProgramPath = program,
             ProgramInstalled = installed,
             BalancerIsCustom = lb.Method == BalancingMethods.Custom,
+            ServiceAnswering = answering,
             Warnings = warnings,
         };
     }
