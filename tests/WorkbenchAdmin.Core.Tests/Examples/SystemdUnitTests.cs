@@ -77,6 +77,11 @@ public class SystemdUnitTests
         Assert.Equal([Path.GetFileName(Path.GetDirectoryName(BalancerPolicy.DefaultServiceSocket))!], Values(Balancer, "Service", "RuntimeDirectory"));
         Assert.Equal("/run", Path.GetDirectoryName(Path.GetDirectoryName(BalancerPolicy.DefaultServiceSocket)));
         Assert.Equal(["0700"], Values(Balancer, "Service", "RuntimeDirectoryMode"));
+        // /var/lib/<StateDirectory>: the policy's default state-directory, which ProtectSystem= leaves writable.
+        Assert.Equal(["/var/lib/" + Values(Balancer, "Service", "StateDirectory").Single()], [BalancerPolicy.DefaultStateDirectory]);
+        Assert.Equal(["yes"], Values(Balancer, "Service", "NoNewPrivileges"));
+        // A node without the program installed does not start it (and restart it every 2 s) at all.
+        Assert.Equal([WorkbenchAdmin.Core.Configuration.LoadBalancerConfig.DefaultCustomScript], Values(Balancer, "Unit", "ConditionFileIsExecutable"));
         // Ready before the first login, but independent of rstudio-server: without it the program decides itself.
         Assert.Contains(Server, Values(Balancer, "Unit", "Before"));
         Assert.Empty(Values(Balancer, "Unit", "Requires").Concat(Values(Balancer, "Unit", "BindsTo")));
