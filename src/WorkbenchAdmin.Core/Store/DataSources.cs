@@ -21,7 +21,7 @@ public static class DataSources
     /// </param>
     public static NpgsqlDataSource Get(DatabaseTarget target, bool loadTypes = true)
     {
-        var key = loadTypes ? target.ConnectionString : target.ConnectionString + "\0no-type-loading";
+        var key = KeyOf(target, loadTypes);
         try
         {
             return Sources.GetOrAdd(key, _ => new Lazy<NpgsqlDataSource>(() =>
@@ -42,6 +42,9 @@ public static class DataSources
         }
     }
 
+    private static string KeyOf(DatabaseTarget target, bool loadTypes) =>
+        loadTypes ? target.ConnectionString : target.ConnectionString + "\0no-type-loading";
+
     /// <summary>The slim builder: only the built-in types, so less to set up in a process that lives for one query.</summary>
     internal static NpgsqlDataSource BuildWithoutTypeLoading(string connectionString)
     {
@@ -55,7 +58,7 @@ public static class DataSources
     /// <summary>Closes the pools of one target (a test's own database, when the test is done with it).</summary>
     internal static void Release(DatabaseTarget target)
     {
-        foreach (var key in new[] { target.ConnectionString, target.ConnectionString + "\0no-type-loading" })
+        foreach (var key in new[] { KeyOf(target, loadTypes: true), KeyOf(target, loadTypes: false) })
             if (Sources.TryRemove(key, out var source) && source.IsValueCreated) source.Value.Dispose();
     }
 

@@ -85,20 +85,26 @@ public static class DecisionClient
         catch (IOException) { return false; }
         if (status is null) return null;
         if (status.Value.Type != UnixFileType.Socket) return false;
-        using var cancel = new CancellationTokenSource(wait);
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancel.Token).AsTask().GetAwaiter().GetResult();
-            socket.SendAsync(DecisionProtocol.Ping, SocketFlags.None, cancel.Token).AsTask().GetAwaiter().GetResult();
-            socket.Shutdown(SocketShutdown.Send);
-            var message = DecisionProtocol.ReadToEnd(socket, cancel.Token).GetAwaiter().GetResult();
+            var message = Exchange(socketPath, DecisionProtocol.Ping, wait);
             return message is not null && DecisionProtocol.ParseAnswer(message) is { ExitCode: 0, Output: DecisionProtocol.Ready };
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException)
         {
             return false;
         }
+    }
+
+    /// <summary>One exchange: connect, send <paramref name="request"/>, read the answer to its end, all within <paramref name="wait"/>.</summary>
+    private static byte[]? Exchange(string socketPath, byte[] request, TimeSpan wait)
+    {
+        using var cancel = new CancellationTokenSource(wait);
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancel.Token).AsTask().GetAwaiter().GetResult();
+        socket.SendAsync(request, SocketFlags.None, cancel.Token).AsTask().GetAwaiter().GetResult();
+        socket.Shutdown(SocketShutdown.Send);
+        return DecisionProtocol.ReadToEnd(socket, cancel.Token).GetAwaiter().GetResult();
     }
 
     /// <summary>The service's answer, or null with the reason in <paramref name="problem"/> (null too when no service is deployed).</summary>
@@ -122,15 +128,10 @@ public static class DecisionClient
         // The request is line-based; such values cannot be sent, and the program refuses them itself.
         if (user.AsSpan().IndexOfAny('\n', '\0') >= 0 || nodes.AsSpan().IndexOfAny('\n', '\0') >= 0) return null;
 
-        using var cancel = new CancellationTokenSource(wait);
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         byte[]? message;
         try
         {
-            socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancel.Token).AsTask().GetAwaiter().GetResult();
-            socket.SendAsync(DecisionProtocol.Request(user, nodes), SocketFlags.None, cancel.Token).AsTask().GetAwaiter().GetResult();
-            socket.Shutdown(SocketShutdown.Send);
-            message = DecisionProtocol.ReadToEnd(socket, cancel.Token).GetAwaiter().GetResult();
+            message = Exchange(socketPath, DecisionProtocol.Request(user, nodes), wait);
         }
         catch (OperationCanceledException)
         {

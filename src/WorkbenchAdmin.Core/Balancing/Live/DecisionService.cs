@@ -24,7 +24,6 @@ public sealed class DecisionService : IDisposable
     private readonly string _programPath;
     private readonly TextWriter _log;
     private readonly bool _verbose;
-    private readonly UnixFileStatus _socketFile;
     private readonly CancellationTokenSource _stop = new();
     private readonly CountdownEvent _inFlight = new(1);
     private readonly ConcurrentDictionary<string, Lazy<NpgsqlDataSource>> _dataSources = new(StringComparer.Ordinal);
@@ -32,11 +31,10 @@ public sealed class DecisionService : IDisposable
     private int _served;
     private int _stopped;
 
-    private DecisionService(Socket listener, string socketPath, UnixFileStatus socketFile, string programPath, TextWriter log, bool verbose)
+    private DecisionService(Socket listener, string socketPath, string programPath, TextWriter log, bool verbose)
     {
         _listener = listener;
         SocketPath = socketPath;
-        _socketFile = socketFile;
         _programPath = programPath;
         _log = log;
         _verbose = verbose;
@@ -76,8 +74,7 @@ public sealed class DecisionService : IDisposable
             listener.Bind(new UnixDomainSocketEndPoint(path));
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             listener.Listen(128);
-            var file = UnixFile.TryStat(path, followLinks: false) ?? throw new IOException($"{path} vanished after it was made");
-            var service = new DecisionService(listener, path, file, programPath, log, verbose);
+            var service = new DecisionService(listener, path, programPath, log, verbose);
             service.Log(Syslog.Severity.Info, $"serving decisions at {path} for {programPath}");
             return service;
         }
@@ -136,35 +133,12 @@ public sealed class DecisionService : IDisposable
             {
                 var started = Stopwatch.GetTimestamp();
                 var message = DecisionProtocol.ReadToEnd(client, timeout.Token).GetAwaiter().GetResult();
-                if (message is not null && DecisionProtocol.IsPing(message))
-                {
-                    // Get-WbBalancerPolicy asking whether the service is up: not a call.
-                    client.SendAsync(DecisionProtocol.Answer(0, DecisionProtocol.Ready, ""), SocketFlags.None, timeout.Token).AsTask().GetAwaiter().GetResult();
-                    client.Shutdown(SocketShutdown.Both);
-                    return;
-                }
-                var request = message is null ? null : DecisionProtocol.ParseRequest(message);
-                byte[] answer;
-                string? decided = null;
-                if (request is not { } r)
-                {
-                    answer = DecisionProtocol.Answer(BalancerProgram.BadInvocation, "", $"{BalancerProgram.Tag}: the decision service could not read the request\n");
-                }
-                else
-                {
-                    var output = new StringWriter();
-                    var error = new StringWriter();
-                    var exit = BalancerProgram.Run(new BalancerInvocation
-                    {
-                        UserName = r.User, Nodes = r.Nodes, ProgramPath = _programPath, Out = output, Error = error, Syslog = true,
-                        AskService = false, ReadStore = root => ClusterDataReader.ReadStore(root, DataSourceFor),
-                    });
-                    answer = DecisionProtocol.Answer(exit, output.ToString(), error.ToString());
-                    decided = $"{r.User} -> {(exit == 0 ? output.ToString().TrimEnd('\n') : $"exit {exit}")}";
-                }
+                // Get-WbBalancerPolicy asking whether the service is up: answered, but not a call.
+                var ping = message is not null && DecisionProtocol.IsPing(message);
+                var (answer, decided) = ping ? (DecisionProtocol.Answer(0, DecisionProtocol.Ready, ""), null) : Decide(message);
                 client.SendAsync(answer, SocketFlags.None, timeout.Token).AsTask().GetAwaiter().GetResult();
                 client.Shutdown(SocketShutdown.Both);
-                Interlocked.Increment(ref _served);
+                if (!ping) Interlocked.Increment(ref _served);
                 if (_verbose && decided is not null)
                     Write($"{decided} ({Stopwatch.GetElapsedTime(started).TotalMilliseconds:0.0} ms)");
             }
@@ -184,6 +158,22 @@ public sealed class DecisionService : IDisposable
         }
     }
 
+    /// <summary>The answer to one request, by the program's own logic, and what was decided (for --verbose).</summary>
+    private (byte[] Answer, string? Decided) Decide(byte[]? message)
+    {
+        if ((message is null ? null : DecisionProtocol.ParseRequest(message)) is not { } r)
+            return (DecisionProtocol.Answer(BalancerProgram.BadInvocation, "", $"{BalancerProgram.Tag}: the decision service could not read the request\n"), null);
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = BalancerProgram.Run(new BalancerInvocation
+        {
+            UserName = r.User, Nodes = r.Nodes, ProgramPath = _programPath, Out = output, Error = error, Syslog = true,
+            AskService = false, ReadStore = root => ClusterDataReader.ReadStore(root, DataSourceFor),
+        });
+        return (DecisionProtocol.Answer(exit, output.ToString(), error.ToString()),
+                $"{r.User} -> {(exit == 0 ? output.ToString().TrimEnd('\n') : $"exit {exit}")}");
+    }
+
     /// <summary>
     /// The service's own data source for a target (one per connection string, as the policy may name another
     /// store after an edit): one connection kept open between calls, so a call after a quiet hour does not pay for
@@ -198,23 +188,12 @@ public sealed class DecisionService : IDisposable
     /// <summary>How its connections show in pg_stat_activity.</summary>
     public const string ApplicationName = BalancerProgram.Tag + " (decision service)";
 
-    /// <summary>Stops listening, removes the socket (if it is still ours) and lets calls in progress finish.</summary>
+    /// <summary>Stops listening, removing the socket, and lets calls in progress finish.</summary>
     public void Stop()
     {
         if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
         _stop.Cancel();
-        _listener.Dispose();
-        try
-        {
-            // .NET removes the file when the listener closes; should it not, it goes here, and only if it is still
-            // the socket this service made (another service may have taken the path since).
-            if (UnixFile.TryStat(SocketPath, followLinks: false) is { } now && now.Inode == _socketFile.Inode && now.DeviceMinor == _socketFile.DeviceMinor)
-                File.Delete(SocketPath);
-        }
-        catch (IOException e)
-        {
-            Log(Syslog.Severity.Warning, $"could not remove {SocketPath}: {e.Message}");
-        }
+        _listener.Dispose(); // .NET removes the socket file a listener bound when it closes (the tests check it is gone)
         Log(Syslog.Severity.Info, $"stopped serving at {SocketPath} after {Served} calls");
     }
 
