@@ -14,7 +14,8 @@ namespace WorkbenchAdmin.Core.Tests.Verification;
 [Collection(PostgresCollection.Name)]
 public sealed class MultiNodeTests : IDisposable
 {
-    private const int WwwPort = 18787, LauncherPort = 15559;
+    // Picked per test, free on every node's address: fixed ports collided when two test runs shared the machine.
+    private readonly int _wwwPort = FreePort(), _launcherPort;
     private readonly PostgresFixture _pg;
     private readonly TempDirectory _dir = new();
     private readonly List<TcpListener> _listeners = [];
@@ -24,6 +25,7 @@ public sealed class MultiNodeTests : IDisposable
     public MultiNodeTests(PostgresFixture pg)
     {
         _pg = pg;
+        do _launcherPort = FreePort(); while (_launcherPort == _wwwPort);
         var store = pg.NewStore();
         _connection = pg.Server.ConnectionString(store.Target.Database);
         _shared = Directory.CreateDirectory(Path.Combine(_dir.Path, "shared")).FullName;
@@ -35,23 +37,46 @@ public sealed class MultiNodeTests : IDisposable
         _dir.Dispose();
     }
 
-    private static string Address(int n) => $"127.0.0.1{n}:{WwwPort}";
+    private string Address(int n) => $"127.0.0.1{n}:{_wwwPort}";
 
     private sealed record Node(int N, string Root, TestProbes Probes);
+
+    /// <summary>A port the system handed out on the first node's address that the other nodes' addresses can bind too.</summary>
+    private static int FreePort()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var first = new TcpListener(IPAddress.Parse("127.0.0.11"), 0);
+            first.Start();
+            var port = ((IPEndPoint)first.LocalEndpoint).Port;
+            try
+            {
+                foreach (var n in new[] { 2, 3, 4 })
+                {
+                    var other = new TcpListener(IPAddress.Parse($"127.0.0.1{n}"), port);
+                    other.Start();
+                    other.Stop();
+                }
+                return port;
+            }
+            catch (SocketException) when (attempt < 20) { }
+            finally { first.Stop(); }
+        }
+    }
 
     private Node MakeNode(int n, string key = "cluster-key", string balancer = "sessions", bool ownStorage = false, bool listen = true)
     {
         var root = Directory.CreateDirectory(Path.Combine(_dir.Path, $"node{n}")).FullName;
-        File.WriteAllText(Path.Combine(root, "rserver.conf"), $"load-balancing-enabled=1\nserver-shared-storage-path={_shared}\nwww-address=127.0.0.1{n}\nwww-port={WwwPort}\n");
+        File.WriteAllText(Path.Combine(root, "rserver.conf"), $"load-balancing-enabled=1\nserver-shared-storage-path={_shared}\nwww-address=127.0.0.1{n}\nwww-port={_wwwPort}\n");
         File.WriteAllText(Path.Combine(root, "load-balancer"), $"www-host-name={Address(n)}\nbalancer={balancer}\n");
-        File.WriteAllText(Path.Combine(root, "launcher.conf"), $"[server]\naddress=0.0.0.0\nport={LauncherPort}\n");
+        File.WriteAllText(Path.Combine(root, "launcher.conf"), $"[server]\naddress=0.0.0.0\nport={_launcherPort}\n");
         File.WriteAllText(Path.Combine(root, "database.conf"), "provider=postgresql\nhost=db.cluster\npool-size=4\n");
         File.WriteAllText(Path.Combine(root, "secure-cookie-key"), key + "\n");
         var probes = new TestProbes();
         probes.NfsPaths.Add(_shared);
         if (ownStorage) probes.Mounts[_shared] = Directory.CreateDirectory(Path.Combine(_dir.Path, $"node{n}-local")).FullName;
         if (listen)
-            foreach (var port in new[] { WwwPort, LauncherPort })
+            foreach (var port in new[] { _wwwPort, _launcherPort })
             {
                 var listener = new TcpListener(IPAddress.Parse($"127.0.0.1{n}"), port);
                 listener.Start();
@@ -216,7 +241,7 @@ public sealed class MultiNodeTests : IDisposable
         var reach = Verify(nodes[0], "network.reachable");
         var closed = Assert.Single(reach, r => r.Status == CheckStatus.Fail);
         Assert.Equal(Address(3), closed.Target);
-        Assert.Contains($"HTTP port {WwwPort} and launcher port {LauncherPort}", closed.Found);
+        Assert.Contains($"HTTP port {_wwwPort} and launcher port {_launcherPort}", closed.Found);
 
         // 3 nodes × pool-size 90 against this server's 200 connections.
         foreach (var n in nodes.Append(silent)) File.WriteAllText(Path.Combine(n.Root, "database.conf"), "provider=postgresql\npool-size=90\n");
