@@ -545,6 +545,13 @@ Describe 'Initialize-WbDatabase' -Tag 'Cmdlets' {
         & $schemaCount | Should -Be 0
     }
 
+    It 'before it, a store cmdlet is DatabaseSchemaOutdated, NotInstalled, and says to run it' {
+        $e = Get-StopError { Get-WbNode -ConnectionString $fresh -ErrorAction Stop }
+        $e.FullyQualifiedErrorId | Should -BeLike 'DatabaseSchemaOutdated,*'
+        $e.CategoryInfo.Category | Should -Be 'NotInstalled'
+        $e.Exception.Message | Should -BeLike '*run Initialize-WbDatabase against it*'
+    }
+
     It '-Confirm:$false creates the schema at its latest version, recording each migration' {
         $status = Initialize-WbDatabase -ConnectionString $fresh -Confirm:$false
         $status | Should -BeOfType [WorkbenchAdmin.Model.DatabaseSchemaStatus]

@@ -35,6 +35,30 @@ public class ClusterStoreTests(PostgresFixture pg)
     }
 
     [Fact]
+    public void AStoreNeverInitializedOrFromAnOlderModuleSaysToRunInitializeAndIsUpgradedInPlace()
+    {
+        var store = pg.NewStore(initialize: false);
+        var missing = Assert.Throws<WbException>(() => store.GetNodes(Timeout));
+        Assert.Equal(("DatabaseSchemaOutdated", WbErrorCategory.NotInstalled), (missing.ErrorId, missing.Category));
+        Assert.Contains("run Initialize-WbDatabase", missing.Message);
+
+        // A store as the module before placement tokens left it (schema version 3), with a session in it.
+        store.Initialize();
+        store.ReportNode(Node(1), Report(), mustExist: false, Timeout);
+        store.PlaceSession(new PlacementRequest("before", SessionsPolicy.Instance));
+        Exec(store, "ALTER TABLE wbadmin.session DROP COLUMN token; DELETE FROM wbadmin.schema_version WHERE version = 4");
+        store.DataSource.Clear(); // new connections: the pooled ones prepared the placement statements against the newer table
+        var older = Assert.Throws<WbException>(() => store.PlaceSession(new PlacementRequest("after", SessionsPolicy.Instance)));
+        Assert.Equal("DatabaseSchemaOutdated", older.ErrorId);
+        Assert.Contains("42703", older.Message);
+        Assert.Contains($"version {Schema.LatestVersion}", older.Message);
+
+        Assert.Equal([4], store.Initialize().Select(m => m.Version));
+        store.PlaceSession(new PlacementRequest("after", SessionsPolicy.Instance));
+        Assert.Equal(["after", "before"], store.GetSessions(new SessionFilter()).Select(x => x.UserName).Order());
+    }
+
+    [Fact]
     public void ConcurrentInitializersFromSeparateConnectionsAreSafe()
     {
         var target = pg.NewTarget();
