@@ -9,7 +9,7 @@ namespace WorkbenchAdmin.Benchmarks;
 /// Placements per second and p50/p99 latency with 1, 8 and 16 concurrent callers, against a plain
 /// single-row INSERT with the same concurrency on the same server (targets: 0.6 / 0.8 / 0.9 of it); then
 /// the same 16 callers spread over one process per node, as on a real cluster, against all 16 in one process
-/// (target: 0.8 of it). A load run, not a BenchmarkDotNet job: it needs real concurrency and processes.
+/// (target: 0.8 of it); and, as the floor of the first row, one caller running a placement's writes alone. A load run, not a BenchmarkDotNet job: it needs real concurrency and processes.
 /// Run: dotnet run -c Release --project tests/WorkbenchAdmin.Benchmarks -- placement
 /// </summary>
 public static class PlacementLoad
@@ -32,17 +32,39 @@ public static class PlacementLoad
         Console.WriteLine($"| callers | placements/s | p50 ms | p99 ms | plain INSERT/s | p50 ms | p99 ms | ratio |");
         Console.WriteLine($"|--------:|-------------:|-------:|-------:|---------------:|-------:|-------:|------:|");
         var place = (int t, int i) => { store.PlaceSession(Request($"u{t}-{i}")); };
+        var plainInsert = (int t, int i) =>
+        {
+            using var connection = store.DataSource.OpenConnection();
+            using var insert = new NpgsqlCommand("INSERT INTO bench_plain (username) VALUES ($1)", connection);
+            insert.Parameters.Add(new NpgsqlParameter { Value = $"u{t}-{i}" });
+            insert.ExecuteNonQuery();
+        };
         foreach (var callers in new[] { 1, 8, 16 })
         {
-            var (placed, plain) = Measure(callers, place, (t, i) =>
-            {
-                using var connection = store.DataSource.OpenConnection();
-                using var insert = new NpgsqlCommand("INSERT INTO bench_plain (username) VALUES ($1)", connection);
-                insert.Parameters.Add(new NpgsqlParameter { Value = $"u{t}-{i}" });
-                insert.ExecuteNonQuery();
-            });
+            var (placed, plain) = Measure(callers, place, plainInsert);
             Console.WriteLine($"| {callers,7} | {placed.Rate,12:0} | {placed.P50,6:0.00} | {placed.P99,6:0.00} | {plain.Rate,14:0} | {plain.P50,6:0.00} | {plain.P99,6:0.00} | {placed.Rate / plain.Rate,5:0.00} |");
         }
+
+        // The floor of one placement: its writes and reads alone, without a decision or a check, in one round trip. What the
+        // server must do for it whatever the client does: the session row (four indexes, a foreign key), its node's count,
+        // the lock (a key of its own: nothing else runs meanwhile), the node rows for the next decision.
+        var (alone, plainAgain) = Measure(1, (t, i) =>
+        {
+            using var connection = store.DataSource.OpenConnection();
+            using var trip = new NpgsqlBatch(connection);
+            trip.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+            trip.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock(1)"));
+            trip.BatchCommands.Add(new NpgsqlBatchCommand("INSERT INTO wbadmin.session (node_id, pid, username, token) VALUES ($1, nextval('wbadmin.session_pid')::int, $2, $3)")
+                { Parameters = { new() { Value = 1 + (i & 3) }, new() { Value = $"w{t}-{i}" }, new() { Value = Guid.NewGuid() } } });
+            trip.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE wbadmin.node SET active_sessions = active_sessions + 1 WHERE id = $1") { Parameters = { new() { Value = 1 + (i & 3) } } });
+            trip.BatchCommands.Add(new NpgsqlBatchCommand("SELECT * FROM wbadmin.node ORDER BY id"));
+            trip.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            trip.Prepare();
+            using var reader = trip.ExecuteReader();
+            do { while (reader.Read()) { } } while (reader.NextResult());
+        }, plainInsert);
+        Console.WriteLine();
+        Console.WriteLine($"1 caller, a placement's writes alone (no decision, no check; one round trip): {alone.Rate:0}/s vs plain INSERT {plainAgain.Rate:0}/s, ratio {alone.Rate / plainAgain.Rate:0.00}");
 
         // The same callers, all in this process (its slices) or spread over one process per node (theirs).
         const int perProcess = 4;
