@@ -122,6 +122,8 @@ public sealed class DecisionService : IDisposable
         }
         _inFlight.Signal();
         await Task.Run(() => _inFlight.Wait(ClientTimeout)).ConfigureAwait(false);
+        // Once the calls in progress have finished, so the count includes them.
+        Log(Syslog.Severity.Info, $"stopped serving at {SocketPath} after {Served} calls");
     }
 
     private void Answer(Socket client)
@@ -137,8 +139,9 @@ public sealed class DecisionService : IDisposable
                 var ping = message is not null && DecisionProtocol.IsPing(message);
                 var (answer, decided) = ping ? (DecisionProtocol.Answer(0, DecisionProtocol.Ready, ""), null) : Decide(message);
                 client.SendAsync(answer, SocketFlags.None, timeout.Token).AsTask().GetAwaiter().GetResult();
-                client.Shutdown(SocketShutdown.Both);
+                // Counted before the shutdown that ends the caller's read: once it has its answer, the count includes it.
                 if (!ping) Interlocked.Increment(ref _served);
+                client.Shutdown(SocketShutdown.Both);
                 if (_verbose && decided is not null)
                     Write($"{decided} ({Stopwatch.GetElapsedTime(started).TotalMilliseconds:0.0} ms)");
             }
@@ -194,7 +197,6 @@ public sealed class DecisionService : IDisposable
         if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
         _stop.Cancel();
         _listener.Dispose(); // .NET removes the socket file a listener bound when it closes (the tests check it is gone)
-        Log(Syslog.Severity.Info, $"stopped serving at {SocketPath} after {Served} calls");
     }
 
     private void Log(Syslog.Severity severity, string message)
