@@ -16,22 +16,29 @@ public sealed class StopTests(PostgresFixture pg) : IDisposable
     private readonly TempDirectory _dir = new();
     public void Dispose() => _dir.Dispose();
 
-    /// <summary>Runs <paramref name="work"/> as a command that is stopped after <paramref name="after"/>; returns how long the stop took to land.</summary>
-    private static TimeSpan StopAfter(TimeSpan after, Action work)
+    /// <summary>
+    /// Runs <paramref name="work"/> as a command, on a thread of its own (a busy thread pool must not delay its start), and
+    /// stops it once <paramref name="waiting"/> says it is in the wait the test is about; returns how long the stop took to land.
+    /// </summary>
+    private static TimeSpan StopWhen(Func<bool> waiting, string what, Action work)
     {
         using var stop = new CancellationTokenSource();
-        var stopped = Stopwatch.StartNew();
-        var task = Task.Run(() =>
+        Exception? error = null;
+        var thread = new Thread(() =>
         {
             using var _ = CommandLog.Attach(new RecordingHost(cancellation: stop.Token));
-            work();
+            try { work(); }
+            catch (Exception e) { error = e; }
         });
-        Thread.Sleep(after);
-        stopped.Restart();
+        thread.Start();
+        OneBatch.Until(() => waiting() || !thread.IsAlive, what);
+        Assert.True(thread.IsAlive, $"the command ended before it was stopped: {error}");
+        Thread.Sleep(100); // well inside the wait, not at its first instant
+        var stopped = Stopwatch.StartNew();
         stop.Cancel();
-        var e = Assert.ThrowsAny<Exception>(() => task.GetAwaiter().GetResult());
+        Assert.True(thread.Join(TimeSpan.FromSeconds(30)), "the stopped command never ended");
         var took = stopped.Elapsed;
-        Assert.True(e is OperationCanceledException || e.InnerException is OperationCanceledException, e.ToString());
+        Assert.True(error is OperationCanceledException || error?.InnerException is OperationCanceledException, $"{error}");
         return took;
     }
 
@@ -42,7 +49,7 @@ public sealed class StopTests(PostgresFixture pg) : IDisposable
         var script = Scripts.Write(_dir, "hang.sh", $"#!/bin/sh\necho $$ > {marker}\nsleep 60\necho a:8787\n");
         var policy = new CustomScriptPolicy(new BalancerScriptOptions(script) { Timeout = TimeSpan.FromSeconds(60) });
         var set = new CandidateSet([NodeCandidate.Parse("a:8787")]);
-        var took = StopAfter(TimeSpan.FromMilliseconds(500), () => new BalanceEngine().Decide(policy, "u", set));
+        var took = StopWhen(() => File.Exists(marker) && File.ReadAllText(marker).EndsWith('\n'), "the script has started", () => new BalanceEngine().Decide(policy, "u", set));
         Assert.True(took < TimeSpan.FromSeconds(1), $"the stop took {took}");
         Assert.True(Scripts.IsGone(int.Parse(File.ReadAllText(marker).Trim()), TimeSpan.FromSeconds(1)));
     }
@@ -54,9 +61,11 @@ public sealed class StopTests(PostgresFixture pg) : IDisposable
         using var holder = store.DataSource.OpenConnection();
         using (var hold = new NpgsqlCommand($"SELECT pg_advisory_lock({ClusterStore.ClusterLock})", holder)) hold.ExecuteNonQuery();
 
-        var took = StopAfter(TimeSpan.FromMilliseconds(500), () => store.PlaceSession(new PlacementRequest("u", SessionsPolicy.Instance)));
-        // Measured 0.1-1.5 s: a cancel request the server receives before the statement is ignored and repeated
-        // every 100 ms (see ClusterStore.Use). The aim is 1 s; 2 s is the bound this test holds.
+        using var watch = store.DataSource.OpenConnection();
+        var took = StopWhen(() => OneBatch.Scalar(watch, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 1,
+            "the placement waits for the lock", () => store.PlaceSession(new PlacementRequest("u", SessionsPolicy.Instance)));
+        // A cancel request the server receives before the statement is ignored and repeated every 100 ms (see ClusterStore.Use);
+        // here the statement is already waiting. The aim is 1 s; 2 s is the bound this test holds.
         Assert.True(took < TimeSpan.FromSeconds(2), $"the stop took {took}");
         using (var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({ClusterStore.ClusterLock})", holder)) release.ExecuteNonQuery();
 
@@ -105,7 +114,12 @@ public sealed class StopTests(PostgresFixture pg) : IDisposable
     public void StoppingAWaitForTheConfigurationLockEndsTheWait()
     {
         using var held = DirectoryLock.Acquire(_dir.Path, TimeSpan.FromSeconds(1));
-        var took = StopAfter(TimeSpan.FromMilliseconds(300), () => DirectoryLock.Acquire(_dir.Path, TimeSpan.FromSeconds(60)).Dispose());
+        var started = false;
+        var took = StopWhen(() => Volatile.Read(ref started), "the wait has begun", () =>
+        {
+            Volatile.Write(ref started, true); // the wait below starts at once: the lock is held
+            DirectoryLock.Acquire(_dir.Path, TimeSpan.FromSeconds(60)).Dispose();
+        });
         Assert.True(took < TimeSpan.FromSeconds(1), $"the stop took {took}");
     }
 }
