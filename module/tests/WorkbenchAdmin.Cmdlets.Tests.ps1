@@ -951,6 +951,21 @@ Describe 'Sessions' -Tag 'Cmdlets' {
         $results | ForEach-Object { $_.Sessions | Should -Be 4 }
         @($results[0].Series.Node | Sort-Object -Unique) | Should -Be @($addresses | Sort-Object)
     }
+
+    It 'Measure-WbBalancer -Recorded reads the same history from the store itself' {
+        $piped = Get-WbSession @db -IncludeEnded | Measure-WbBalancer -Method sessions, bounded-hash
+        $direct = Measure-WbBalancer -Recorded @db -Method sessions, bounded-hash
+        $direct.Method | Should -Be 'sessions', 'bounded-hash'
+        $direct.Sessions | Should -Be $piped.Sessions
+        $direct.PeakSessionsPerNode | Should -Be $piped.PeakSessionsPerNode
+        $direct.Switches | Should -Be $piped.Switches
+    }
+
+    It 'Measure-WbBalancer with a store but not -Recorded is StoreWithoutRecorded, InvalidArgument' {
+        $e = Get-StopError { Measure-WbBalancer -UserCount 5 -Days 1 @db -ErrorAction Stop }
+        $e.FullyQualifiedErrorId | Should -BeLike 'StoreWithoutRecorded,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+    }
 }
 
 Describe 'Get-WbSessionLoad' -Tag 'Cmdlets' {

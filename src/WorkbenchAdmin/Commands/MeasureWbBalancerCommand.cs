@@ -4,12 +4,12 @@ using WorkbenchAdmin.Core.Commands.Balancing;
 
 namespace WorkbenchAdmin.Commands;
 
-/// <summary>Replays one workload (synthetic, a CSV of arrivals, or recorded sessions) through each balancing method and compares them.</summary>
+/// <summary>Replays one workload (synthetic, a CSV of arrivals, or recorded sessions, piped or read from the store) through each balancing method and compares them.</summary>
 [Cmdlet(VerbsDiagnostic.Measure, "WbBalancer", DefaultParameterSetName = Synthetic, SupportsShouldProcess = true)]
 [OutputType(typeof(BalancerComparison))]
-public sealed class MeasureWbBalancerCommand : WbCmdlet
+public sealed class MeasureWbBalancerCommand : WbStoreCmdlet
 {
-    private const string Synthetic = "Synthetic", Csv = "Csv", Recorded = "Recorded";
+    private const string Synthetic = "Synthetic", Csv = "Csv", Piped = "Piped", Store = "Store";
     private readonly List<SessionInfo> _sessions = [];
 
     [Parameter(Position = 0)]
@@ -33,9 +33,13 @@ public sealed class MeasureWbBalancerCommand : WbCmdlet
     public string? Path { get; set; }
 
     /// <summary>Recorded sessions: Get-WbSession -IncludeEnded piped in.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = Recorded, ValueFromPipeline = true)]
+    [Parameter(Mandatory = true, ParameterSetName = Piped, ValueFromPipeline = true)]
     [ValidateNotNull]
     public SessionInfo[]? InputObject { get; set; }
+
+    /// <summary>Recorded sessions read from the store (-ConfigRoot's database.conf, or -ConnectionString), ended ones included.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = Store)]
+    public SwitchParameter Recorded { get; set; }
 
     [Parameter]
     [ValidateRange(1, 1000)]
@@ -46,7 +50,8 @@ public sealed class MeasureWbBalancerCommand : WbCmdlet
     public int Cores { get; set; } = 8;
 
     [Parameter(ParameterSetName = Csv)]
-    [Parameter(ParameterSetName = Recorded)]
+    [Parameter(ParameterSetName = Piped)]
+    [Parameter(ParameterSetName = Store)]
     public double SessionCpu { get; set; } = 0.5;
 
     [Parameter]
@@ -86,7 +91,9 @@ public sealed class MeasureWbBalancerCommand : WbCmdlet
         {
             Method = Method,
             Path = ResolvePath(Path),
-            Session = ParameterSetName == Recorded ? _sessions : null,
+            Session = ParameterSetName == Piped ? _sessions : null,
+            Recorded = Recorded,
+            Store = this.Connect(new Core.Commands.Cluster.StoreRequest()),
             UserCount = UserCount,
             Days = Days,
             Seed = Seed,

@@ -15,6 +15,13 @@ public sealed record MeasureBalancerRequest
     public string? Path { get; init; }
     /// <summary>Recorded sessions (Get-WbSession -IncludeEnded).</summary>
     public IReadOnlyList<SessionInfo>? Session { get; init; }
+    /// <summary>Read the recorded sessions, ended ones included, from the store <see cref="Store"/> names.</summary>
+    public bool Recorded { get; init; }
+    /// <summary>
+    /// Where the store is (with <see cref="Recorded"/>), and the configuration root whose custom balancer script
+    /// <c>custom</c> runs when no <see cref="ScriptPath"/> is given, as production does.
+    /// </summary>
+    public Cluster.StoreRequest Store { get; init; } = new();
     public int UserCount { get; init; } = 200;
     /// <summary>Null: 4 for synthetic and CSV workloads, the recorded sessions' own nodes for recorded ones.</summary>
     public int? NodeCount { get; init; }
@@ -45,6 +52,11 @@ public static class MeasureBalancerOperation
 
     public static IReadOnlyList<SimulationRun> Run(MeasureBalancerRequest request, ICommandHost host)
     {
+        if (request.Recorded)
+            request = request with { Session = Cluster.ClusterOperations.Open(request.Store, host).GetSessions(new Store.SessionFilter { IncludeEnded = true }) };
+        else if (request.Store.ConnectionString is not null || request.Store.CredentialUserName is not null)
+            throw new WbException("StoreWithoutRecorded", WbErrorCategory.InvalidArgument,
+                "-ConnectionString and -Credential name the store whose sessions -Recorded replays; add -Recorded, or leave them out.", request.Store.ConnectionString is null ? "Credential" : "ConnectionString");
         var workload = BuildWorkload(request);
         var interval = request.Interval.TotalSeconds;
         if (interval != Math.Floor(interval) || interval < LoadAverage.SampleSeconds || interval % LoadAverage.SampleSeconds != 0 || interval > 86400)
@@ -97,6 +109,8 @@ public static class MeasureBalancerOperation
             return WorkloadCsv.Read(path, Workload.NumberedNodes(r.NodeCount ?? 4, r.Cores), r.SessionCpu);
         if (r.Session is { } recorded)
         {
+            if (recorded.Count == 0 && r.Recorded)
+                throw new WbException("EmptyWorkload", WbErrorCategory.InvalidData, "The store has no sessions, running or ended, to replay.", "Recorded");
             Workload.ValidateCores(r.Cores);
             var nodes = r.NodeCount is { } count
                 ? Workload.NumberedNodes(count, r.Cores)
@@ -116,7 +130,7 @@ public static class MeasureBalancerOperation
         var options = new PolicyOptions
         {
             BalanceFactor = r.BalanceFactor,
-            Script = BalanceDecisionOperation.ScriptOptions(r.ScriptPath ?? LoadBalancerConfig.DefaultCustomScript, r.TimeoutSec),
+            Script = BalanceDecisionOperation.ScriptOptions(r.ScriptPath ?? ConfiguredScript(r, names), r.TimeoutSec),
         };
         var policies = new List<IBalancingPolicy>();
         foreach (var name in names)
@@ -125,5 +139,18 @@ public static class MeasureBalancerOperation
             if (!policies.Any(p => p.Name == policy.Name)) policies.Add(policy);
         }
         return policies;
+    }
+
+    /// <summary>
+    /// The script <c>custom</c> runs without -ScriptPath: the one the configuration root's module settings name, as
+    /// production runs it; without -ConfigRoot (this is often run away from the cluster), Workbench's default path.
+    /// Read only when custom is compared, so a node's configuration is never needed for the other methods.
+    /// </summary>
+    private static string ConfiguredScript(MeasureBalancerRequest r, IReadOnlyList<string> names)
+    {
+        if (r.Store.ConfigRoot is not { } configRoot || !names.Any(n => string.Equals(n, BalancingMethods.Custom, StringComparison.OrdinalIgnoreCase)))
+            return LoadBalancerConfig.DefaultCustomScript;
+        var root = Configuration.ConfigRoot.Resolve(configRoot);
+        return ModuleSettings.Load(root).Effective(LoadBalancerConfig.Load(root)).ScriptPath;
     }
 }
