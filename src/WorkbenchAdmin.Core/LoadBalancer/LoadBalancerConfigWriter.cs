@@ -12,8 +12,13 @@ public sealed record LoadBalancerSpec
     public int? Port { get; init; }
     public string? TlsCertificate { get; init; }
     public string? TlsKey { get; init; }
+    /// <summary>The IP address to listen on; null for every address.</summary>
+    public string? ListenAddress { get; init; }
     public bool Tls => TlsCertificate is not null;
     public int ListenPort => Port ?? (Tls ? 443 : 80);
+
+    /// <summary>nginx's listen and HAProxy's bind: the port alone on every address, else address:port ([v6]:port).</summary>
+    internal string Listen(int port) => ListenAddress is { } address ? NodeCandidate.FormatAddress(address, port) : port.ToString(CultureInfo.InvariantCulture);
 }
 
 /// <summary>
@@ -33,6 +38,8 @@ public static class LoadBalancerConfigWriter
             throw new WbException("NoNodes", WbErrorCategory.InvalidArgument, "No nodes to balance: register them (Register-WbNode) or pass -Node host:port.", null);
         if ((spec.TlsCertificate is null) != (spec.TlsKey is null))
             throw new WbException("TlsIncomplete", WbErrorCategory.InvalidArgument, "TLS termination needs both -TlsCertificate and -TlsKey.", spec.TlsCertificate ?? spec.TlsKey);
+        if (spec.ListenAddress is { } listen && !System.Net.IPAddress.TryParse(listen, out _))
+            throw new WbException("InvalidListenAddress", WbErrorCategory.InvalidArgument, $"-ListenAddress '{listen}' is not an IP address (127.0.0.1, 10.0.0.5, ::1).", listen);
         foreach (var value in new[] { spec.ServerName, spec.TlsCertificate, spec.TlsKey }.Concat(spec.Nodes.Select(n => n.Host)))
             if (value is not null && (value.Length == 0 || value.Any(ch => char.IsWhiteSpace(ch) || ch is ';' or '{' or '}' or '"' or '\'' or '#' or '\\' or '<' or '>')))
                 throw new WbException("InvalidLoadBalancerValue", WbErrorCategory.InvalidArgument,
@@ -71,8 +78,8 @@ public static class LoadBalancerConfigWriter
         foreach (var n in s.Nodes) b.Append(CultureInfo.InvariantCulture, $"    server {Address(n)};\n");
         b.Append("}\n");
         if (s.Tls)
-            b.Append(CultureInfo.InvariantCulture, $"\nserver {{\n    listen 80;\n    server_name {s.ServerName};\n    return 301 https://$host$request_uri;\n}}\n");
-        b.Append(CultureInfo.InvariantCulture, $"\nserver {{\n    listen {s.ListenPort}{(s.Tls ? " ssl" : "")};\n    server_name {s.ServerName};\n");
+            b.Append(CultureInfo.InvariantCulture, $"\nserver {{\n    listen {s.Listen(80)};\n    server_name {s.ServerName};\n    return 301 https://$host$request_uri;\n}}\n");
+        b.Append(CultureInfo.InvariantCulture, $"\nserver {{\n    listen {s.Listen(s.ListenPort)}{(s.Tls ? " ssl" : "")};\n    server_name {s.ServerName};\n");
         if (s.Tls) b.Append(CultureInfo.InvariantCulture, $"    ssl_certificate {s.TlsCertificate};\n    ssl_certificate_key {s.TlsKey};\n");
         b.Append(CultureInfo.InvariantCulture, $$"""
 
@@ -102,8 +109,9 @@ public static class LoadBalancerConfigWriter
         var scheme = s.Tls ? "https" : "http";
         var modules = "proxy proxy_http proxy_balancer proxy_wstunnel lbmethod_byrequests headers slotmem_shm" + (s.Tls ? " ssl" : "");
         var b = new StringBuilder(Header(s, "#", $"A site: /etc/apache2/sites-available/workbench.conf; a2enmod {modules}; a2ensite workbench; apache2ctl -t."));
-        if (s.ListenPort is not 80 and not 443) b.Append(CultureInfo.InvariantCulture, $"# Apache must listen on {s.ListenPort}: add 'Listen {s.ListenPort}' to ports.conf.\n");
-        b.Append(CultureInfo.InvariantCulture, $"\n<VirtualHost *:{s.ListenPort}>\n");
+        if (s.ListenPort is not 80 and not 443 || s.ListenAddress is not null)
+            b.Append(CultureInfo.InvariantCulture, $"# Apache must listen there: add 'Listen {s.Listen(s.ListenPort)}' to ports.conf.\n");
+        b.Append(CultureInfo.InvariantCulture, $"\n<VirtualHost {(s.ListenAddress is null ? $"*:{s.ListenPort}" : s.Listen(s.ListenPort))}>\n");
         if (s.ServerName != "_") b.Append(CultureInfo.InvariantCulture, $"    ServerName {s.ServerName}\n");
         if (s.Tls) b.Append(CultureInfo.InvariantCulture, $"    SSLEngine on\n    SSLCertificateFile \"{s.TlsCertificate}\"\n    SSLCertificateKeyFile \"{s.TlsKey}\"\n");
         b.Append(CultureInfo.InvariantCulture, $$"""
@@ -150,7 +158,7 @@ public static class LoadBalancerConfigWriter
                 option forwardfor
 
             frontend workbench
-                bind :{{s.ListenPort}}{{(s.Tls ? $" ssl crt {s.TlsCertificate}" : "")}}
+                bind {{(s.ListenAddress is null ? ":" : "")}}{{s.Listen(s.ListenPort)}}{{(s.Tls ? $" ssl crt {s.TlsCertificate}" : "")}}
                 http-request set-header X-Forwarded-Proto {{(s.Tls ? "https" : "http")}}
                 default_backend workbench_nodes
 

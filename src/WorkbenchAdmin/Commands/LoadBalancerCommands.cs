@@ -83,6 +83,10 @@ public sealed class NewWbLoadBalancerConfigCommand : WbStoreCmdlet
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    public string? ListenAddress { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
     public string? Path { get; set; }
 
     protected override void ProcessRecord() => Run(host => LoadBalancerOperations.New(this.Connect(new NewLoadBalancerConfigRequest
@@ -93,6 +97,7 @@ public sealed class NewWbLoadBalancerConfigCommand : WbStoreCmdlet
         Port = Port,
         TlsCertificate = ResolvePath(TlsCertificate),
         TlsKey = ResolvePath(TlsKey),
+        ListenAddress = ListenAddress,
         Path = ResolvePath(Path),
     }), host));
 }

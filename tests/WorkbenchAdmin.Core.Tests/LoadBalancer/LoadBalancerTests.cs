@@ -29,6 +29,7 @@ public sealed class LoadBalancerTests : IDisposable
         Kind = kind,
         Nodes = [("127.0.0.1", _node1.Port), ("127.0.0.1", _node2.Port)],
         Port = _port,
+        ListenAddress = "127.0.0.1", // loopback only: a test's proxy is never reachable from outside
     });
 
     /// <summary>Each single mistake an admin makes, written into the good configuration as they would write it.</summary>
@@ -54,6 +55,10 @@ public sealed class LoadBalancerTests : IDisposable
             (ProxyKind.Nginx, "forwarded-headers") => Without(Line("proxy_set_header X-Forwarded-Proto")),
             (ProxyKind.Apache, "forwarded-headers") => Without(Line("RequestHeader set X-Forwarded-Proto")),
             (ProxyKind.HAProxy, "forwarded-headers") => Without(Line("http-request set-header X-Forwarded-Proto")),
+            // The other half of the forwarded headers: the client's host name must reach Workbench.
+            (ProxyKind.Nginx, "forwarded-host") => Without(Line("proxy_set_header Host")),
+            (ProxyKind.Apache, "forwarded-host") => text.Replace("ProxyPreserveHost On", "ProxyPreserveHost Off\n    ProxyAddHeaders Off", StringComparison.Ordinal),
+            (ProxyKind.HAProxy, "forwarded-host") => text.Replace("    default_backend", "    http-request set-header Host workbench.internal\n    default_backend", StringComparison.Ordinal),
             _ => throw new ArgumentException(mistake),
         };
     }
@@ -87,7 +92,11 @@ public sealed class LoadBalancerTests : IDisposable
     public static TheoryData<ProxyKind, string> FileMistakes()
     {
         var data = Mistakes();
-        foreach (var kind in Enum.GetValues<ProxyKind>()) data.Add(kind, "forwarded-headers");
+        foreach (var kind in Enum.GetValues<ProxyKind>())
+        {
+            data.Add(kind, "forwarded-headers");
+            data.Add(kind, "forwarded-host");
+        }
         return data;
     }
 
@@ -97,10 +106,27 @@ public sealed class LoadBalancerTests : IDisposable
     {
         var results = FromFile(kind, WithMistake(kind, mistake));
         var failed = Assert.Single(results, r => r.Status != CheckStatus.Pass);
-        Assert.Equal($"loadbalancer.{mistake}", failed.CheckId);
+        Assert.Equal($"loadbalancer.{(mistake == "forwarded-host" ? "forwarded-headers" : mistake)}", failed.CheckId);
         Assert.Equal(CheckStatus.Fail, failed.Status);
         Assert.Matches(@"\.conf:\d+", failed.Found + failed.Fix);
         Assert.NotEmpty(failed.Fix);
+    }
+
+    [Fact]
+    public void AListenAddressIsWrittenAsEachProxyNamesOneAndAnythingElseIsRefused()
+    {
+        string Generate(ProxyKind kind, string? address) => LoadBalancerConfigWriter.Generate(new LoadBalancerSpec
+            { Kind = kind, Nodes = [("10.0.0.1", 8787)], Port = 8080, ListenAddress = address });
+        Assert.Contains("    listen 127.0.0.1:8080;\n", Generate(ProxyKind.Nginx, "127.0.0.1"));
+        Assert.Contains("    bind 127.0.0.1:8080\n", Generate(ProxyKind.HAProxy, "127.0.0.1"));
+        Assert.Contains("<VirtualHost 127.0.0.1:8080>", Generate(ProxyKind.Apache, "127.0.0.1"));
+        Assert.Contains("    listen [::1]:8080;\n", Generate(ProxyKind.Nginx, "::1"));
+        // Without one, every address, as before.
+        Assert.Contains("    listen 8080;\n", Generate(ProxyKind.Nginx, null));
+        Assert.Contains("    bind :8080\n", Generate(ProxyKind.HAProxy, null));
+        Assert.Contains("<VirtualHost *:8080>", Generate(ProxyKind.Apache, null));
+        var bad = Assert.Throws<WbException>(() => Generate(ProxyKind.Nginx, "localhost; include /etc/passwd"));
+        Assert.Equal(("InvalidListenAddress", WbErrorCategory.InvalidArgument), (bad.ErrorId, bad.Category));
     }
 
     [ProxyTheory]
@@ -118,7 +144,7 @@ public sealed class LoadBalancerTests : IDisposable
         var (cert, key) = SelfSigned();
         var text = LoadBalancerConfigWriter.Generate(new LoadBalancerSpec
         {
-            Kind = kind, Nodes = [("127.0.0.1", _node1.Port), ("127.0.0.1", _node2.Port)], Port = _port, ServerName = "workbench.example.com",
+            Kind = kind, Nodes = [("127.0.0.1", _node1.Port), ("127.0.0.1", _node2.Port)], Port = _port, ServerName = "workbench.example.com", ListenAddress = "127.0.0.1",
             TlsCertificate = cert, TlsKey = kind == ProxyKind.HAProxy ? cert : key,
         });
         var (exit, output) = ProxyProcess.Validate(kind, text, _dir);

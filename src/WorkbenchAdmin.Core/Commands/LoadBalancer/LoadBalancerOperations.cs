@@ -31,6 +31,8 @@ public sealed record NewLoadBalancerConfigRequest : StoreRequest
     public int? Port { get; init; }
     public string? TlsCertificate { get; init; }
     public string? TlsKey { get; init; }
+    /// <summary>The IP address the balancer listens on; null for every address.</summary>
+    public string? ListenAddress { get; init; }
     /// <summary>Where to write; null writes the text to the pipeline.</summary>
     public string? Path { get; init; }
 }
@@ -137,6 +139,7 @@ public static class LoadBalancerOperations
             Port = request.Port,
             TlsCertificate = request.TlsCertificate,
             TlsKey = request.TlsKey,
+            ListenAddress = request.ListenAddress,
         });
         if (request.Path is null)
         {
