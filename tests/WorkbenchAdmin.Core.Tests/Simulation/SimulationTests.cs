@@ -134,6 +134,48 @@ public sealed class SimulationTests : IDisposable
         Assert.Equal(1, r.Refused);
     }
 
+    /// <summary>Three waves of ten long sessions (at 10, 400 and 800 s) on two nodes, sessions method, with <paramref name="events"/>.</summary>
+    private static SimulationRun Waves(params string[] events)
+    {
+        var sessions = new[] { 10L, 400L, 800L }.SelectMany((start, wave) => Enumerable.Range(0, 10).Select(i => ($"w{wave}u{i}", start + i, 1000L, 0.5))).ToArray();
+        return Run(Tiny(2, 1000, sessions), "sessions",
+            new SimulationOptions { IntervalSeconds = 50, Detail = true, Events = events.Select(BalancerEvent.Parse).ToList() });
+    }
+
+    private static (string State, int Sessions)[] At(SimulationRun run, long second) =>
+        run.Result.Series.Where(x => x.Time == T0.AddSeconds(second)).OrderBy(x => x.Node, StringComparer.Ordinal).Select(x => (x.State, x.Sessions)).ToArray();
+
+    [Fact]
+    public void ARemovedNodeLosesItsSessionsAndLeavesTheCluster()
+    {
+        var run = Waves("00:01 remove node02");
+        Assert.Equal(5, run.Result.Events[0].SessionsLost); // the first wave was split 5/5
+        Assert.Equal([("Online", 5)], At(run, 100)); // node02 is gone from the series
+        Assert.Equal([("Online", 25)], At(run, 850)); // every later session went to node01
+        Assert.Equal(0, run.Result.Refused);
+    }
+
+    [Fact]
+    public void AResumedNodeTakesSessionsAgain()
+    {
+        var run = Waves("00:01 drain node01", "00:10 resume node01");
+        Assert.Equal([("Draining", 5), ("Online", 5)], At(run, 100));
+        Assert.Equal([("Draining", 5), ("Online", 15)], At(run, 450)); // the second wave avoided the drained node
+        Assert.Equal([("Online", 15), ("Online", 15)], At(run, 850)); // resumed: the third wave evened them out
+        Assert.All(run.Result.Events, e => Assert.Equal(0, e.SessionsLost)); // a drain ends nothing
+    }
+
+    [Fact]
+    public void ARecoveredNodeTakesSessionsAgainAfterLosingItsOwn()
+    {
+        var run = Waves("00:01 fail node02", "00:10 recover node02");
+        Assert.Equal(5, run.Result.Events[0].SessionsLost);
+        Assert.Equal([("Online", 5), ("Offline", 0)], At(run, 100));
+        Assert.Equal([("Online", 15), ("Offline", 0)], At(run, 450));
+        Assert.Equal([("Online", 15), ("Online", 10)], At(run, 850)); // recovered empty: it took the whole third wave
+        Assert.Equal(0, run.Result.Events[1].SessionsLost);
+    }
+
     [Fact]
     public void TheCustomMethodRunsTheScriptForRealOnEveryDecision()
     {
@@ -287,9 +329,10 @@ public sealed class WorkloadTests : IDisposable
         {
             var host = new RecordingHost();
             var path = _dir.File($"r{Guid.NewGuid():N}.html");
-            var runs = MeasureBalancerOperation.Run(new MeasureBalancerRequest { UserCount = 60, Days = 3, Seed = 5, ReportPath = path,
+            var runs = MeasureBalancerOperation.Run(new MeasureBalancerRequest { UserCount = 60, Days = 3, Seed = 5, ReportPath = path, Detail = true,
                 Event = [BalancerEvent.Parse("1.10:00 add"), BalancerEvent.Parse("2.08:00 drain node01")] }, host);
             results = host.Objects.Cast<BalancerComparison>().Select(r => r with { Elapsed = default, DecisionsPerSecond = 0 }).ToList();
+            Assert.All(results, r => Assert.NotEmpty(r.Series));
             Assert.Equal(runs.Select(r => r.Result.Method), MeasureBalancerOperation.DefaultMethods);
             return File.ReadAllText(path, Encoding.UTF8);
         }
@@ -307,5 +350,6 @@ public sealed class WorkloadTests : IDisposable
         Assert.DoesNotContain("url(", first);
     }
 
-    private static string Flatten(BalancerComparison r) => r with { Events = [], Series = [] } + string.Join(";", r.Events);
+    /// <summary>The object with its lists written out (records compare lists by reference): the series included.</summary>
+    private static string Flatten(BalancerComparison r) => r with { Events = [], Series = [] } + string.Join(";", r.Events) + string.Join(";", r.Series);
 }
