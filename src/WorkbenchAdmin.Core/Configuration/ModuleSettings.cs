@@ -72,6 +72,9 @@ public sealed record ModuleSettings
         (CustomScriptPath ?? lb.LegacyCustomScriptPath ?? LoadBalancerConfig.DefaultCustomScript,
          UseIpAddress ?? lb.LegacyUseIpAddress ?? false);
 
+    /// <summary><see cref="Effective"/> for a configuration root, reading both of its files.</summary>
+    public static (string ScriptPath, bool UseIpAddress) EffectiveIn(ConfigRoot root) => Load(root).Effective(LoadBalancerConfig.Load(root));
+
     /// <summary>This node's own status page: Workbench serves it on www-port; localhost, as the guide's curl does.</summary>
     public static string DefaultStatusUri(RServerConfig rserver) =>
         $"{rserver.Protocol}://localhost:{rserver.WwwPort.ToString(CultureInfo.InvariantCulture)}/load-balancer/status";

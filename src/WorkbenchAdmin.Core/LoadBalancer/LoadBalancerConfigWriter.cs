@@ -38,8 +38,7 @@ public static class LoadBalancerConfigWriter
             throw new WbException("NoNodes", WbErrorCategory.InvalidArgument, "No nodes to balance: register them (Register-WbNode) or pass -Node host:port.", null);
         if ((spec.TlsCertificate is null) != (spec.TlsKey is null))
             throw new WbException("TlsIncomplete", WbErrorCategory.InvalidArgument, "TLS termination needs both -TlsCertificate and -TlsKey.", spec.TlsCertificate ?? spec.TlsKey);
-        if (spec.ListenAddress is { } listen && !System.Net.IPAddress.TryParse(listen, out _))
-            throw new WbException("InvalidListenAddress", WbErrorCategory.InvalidArgument, $"-ListenAddress '{listen}' is not an IP address (127.0.0.1, 10.0.0.5, ::1).", listen);
+        if (spec.ListenAddress is { } listen) spec = spec with { ListenAddress = CanonicalAddress(listen) };
         foreach (var value in new[] { spec.ServerName, spec.TlsCertificate, spec.TlsKey }.Concat(spec.Nodes.Select(n => n.Host)))
             if (value is not null && (value.Length == 0 || value.Any(ch => char.IsWhiteSpace(ch) || ch is ';' or '{' or '}' or '"' or '\'' or '#' or '\\' or '<' or '>')))
                 throw new WbException("InvalidLoadBalancerValue", WbErrorCategory.InvalidArgument,
@@ -50,6 +49,21 @@ public static class LoadBalancerConfigWriter
             ProxyKind.Apache => Apache(spec),
             _ => HAProxy(spec),
         };
+    }
+
+    /// <summary>
+    /// An address as the proxies read it: dotted-quad IPv4 or compressed IPv6, what the address parser wrote back rather
+    /// than what was typed (it also accepts "10.5" and text after a '%'). No zone id (a proxy cannot bind one); an
+    /// IPv4-mapped IPv6 address as the IPv4 it stands for (nginx binds [..] addresses IPv6-only, which refuses it).
+    /// </summary>
+    private static string CanonicalAddress(string text)
+    {
+        if (!System.Net.IPAddress.TryParse(text, out var address) || text.Contains('%') ||
+            (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && address.ScopeId != 0) ||
+            (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && text.Count(c => c == '.') != 3))
+            throw new WbException("InvalidListenAddress", WbErrorCategory.InvalidArgument,
+                $"-ListenAddress '{text}' is not an IP address a proxy can listen on (127.0.0.1, 10.0.0.5, ::1; no zone id).", text);
+        return (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
     }
 
     private static string Header(LoadBalancerSpec spec, string comment, string where) =>
@@ -110,7 +124,7 @@ public static class LoadBalancerConfigWriter
         var modules = "proxy proxy_http proxy_balancer proxy_wstunnel lbmethod_byrequests headers slotmem_shm" + (s.Tls ? " ssl" : "");
         var b = new StringBuilder(Header(s, "#", $"A site: /etc/apache2/sites-available/workbench.conf; a2enmod {modules}; a2ensite workbench; apache2ctl -t."));
         if (s.ListenPort is not 80 and not 443 || s.ListenAddress is not null)
-            b.Append(CultureInfo.InvariantCulture, $"# Apache must listen there: add 'Listen {s.Listen(s.ListenPort)}' to ports.conf.\n");
+            b.Append(CultureInfo.InvariantCulture, $"# Apache must listen there: in ports.conf, 'Listen {s.Listen(s.ListenPort)}' (in place of a 'Listen {s.ListenPort}' line, which takes every address).\n");
         b.Append(CultureInfo.InvariantCulture, $"\n<VirtualHost {(s.ListenAddress is null ? $"*:{s.ListenPort}" : s.Listen(s.ListenPort))}>\n");
         if (s.ServerName != "_") b.Append(CultureInfo.InvariantCulture, $"    ServerName {s.ServerName}\n");
         if (s.Tls) b.Append(CultureInfo.InvariantCulture, $"    SSLEngine on\n    SSLCertificateFile \"{s.TlsCertificate}\"\n    SSLCertificateKeyFile \"{s.TlsKey}\"\n");

@@ -132,8 +132,19 @@ public sealed class ClusterStore
     internal static NpgsqlCommand Command(NpgsqlConnection connection, string sql, NpgsqlTransaction? tx = null) =>
         new(sql, connection, tx);
 
-    public IReadOnlyList<Migration> Initialize() =>
-        Use(_ => Schema.MigrateAsync(DataSource).GetAwaiter().GetResult());
+    public IReadOnlyList<Migration> Initialize()
+    {
+        try { return Use(_ => Schema.MigrateAsync(DataSource).GetAwaiter().GetResult()); }
+        catch (WbException e) when (e.ErrorId == "DatabaseSchemaOutdated")
+        {
+            // A migration met a table or column missing that the versions recorded before it had made: telling the
+            // caller to run Initialize-WbDatabase, the command that just failed, would send them round in a loop.
+            throw new WbException("DatabaseSchemaDamaged", WbErrorCategory.InvalidData,
+                $"{Target.Description}: the WorkbenchAdmin schema lacks what the migrations recorded in wbadmin.schema_version made " +
+                $"({(e.InnerException as PostgresException)?.MessageText ?? e.Message}); it was changed outside this module. Restore the database from a backup.",
+                Target.Description, e.InnerException);
+        }
+    }
 
     public ClusterInfo? GetCluster() => Use(connection =>
     {

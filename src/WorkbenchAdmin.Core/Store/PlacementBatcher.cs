@@ -106,7 +106,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
             {
                 RunBatch(batch, isolate: false);
             }
-            catch (WbException e) when (e is not CommitAnswerLost && e.Category is not (WbErrorCategory.ConnectionError or WbErrorCategory.AuthenticationError)
+            catch (WbException e) when (e is not CommitAnswerLost && e.Category is not (WbErrorCategory.ConnectionError or WbErrorCategory.AuthenticationError or WbErrorCategory.NotInstalled)
                                         && batch.Count(p => !p.Done) > 1)
             {
                 // The batch's transaction failed and wrote nothing; one request's row may be why. Place them again,

@@ -92,7 +92,7 @@ public sealed class MeasureWbBalancerCommand : WbStoreCmdlet
             Method = Method,
             Path = ResolvePath(Path),
             Session = ParameterSetName == Piped ? _sessions : null,
-            Recorded = Recorded,
+            Recorded = ParameterSetName == Store, // the switch is what selects this set (even written -Recorded:$false)
             Store = this.Connect(new Core.Commands.Cluster.StoreRequest()),
             UserCount = UserCount,
             Days = Days,

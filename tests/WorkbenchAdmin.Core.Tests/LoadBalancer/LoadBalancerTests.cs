@@ -125,8 +125,15 @@ public sealed class LoadBalancerTests : IDisposable
         Assert.Contains("    listen 8080;\n", Generate(ProxyKind.Nginx, null));
         Assert.Contains("    bind :8080\n", Generate(ProxyKind.HAProxy, null));
         Assert.Contains("<VirtualHost *:8080>", Generate(ProxyKind.Apache, null));
-        var bad = Assert.Throws<WbException>(() => Generate(ProxyKind.Nginx, "localhost; include /etc/passwd"));
-        Assert.Equal(("InvalidListenAddress", WbErrorCategory.InvalidArgument), (bad.ErrorId, bad.Category));
+        // Written as the parser reads it: an IPv4-mapped address as its IPv4, IPv6 compressed.
+        Assert.Contains("    listen 10.0.0.5:8080;\n", Generate(ProxyKind.Nginx, "::ffff:10.0.0.5"));
+        Assert.Contains("    listen [fd00::1]:8080;\n", Generate(ProxyKind.Nginx, "fd00:0:0::1"));
+        // Not a name, not text after a zone id (the parser lets ; { } and new lines through there), not a short IPv4 form.
+        foreach (var text in new[] { "localhost; include /etc/passwd", "fe80::1%eth0;}\nserver {", "fe80::1%2", "10.5", "0x7f.1" })
+        {
+            var bad = Assert.Throws<WbException>(() => Generate(ProxyKind.Nginx, text));
+            Assert.Equal(("InvalidListenAddress", WbErrorCategory.InvalidArgument), (bad.ErrorId, bad.Category));
+        }
     }
 
     [ProxyTheory]

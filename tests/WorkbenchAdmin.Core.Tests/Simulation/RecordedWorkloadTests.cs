@@ -49,6 +49,11 @@ public sealed class RecordedWorkloadTests(PostgresFixture pg) : IDisposable
             MeasureBalancerOperation.Run(new MeasureBalancerRequest { UserCount = 5, Days = 1, Store = new StoreRequest { ConnectionString = connection } }, new RecordingHost()));
         Assert.Equal(("StoreWithoutRecorded", WbErrorCategory.InvalidArgument), (without.ErrorId, without.Category));
         Assert.DoesNotContain("Password", without.Message);
+
+        // A configuration root read for nothing is said so, not silently ignored.
+        var host = new RecordingHost();
+        MeasureBalancerOperation.Run(new MeasureBalancerRequest { UserCount = 5, Days = 1, Method = ["sessions"], Store = new StoreRequest { ConfigRoot = _dir.Path } }, host);
+        Assert.Contains(host.Warnings, w => w.Contains("this run reads nothing from it"));
     }
 
     [Fact]

@@ -62,7 +62,7 @@ public sealed class StopTests(PostgresFixture pg) : IDisposable
         using (var hold = new NpgsqlCommand($"SELECT pg_advisory_lock({ClusterStore.ClusterLock})", holder)) hold.ExecuteNonQuery();
 
         using var watch = store.DataSource.OpenConnection();
-        var took = StopWhen(() => OneBatch.Scalar(watch, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 1,
+        var took = StopWhen(() => OneBatch.Scalar(watch, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())") == 1,
             "the placement waits for the lock", () => store.PlaceSession(new PlacementRequest("u", SessionsPolicy.Instance)));
         // A cancel request the server receives before the statement is ignored and repeated every 100 ms (see ClusterStore.Use);
         // here the statement is already waiting. The aim is 1 s; 2 s is the bound this test holds.

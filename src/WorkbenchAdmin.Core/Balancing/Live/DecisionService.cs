@@ -121,9 +121,9 @@ public sealed class DecisionService : IDisposable
             _ = Task.Factory.StartNew(() => Answer(client), TaskCreationOptions.LongRunning);
         }
         _inFlight.Signal();
-        await Task.Run(() => _inFlight.Wait(ClientTimeout)).ConfigureAwait(false);
-        // Once the calls in progress have finished, so the count includes them.
-        Log(Syslog.Severity.Info, $"stopped serving at {SocketPath} after {Served} calls");
+        var finished = await Task.Run(() => _inFlight.Wait(ClientTimeout)).ConfigureAwait(false);
+        // Once the calls in progress have finished, so the count includes them; else it says how many were left.
+        Log(Syslog.Severity.Info, $"stopped serving at {SocketPath} after {Served} calls" + (finished ? "" : $", {_inFlight.CurrentCount} still running"));
     }
 
     private void Answer(Socket client)

@@ -52,16 +52,21 @@ public static class MeasureBalancerOperation
 
     public static IReadOnlyList<SimulationRun> Run(MeasureBalancerRequest request, ICommandHost host)
     {
-        if (request.Recorded)
-            request = request with { Session = Cluster.ClusterOperations.Open(request.Store, host).GetSessions(new Store.SessionFilter { IncludeEnded = true }) };
-        else if (request.Store.ConnectionString is not null || request.Store.CredentialUserName is not null)
-            throw new WbException("StoreWithoutRecorded", WbErrorCategory.InvalidArgument,
-                "-ConnectionString and -Credential name the store whose sessions -Recorded replays; add -Recorded, or leave them out.", request.Store.ConnectionString is null ? "Credential" : "ConnectionString");
-        var workload = BuildWorkload(request);
+        // Everything that can be refused is, before the store is read (it may hold a long history).
         var interval = request.Interval.TotalSeconds;
         if (interval != Math.Floor(interval) || interval < LoadAverage.SampleSeconds || interval % LoadAverage.SampleSeconds != 0 || interval > 86400)
             throw new WbException("InvalidInterval", WbErrorCategory.InvalidArgument,
                 $"-Interval {request.Interval.ToString("c", CultureInfo.InvariantCulture)} must be whole seconds, a multiple of 5 s, at most a day.", request.Interval);
+        if (!request.Recorded && (request.Store.ConnectionString is not null || request.Store.CredentialUserName is not null))
+            throw new WbException("StoreWithoutRecorded", WbErrorCategory.InvalidArgument,
+                "-ConnectionString and -Credential name the store whose whole history -Recorded replays; they do nothing for this workload: leave them out.",
+                request.Store.ConnectionString is null ? "Credential" : "ConnectionString");
+        var policies = Policies(request);
+        if (!request.Recorded && request.Store.ConfigRoot is { } root && !policies.Any(p => p.Name == BalancingMethods.Custom))
+            host.WriteWarning($"-ConfigRoot {root} is read only for -Recorded (the store its database.conf names) and for custom's script: this run reads nothing from it.");
+        if (request.Recorded)
+            request = request with { Session = Cluster.ClusterOperations.Open(request.Store, host).GetSessions(new Store.SessionFilter { IncludeEnded = true }) };
+        var workload = BuildWorkload(request);
         var options = new SimulationOptions
         {
             Events = request.Event,
@@ -70,7 +75,6 @@ public static class MeasureBalancerOperation
             Detail = request.Detail,
         };
         BalancerSimulator.ResolveEvents(workload, options.Events); // a bad event fails before any run
-        var policies = Policies(request);
         host.WriteVerbose($"{workload.Description}: {workload.Sessions.Count} sessions of {workload.Users.Count} users on {workload.Nodes.Count} nodes over " +
                           $"{TimeSpan.FromSeconds(workload.Duration).ToString(@"d\.hh\:mm", CultureInfo.InvariantCulture)}; methods {string.Join(", ", policies.Select(p => p.Name))}");
 
@@ -142,15 +146,12 @@ public static class MeasureBalancerOperation
     }
 
     /// <summary>
-    /// The script <c>custom</c> runs without -ScriptPath: the one the configuration root's module settings name, as
-    /// production runs it; without -ConfigRoot (this is often run away from the cluster), Workbench's default path.
+    /// The script <c>custom</c> runs without -ScriptPath: the one an explicitly given configuration root's module settings
+    /// name, as production runs it; without -ConfigRoot (this is often run away from the cluster), Workbench's default path.
     /// Read only when custom is compared, so a node's configuration is never needed for the other methods.
     /// </summary>
-    private static string ConfiguredScript(MeasureBalancerRequest r, IReadOnlyList<string> names)
-    {
-        if (r.Store.ConfigRoot is not { } configRoot || !names.Any(n => string.Equals(n, BalancingMethods.Custom, StringComparison.OrdinalIgnoreCase)))
-            return LoadBalancerConfig.DefaultCustomScript;
-        var root = Configuration.ConfigRoot.Resolve(configRoot);
-        return ModuleSettings.Load(root).Effective(LoadBalancerConfig.Load(root)).ScriptPath;
-    }
+    private static string ConfiguredScript(MeasureBalancerRequest r, IReadOnlyList<string> names) =>
+        r.Store.ConfigRoot is { } configRoot && names.Any(n => string.Equals(n, BalancingMethods.Custom, StringComparison.OrdinalIgnoreCase))
+            ? ModuleSettings.EffectiveIn(Configuration.ConfigRoot.Resolve(configRoot)).ScriptPath
+            : LoadBalancerConfig.DefaultCustomScript;
 }

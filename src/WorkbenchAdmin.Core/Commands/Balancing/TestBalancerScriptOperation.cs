@@ -31,7 +31,7 @@ public static class TestBalancerScriptOperation
     public static void Run(TestBalancerScriptRequest request, ICommandHost host)
     {
         var root = Configuration.ConfigRoot.Resolve(request.ConfigRoot);
-        var (configuredScript, configuredUseIp) = ModuleSettings.Load(root).Effective(LoadBalancerConfig.Load(root));
+        var (configuredScript, configuredUseIp) = ModuleSettings.EffectiveIn(root);
         var options = BalanceDecisionOperation.ScriptOptions(request.ScriptPath ?? configuredScript, request.TimeoutSec);
         var useIp = request.UseIPAddress ?? configuredUseIp;
         var policy = new CustomScriptPolicy(options);
