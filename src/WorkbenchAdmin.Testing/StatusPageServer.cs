@@ -19,24 +19,13 @@ public sealed class StatusPageServer : IDisposable
     {
         Text = text;
         _listener.Start();
-        _ = Task.Run(AcceptLoop);
+        _ = AcceptLoop.Run(_listener, Serve, _stop.Token);
     }
 
     public string Text { get; set; }
     public bool Hang { get; set; }
     public int Requests => Volatile.Read(ref _requests);
     public string Uri => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/load-balancer/status";
-
-    private async Task AcceptLoop()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try { client = await _listener.AcceptTcpClientAsync(_stop.Token); }
-            catch (Exception) { return; }
-            _ = Task.Run(() => Serve(client));
-        }
-    }
 
     private async Task Serve(TcpClient client)
     {

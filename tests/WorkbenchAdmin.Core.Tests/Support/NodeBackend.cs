@@ -19,24 +19,13 @@ public sealed class NodeBackend : IDisposable
     {
         _listener = Loopback.Listen();
         Port = Loopback.PortOf(_listener);
-        _ = Task.Run(AcceptLoop);
+        _ = WorkbenchAdmin.Testing.AcceptLoop.Run(_listener, Serve, _stop.Token);
     }
 
     public int Port { get; }
     public string Address => $"127.0.0.1:{Port}";
     /// <summary>The request heads this node received (for header checks).</summary>
     public List<string> Requests { get; } = [];
-
-    private async Task AcceptLoop()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try { client = await _listener.AcceptTcpClientAsync(_stop.Token); }
-            catch (Exception) { return; }
-            _ = Task.Run(() => Serve(client));
-        }
-    }
 
     private async Task Serve(TcpClient client)
     {

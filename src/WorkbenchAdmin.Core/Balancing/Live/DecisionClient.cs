@@ -97,7 +97,7 @@ public static class DecisionClient
     }
 
     /// <summary>One exchange: connect, send <paramref name="request"/>, read the answer to its end, all within <paramref name="wait"/>.</summary>
-    private static byte[]? Exchange(string socketPath, byte[] request, TimeSpan wait)
+    internal static byte[]? Exchange(string socketPath, byte[] request, TimeSpan wait)
     {
         using var cancel = new CancellationTokenSource(wait);
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
