@@ -19,6 +19,8 @@ BeforeAll {
     Import-Module $modulePath -Force -ErrorAction Stop
     . (Join-Path $PSScriptRoot '..' '..' 'tests' 'fixtures' 'netns-cluster' 'NetnsCluster.ps1')
     $script:unsupported = Get-NetnsClusterUnsupportedReason
+    # Its thread-safe build, as pwsh has many threads reading the clock (scenario 4).
+    $script:libfaketime = Get-Item /usr/lib/*/faketime/libfaketimeMT.so.1 -ErrorAction SilentlyContinue | Select-Object -First 1
     $script:offlineAfter = 5
     if (-not $unsupported) {
         $script:work = [IO.Directory]::CreateTempSubdirectory('wbadmin-netns-').FullName
@@ -126,13 +128,11 @@ Describe 'A three-host cluster in network namespaces' -Tag 'NetnsCluster' {
 
     It '4. node3''s clock 90 s ahead (libfaketime): cluster.clock names it with the skew' {
         Skip-WhenUnsupported
-        $libfaketime = @(Get-Item /usr/lib/*/faketime/libfaketimeMT.so.1 -ErrorAction SilentlyContinue)[0]
-        if (-not $libfaketime) { Set-ItResult -Skipped -Because 'libfaketime is not installed (apt-get install faketime): no clock can be set ahead for one process' }
+        if (-not $libfaketime) { Set-ItResult -Skipped -Because 'libfaketime is not installed (apt-get install faketime, ./bootstrap.sh installs it): no clock can be set ahead for one process'; return }
         Close-NetnsAgent $cluster 3
         $watch = [Diagnostics.Stopwatch]::StartNew()
         # The library preloaded by hand rather than through the faketime wrapper: the wrapper forks, so stopping the
         # agent would kill the wrapper and leave the skewed pwsh beating, and it shares a semaphore with its child.
-        # Its thread-safe build, as pwsh has many threads reading the clock.
         # The monotonic clock stays true: only the wall clock the heartbeat reports is ahead. Its "monotonic fix" for
         # pthread_cond_timedwait is off: with a true monotonic clock it shortens .NET's timed waits (a 700 ms wait
         # returned after 30-80 ms), so every store timeout and retry delay fired at once and the agent never beat.

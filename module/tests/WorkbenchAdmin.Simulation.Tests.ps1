@@ -69,7 +69,7 @@ Describe 'Measure-WbBalancer' -Tag 'Cmdlets', 'Simulation' {
 
     It 'the report renders in headless Chromium as a page with charts, not a blank one' {
         if (-not [WorkbenchAdmin.Testing.HeadlessChromium]::Find()) {
-            Set-ItResult -Skipped -Because 'chromium is not installed (/usr/bin/chromium; .ci/run installs the Debian package)'
+            Set-ItResult -Skipped -Because 'chromium is not installed (/usr/bin/chromium; apt-get install chromium, ./bootstrap.sh installs it)'
             return
         }
         $report = Join-Path $TestDrive 'render.html'

@@ -12,7 +12,7 @@ public static class HeadlessChromium
 {
     public const string DefaultPath = "/usr/bin/chromium";
 
-    /// <summary>The browser, or null when it is not installed (.ci/run installs it).</summary>
+    /// <summary>The browser, or null when it is not installed (./bootstrap.sh installs it).</summary>
     public static string? Find() => File.Exists(DefaultPath) ? DefaultPath : null;
 
     public static void Screenshot(string htmlPath, string pngPath, int width = 1200, int height = 1600, int timeoutSec = 120)

@@ -85,29 +85,26 @@ public sealed class CustomScriptTests : IDisposable
         Assert.False(File.Exists(marker));
     }
 
-    [Fact]
+    [RootFact("chown to another user")]
     public void AScriptAUserOwnsIsNotRun()
     {
-        if (!Posix.IsRoot) return; // needs chown; CI runs as root
         var script = Scripts.Write(_dir, "alices.sh", "#!/bin/sh\necho node1.example.com:8787\n");
         Core.Platform.UnixFile.ChangeOwner(script, Posix.Nobody, Posix.Nobody);
         Assert.Contains("is owned by uid 65534", Fails(script, BalancerScriptFailure.Unsafe).Message);
     }
 
-    [Fact]
+    [RootFact("chown to another user")]
     public void AScriptInADirectoryAUserOwnsIsNotRun()
     {
-        if (!Posix.IsRoot) return; // needs chown; CI runs as root
         var home = Directory.CreateDirectory(_dir.File("home-alice")).FullName;
         var script = Scripts.Write(_dir, "home-alice/balancer.sh", "#!/bin/sh\necho node1.example.com:8787\n");
         Core.Platform.UnixFile.ChangeOwner(home, Posix.Nobody, Posix.Nobody);
         Assert.Contains($"{home} is owned by uid 65534", Fails(script, BalancerScriptFailure.Unsafe).Message);
     }
 
-    [Fact]
+    [RootFact("chown to another user")]
     public void AScriptReachedThroughAUsersLinkIsNotRun()
     {
-        if (!Posix.IsRoot) return; // needs chown; CI runs as root
         var real = Scripts.Write(_dir, "real.sh", "#!/bin/sh\necho node1.example.com:8787\n");
         var link = _dir.File("via-link.sh");
         File.CreateSymbolicLink(link, real);

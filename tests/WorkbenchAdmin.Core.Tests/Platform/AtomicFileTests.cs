@@ -41,10 +41,9 @@ public sealed class AtomicFileTests : IDisposable
         return (directory, file);
     }
 
-    [Fact]
+    [RootFact("chown to another user")]
     public void ALinkIntoADirectoryAUserOwnsIsNotFollowed()
     {
-        if (!Posix.IsRoot) return; // needs chown; CI runs as root
         var (directory, file) = LinkInto("home-alice", (UnixFileMode)0x1ED /* 755 */, Posix.Nobody);
         var e = Refused();
         Assert.Contains($"{directory} is owned by uid 65534", e.Message);
@@ -61,10 +60,9 @@ public sealed class AtomicFileTests : IDisposable
         Assert.Equal("a=1\n", File.ReadAllText(file));
     }
 
-    [Fact]
+    [RootFact("chown to another user")]
     public void ALinkUnderADirectoryAUserOwnsIsNotFollowed()
     {
-        if (!Posix.IsRoot) return;
         // The file's own directory is root's, but a user owns one above it and could swap it.
         var alice = Directory.CreateDirectory(_dir.File("alice")).FullName;
         var directory = Directory.CreateDirectory(Path.Combine(alice, "etc")).FullName;
@@ -76,10 +74,9 @@ public sealed class AtomicFileTests : IDisposable
         Assert.Equal("a=1\n", File.ReadAllText(file));
     }
 
-    [Fact]
+    [RootFact("chown to another user")]
     public void ALinkAUserOwnsIsNotFollowedEvenToARootFile()
     {
-        if (!Posix.IsRoot) return;
         var real = _dir.Write("real/rserver.conf", "a=1\n");
         var sticky = Directory.CreateDirectory(_dir.File("tmp")).FullName;
         File.SetUnixFileMode(sticky, (UnixFileMode)0x3FF); // 1777, as /tmp
@@ -91,10 +88,9 @@ public sealed class AtomicFileTests : IDisposable
         Assert.Equal("a=1\n", File.ReadAllText(real));
     }
 
-    [Fact]
+    [RootFact("chown to another user")]
     public void AConfigurationRootAUserOwnsIsNotWrittenByRoot()
     {
-        if (!Posix.IsRoot) return;
         var file = _dir.Write("etc/rserver.conf", "a=1\n");
         UnixFile.ChangeOwner(_etc, Posix.Nobody, Posix.Nobody);
         Assert.Contains($"{_etc} is owned by uid 65534", Refused().Message);

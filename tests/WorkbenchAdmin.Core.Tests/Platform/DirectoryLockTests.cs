@@ -78,10 +78,9 @@ public sealed class DirectoryLockTests : IDisposable
         Assert.Contains("not a regular file", Refused().Message);
     }
 
-    [Fact]
+    [RootFact("chown to another user")]
     public void ALockFileSomeoneElseOwnsIsRefused()
     {
-        if (UnixFile.EffectiveUserId != 0) return; // needs chown; CI runs as root
         File.WriteAllText(LockPath, "");
         UnixFile.ChangeOwner(LockPath, Posix.Nobody, Posix.Nobody);
         Assert.Contains("owned by uid 65534", Refused().Message);

@@ -36,7 +36,7 @@ public sealed class ProxyProcess : IDisposable
 
     /// <summary>Why <paramref name="kind"/> cannot run here, or null when it can.</summary>
     public static string? Missing(ProxyKind kind) =>
-        Binary(kind) is null ? $"{kind} is not installed (apt-get install {Package(kind)}; .ci/run installs it)" : null;
+        Binary(kind) is null ? $"{kind} is not installed (apt-get install {Package(kind)}; ./bootstrap.sh installs it)" : null;
 
     public static string Package(ProxyKind kind) => kind switch { ProxyKind.Nginx => "nginx", ProxyKind.HAProxy => "haproxy", _ => "apache2" };
 

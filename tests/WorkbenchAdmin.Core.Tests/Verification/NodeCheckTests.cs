@@ -62,10 +62,9 @@ public sealed class NodeCheckTests : IDisposable
         Assert.Contains(fix, r.Fix);
     }
 
-    [Fact]
+    [RootFact("ownership checks need root-owned files")]
     public void AGoodRootPassesEveryNodeCheck()
     {
-        if (UnixFile.EffectiveUserId != 0) return; // ownership checks need root-owned files; CI runs as root
         var root = GoodRoot();
         var home = Path.Combine(_dir.Path, "good-home");
         var results = ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = root, Check = ["config.*", "storage.*", "database.provider", "security.*", "network.www-host-name", "network.port-range", "services.*"], Probes = _probes, HomeRoot = home }, new RecordingHost());
@@ -234,10 +233,9 @@ public sealed class NodeCheckTests : IDisposable
         AssertFails(One(root, "storage.shared-owner"), shared, $"chown nobody:nogroup {shared}");
     }
 
-    [Fact]
+    [RootFact("the shared storage must be nobody's for the owner part to pass")]
     public void AnUnsafeMarkersDirectoryInSharedStorageIsReported()
     {
-        if (UnixFile.EffectiveUserId != 0) return; // the shared storage must be nobody's for the owner part to pass; CI runs as root
         var root = GoodRoot();
         var shared = Path.Combine(_dir.Path, "good-shared");
         var markers = Path.Combine(shared, NodeFingerprint.MarkerDirectory);

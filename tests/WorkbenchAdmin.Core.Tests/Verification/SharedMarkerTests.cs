@@ -89,10 +89,9 @@ public sealed class SharedMarkerTests : IDisposable
         Assert.Contains("symbolic link", print.MarkerError);
     }
 
-    [Fact]
+    [RootFact("chown to another user")]
     public void AMarkersDirectoryAUserOwnsIsRefused()
     {
-        if (!Posix.IsRoot) return; // needs chown; CI runs as root
         Directory.CreateDirectory(Markers);
         File.WriteAllText(Path.Combine(Markers, "other.example.com_8787"), Secret);
         UnixFile.ChangeOwner(Markers, Posix.Nobody, Posix.Nobody);
