@@ -70,8 +70,8 @@ fi
 
 if [ "$(id -u)" -ne 0 ]; then
   what=("${missing[@]}"); [ -n "$need_pwsh" ] && what+=(pwsh)
-  echo "bootstrap: missing ${what[*]}; install them as root with:" >&2
-  echo "  sudo $here/bootstrap.sh" >&2
+  echo "bootstrap: missing: ${what[*]}. Install as root with:" >&2
+  echo "  sudo $here/$(basename "$0")" >&2
   exit 1
 fi
 
