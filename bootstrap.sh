@@ -9,8 +9,10 @@ check_only=
 [ "${1:-}" = --check ] && check_only=1
 here=$(cd "$(dirname "$0")" && pwd)
 
-# What is looked for, the Debian package that brings it, and who needs it.
+# What is looked for (a path pattern or a command; several separated by spaces: any of them), the Debian package
+# that brings it, and who needs it.
 requirements=(
+  "clang gcc|gcc|NativeAOT links the balancer program with the platform's C toolchain"
   "/usr/lib/postgresql/*/bin/initdb|postgresql|every store test and the demo start a throwaway PostgreSQL server"
   "python3|python3|custom balancer scripts and the network-namespace listeners"
   "git|git|the newcomer test clones the repository"
@@ -25,10 +27,14 @@ requirements=(
 )
 
 present() {
-  case "$1" in
-    /*) compgen -G "$1" >/dev/null ;;
-    *) command -v "$1" >/dev/null 2>&1 ;;
-  esac
+  local one
+  for one in $1; do
+    case "$one" in
+      /*) compgen -G "$one" >/dev/null && return 0 ;;
+      *) command -v "$one" >/dev/null 2>&1 && return 0 ;;
+    esac
+  done
+  return 1
 }
 
 if ! command -v dotnet >/dev/null 2>&1 || ! dotnet --list-sdks 2>/dev/null | awk -F. '$1 >= 10 { ok = 1 } END { exit !ok }'; then
