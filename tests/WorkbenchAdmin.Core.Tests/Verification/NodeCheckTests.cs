@@ -328,7 +328,7 @@ public sealed class NodeCheckTests : IDisposable
     {
         var host = new RecordingHost();
         ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = GoodRoot(), Check = ["config.*"], Probes = _probes }, host);
-        Assert.Equal(["config.lb-enabled", "config.lb-file", "config.launcher-address", "config.launcher-sessions"], host.Progress.SkipLast(1).Select(p => p.Status.Split(':')[0]));
+        Assert.Equal(["config.lb-enabled", "config.lb-file", "config.launcher-address", "config.rserver-options", "config.launcher-sessions"], host.Progress.SkipLast(1).Select(p => p.Status.Split(':')[0]));
         Assert.Equal(-1, host.Progress[^1].Percent);
         Assert.True(host.Progress.SkipLast(1).Select(p => p.Percent).SequenceEqual(host.Progress.SkipLast(1).Select(p => p.Percent).Order()));
     }
