@@ -44,6 +44,12 @@ internal static class NodeChecks
     public static IEnumerable<CheckResult> LoadBalancerFile(CheckDefinition c, NodeContext n)
     {
         var path = n.Root.PathOf(ConfigFiles.LoadBalancer);
+        if (n.LoadBalancer.LegacyForm)
+        {
+            yield return c.Warn(n.Target, $"{path} is in the pre-2021.09 form ([config] or [nodes]; balancer={n.LoadBalancer.Method})", "the current form: balancer= and www-host-name= before any section",
+                $"Set-WbBalancer -ConfigRoot {n.Root.Path} migrates it (add -WhatIf to see the change first), then restart rstudio-server.");
+            yield break;
+        }
         yield return n.LoadBalancer.FilePresent
             ? c.Pass(n.Target, $"{path} is present (balancer={n.LoadBalancer.Method})")
             : c.Fail(n.Target, $"{path} is missing: the node runs alone", "a load-balancer file",
