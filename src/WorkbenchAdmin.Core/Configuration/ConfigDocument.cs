@@ -375,7 +375,9 @@ public sealed class ConfigDocument
             return new ConfigLine(number, ConfigLineKind.Continuation, text, terminator, null, text[1..], 0, 0, cursor.Instance);
         if (dialect.BarePaths && text.TrimStart().StartsWith('/'))
         {
-            if (!cursor.BlockOpen) { cursor.Instance++; cursor.BlockOpen = true; }
+            // Each R home of the short form is an R version of its own.
+            cursor.Instance++;
+            cursor.BlockOpen = false;
             cursor.Field = null;
             return new ConfigLine(number, ConfigLineKind.ListItem, text, terminator, null, text.Trim(), 0, 0, cursor.Instance);
         }
