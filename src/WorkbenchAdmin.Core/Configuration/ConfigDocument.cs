@@ -84,6 +84,9 @@ public sealed class ConfigLine
     /// <summary>1-based column of the line's first non-blank character.</summary>
     internal int ContentColumn => Text.Length - Text.TrimStart().Length + 1;
 
+    /// <summary>The option boost reads for an entry: its section is a prefix, joined with a '.' unless it ends with one (<c>[a]</c> → <c>a.key</c>, <c>[a.]</c> too).</summary>
+    public string? OptionName => Key is null || Section is null ? Key : Section.EndsWith('.') ? Section + Key : $"{Section}.{Key}";
+
     internal void ReplaceValue(string value)
     {
         // An empty value right before a trailing comment ("key=# note") gets a space between the two.

@@ -106,7 +106,7 @@ internal static class NodeChecks
         {
             count++;
             // boost makes [a] a prefix: a key under it is the option "a.key".
-            var option = line.Section is null ? line.Key! : $"{line.Section}.{line.Key}";
+            var option = line.OptionName!;
             if (RServerOptions.Find(option) is not null) continue;
             unknown++;
             var nearest = RServerOptions.Nearest(option);
