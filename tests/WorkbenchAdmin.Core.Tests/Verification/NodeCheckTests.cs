@@ -69,7 +69,7 @@ public sealed class NodeCheckTests : IDisposable
         var root = GoodRoot();
         var home = Path.Combine(_dir.Path, "good-home");
         var results = ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = root, Check = ["config.*", "storage.*", "database.provider", "security.*", "network.www-host-name", "network.port-range", "services.*"], Probes = _probes, HomeRoot = home }, new RecordingHost());
-        Assert.Equal(18, results.Count); // storage.nfs-options twice: the shared storage and the home root
+        Assert.Equal(19, results.Count); // storage.nfs-options twice: the shared storage and the home root
         Assert.All(results, r => Assert.True(r.Status == CheckStatus.Pass, r.ToString()));
     }
 
