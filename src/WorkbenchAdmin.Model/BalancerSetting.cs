@@ -20,6 +20,8 @@ public sealed record BalancerSetting
     public LoadBalancingState LoadBalancing { get; init; }
     public bool Enabled => LoadBalancing != LoadBalancingState.Disabled;
     public bool LoadBalancerFilePresent { get; init; }
+    /// <summary>The load-balancer file is in the pre-2021.09 form ([config] with balancer=, a [nodes] list); Set-WbBalancer migrates it.</summary>
+    public bool LegacyForm { get; init; }
     /// <summary><c>www-host-name</c> as configured; null when unset.</summary>
     public string? WwwHostName { get; init; }
     /// <summary>The address other nodes use: www-host-name, else this host's name plus www-port.</summary>

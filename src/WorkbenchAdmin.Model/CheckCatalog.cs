@@ -39,6 +39,7 @@ public static class CheckCatalog
         new("config.lb-enabled", "config", CheckScope.Node, "Load balancing is enabled with load-balancing-enabled=1"),
         new("config.lb-file", "config", CheckScope.Node, "The load-balancer file is present"),
         new("config.launcher-address", "config", CheckScope.Node, "The launcher listens on an address other nodes reach"),
+        new("config.rserver-options", "config", CheckScope.Node, "Every rserver.conf option is one Workbench documents (it refuses to start on another)"),
         new("storage.shared-path", "storage", CheckScope.Node, "server-shared-storage-path is set and on shared storage"),
         new("storage.shared-owner", "storage", CheckScope.Node, "Shared storage is owned by nobody:nogroup, and its markers directory only root can change"),
         new("storage.home-owner", "storage", CheckScope.Node, "Home directories are owned by root:root"),

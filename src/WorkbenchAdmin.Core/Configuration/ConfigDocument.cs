@@ -8,16 +8,44 @@ public enum ConfigLineKind
     Comment,
     Section,
     Entry,
-    /// <summary>A bare value in a list section, such as a host in the legacy <c>[nodes]</c> of load-balancer.</summary>
+    /// <summary>A bare value in a list section, such as a host in the legacy <c>[nodes]</c> of load-balancer, or a line of a list file.</summary>
     ListItem,
+    /// <summary>A line that continues the field before it (<see cref="ConfigSyntax.Dcf"/>: it starts with white space).</summary>
+    Continuation,
+}
+
+/// <summary>The reader a file goes through (see <see cref="ConfigFileKinds"/> for which file is read how).</summary>
+public enum ConfigSyntax
+{
+    /// <summary>
+    /// boost::program_options' config-file parser (rserver.conf and its siblings): '#' starts a comment anywhere on
+    /// a line, a line starting with ';' is a comment, <c>[a]</c> makes the keys after it <c>a.key</c>, key and value are
+    /// trimmed, a line without '=' is an error, and a key given twice is an error unless its option takes many values.
+    /// </summary>
+    Boost,
+    /// <summary>Workbench's own key=value reader (core::Settings, database.conf): only whole-line '#' comments; a '#' after '=' is part of the value.</summary>
+    Settings,
+    /// <summary>
+    /// boost::property_tree's read_ini, which Workbench's ConfigProfile uses (logging.conf, profiles): whole-line '#' or ';'
+    /// comments only, a section name given twice or a key given twice in a section is an error.
+    /// </summary>
+    Ini,
+    /// <summary>
+    /// rstudio's DCF reader (core::text::parseDcfFile): blocks of <c>Field: value</c> lines separated by blank lines, a
+    /// line starting with white space continues the field before it, a line starting with '#' is a comment.
+    /// </summary>
+    Dcf,
+    /// <summary>One item per line (an extensions list): blank lines and lines starting with '#' aside.</summary>
+    List,
 }
 
 /// <summary>One physical line. Keeps its exact text and terminator so a document writes back byte for byte.</summary>
 public sealed class ConfigLine
 {
     internal ConfigLine(int number, ConfigLineKind kind, string text, string terminator, string? section,
-                        string? key, int valueStart, int valueLength)
+                        string? key, int valueStart, int valueLength, int instance = 0)
     {
+        Instance = instance;
         Number = number;
         Kind = kind;
         Text = text;
@@ -39,8 +67,15 @@ public sealed class ConfigLine
     public string? Section { get; }
     /// <summary>The key of an entry, or the item of a list line.</summary>
     public string? Key { get; }
-    /// <summary>The value of an entry, with surrounding white space removed; null for other kinds.</summary>
-    public string? Value => Kind == ConfigLineKind.Entry ? Text.Substring(ValueStart, ValueLength) : null;
+    /// <summary>
+    /// Which section (or DCF block) the line belongs to, counted from 1 in file order (0: before any header or
+    /// block). Tells apart sections of the same name that repeat, such as launcher.conf's <c>[cluster]</c>.
+    /// </summary>
+    public int Instance { get; }
+    /// <summary>The value of an entry, with surrounding white space removed (a DCF field with its continuation lines); null for other kinds.</summary>
+    public string? Value => Kind == ConfigLineKind.Entry ? Text.Substring(ValueStart, ValueLength) + Continued : null;
+    /// <summary>A DCF field's continuation lines, each after a newline, as rstudio's reader joins them.</summary>
+    internal string? Continued { get; set; }
 
     internal int ValueStart { get; private set; }
     internal int ValueLength { get; private set; }
@@ -48,6 +83,9 @@ public sealed class ConfigLine
     internal int ValueColumn => ValueStart + 1;
     /// <summary>1-based column of the line's first non-blank character.</summary>
     internal int ContentColumn => Text.Length - Text.TrimStart().Length + 1;
+
+    /// <summary>The option boost reads for an entry: its section is a prefix, joined with a '.' unless it ends with one (<c>[a]</c> → <c>a.key</c>, <c>[a.]</c> too).</summary>
+    public string? OptionName => Key is null || Section is null ? Key : Section.EndsWith('.') ? Section + Key : $"{Section}.{Key}";
 
     internal void ReplaceValue(string value)
     {
@@ -65,8 +103,22 @@ public sealed class ConfigLine
 /// </param>
 public sealed record ConfigDialect(IReadOnlySet<string> ListSections, bool InlineComments = true)
 {
+    private static readonly IReadOnlySet<string> None = new HashSet<string>();
+
+    public ConfigSyntax Syntax { get; init; } = ConfigSyntax.Boost;
+    /// <summary>
+    /// Sections whose every header starts a section of its own, told apart by <see cref="ConfigLine.Instance"/>
+    /// (launcher.conf's <c>[cluster]</c>); elsewhere a header given again continues the same section, as boost's
+    /// prefixes do.
+    /// </summary>
+    public IReadOnlySet<string> RepeatableSections { get; init; } = None;
+    /// <summary>Keys that may be given more than once, their values adding up (boost's multitoken options).</summary>
+    public IReadOnlySet<string> MultiValuedKeys { get; init; } = None;
+    /// <summary>A DCF file whose lines may also be bare absolute paths (r-versions' short form).</summary>
+    public bool BarePaths { get; init; }
+
     /// <summary>rserver.conf and its siblings, which Workbench reads with boost's config-file parser.</summary>
-    public static readonly ConfigDialect Standard = new(new HashSet<string>());
+    public static readonly ConfigDialect Standard = new(None);
 
     /// <summary>
     /// load-balancer: the legacy <c>[nodes]</c> section lists one host per line, without '='. Workbench's
@@ -79,15 +131,41 @@ public sealed record ConfigDialect(IReadOnlySet<string> ListSections, bool Inlin
     /// reader (core::Settings: split at the first '=', trim both sides), which has no comment after a value,
     /// so there a '#' belongs to the value, as in a password.
     /// </summary>
-    public static readonly ConfigDialect Database = new(new HashSet<string>(), InlineComments: false);
+    public static readonly ConfigDialect Database = new(None, InlineComments: false) { Syntax = ConfigSyntax.Settings };
+
+    /// <summary>
+    /// launcher.conf: <c>[server]</c> once, <c>[cluster]</c> once per cluster. The Job Launcher's reader is not
+    /// public; we read its lines by boost's rules, as rserver.conf's (our choice), with every <c>[cluster]</c> a
+    /// section of its own.
+    /// </summary>
+    public static readonly ConfigDialect Launcher = new(None) { RepeatableSections = new HashSet<string>(StringComparer.Ordinal) { "cluster" } };
+
+    /// <summary>logging.conf and the profiles files, which Workbench reads with boost::property_tree's read_ini (ConfigProfile).</summary>
+    public static readonly ConfigDialect Ini = new(None, InlineComments: false) { Syntax = ConfigSyntax.Ini };
+
+    /// <summary>Blocks of <c>Field: value</c> (notifications.conf, launcher-env, launcher-mounts).</summary>
+    public static readonly ConfigDialect Dcf = new(None, InlineComments: false) { Syntax = ConfigSyntax.Dcf };
+
+    /// <summary>r-versions: DCF blocks, or (its short form) one R home per line.</summary>
+    public static readonly ConfigDialect RVersions = Dcf with { BarePaths = true };
+
+    /// <summary>An extensions list: one item per line.</summary>
+    public static readonly ConfigDialect List = new(None, InlineComments: false) { Syntax = ConfigSyntax.List };
+}
+
+/// <summary>One section of a document as read: its name (null before any header, or for a DCF block), which one it is, and its lines.</summary>
+public sealed record ConfigSection(string? Name, int Instance, ConfigLine? Header, IReadOnlyList<ConfigLine> Entries)
+{
+    /// <summary>The value of a key of this section (the first, if given twice).</summary>
+    public string? Get(string key) => Entries.FirstOrDefault(l => l.Kind == ConfigLineKind.Entry && l.Key == key)?.Value;
 }
 
 /// <summary>
-/// The rstudio configuration format shared by every file under /etc/rstudio: <c>key=value</c> lines with
-/// optional spaces around '=', '#' comments (anywhere on a line, or only whole lines: see
-/// <see cref="ConfigDialect"/>), blank lines and <c>[section]</c> headers. Parsing is strict (any malformed
-/// line is an error naming the file and line) and lossless (the document writes back byte-identical, an
-/// edit touches only the lines it must, and a changed line keeps its trailing comment).
+/// The rstudio configuration formats of the files under /etc/rstudio, each read by the rules Workbench applies to it
+/// (<see cref="ConfigSyntax"/>): <c>key=value</c> lines with optional spaces around '=', '#' comments (anywhere on a
+/// line, or only whole lines), blank lines, <c>[section]</c> headers, DCF blocks and lists. Parsing is strict (a line
+/// Workbench would refuse is an error naming the file and line) and lossless (the document writes back byte-identical,
+/// an edit touches only the lines it must, and a changed line keeps its trailing comment).
 /// </summary>
 public sealed class ConfigDocument
 {
@@ -117,6 +195,15 @@ public sealed class ConfigDocument
     public static ConfigDocument Parse(string text, string path, ConfigDialect? dialect = null) =>
         Parse(Encoding.UTF8.GetBytes(text), path, dialect);
 
+    /// <summary>Where the parser is: the section (and which one of that name), and for DCF the field a continuation belongs to.</summary>
+    private struct Cursor
+    {
+        public string? Section;
+        public int Instance;
+        public ConfigLine? Field;
+        public bool BlockOpen;
+    }
+
     public static ConfigDocument Parse(ReadOnlySpan<byte> bytes, string path, ConfigDialect? dialect = null)
     {
         dialect ??= ConfigFiles.DialectOf(path);
@@ -124,8 +211,10 @@ public sealed class ConfigDocument
         if (hasBom) bytes = bytes[Bom.Length..];
 
         var lines = new List<ConfigLine>();
-        var firstLineOfKey = new Dictionary<(string? Section, string Key), int>();
-        string? section = null;
+        var firstLineOfKey = new Dictionary<(string? Section, int Instance, string Key), int>();
+        // read_ini: a section name given again is an error unless the first was empty (it drops empty sections).
+        var sectionHeaders = new Dictionary<string, (int Line, int Instance)>(StringComparer.Ordinal);
+        var cursor = new Cursor();
         var number = 0;
         while (!bytes.IsEmpty)
         {
@@ -150,20 +239,38 @@ public sealed class ConfigDocument
                 throw new ConfigFormatException(path, number, at + 1, KeyBefore(raw[..at]), $"invalid UTF-8 at byte {at + 1} of the line");
             }
 
-            var line = Classify(path, dialect, number, text, terminator, ref section);
-            if (line.Kind == ConfigLineKind.Entry)
+            var line = Classify(path, dialect, number, text, terminator, ref cursor);
+            if (line.Kind == ConfigLineKind.Section && dialect.Syntax == ConfigSyntax.Ini)
             {
-                if (firstLineOfKey.TryGetValue((section, line.Key!), out var first))
+                if (sectionHeaders.TryGetValue(line.Section!, out var earlier) && lines.Any(l => l.Instance == earlier.Instance && l.Kind == ConfigLineKind.Entry))
+                    throw new ConfigFormatException(path, number, line.ContentColumn, null,
+                        $"section{SectionSuffix(line.Section)} given again (first on line {earlier.Line}): Workbench's reader (boost's read_ini) refuses a duplicate section name");
+                sectionHeaders[line.Section!] = (number, line.Instance);
+            }
+            if (line.Kind == ConfigLineKind.Continuation && cursor.Field is { } field)
+                field.Continued = (field.Continued ?? "") + "\n" + line.Key;
+            if (line.Kind == ConfigLineKind.Entry && dialect.Syntax != ConfigSyntax.Dcf && !dialect.MultiValuedKeys.Contains(line.Key!))
+            {
+                // A repeatable section is a section of its own; elsewhere a section given again continues the first (boost's prefixes).
+                var instance = line.Section is not null && dialect.RepeatableSections.Contains(line.Section) ? line.Instance : 0;
+                if (firstLineOfKey.TryGetValue((line.Section, instance, line.Key!), out var first))
                 {
                     throw new ConfigFormatException(path, number, line.ContentColumn, line.Key,
-                        $"duplicate key{SectionSuffix(section)} (first set on line {first})");
+                        $"duplicate key{SectionSuffix(line.Section)} (first set on line {first}){DuplicateConsequence(dialect)}");
                 }
-                firstLineOfKey[(section, line.Key!)] = number;
+                firstLineOfKey[(line.Section, instance, line.Key!)] = number;
             }
             lines.Add(line);
         }
         return new ConfigDocument(path, dialect, lines, hasBom);
     }
+
+    private static string DuplicateConsequence(ConfigDialect dialect) => dialect.Syntax switch
+    {
+        ConfigSyntax.Boost when dialect.RepeatableSections.Count == 0 => ": Workbench refuses to start (boost: an option 'cannot be specified more than once')",
+        ConfigSyntax.Ini => ": Workbench's reader (boost's read_ini) refuses a duplicate key",
+        _ => "",
+    };
 
     private static string SectionSuffix(string? section) =>
         section is null ? "" : ConfigFormatException.NameOrNull(section) is { } name ? $" in section [{name}]" : " in the same section";
@@ -175,34 +282,61 @@ public sealed class ConfigDocument
         return eq < 0 ? null : StrictUtf8.GetString(valid[..eq]).Trim();
     }
 
-    private static ConfigLine Classify(string path, ConfigDialect dialect, int number, string text, string terminator, ref string? section)
+    private static ConfigLine Classify(string path, ConfigDialect dialect, int number, string text, string terminator, ref Cursor cursor)
     {
+        switch (dialect.Syntax)
+        {
+            case ConfigSyntax.Dcf: return ClassifyDcf(path, dialect, number, text, terminator, ref cursor);
+            case ConfigSyntax.List:
+            {
+                var item = text.AsSpan().Trim();
+                if (item.IsEmpty) return new ConfigLine(number, ConfigLineKind.Blank, text, terminator, null, null, 0, 0);
+                if (item[0] == '#') return new ConfigLine(number, ConfigLineKind.Comment, text, terminator, null, null, 0, 0);
+                return new ConfigLine(number, ConfigLineKind.ListItem, text, terminator, null, item.ToString(), 0, 0);
+            }
+        }
+
         // What the line says ends at a '#' under boost's rules; the comment after it is kept, not read.
         var end = dialect.InlineComments && text.IndexOf('#') is var hash and >= 0 ? hash : text.Length;
         var trimmed = text.AsSpan(0, end).Trim();
         if (trimmed.IsEmpty)
-            return new ConfigLine(number, end < text.Length ? ConfigLineKind.Comment : ConfigLineKind.Blank, text, terminator, section, null, 0, 0);
-        if (trimmed[0] == '#')
-            return new ConfigLine(number, ConfigLineKind.Comment, text, terminator, section, null, 0, 0);
+            return new ConfigLine(number, end < text.Length ? ConfigLineKind.Comment : ConfigLineKind.Blank, text, terminator, cursor.Section, null, 0, 0, cursor.Instance);
+        // boost takes a ';' in the first column as a comment; read_ini a ';' or '#' as the first non-blank character.
+        if (trimmed[0] == '#' || (dialect.Syntax == ConfigSyntax.Ini && trimmed[0] == ';') || (dialect.Syntax == ConfigSyntax.Boost && text.StartsWith(';')))
+            return new ConfigLine(number, ConfigLineKind.Comment, text, terminator, cursor.Section, null, 0, 0, cursor.Instance);
         var column = text.Length - text.TrimStart().Length + 1;
         if (trimmed[0] == '[')
         {
-            if (trimmed[^1] != ']')
-                throw new ConfigFormatException(path, number, column, null, "unterminated section header (no closing ']')");
-            var name = trimmed[1..^1].Trim().ToString();
-            if (name.Length == 0)
+            ReadOnlySpan<char> inside;
+            if (dialect.Syntax == ConfigSyntax.Ini)
+            {
+                // read_ini: the name runs to the first ']'; anything after it is ignored.
+                var close = trimmed.IndexOf(']');
+                if (close < 0)
+                    throw new ConfigFormatException(path, number, column, null, "unterminated section header (no closing ']')");
+                inside = trimmed[1..close];
+            }
+            else
+            {
+                if (trimmed[^1] != ']')
+                    throw new ConfigFormatException(path, number, column, null, "unterminated section header (no closing ']')");
+                inside = trimmed[1..^1];
+            }
+            var name = inside.Trim().ToString();
+            if (name.Length == 0 && dialect.Syntax != ConfigSyntax.Ini)
                 throw new ConfigFormatException(path, number, column, null, "empty section name");
             if (name.AsSpan().IndexOfAny('[', ']') >= 0)
                 throw new ConfigFormatException(path, number, column, null, "section name contains '[' or ']'");
-            section = name;
-            return new ConfigLine(number, ConfigLineKind.Section, text, terminator, name, null, 0, 0);
+            cursor.Section = name;
+            cursor.Instance++;
+            return new ConfigLine(number, ConfigLineKind.Section, text, terminator, name, null, 0, 0, cursor.Instance);
         }
 
         var eq = text.AsSpan(0, end).IndexOf('=');
         if (eq < 0)
         {
-            if (section is not null && dialect.ListSections.Contains(section))
-                return new ConfigLine(number, ConfigLineKind.ListItem, text, terminator, section, trimmed.ToString(), 0, 0);
+            if (cursor.Section is not null && dialect.ListSections.Contains(cursor.Section))
+                return new ConfigLine(number, ConfigLineKind.ListItem, text, terminator, cursor.Section, trimmed.ToString(), 0, 0, cursor.Instance);
             throw new ConfigFormatException(path, number, column, null, "expected 'key=value' (no '=' on the line)");
         }
         var key = text.AsSpan(0, eq).Trim().ToString();
@@ -213,10 +347,49 @@ public sealed class ConfigDocument
         while (valueStart < end && char.IsWhiteSpace(text[valueStart])) valueStart++;
         var valueEnd = end;
         while (valueEnd > valueStart && char.IsWhiteSpace(text[valueEnd - 1])) valueEnd--;
-        return new ConfigLine(number, ConfigLineKind.Entry, text, terminator, section, key, valueStart, valueEnd - valueStart);
+        return new ConfigLine(number, ConfigLineKind.Entry, text, terminator, cursor.Section, key, valueStart, valueEnd - valueStart, cursor.Instance);
     }
 
-    /// <summary>The document as bytes, identical to what was parsed when nothing was edited.</summary>
+    /// <summary>rstudio's parseDcfFile, line by line: blank ends a block, '#' in the first column is a comment, <c>Field: value</c>, or a continuation.</summary>
+    private static ConfigLine ClassifyDcf(string path, ConfigDialect dialect, int number, string text, string terminator, ref Cursor cursor)
+    {
+        if (text.AsSpan().Trim().IsEmpty)
+        {
+            cursor.Field = null;
+            cursor.BlockOpen = false;
+            return new ConfigLine(number, ConfigLineKind.Blank, text, terminator, null, null, 0, 0, cursor.Instance);
+        }
+        if (text[0] == '#')
+            return new ConfigLine(number, ConfigLineKind.Comment, text, terminator, null, null, 0, 0, cursor.Instance);
+        // The field regex ([^\s]+?)\s*:\s*(.*)$: a name without white space, then ':'.
+        var colon = text.IndexOf(':');
+        var nameEnd = colon;
+        while (nameEnd > 0 && text[nameEnd - 1] is ' ' or '\t') nameEnd--;
+        if (colon > 0 && nameEnd > 0 && text.AsSpan(0, nameEnd).IndexOfAny(' ', '\t') < 0)
+        {
+            if (!cursor.BlockOpen) { cursor.Instance++; cursor.BlockOpen = true; }
+            var valueStart = colon + 1;
+            while (valueStart < text.Length && char.IsWhiteSpace(text[valueStart])) valueStart++;
+            var field = new ConfigLine(number, ConfigLineKind.Entry, text, terminator, null, text[..nameEnd], valueStart, text.Length - valueStart, cursor.Instance);
+            cursor.Field = field;
+            return field;
+        }
+        if (cursor.Field is not null && text[0] is ' ' or '\t')
+            return new ConfigLine(number, ConfigLineKind.Continuation, text, terminator, null, text[1..], 0, 0, cursor.Instance);
+        if (dialect.BarePaths && text.TrimStart().StartsWith('/'))
+        {
+            // Each R home of the short form is an R version of its own.
+            cursor.Instance++;
+            cursor.BlockOpen = false;
+            cursor.Field = null;
+            return new ConfigLine(number, ConfigLineKind.ListItem, text, terminator, null, text.Trim(), 0, 0, cursor.Instance);
+        }
+        var column = text.Length - text.TrimStart().Length + 1;
+        throw new ConfigFormatException(path, number, column, null,
+            "expected 'Field: value', a continuation line (starting with white space) or a '#' comment: Workbench's DCF reader refuses the line");
+    }
+
+/// <summary>The document as bytes, identical to what was parsed when nothing was edited.</summary>
     public byte[] ToBytes()
     {
         var sb = new StringBuilder();
@@ -239,10 +412,48 @@ public sealed class ConfigDocument
 
     public string? GetValue(string? section, string key) => Find(section, key)?.Value;
 
+    /// <summary>Every entry for <paramref name="key"/> in <paramref name="section"/>, in file order (a multi-valued option, or a repeatable section's).</summary>
+    public IEnumerable<ConfigLine> FindAll(string? section, string key) =>
+        _lines.Where(l => l.Kind == ConfigLineKind.Entry && l.Section == section && l.Key == key);
+
+    /// <summary>
+    /// The sections as read, in file order: one per header (launcher.conf's clusters each apart), one per DCF block,
+    /// and the lines before any header as a section without a name.
+    /// </summary>
+    public IReadOnlyList<ConfigSection> Sections()
+    {
+        var sections = new List<ConfigSection>();
+        foreach (var group in _lines.GroupBy(l => l.Instance))
+        {
+            var header = group.FirstOrDefault(l => l.Kind == ConfigLineKind.Section);
+            var entries = group.Where(l => l.Kind is ConfigLineKind.Entry or ConfigLineKind.ListItem).ToList();
+            if (header is null && entries.Count == 0) continue;
+            sections.Add(new ConfigSection(header?.Section, group.Key, header, entries));
+        }
+        return sections;
+    }
+
+    /// <summary>The sections called <paramref name="name"/>, each apart.</summary>
+    public IReadOnlyList<ConfigSection> Sections(string name) => Sections().Where(s => s.Name == name).ToList();
+
     public bool HasSection(string section) =>
         _lines.Any(l => l.Kind == ConfigLineKind.Section && l.Key is null && l.Section == section);
 
     public IEnumerable<ConfigLine> Entries => _lines.Where(l => l.Kind is ConfigLineKind.Entry or ConfigLineKind.ListItem);
+
+    /// <summary>Removes a section's header and every line of it (the legacy [nodes] of load-balancer). Returns false when there is none.</summary>
+    public bool RemoveSection(string section)
+    {
+        var instances = _lines.Where(l => l.Kind == ConfigLineKind.Section && l.Section == section).Select(l => l.Instance).ToHashSet();
+        if (instances.Count == 0) return false;
+        var lastTerminator = _lines[^1].Terminator;
+        _lines.RemoveAll(l => instances.Contains(l.Instance));
+        // Blank lines left at the end, where the section was, go too; a missing final newline stays missing.
+        while (_lines.Count > 0 && _lines[^1].Kind == ConfigLineKind.Blank) _lines.RemoveAt(_lines.Count - 1);
+        if (_lines.Count > 0 && lastTerminator.Length == 0) _lines[^1].Terminator = "";
+        Renumber();
+        return true;
+    }
 
     /// <summary>
     /// Sets a key. An existing line has only its value replaced (spacing and everything around it stay);
@@ -260,6 +471,15 @@ public sealed class ConfigDocument
                 $"'{SafeText.Quote(key)}' cannot be set in {FilePath}: its value, key or section contains '#', which Workbench reads " +
                 "(boost's config-file rules) as the start of a comment, so it would read only what comes before it.", key);
 
+        if (Dialect.Syntax is ConfigSyntax.Dcf or ConfigSyntax.List)
+            throw new WbException("ConfigNotEditable", WbErrorCategory.InvalidOperation,
+                $"{FilePath} is not a key=value file: it is not edited here.", FilePath);
+        if (section is not null && Dialect.RepeatableSections.Contains(section) && Sections(section).Count > 1)
+            throw new WbException("InvalidConfigSection", WbErrorCategory.InvalidArgument,
+                $"[{SafeText.Quote(section)}] appears more than once in {FilePath}: which one to change is ambiguous, so nothing was changed.", section);
+        if (FindAll(section, key).Skip(1).Any())
+            throw new WbException("InvalidConfigKey", WbErrorCategory.InvalidArgument,
+                $"'{SafeText.Quote(key)}' is given more than once in {FilePath}: which one to change is ambiguous, so nothing was changed.", key);
         var existing = Find(section, key);
         if (existing is not null)
         {
@@ -308,13 +528,18 @@ public sealed class ConfigDocument
             trailingTerminator = "";
         }
 
-        var section = index > 0 ? _lines[index - 1].Section : null;
+        var cursor = new Cursor
+        {
+            Section = index > 0 ? _lines[index - 1].Section : null,
+            Instance = index > 0 ? _lines[index - 1].Instance : 0,
+        };
         var parsed = new List<ConfigLine>();
         for (var i = 0; i < texts.Count; i++)
         {
             var terminator = endsFile && i == texts.Count - 1 ? trailingTerminator : newline;
-            parsed.Add(Classify(FilePath, Dialect, 0, texts[i], terminator, ref section));
+            parsed.Add(Classify(FilePath, Dialect, 0, texts[i], terminator, ref cursor));
         }
+
         _lines.InsertRange(index, parsed);
         Renumber();
     }

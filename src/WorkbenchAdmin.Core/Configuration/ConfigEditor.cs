@@ -45,8 +45,9 @@ public sealed class ConfigEditor
     /// Applies <paramref name="changes"/> to <paramref name="fileName"/>. <paramref name="sectionOf"/> may
     /// choose each key's section from the current document (null keeps the change's own section).
     /// </summary>
+    /// <param name="reshape">Applied before <paramref name="changes"/> (a migration of the file's form); returns what it did.</param>
     public ConfigFileEdit Edit(string fileName, IReadOnlyList<ConfigChange> changes, Func<string, string, bool> shouldProcess,
-                               Func<ConfigDocument, string, string?>? sectionOf = null)
+                               Func<ConfigDocument, string, string?>? sectionOf = null, Func<ConfigDocument, List<ConfigChangeResult>>? reshape = null)
     {
         var path = _root.PathOf(fileName);
         // A mistyped -ConfigRoot must not become a new, empty configuration directory.
@@ -58,7 +59,7 @@ public sealed class ConfigEditor
         var dialect = roles.DialectOf(fileName);
         // Plan without the lock: -WhatIf and a declined -Confirm touch nothing (not even the lock file), and
         // no lock is held while a -Confirm prompt waits for the user.
-        var planned = Apply(_root.LoadOrEmpty(fileName, dialect), changes, sectionOf, roles);
+        var planned = Apply(_root.LoadOrEmpty(fileName, dialect), changes, sectionOf, roles, reshape);
         if (planned.Count == 0)
         {
             _logger.LogDebug("{Path}: already as asked, not written", path);
@@ -70,7 +71,7 @@ public sealed class ConfigEditor
         // Then apply the same changes to the file as it is under the lock: another editor may have written since.
         using var _ = DirectoryLock.Acquire(_root.Path, LockTimeout);
         var doc = _root.LoadOrEmpty(fileName, dialect);
-        var results = Apply(doc, changes, sectionOf, roles);
+        var results = Apply(doc, changes, sectionOf, roles, reshape);
         if (results.Count == 0) return new ConfigFileEdit(path, results, ConfigEditOutcome.Unchanged);
         AtomicFile.Write(path, doc.ToBytes(), roles.NewFileModeOf(fileName), _beforeCommit);
         _logger.LogInformation("{Path}: Set {Action}", path, string.Join(", ", results.Select(Describe)));
@@ -78,9 +79,10 @@ public sealed class ConfigEditor
     }
 
     /// <summary>Applies the changes to <paramref name="doc"/>; what changed, with secrets masked (results are logged and returned).</summary>
-    private static List<ConfigChangeResult> Apply(ConfigDocument doc, IReadOnlyList<ConfigChange> changes, Func<ConfigDocument, string, string?>? sectionOf, ConfigFileRoles roles)
+    private static List<ConfigChangeResult> Apply(ConfigDocument doc, IReadOnlyList<ConfigChange> changes, Func<ConfigDocument, string, string?>? sectionOf, ConfigFileRoles roles,
+                                                  Func<ConfigDocument, List<ConfigChangeResult>>? reshape)
     {
-        var results = new List<ConfigChangeResult>();
+        var results = reshape?.Invoke(doc).Select(r => r with { OldValue = roles.Mask(doc.FilePath, r.Key, r.OldValue), NewValue = roles.Mask(doc.FilePath, r.Key, r.NewValue) }).ToList() ?? [];
         foreach (var change in changes)
         {
             var section = sectionOf is null ? change.Section : sectionOf(doc, change.Key);

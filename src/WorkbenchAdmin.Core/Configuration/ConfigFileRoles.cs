@@ -68,6 +68,10 @@ public sealed class ConfigFileRoles
     public bool IsDatabaseConfig(string fileName) =>
         Path.GetFileName(fileName) == ConfigFiles.Database || Identity(_root.PathOf(fileName)) == _databaseConfig;
 
+    /// <summary>What a file of the root is (the database config file rserver.conf names is one whatever its name).</summary>
+    public ConfigFileKind KindOf(string fileName) =>
+        IsDatabaseConfig(fileName) ? ConfigFileKinds.Database : ConfigFileKinds.Of(fileName);
+
     /// <summary>How Workbench reads a file of the root.</summary>
     public ConfigDialect DialectOf(string fileName) =>
         IsDatabaseConfig(fileName) ? ConfigDialect.Database : ConfigFiles.DialectOf(fileName);
@@ -79,7 +83,9 @@ public sealed class ConfigFileRoles
     /// <summary>A value as it may be shown: the database config's password masked, its connection-uri without its password.</summary>
     public string? Mask(string fileName, string key, string? value)
     {
-        if (value is null || !IsDatabaseConfig(fileName)) return value;
+        if (value is null) return value;
+        if (!IsDatabaseConfig(fileName))
+            return ConfigFileKinds.Of(fileName).SecretKeys.Contains(key) && value.Length > 0 ? SecretValue.Mask : value;
         if (key == "password") return value.Length == 0 ? value : SecretValue.Mask;
         if (key == "connection-uri") return PostgresConnectionUri.MaskPassword(value);
         return value;

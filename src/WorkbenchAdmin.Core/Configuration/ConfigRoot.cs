@@ -14,13 +14,12 @@ public static class ConfigFiles
     /// <summary>The key=value files, in the order listings show them.</summary>
     public static readonly IReadOnlyList<string> Known = [RServer, Launcher, Database, LoadBalancer];
 
-    /// <summary>How Workbench reads a file, by its name (the database config file may have another: see <see cref="DatabaseConfig.Load"/>).</summary>
-    public static ConfigDialect DialectOf(string fileName) => Path.GetFileName(fileName) switch
-    {
-        LoadBalancer => ConfigDialect.LoadBalancer,
-        Database => ConfigDialect.Database,
-        _ => ConfigDialect.Standard,
-    };
+    /// <summary>
+    /// How Workbench reads a file, by its name (<see cref="ConfigFileKinds"/>; the database config file may have another
+    /// name: see <see cref="DatabaseConfig.Load"/>). A file of a kind that is not read as settings gets boost's rules
+    /// when a caller asks to parse it anyway.
+    /// </summary>
+    public static ConfigDialect DialectOf(string fileName) => ConfigFileKinds.Of(fileName).Dialect ?? ConfigDialect.Standard;
 }
 
 /// <summary>

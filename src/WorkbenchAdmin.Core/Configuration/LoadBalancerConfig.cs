@@ -31,6 +31,8 @@ public sealed record LoadBalancerConfig
     public IReadOnlyList<string> LegacyNodes { get; init; } = [];
     /// <summary>True when a key was found only under <c>[config]</c>.</summary>
     public bool UsesConfigSection { get; init; }
+    /// <summary>The pre-2021.09 form: a <c>[config]</c> or <c>[nodes]</c> section (<see cref="MigrateLegacy"/> turns it into the current one).</summary>
+    public bool LegacyForm { get; init; }
 
     public static LoadBalancerConfig Load(ConfigRoot root) => From(root.TryLoad(ConfigFiles.LoadBalancer));
 
@@ -73,7 +75,30 @@ public sealed record LoadBalancerConfig
             LegacyUseIpAddress = Find(ModuleSettings.UseIpAddressKey) is null ? null : Flag(ModuleSettings.UseIpAddressKey),
             LegacyNodes = doc.Lines.Where(l => l.Kind == ConfigLineKind.ListItem && l.Section == NodesSection).Select(l => l.Key!).ToList(),
             UsesConfigSection = usesConfig,
+            LegacyForm = doc.HasSection(ConfigSection) || doc.HasSection(NodesSection),
         };
+    }
+
+    /// <summary>
+    /// Turns a pre-2021.09 load-balancer into the current form: the keys of <c>[config]</c> move before any section
+    /// (where a key is already set there, that one stays: it is the one in effect), and the <c>[config]</c> and
+    /// <c>[nodes]</c> sections go (nodes now join through the database). What it did, for ShouldProcess and -Verbose.
+    /// </summary>
+    public static List<ConfigChangeResult> MigrateLegacy(ConfigDocument doc)
+    {
+        var results = new List<ConfigChangeResult>();
+        foreach (var line in doc.Entries.Where(l => l.Kind == ConfigLineKind.Entry && l.Section == ConfigSection).ToList())
+        {
+            if (doc.Find(null, line.Key!) is null)
+            {
+                doc.Set(null, line.Key!, line.Value!);
+                results.Add(new ConfigChangeResult(null, line.Key!, null, line.Value));
+            }
+        }
+        if (doc.RemoveSection(ConfigSection)) results.Add(new ConfigChangeResult(ConfigSection, "(legacy section, keys moved to the top)", null, null));
+        var nodes = doc.Lines.Count(l => l.Kind == ConfigLineKind.ListItem && l.Section == NodesSection);
+        if (doc.RemoveSection(NodesSection)) results.Add(new ConfigChangeResult(NodesSection, $"(legacy list of {nodes} node{(nodes == 1 ? "" : "s")}; nodes join through the database)", null, null));
+        return results;
     }
 
     /// <summary>The section a new or changed key belongs in: where the file already keeps it, else [config] if the file uses that section.</summary>

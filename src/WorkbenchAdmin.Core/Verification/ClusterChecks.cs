@@ -72,13 +72,29 @@ internal static class ClusterChecks
             var majority = groups.OrderByDescending(g => g.Count()).First();
             foreach (var odd in groups.Where(g => g != majority).SelectMany(g => g))
             {
-                var what = odd.Print.ConfigHashes.ContainsKey(file) ? $"/etc/rstudio/{file} differs from {string.Join(", ", majority.Select(m => m.Node.Address))}"
+                var what = odd.Print.ConfigHashes.ContainsKey(file) ? $"/etc/rstudio/{file} differs from {string.Join(", ", majority.Select(m => m.Node.Address))}{WhereItDiffers(file, odd.Print, majority.First().Print)}"
                                                                      : $"/etc/rstudio/{file} is missing (present on {string.Join(", ", majority.Select(m => m.Node.Address))})";
                 yield return c.Fail(odd.Node.Address, what, "identical on every node apart from www-host-name, www-address and www-port",
                     $"Copy /etc/rstudio/{file} from {majority.First().Node.Address} to {odd.Node.Address}, keep its address keys, and restart rstudio-server.");
             }
         }
         if (differing == 0 && unprinted.Count == 0) yield return c.Pass(Cluster, $"{files.Count} files identical on {printed.Count} nodes (address keys aside)");
+    }
+
+    /// <summary>
+    /// The sections and keys where a node's file differs from the reference's (never their values: they may be secrets);
+    /// empty when either fingerprint predates per-key entries or the file is compared byte for byte.
+    /// </summary>
+    internal static string WhereItDiffers(string file, NodeFingerprint odd, NodeFingerprint reference)
+    {
+        if (odd.ConfigEntries?.GetValueOrDefault(file) is not { } mine || reference.ConfigEntries?.GetValueOrDefault(file) is not { } theirs) return "";
+        var places = mine.Keys.Union(theirs.Keys).Order(StringComparer.Ordinal)
+            .Select(place => (place, Mine: mine.GetValueOrDefault(place), Theirs: theirs.GetValueOrDefault(place)))
+            .Where(p => p.Mine != p.Theirs)
+            .Select(p => p.Mine is null ? $"{p.place} (missing here)" : p.Theirs is null ? $"{p.place} (only here)" : p.place)
+            .ToList();
+        const int Shown = 6;
+        return places.Count == 0 ? "" : $": {string.Join(", ", places.Take(Shown))}{(places.Count > Shown ? $" and {places.Count - Shown} more" : "")}";
     }
 
     public static IEnumerable<CheckResult> SameKey(CheckDefinition c, ClusterContext x) =>

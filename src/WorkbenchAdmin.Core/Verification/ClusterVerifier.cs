@@ -37,6 +37,7 @@ public static class ClusterVerifier
         ["config.lb-enabled"] = NodeChecks.LoadBalancingEnabled,
         ["config.lb-file"] = NodeChecks.LoadBalancerFile,
         ["config.launcher-address"] = NodeChecks.LauncherAddress,
+        ["config.rserver-options"] = NodeChecks.RServerOptionsKnown,
         ["storage.shared-path"] = NodeChecks.SharedStoragePath,
         ["storage.shared-owner"] = NodeChecks.SharedOwner,
         ["storage.home-owner"] = NodeChecks.HomeOwner,

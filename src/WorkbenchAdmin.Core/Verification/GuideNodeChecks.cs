@@ -164,14 +164,17 @@ internal static class GuideNodeChecks
         var launcherPath = n.Root.PathOf(ConfigFiles.Launcher);
         var rserver = n.Root.TryLoad(ConfigFiles.RServer);
         var enabledLine = rserver?.Find(null, "launcher-sessions-enabled");
+        var defaultCluster = rserver?.Find(null, "launcher-default-cluster");
         var launcherDoc = n.Root.TryLoad(ConfigFiles.Launcher);
+        // [server] is the launcher's own (address, port); each [cluster] is a cluster sessions may run on.
         var launcher = LauncherConfig.From(launcherDoc);
-        var hasCluster = launcherDoc?.HasSection("cluster") == true;
+        var hasCluster = launcher.Clusters.Count > 0;
+        var clusters = string.Join(", ", launcher.Clusters.Select(k => k.Name ?? $"(unnamed, line {k.Line})"));
         var where = enabledLine is null ? $"launcher-sessions-enabled is unset in {rserverPath} (on by default)" : $"launcher-sessions-enabled={enabledLine.Value} ({rserverPath}:{enabledLine.Number})";
         if (!n.RServer.LauncherSessionsEnabled)
         {
             yield return c.Warn(n.Target,
-                hasCluster ? $"{where}, yet {launcherPath} configures a [cluster]: sessions do not go through the launcher" : $"{where}: sessions do not go through the launcher",
+                hasCluster ? $"{where}, yet {launcherPath} configures [cluster] {clusters}: sessions do not go through the launcher" : $"{where}: sessions do not go through the launcher",
                 "launcher-sessions-enabled=1 with a launcher.conf [cluster] (JupyterLab, Jupyter Notebook and VS Code need it)",
                 $"Set launcher-sessions-enabled=1 in {rserverPath}{(hasCluster ? "" : $" and add a [cluster] section (name=Local, type=Local) to {launcherPath}")}, then restart rstudio-server and rstudio-launcher.");
             yield break;
@@ -180,14 +183,18 @@ internal static class GuideNodeChecks
         if (launcherDoc is null) problems.Add($"{launcherPath} is missing");
         else
         {
-            if (!launcherDoc.HasSection(LauncherConfig.Section)) problems.Add($"{launcherPath} has no [server] section");
+            if (!launcher.HasServerSection) problems.Add($"{launcherPath} has no [server] section");
             if (!hasCluster) problems.Add($"{launcherPath} has no [cluster] section (the plugin sessions run on)");
+            foreach (var unnamed in launcher.Clusters.Where(k => k.Name is null))
+                problems.Add($"the [cluster] at {launcherPath}:{unnamed.Line} has no name");
             if (launcher.Port != n.RServer.LauncherPort)
                 problems.Add($"rserver.conf's launcher-port is {n.RServer.LauncherPort} but launcher.conf's port is {launcher.Port}{(launcherDoc.Find(LauncherConfig.Section, "port") is { } p ? $" ({launcherPath}:{p.Number})" : "")}");
+            if (!string.IsNullOrEmpty(defaultCluster?.Value) && hasCluster && launcher.Clusters.All(k => k.Name != defaultCluster.Value))
+                problems.Add($"launcher-default-cluster={defaultCluster.Value} ({rserverPath}:{defaultCluster.Number}) names no [cluster] of {launcherPath}");
         }
         yield return problems.Count == 0
-            ? c.Pass(n.Target, $"{where}; {launcherPath} has [server] (port {launcher.Port}) and [cluster]")
-            : c.Fail(n.Target, $"{where}, but {string.Join("; ", problems)}", "launcher.conf with [server] on rserver.conf's launcher-port and a [cluster]",
-                $"Complete {launcherPath} ([server] address=0.0.0.0, port={n.RServer.LauncherPort}; [cluster] name=Local, type=Local), then restart rstudio-launcher.");
+            ? c.Pass(n.Target, $"{where}; {launcherPath} has [server] (port {launcher.Port}) and [cluster] {clusters}")
+            : c.Fail(n.Target, $"{where}, but {string.Join("; ", problems)}", "launcher.conf with [server] on rserver.conf's launcher-port and a named [cluster] for each cluster",
+                $"Complete {launcherPath} ([server] address=0.0.0.0, port={n.RServer.LauncherPort}; [cluster] name=Local, type=Local, and one [cluster] with a name of its own for each further cluster), then restart rstudio-launcher.");
     }
 }

@@ -44,6 +44,12 @@ internal static class NodeChecks
     public static IEnumerable<CheckResult> LoadBalancerFile(CheckDefinition c, NodeContext n)
     {
         var path = n.Root.PathOf(ConfigFiles.LoadBalancer);
+        if (n.LoadBalancer.LegacyForm)
+        {
+            yield return c.Warn(n.Target, $"{path} is in the pre-2021.09 form ([config] or [nodes]; balancer={n.LoadBalancer.Method})", "the current form: balancer= and www-host-name= before any section",
+                $"Set-WbBalancer -ConfigRoot {n.Root.Path} migrates it (add -WhatIf to see the change first), then restart rstudio-server.");
+            yield break;
+        }
         yield return n.LoadBalancer.FilePresent
             ? c.Pass(n.Target, $"{path} is present (balancer={n.LoadBalancer.Method})")
             : c.Fail(n.Target, $"{path} is missing: the node runs alone", "a load-balancer file",
@@ -76,12 +82,45 @@ internal static class NodeChecks
     public static IEnumerable<CheckResult> LauncherAddress(CheckDefinition c, NodeContext n)
     {
         var path = n.Root.PathOf(ConfigFiles.Launcher);
+        // The launcher listens where [server] says; the [cluster] sections (any number) say where jobs run, not this.
         var launcher = LauncherConfig.Load(n.Root);
         var local = launcher.Address is "localhost" or "::1" || launcher.Address.StartsWith("127.", StringComparison.Ordinal);
         yield return !local
             ? c.Pass(n.Target, $"address={launcher.Address} in [server] of {path}")
             : c.Fail(n.Target, launcher.FilePresent ? $"address={launcher.Address} in [server] of {path}" : $"{path} is missing, so the launcher listens on localhost",
                 "an address other nodes reach (0.0.0.0)", $"Set address=0.0.0.0 in the [server] section of {path} and restart rstudio-launcher.");
+    }
+
+    public static IEnumerable<CheckResult> RServerOptionsKnown(CheckDefinition c, NodeContext n)
+    {
+        var path = n.Root.PathOf(ConfigFiles.RServer);
+        var doc = n.Root.TryLoad(ConfigFiles.RServer);
+        if (doc is null)
+        {
+            yield return c.Skip(n.Target, $"{path} does not exist: no option to check");
+            yield break;
+        }
+        var count = 0;
+        var unknown = 0;
+        foreach (var line in doc.Entries.Where(l => l.Kind == ConfigLineKind.Entry))
+        {
+            count++;
+            // boost makes [a] a prefix: a key under it is the option "a.key".
+            var option = line.OptionName!;
+            if (RServerOptions.Find(option) is not null) continue;
+            unknown++;
+            var nearest = RServerOptions.Nearest(option);
+            var shown = ConfigFormatException.NameOrNull(option) ?? "(an option whose name is not printable)";
+            // Our list of Workbench-only options is partial: an option not in it may still be one Workbench knows, so never a Fail.
+            yield return c.Warn(n.Target,
+                $"{shown} ({path}:{line.Number}) is not a documented rserver.conf option{(nearest is null ? "" : $": did you mean {nearest}?")}",
+                "only options Workbench documents (rserver refuses to start on an unrecognised option)",
+                nearest is null
+                    ? $"Remove it from {path}, or check its spelling against the rserver.conf reference; run 'rstudio-server verify-installation' to see whether rserver accepts it."
+                    : $"Replace {shown} with {nearest} in {path} (or remove it), then restart rstudio-server.");
+        }
+        if (unknown == 0)
+            yield return c.Pass(n.Target, $"{count} option{(count == 1 ? "" : "s")} in {path}, each a documented one");
     }
 
     public static IEnumerable<CheckResult> DatabaseProvider(CheckDefinition c, NodeContext n)

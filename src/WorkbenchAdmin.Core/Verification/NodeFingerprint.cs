@@ -14,17 +14,16 @@ namespace WorkbenchAdmin.Core.Verification;
 /// </summary>
 public sealed record NodeFingerprint
 {
-    /// <summary>Keys that legitimately differ between nodes (the node's own address).</summary>
-    public static readonly IReadOnlyDictionary<string, string[]> AddressKeys = new Dictionary<string, string[]>
-    {
-        [ConfigFiles.LoadBalancer] = ["www-host-name"],
-        [ConfigFiles.RServer] = ["www-address", "www-port"],
-    };
-
     public const string MarkerDirectory = ".workbenchadmin-markers";
 
     /// <summary>File name → hash of its entries (address keys removed); every regular file of the root.</summary>
     public Dictionary<string, string> ConfigHashes { get; init; } = [];
+    /// <summary>
+    /// File name → each setting's place (<c>[section name] key</c>, a repeated section by its name, e.g.
+    /// <c>[cluster Local] type</c>) → a hash of its value(s), for the files read as settings; so a difference is named
+    /// down to the key without any value leaving the node. Absent in fingerprints of earlier versions.
+    /// </summary>
+    public Dictionary<string, Dictionary<string, string>>? ConfigEntries { get; init; }
     public string? KeyHash { get; init; }
     public string? Protocol { get; init; }
     public string? Version { get; init; }
@@ -49,9 +48,11 @@ public sealed record NodeFingerprint
         var key = SecureCookieKey.Locate(root, rserver);
         var shared = rserver.ServerSharedStoragePath is { } configured ? probes.LocalPath(configured) : null;
         var (marker, markerError, markerFix, seen) = ExchangeMarkers(shared, address);
+        var (hashes, entries) = ReadConfigFiles(root);
         return new NodeFingerprint
         {
-            ConfigHashes = HashConfigFiles(root),
+            ConfigHashes = hashes,
+            ConfigEntries = entries,
             KeyHash = key.Hash,
             Protocol = rserver.Protocol,
             Version = version,
@@ -64,40 +65,57 @@ public sealed record NodeFingerprint
         };
     }
 
-    internal static Dictionary<string, string> HashConfigFiles(ConfigRoot root)
+    internal static Dictionary<string, string> HashConfigFiles(ConfigRoot root) => ReadConfigFiles(root).Hashes;
+
+    internal static (Dictionary<string, string> Hashes, Dictionary<string, Dictionary<string, string>> Entries) ReadConfigFiles(ConfigRoot root)
     {
         var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (!Directory.Exists(root.Path)) return hashes;
+        var entries = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
+        if (!Directory.Exists(root.Path)) return (hashes, entries);
         var roles = ConfigFileRoles.Of(root); // never the secure-cookie-key, wherever rserver.conf puts it
         foreach (var path in Directory.EnumerateFiles(root.Path).Order(StringComparer.Ordinal))
         {
             var name = Path.GetFileName(path);
             if (!roles.IsConfiguration(name)) continue;
-            hashes[name] = HashFile(path, name);
+            var bytes = File.ReadAllBytes(path);
+            var settings = Settings(bytes, path, roles.KindOf(name), roles.DialectOf(name));
+            if (settings is null)
+            {
+                hashes[name] = Hash(bytes);
+                continue;
+            }
+            entries[name] = settings;
+            hashes[name] = Hash(Encoding.UTF8.GetBytes(string.Concat(settings.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{e.Key}={e.Value}\n"))));
         }
-        return hashes;
+        return (hashes, entries);
     }
 
-    /// <summary>The entries of a key=value file in order, white space and comments aside; other files byte for byte.</summary>
-    private static string HashFile(string path, string name)
+    /// <summary>
+    /// A file's settings as Workbench reads them, each place → a hash of its value(s); null for a file that is not
+    /// read as settings (or does not parse), which is compared byte for byte. Comments, white space and order do not
+    /// count: sections that repeat are told apart by their name (launcher.conf's clusters), so two nodes whose
+    /// clusters stand in another order agree. The node's own address keys (the guide's exception) are left out.
+    /// </summary>
+    internal static Dictionary<string, string>? Settings(byte[] bytes, string path, ConfigFileKind kind, ConfigDialect dialect)
     {
-        var bytes = File.ReadAllBytes(path);
-        try
+        if (!kind.IsRead) return null;
+        ConfigDocument doc;
+        try { doc = ConfigDocument.Parse(bytes, path, dialect); }
+        catch (ConfigFormatException) { return null; }
+        var values = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var section in doc.Sections())
         {
-            var doc = ConfigDocument.Parse(bytes, path, ConfigFiles.DialectOf(name));
-            var skip = AddressKeys.GetValueOrDefault(name) ?? [];
-            var canonical = new StringBuilder();
-            foreach (var line in doc.Entries)
+            var instance = kind.InstanceOf(doc, section);
+            var label = section.Name is null && instance is null ? "" : $"[{string.Join(" ", new[] { section.Name, instance }.Where(p => p is not null))}] ";
+            foreach (var line in section.Entries)
             {
-                if (line.Kind == ConfigLineKind.Entry && skip.Contains(line.Key)) continue;
-                canonical.Append('[').Append(line.Section).Append(']').Append(line.Key).Append('=').Append(line.Value).Append('\n');
+                if (section.Name is null && line.Kind == ConfigLineKind.Entry && kind.AddressKeys.Contains(line.Key!)) continue;
+                var place = label + line.Key;
+                if (!values.TryGetValue(place, out var list)) values[place] = list = [];
+                list.Add(line.Kind == ConfigLineKind.Entry ? "=" + line.Value : "(listed)");
             }
-            return Hash(Encoding.UTF8.GetBytes(canonical.ToString()));
         }
-        catch (ConfigFormatException)
-        {
-            return Hash(bytes);
-        }
+        return values.ToDictionary(v => v.Key, v => Hash(Encoding.UTF8.GetBytes(string.Join("\n", v.Value))), StringComparer.Ordinal);
     }
 
     internal static string? DigestUsers(string passwdPath)

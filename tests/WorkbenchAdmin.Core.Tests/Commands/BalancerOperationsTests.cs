@@ -69,12 +69,13 @@ public class BalancerOperationsTests
     }
 
     [Fact]
-    public void SetKeepsKeysInTheConfigSectionWhenTheFileUsesIt()
+    public void SetMigratesAConfigSectionToTheCurrentFormKeepingItsStyle()
     {
+        // [config] is the pre-2021.09 form (issue 21): its keys move before any section, in the file's own style.
         using var dir = new TempDirectory();
         dir.Write("load-balancer", "# cluster\n[config]\nbalancer = sessions\n");
         BalancerOperations.Set(new SetBalancerRequest { ConfigRoot = dir.Path, Method = "system-load", WwwHostName = "10.0.0.5" }, new RecordingHost());
-        Assert.Equal("# cluster\n[config]\nbalancer = system-load\nwww-host-name = 10.0.0.5\n", File.ReadAllText(dir.File("load-balancer")));
+        Assert.Equal("# cluster\nbalancer = system-load\nwww-host-name = 10.0.0.5\n", File.ReadAllText(dir.File("load-balancer")));
     }
 
     [Fact]

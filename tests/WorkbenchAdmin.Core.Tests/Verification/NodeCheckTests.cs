@@ -68,7 +68,7 @@ public sealed class NodeCheckTests : IDisposable
         var root = GoodRoot();
         var home = Path.Combine(_dir.Path, "good-home");
         var results = ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = root, Check = ["config.*", "storage.*", "database.provider", "security.*", "network.www-host-name", "network.port-range", "services.*"], Probes = _probes, HomeRoot = home }, new RecordingHost());
-        Assert.Equal(18, results.Count); // storage.nfs-options twice: the shared storage and the home root
+        Assert.Equal(19, results.Count); // storage.nfs-options twice: the shared storage and the home root
         Assert.All(results, r => Assert.True(r.Status == CheckStatus.Pass, r.ToString()));
     }
 
@@ -326,7 +326,7 @@ public sealed class NodeCheckTests : IDisposable
     {
         var host = new RecordingHost();
         ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = GoodRoot(), Check = ["config.*"], Probes = _probes }, host);
-        Assert.Equal(["config.lb-enabled", "config.lb-file", "config.launcher-address", "config.launcher-sessions"], host.Progress.SkipLast(1).Select(p => p.Status.Split(':')[0]));
+        Assert.Equal(["config.lb-enabled", "config.lb-file", "config.launcher-address", "config.rserver-options", "config.launcher-sessions"], host.Progress.SkipLast(1).Select(p => p.Status.Split(':')[0]));
         Assert.Equal(-1, host.Progress[^1].Percent);
         Assert.True(host.Progress.SkipLast(1).Select(p => p.Percent).SequenceEqual(host.Progress.SkipLast(1).Select(p => p.Percent).Order()));
     }

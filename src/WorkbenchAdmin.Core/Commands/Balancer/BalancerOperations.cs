@@ -54,8 +54,8 @@ public static partial class BalancerOperations
             warnings.Add($"'{root.PathOf(ConfigFiles.LoadBalancer)}' exists but load-balancing-enabled=0 in {ConfigFiles.RServer}: this node runs alone.");
         if (rserver.LoadBalancingEnabled == true && !lb.FilePresent)
             warnings.Add($"load-balancing-enabled=1 but '{root.PathOf(ConfigFiles.LoadBalancer)}' is missing: the balancer is the default ({LoadBalancerConfig.DefaultMethod}) and www-host-name is this host's name.");
-        if (lb.LegacyNodes.Count > 0)
-            warnings.Add($"The [nodes] section of '{root.PathOf(ConfigFiles.LoadBalancer)}' is legacy and ignored: nodes join through the database.");
+        if (lb.LegacyForm)
+            warnings.Add($"'{root.PathOf(ConfigFiles.LoadBalancer)}' is in the pre-2021.09 form (a [config] or [nodes] section){(lb.LegacyNodes.Count > 0 ? "; its [nodes] list is legacy and ignored: nodes join through the database" : "")}. Set-WbBalancer migrates it to the current form (-WhatIf shows how).");
 
         if (lb.HasLegacyModuleKeys)
             warnings.Add($"'{root.PathOf(ConfigFiles.LoadBalancer)}' holds {string.Join(" and ", LoadBalancerConfig.LegacyModuleKeys)}, keys Workbench does not document " +
@@ -75,6 +75,7 @@ public static partial class BalancerOperations
             MethodIsDefault = lb.MethodSource is null,
             LoadBalancing = state,
             LoadBalancerFilePresent = lb.FilePresent,
+            LegacyForm = lb.LegacyForm,
             WwwHostName = lb.WwwHostName,
             EffectiveWwwHostName = lb.WwwHostName ?? $"{HostName()}:{rserver.WwwPort}",
             DeleteNodeOnExit = lb.DeleteNodeOnExit,
@@ -111,7 +112,9 @@ public static partial class BalancerOperations
         edits.Add(editor.Edit(ModuleSettings.FileName, moduleChanges, host.ShouldProcess));
         if (edits[^1].Outcome == ConfigEditOutcome.Declined && lb.HasLegacyModuleKeys) lbChanges.RemoveAll(c => c.Value is null);
         // load-balancer before rserver.conf: enabling clustering before its settings are in place would briefly run the default.
-        edits.Add(editor.Edit(ConfigFiles.LoadBalancer, lbChanges, host.ShouldProcess, LoadBalancerConfig.SectionFor));
+        // A pre-2021.09 file is migrated to the current form first, then changed.
+        edits.Add(editor.Edit(ConfigFiles.LoadBalancer, lbChanges, host.ShouldProcess, LoadBalancerConfig.SectionFor,
+                              lb.LegacyForm ? LoadBalancerConfig.MigrateLegacy : null));
         edits.Add(editor.Edit(ConfigFiles.RServer, [new ConfigChange(null, "load-balancing-enabled", "1")], host.ShouldProcess));
         foreach (var edit in edits.Where(e => e.Outcome == ConfigEditOutcome.Written))
             host.WriteVerbose($"{edit.Path}: {string.Join(", ", edit.Changes.Select(c => $"{c.Key} {c.OldValue ?? "(unset)"} -> {c.NewValue}"))}");

@@ -27,6 +27,21 @@ public static class GetConfigOperation
                 host.WriteError(new WbException("ConfigFileNotReadable", WbErrorCategory.InvalidArgument, why, fileName));
                 continue;
             }
+            var kind = roles.KindOf(fileName);
+            if (kind.Secret)
+            {
+                host.WriteError(new WbException("ConfigFileNotReadable", WbErrorCategory.InvalidArgument,
+                    $"'{fileName}' is a {kind.Name} file ({kind.Rule}).", fileName));
+                continue;
+            }
+            if (!kind.IsRead)
+            {
+                // Not key=value (login.html, a JSON file, a template): Workbench does not read it as settings, so neither do we.
+                if (root.Exists(fileName)) host.WriteVerbose($"{root.PathOf(fileName)}: kind {kind.Name} ({kind.Rule}); no settings to list.");
+                else if (explicitlyNamed)
+                    host.WriteError(new WbException("ConfigFileNotFound", WbErrorCategory.ObjectNotFound, $"'{root.PathOf(fileName)}' does not exist.", root.PathOf(fileName)));
+                continue;
+            }
             ConfigDocument? doc;
             try { doc = root.TryLoad(fileName, roles.DialectOf(fileName)); }
             catch (WbException e) { host.WriteError(e); continue; }
@@ -41,7 +56,8 @@ public static class GetConfigOperation
                 continue;
             }
 
-            host.WriteVerbose($"Read {doc.FilePath}: {doc.Entries.Count()} settings.");
+            host.WriteVerbose($"Read {doc.FilePath} (kind {kind.Name}: {kind.Rule}): {doc.Entries.Count()} settings.");
+            var instances = doc.Sections().ToDictionary(s => s.Instance, s => kind.InstanceOf(doc, s));
             foreach (var line in doc.Entries)
             {
                 if (request.Section is not null && !string.Equals(line.Section, request.Section, StringComparison.OrdinalIgnoreCase)) continue;
@@ -50,6 +66,8 @@ public static class GetConfigOperation
                 {
                     File = fileName,
                     Section = line.Section,
+                    Instance = instances.GetValueOrDefault(line.Instance),
+                    Kind = kind.Name,
                     Key = line.Key!,
                     Value = roles.Mask(fileName, line.Key!, line.Value),
                     Line = line.Number,
