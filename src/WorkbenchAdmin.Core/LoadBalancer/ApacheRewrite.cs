@@ -101,16 +101,16 @@ public sealed class ApacheRewrite
     {
         var names = EnvVariable.Matches(written).Select(m => m.Groups[1].Value).Distinct().ToList();
         if (written.StartsWith("expr=", StringComparison.Ordinal) || names.Count == 0) return "";
+        var missing = names.Where(n => !_engineOn || !_env.ContainsKey(n)).ToList();
+        if (missing.Count == 0) return $" (sends {sent}, from the RewriteRule [E=] variables)";
+        if (!_engineOn) return $" (Apache sends '{sent}': RewriteEngine is not On in this context, so no RewriteRule sets {string.Join(", ", missing)})";
         var why = new List<string>();
-        foreach (var name in names)
-        {
-            if (_engineOn && _env.ContainsKey(name)) continue;
-            why.Add(!_engineOn ? $"{name}: RewriteEngine is not On in this context, so no RewriteRule runs"
-                : _unreached.TryGetValue(name, out var u) ? $"{name}: the RewriteRule [E={name}:…] at {u.Rule} never runs, because the [L] rules before it (the last at {u.Stopper}) end rewriting for every request; move the [E=] rules above them"
-                : $"{name}: nothing sets it for every request");
-        }
-        return why.Count == 0
-            ? $" (sends {sent}, from the RewriteRule [E=] variables)"
-            : $" (Apache sends '{sent}': {string.Join("; ", why)})";
+        var unreached = missing.Where(_unreached.ContainsKey).ToList();
+        if (unreached.Count > 0)
+            why.Add($"the RewriteRule [E=] lines at {string.Join(", ", unreached.Select(n => _unreached[n].Rule))} never run, because the [L] rules before them "
+                + $"(the last at {_unreached[unreached[0]].Stopper}) end rewriting for every request: move them above those rules");
+        var unset = missing.Except(unreached).ToList();
+        if (unset.Count > 0) why.Add($"nothing sets {string.Join(", ", unset)} for every request");
+        return $" (Apache sends '{sent}': {string.Join("; ", why)})";
     }
 }

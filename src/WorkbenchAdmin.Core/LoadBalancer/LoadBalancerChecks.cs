@@ -117,7 +117,7 @@ public static class LoadBalancerChecks
             return c.Warn(target, (active.Count == 1 ? $"every request goes to {active[0].Describe()}" : active.Count == 0 ? "no server is active" : spread)
                 + $"; {string.Join(", ", standby.Select(s => s.Describe()))} only while {(active.Count == 1 ? "it is" : "they are")} down: "
                 + $"the load balancer does not spread new users over every node{label}",
-                expected, string.Join(" ", standby.Select(s => $"Remove '{s.Standby}' from the server at {s.At}.")) + note);
+                expected, string.Join(" ", standby.GroupBy(s => s.Standby).Select(g => $"Remove '{g.Key}' from the server{(g.Count() == 1 ? "" : "s")} at {string.Join(", ", g.Select(s => s.At))}.")) + note);
         if (nodes.Unknown is not null && active.Count <= 1)
             return c.Warn(target, $"every request goes to {(active.Count == 1 ? active[0].Describe() : "no server")}, the route's one server: the load balancer does not spread new users{label}",
                 expected, $"Give the route a server for every node ({route.AddServerFix("<node>:<port>")}).{note}");

@@ -104,8 +104,8 @@ public sealed class PositExampleTests : IDisposable
         var forwarded = results.Single(r => r.CheckId == "loadbalancer.forwarded-headers");
         Assert.Equal(CheckStatus.Fail, forwarded.Status);
         Assert.Contains("(null)://(null)(null)", forwarded.Found);
-        Assert.Contains($"never runs, because the [L] rules before it (the last at {path}:9)", forwarded.Found);
-        Assert.Contains($"{path}:13", forwarded.Found); // the RequestHeader line
+        Assert.Contains($"the RewriteRule [E=] lines at {path}:12, {path}:13, {path}:14 never run, because the [L] rules before them (the last at {path}:9)", forwarded.Found);
+        Assert.EndsWith($"({path}:15)", forwarded.Found); // the RequestHeader line
         Assert.Contains("expr=%{REQUEST_SCHEME}://%{HTTP_HOST}%{REQUEST_URI}", forwarded.Fix);
         Assert.All(results.Where(r => r.CheckId != "loadbalancer.forwarded-headers"), r => Assert.Equal(CheckStatus.Pass, r.Status));
     }
@@ -140,7 +140,7 @@ public sealed class PositExampleTests : IDisposable
         Assert.Equal(CheckStatus.Warn, spread.Status);
         Assert.Contains($"wb2.lab.internal:8787 {standby}", spread.Found);
         Assert.Contains("does not spread new users over every node", spread.Found);
-        Assert.Matches($@"Remove '{System.Text.RegularExpressions.Regex.Escape(standby)}' from the server at .*{System.Text.RegularExpressions.Regex.Escape(name)}:\d+", spread.Fix);
+        Assert.Matches($@"Remove '{System.Text.RegularExpressions.Regex.Escape(standby)}' from the servers? at .*{System.Text.RegularExpressions.Regex.Escape(name)}:\d+", spread.Fix);
         // Every node is a server all the same, and the rest of the route is as Posit's examples have it.
         Assert.All(results.Where(r => r.CheckId != "loadbalancer.distribution"), r => Assert.True(r.Status == CheckStatus.Pass, r.ToString()));
     }
