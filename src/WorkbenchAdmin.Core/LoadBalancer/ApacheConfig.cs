@@ -182,6 +182,11 @@ public static class ApacheConfig
                 foreach (var p in d.Block.Where(x => x.Is("ProxyPass") && x.Args.Count >= 1))
                     passes.Add((p, d.Arg(0), p.Args[0], p.Args.Skip(1).ToList(), d.Block.Where(x => x.Block is null).ToList()));
         }
+        // A site may proxy through RewriteRule [P] alone (Posit's Apache example without its fallback ProxyPass):
+        // then its HTTP rules are the routes.
+        if (passes.Count == 0 && rewrite.EngineOn)
+            foreach (var r in rewrites.Where(r => ApacheRewrite.Flags(r).Proxy && r.Arg(1).Contains("://", StringComparison.Ordinal) && !IsWs(r.Arg(1), balancers)))
+                passes.Add((r, r.Arg(0), r.Arg(1), [], []));
         foreach (var (d, path, url, rest, local) in passes)
         {
             if (url == "!") continue;
@@ -289,7 +294,7 @@ public static class ApacheConfig
                         $"Add 'ProxyPreserveHost On' to {context}.");
             routes.Add(new ProxyRoute
             {
-                Name = $"{context}: ProxyPass {path} {url}",
+                Name = $"{context}: {d.Name} {path} {url}",
                 At = at,
                 Servers = servers,
                 AddServerFix = addFix,

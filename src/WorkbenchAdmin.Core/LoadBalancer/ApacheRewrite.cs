@@ -18,6 +18,9 @@ public sealed class ApacheRewrite
     private readonly Dictionary<string, (SourceLocation Rule, SourceLocation Stopper)> _unreached = new(StringComparer.Ordinal);
     private bool _engineOn;
 
+    /// <summary>Whether RewriteEngine is On in the context, so its rules run at all.</summary>
+    public bool EngineOn => _engineOn;
+
     /// <summary>A RewriteRule's flags: whether it proxies ([P]), ends rewriting ([L], [END]), and the variables it sets.</summary>
     public sealed record RuleFlags(bool Proxy, bool Last, IReadOnlyList<(string Name, string Value)> Env);
 

@@ -455,4 +455,24 @@ public sealed class ProxyParserTests : IDisposable
         Assert.True(route.Sticky.Ok, route.Sticky.Found);
         Assert.Equal(CheckStatus.Warn, Check(ProxyConfig.Load(path), "loadbalancer.distribution").Status);
     }
+
+    [Fact]
+    public void AnApacheSiteThatProxiesThroughRewriteRulesAloneHasThemAsItsRoutes()
+    {
+        var path = _dir.Write("rewrite-only.conf", """
+            <VirtualHost *:80>
+              RewriteEngine on
+              RequestHeader set X-RStudio-Request "expr=%{REQUEST_SCHEME}://%{HTTP_HOST}%{REQUEST_URI}"
+              RewriteCond %{HTTP:Upgrade} =websocket
+              RewriteRule /(.*)     ws://10.0.0.1:8787/$1  [P,L]
+              RewriteCond %{HTTP:Upgrade} !=websocket
+              RewriteRule /(.*)     http://10.0.0.1:8787/$1 [P,L]
+            </VirtualHost>
+            """);
+        var route = Assert.Single(ProxyConfig.Load(path).Routes);
+        Assert.Equal(new SourceLocation(path, 7), route.At);
+        Assert.Equal(["10.0.0.1:8787"], route.Servers.Select(s => s.Address));
+        Assert.All(LoadBalancerChecks.FromFile(CheckCatalog.All.Where(c => c.Scope == CheckScope.LoadBalancer), ProxyConfig.Load(path),
+            ClusterNodes.Of(["10.0.0.1:8787"]), VerificationProbes.System), r => Assert.True(r.Status == CheckStatus.Pass, r.ToString()));
+    }
 }
