@@ -9,6 +9,19 @@
 
 BeforeDiscovery {
     $script:kinds = @('nginx', 'apache', 'haproxy') | ForEach-Object { @{ Kind = $_ } }
+    # Our fixtures in the shapes of Posit's admin guide (tests/fixtures/proxy/README.md), with how many of the
+    # fixtures' nodes each one fronts.
+    $script:positExamples = @(
+        @{ Name = 'nginx'; File = 'posit-nginx.conf'; Nodes = 1 }
+        @{ Name = 'load-balanced nginx'; File = 'posit-nginx-balanced.conf'; Nodes = 2 }
+        @{ Name = 'Apache'; File = 'posit-apache.conf'; Nodes = 1 }
+        @{ Name = 'load-balanced Apache'; File = 'posit-apache-balanced.conf'; Nodes = 2 }
+    )
+    $script:standby = @(
+        @{ Name = 'an nginx upstream with backup servers'; File = 'posit-nginx-backup.conf'; Nodes = 3; Standby = 'backup' }
+        @{ Name = 'an Apache balancer with a hot standby'; File = 'apache-hot-standby.conf'; Nodes = 2; Standby = 'status=+H' }
+        @{ Name = 'a HAProxy backend with a backup server'; File = 'haproxy-backup.cfg'; Nodes = 2; Standby = 'backup' }
+    )
 }
 
 BeforeAll {
@@ -21,6 +34,9 @@ BeforeAll {
     $script:unreachable = "Host=127.0.0.1;Port=$($closed.LocalEndpoint.Port);Username=postgres;Password=x;Timeout=2"
     $closed.Stop()
     $script:site = Join-Path $TestDrive 'workbench.conf'
+    $script:fixtures = Join-Path $PSScriptRoot '..' '..' 'tests' 'fixtures' 'proxy'
+    $script:fixtureNodes = 'wb1.lab.internal:8787', 'wb2.lab.internal:8787', 'wb3.lab.internal:8787'
+    $script:lbChecks = @([WorkbenchAdmin.Model.CheckCatalog]::All | Where-Object Scope -eq 'LoadBalancer' | ForEach-Object Id)
     New-WbLoadBalancerConfig nginx -Node $nodes -ServerName workbench.example.com -Path $site -Confirm:$false
 }
 
@@ -102,8 +118,63 @@ Describe 'Test-WbLoadBalancer' -Tag 'LoadBalancer' {
 Describe 'Test-WbCluster -LoadBalancer' -Tag 'LoadBalancer' {
     It 'adds the load balancer checks against the registered nodes, failing closed without the store' {
         $results = @(Test-WbCluster -Check 'loadbalancer.*' -LoadBalancer $site -ConnectionString $unreachable -ConfigRoot $TestDrive 3>$null)
-        $results.Count | Should -Be 5
+        $results.CheckId | Should -Be $lbChecks
         ($results | Where-Object CheckId -eq 'loadbalancer.nodes').Found | Should -BeLike 'could not be checked:*'
         $results | Where-Object CheckId -ne 'loadbalancer.nodes' | ForEach-Object { $_.Status | Should -Be 'Pass' }
+    }
+}
+
+Describe 'Test-WbLoadBalancer on the configurations Posit documents' -Tag 'LoadBalancer' {
+    It 'passes every check on Posit''s <Name> example' -ForEach $positExamples {
+        $results = @(Test-WbLoadBalancer -Path (Join-Path $fixtures $File) -Node $fixtureNodes[0..($Nodes - 1)])
+        $results.CheckId | Should -Be $lbChecks
+        $results | Where-Object Status -ne 'Pass' | ForEach-Object ToString | Should -BeNullOrEmpty
+    }
+
+    It 'takes X-RStudio-Request as the client''s URL, without X-Forwarded-Proto' {
+        $path = Join-Path $fixtures 'posit-nginx.conf'
+        Get-Content -LiteralPath $path | Should -Not -Match 'X-Forwarded-Proto'
+        $result = Test-WbLoadBalancer -Path $path -Node $fixtureNodes[0] -Check loadbalancer.forwarded-headers
+        $result.Status | Should -Be 'Pass'
+        $result.Found | Should -BeLike "proxy_set_header X-RStudio-Request `$scheme://`$host:`$server_port`$request_uri: the client's scheme, host, port, path (*posit-nginx.conf:19)"
+    }
+
+    It 'warns when X-RStudio-Request carries no path, naming the directive' {
+        $path = Join-Path $TestDrive 'no-path.conf'
+        (Get-Content -Raw -LiteralPath (Join-Path $fixtures 'posit-nginx.conf')).Replace('$scheme://$host:$server_port$request_uri', 'https://workbench.lab.internal') |
+            Set-Content -LiteralPath $path -NoNewline
+        $result = Test-WbLoadBalancer -Path $path -Node $fixtureNodes[0] -Check loadbalancer.forwarded-headers
+        $result.Status | Should -Be 'Warn'
+        $result.Found | Should -Match 'no path'
+        $result.Fix | Should -Match ([regex]::Escape('proxy_set_header X-RStudio-Request $scheme://$host:$server_port$request_uri;'))
+    }
+
+    It 'finds <Name> sticky, and warns separately that it does not spread new users' -ForEach $standby {
+        $results = @(Test-WbLoadBalancer -Path (Join-Path $fixtures $File) -Node $fixtureNodes[0..($Nodes - 1)])
+        $sticky = $results | Where-Object CheckId -eq 'loadbalancer.sticky'
+        $sticky.Status | Should -Be 'Pass'
+        $sticky.Found | Should -Match 'sends every request to wb1\.lab\.internal:8787, its one active server'
+        $spread = $results | Where-Object CheckId -eq 'loadbalancer.distribution'
+        $spread.Status | Should -Be 'Warn'
+        $spread.Found | Should -Match 'does not spread new users over every node'
+        $spread.Fix | Should -Match ("Remove '" + [regex]::Escape($Standby) + "' from the server")
+        $results | Where-Object CheckId -notin 'loadbalancer.distribution' | Where-Object Status -ne 'Pass' | ForEach-Object ToString | Should -BeNullOrEmpty
+    }
+
+    It 'says why the Apache example, in the order the page prints it, sends no URL' {
+        $result = Test-WbLoadBalancer -Path (Join-Path $fixtures 'posit-apache-as-printed.conf') -Node $fixtureNodes[0] -Check loadbalancer.forwarded-headers
+        $result.Status | Should -Be 'Fail'
+        $result.Found | Should -Match ([regex]::Escape("Apache sends '(null)://(null)(null)'"))
+        $result.Found | Should -Match 'never run, because the \[L\] rules before them'
+    }
+
+    It 'reads nginx''s 20d and refuses a time nginx refuses, naming the file and line' {
+        $path = Join-Path $TestDrive 'bad-time.conf'
+        (Get-Content -Raw -LiteralPath (Join-Path $fixtures 'posit-nginx.conf')).Replace('proxy_read_timeout 20d;', 'proxy_read_timeout 1M;') |
+            Set-Content -LiteralPath $path -NoNewline
+        (Test-WbLoadBalancer -Path (Join-Path $fixtures 'posit-nginx.conf') -Node $fixtureNodes[0] -Check loadbalancer.timeout).Found | Should -Match '^proxy_read_timeout 20d '
+        $result = Test-WbLoadBalancer -Path $path -Node $fixtureNodes[0] -Check loadbalancer.timeout
+        $result.Status | Should -Be 'Fail'
+        $result.Found | Should -Match ([regex]::Escape("could not be checked: $path`:17: proxy_read_timeout `"1M`" is not an nginx time"))
     }
 }

@@ -74,7 +74,8 @@ public static class CheckCatalog
         new("loadbalancer.sticky", "loadbalancer", CheckScope.LoadBalancer, "The load balancer keeps a user's requests on one node"),
         new("loadbalancer.websocket", "loadbalancer", CheckScope.LoadBalancer, "The load balancer passes websocket upgrades on"),
         new("loadbalancer.timeout", "loadbalancer", CheckScope.LoadBalancer, "The load balancer's timeouts are at least 60 s"),
-        new("loadbalancer.forwarded-headers", "loadbalancer", CheckScope.LoadBalancer, "The load balancer passes X-Forwarded-Proto and the client's host"),
+        new("loadbalancer.forwarded-headers", "loadbalancer", CheckScope.LoadBalancer, "The load balancer passes the client's URL: X-RStudio-Request, or its scheme and host"),
+        new("loadbalancer.distribution", "loadbalancer", CheckScope.LoadBalancer, "The load balancer spreads new users over every node (active/active)"),
     ];
 
     public static CheckDefinition Get(string id) => All.Single(c => c.Id == id);

@@ -170,7 +170,9 @@ public static class ApacheConfig
         var scope = vhost.Concat(global).ToList();
         var rewrites = body.Where(d => d.Is("RewriteRule")).ToList();
         var wsElsewhere = body.Where(d => (d.Is("ProxyPass") || d.Is("ProxyPassMatch")) && d.Args.Any(a => IsWs(a, balancers)))
-            .Concat(rewrites.Where(r => r.Arg(2).Contains('P') && IsWs(r.Arg(1), balancers))).FirstOrDefault();
+            .Concat(rewrites.Where(r => ApacheRewrite.Flags(r).Proxy && IsWs(r.Arg(1), balancers))).FirstOrDefault();
+        // mod_rewrite's rules belong to their context: a virtual host does not run the server config's.
+        var rewrite = ApacheRewrite.Run(vhost.Count > 0 ? vhost : global);
         var passes = new List<(ProxyDirective D, string Path, string Url, List<string> Params, List<ProxyDirective> Local)>();
         foreach (var d in body)
         {
@@ -180,6 +182,11 @@ public static class ApacheConfig
                 foreach (var p in d.Block.Where(x => x.Is("ProxyPass") && x.Args.Count >= 1))
                     passes.Add((p, d.Arg(0), p.Args[0], p.Args.Skip(1).ToList(), d.Block.Where(x => x.Block is null).ToList()));
         }
+        // A site may proxy through RewriteRule [P] alone (Posit's Apache example without its fallback ProxyPass):
+        // then its HTTP rules are the routes.
+        if (passes.Count == 0 && rewrite.EngineOn)
+            foreach (var r in rewrites.Where(r => ApacheRewrite.Flags(r).Proxy && r.Arg(1).Contains("://", StringComparison.Ordinal) && !IsWs(r.Arg(1), balancers)))
+                passes.Add((r, r.Arg(0), r.Arg(1), [], []));
         foreach (var (d, path, url, rest, local) in passes)
         {
             if (url == "!") continue;
@@ -189,7 +196,7 @@ public static class ApacheConfig
             List<ProxyServer> servers = [];
             ProxyFact sticky;
             Func<string, string> addFix;
-            var memberTimeouts = new List<(double Seconds, SourceLocation At)>();
+            var memberTimeouts = new List<((double Seconds, string? Note) Value, SourceLocation At)>();
             var memberUpgrade = false;
             Balancer? balancer = null;
             if (scheme == "balancer")
@@ -203,15 +210,21 @@ public static class ApacheConfig
                 }
                 else
                 {
-                    foreach (var m in balancer.Members)
+                    var members = balancer.Members.Select(m => (D: m, P: Params(m.Args.Skip(1))))
+                        .Select(m => (m.D, m.P, Flags: StatusFlags(m.P.GetValueOrDefault("status") ?? ""), Set: m.P.TryGetValue("lbset", out var l) && int.TryParse(l, out var n) ? n : 0))
+                        .Where(m => !m.Flags.Contains('D') && !m.Flags.Contains('S')).ToList();
+                    // mod_proxy_balancer uses the members of the lowest lbset that has a usable one; hot standby (H) and
+                    // hot spare (R) members only stand in when the others cannot take requests.
+                    static bool Spare(HashSet<char> flags) => flags.Contains('H') || flags.Contains('R');
+                    var lowest = members.Where(m => !Spare(m.Flags)).Select(m => m.Set).DefaultIfEmpty(0).Min();
+                    foreach (var (m, member, flags, lbset) in members)
                     {
-                        var member = Params(m.Args.Skip(1));
-                        if (member.ContainsKey("status") && member["status"].Contains('D', StringComparison.OrdinalIgnoreCase)) continue;
-                        if (HostPort(m.Arg(0)) is { } hp) servers.Add(new ProxyServer(hp.Host, hp.Port, m.At));
-                        if (member.TryGetValue("timeout", out var t) && Duration.Parse(t, "s") is { } ts) memberTimeouts.Add((ts, m.At));
+                        var standby = flags.Contains('H') ? "status=+H" : flags.Contains('R') ? "status=+R" : lbset > lowest ? $"lbset={lbset}" : null;
+                        if (HostPort(m.Arg(0)) is { } hp) servers.Add(new ProxyServer(hp.Host, hp.Port, m.At, standby));
+                        if (member.TryGetValue("timeout", out var t)) memberTimeouts.Add((Seconds("timeout=", t, m.At, atLeastOne: true), m.At));
                         if (member.ContainsKey("upgrade") || m.Arg(0).StartsWith("ws", StringComparison.OrdinalIgnoreCase)) memberUpgrade = true;
                     }
-                    sticky = Stickiness(balancer, settings, d, scope);
+                    sticky = ProxyServer.OneAtATime(balancer.Name, servers) ?? Stickiness(balancer, settings, d, scope);
                     var b = balancer;
                     addFix = node => $"Add 'BalancerMember \"http://{node}\" route=<name>' to <Proxy {b.Name}> ({b.At}).";
                 }
@@ -236,26 +249,41 @@ public static class ApacheConfig
             // An upgraded websocket tunnel lasts while either this or the client side's Timeout has not expired
             // (seen with Apache 2.4), so this one bounds both the wait for a response and the websocket.
             ProxyTimeout timeout;
-            const string fix = "Set 'ProxyTimeout 1728000' (20 days; Workbench needs at least 60 s) in the virtual host";
-            var set = settings.TryGetValue("timeout", out var pt) ? (Duration.Parse(pt, "s"), (SourceLocation?)at)
-                : balancer?.Settings.TryGetValue("timeout", out var bt) == true ? (Duration.Parse(bt, "s"), balancer.SettingsAt) : default;
+            const string fix = "Set 'ProxyTimeout 1728000' (20 days, in seconds: Apache reads whole seconds; Workbench needs at least 60 s) in the virtual host";
+            var set = settings.TryGetValue("timeout", out var pt) ? (Text: pt, At: (SourceLocation?)at)
+                : balancer?.Settings.TryGetValue("timeout", out var bt) == true ? (Text: bt, At: balancer.SettingsAt ?? balancer.At) : default;
             if (memberTimeouts.Count > 0)
             {
-                var shortest = memberTimeouts.MinBy(m => m.Seconds);
-                timeout = new ProxyTimeout("BalancerMember timeout=", shortest.Seconds, shortest.At, $"Set timeout=1728000 on the BalancerMember at {shortest.At}, or remove it and {fix}.");
+                var shortest = memberTimeouts.MinBy(m => m.Value.Seconds);
+                timeout = new ProxyTimeout("BalancerMember timeout=", shortest.Value.Seconds, shortest.At, $"Set timeout=1728000 on the BalancerMember at {shortest.At}, or remove it and {fix}.", shortest.Value.Note);
             }
-            else if (set.Item2 is not null)
-                timeout = new ProxyTimeout("timeout=", set.Item1 ?? 0, set.Item2, $"Set timeout=1728000 at {set.Item2}.");
+            else if (set.At is { } setAt)
+            {
+                var (seconds, note) = Seconds("timeout=", set.Text, setAt, atLeastOne: true);
+                timeout = new ProxyTimeout("timeout=", seconds, setAt, $"Set timeout=1728000 at {setAt}.", note);
+            }
             else if ((local.LastOrDefault(x => x.Is("ProxyTimeout")) ?? Last("ProxyTimeout")) is { } proxyTimeout)
-                timeout = new ProxyTimeout("ProxyTimeout", Duration.Parse(proxyTimeout.Arg(0), "s") ?? 0, proxyTimeout.At, $"Set 'ProxyTimeout 1728000' at {proxyTimeout.At}.");
+            {
+                var (seconds, note) = Seconds("ProxyTimeout", proxyTimeout.Arg(0), proxyTimeout.At, atLeastOne: true);
+                timeout = new ProxyTimeout("ProxyTimeout", seconds, proxyTimeout.At, $"Set 'ProxyTimeout 1728000' at {proxyTimeout.At}.", note);
+            }
             else if (Last("Timeout") is { } plain)
-                timeout = new ProxyTimeout("Timeout (ProxyTimeout unset)", Duration.Parse(plain.Arg(0), "s") ?? 0, plain.At, $"{fix} ({context}).");
+            {
+                var (seconds, note) = Seconds("Timeout", plain.Arg(0), plain.At, atLeastOne: false);
+                timeout = new ProxyTimeout("Timeout (ProxyTimeout unset)", seconds, plain.At, $"{fix} ({context}).", note);
+            }
             else
                 timeout = new ProxyTimeout("Timeout", 60, null, $"{fix} ({context}).");
 
-            var all = local.Concat(scope).ToList();
-            var proto = all.FirstOrDefault(x => x.Is("RequestHeader") && x.Arg(0).ToLowerInvariant() is "set" or "add" or "append" or "setifempty"
-                && x.Arg(1).Equals("X-Forwarded-Proto", StringComparison.OrdinalIgnoreCase));
+            // The RequestHeader that sets a header, the most specific first: the <Location>'s, the virtual host's, the server's.
+            ProxyDirective? Sets(string header)
+            {
+                bool Match(ProxyDirective x) => x.Is("RequestHeader") && x.Arg(0).ToLowerInvariant() is "set" or "add" or "append" or "setifempty" or "merge"
+                    && x.Arg(1).Equals(header, StringComparison.OrdinalIgnoreCase);
+                return local.LastOrDefault(Match) ?? vhost.LastOrDefault(Match) ?? global.LastOrDefault(Match);
+            }
+            (string Value, SourceLocation At)? Sent(string header) => Sets(header) is { } h ? (rewrite.Value(h.Arg(2)), h.At) : null;
+            var proto = Sets("X-Forwarded-Proto");
             var preserve = local.LastOrDefault(x => x.Is("ProxyPreserveHost")) ?? Last("ProxyPreserveHost");
             var addHeaders = local.LastOrDefault(x => x.Is("ProxyAddHeaders")) ?? Last("ProxyAddHeaders");
             var host = preserve?.Arg(0).Equals("On", StringComparison.OrdinalIgnoreCase) == true
@@ -266,7 +294,7 @@ public static class ApacheConfig
                         $"Add 'ProxyPreserveHost On' to {context}.");
             routes.Add(new ProxyRoute
             {
-                Name = $"{context}: ProxyPass {path} {url}",
+                Name = $"{context}: {d.Name} {path} {url}",
                 At = at,
                 Servers = servers,
                 AddServerFix = addFix,
@@ -275,11 +303,40 @@ public static class ApacheConfig
                 Timeouts = [timeout],
                 ForwardedProto = proto is not null
                     ? new ProxyFact(true, $"RequestHeader {proto.Arg(0)} X-Forwarded-Proto {proto.Arg(2)}", proto.At)
-                    : new ProxyFact(false, "X-Forwarded-Proto is not set (mod_proxy adds X-Forwarded-For and -Host, not the scheme)", at,
-                        $"Add 'RequestHeader set X-Forwarded-Proto \"https\"' (or \"http\") to {context} (mod_headers)."),
+                    : new ProxyFact(false, "neither X-RStudio-Request nor X-Forwarded-Proto is set (mod_proxy adds X-Forwarded-For and -Host, not the scheme)", at,
+                        $"Add '{OriginalUrl.Vocabulary.Apache.Example}' (Posit's preferred header) or 'RequestHeader set X-Forwarded-Proto \"https\"' (or \"http\") to {context} (mod_headers)."),
                 ForwardedHost = host,
+                OriginalUrl = OriginalUrl.Judge(OriginalUrl.Vocabulary.Apache, Sent(OriginalUrl.RStudioRequest), Sent(OriginalUrl.Forwarded),
+                    (header, value) => $"RequestHeader {Sets(header)!.Arg(0)} {header} \"{Sets(header)!.Arg(2)}\"{rewrite.Explain(Sets(header)!.Arg(2), value)}", $"in {context}"),
             });
         }
+    }
+
+    /// <summary>
+    /// An Apache timeout as httpd reads it: atoi, whole seconds, anything after the number ignored. mod_proxy refuses
+    /// less than 1 s for ProxyTimeout and timeout= (Apache does not start), which is a syntax error here too.
+    /// </summary>
+    private static (double Seconds, string? Note) Seconds(string directive, string text, SourceLocation at, bool atLeastOne)
+    {
+        var seconds = Duration.Apache(text, out var exact);
+        if (atLeastOne && seconds < 1)
+            throw ProxySyntax.Error(at, $"{directive} '{text}' is less than 1 second as Apache reads it (the leading whole number of seconds), and Apache refuses it");
+        return (seconds, exact ? null : $"written '{text}': Apache reads the leading whole seconds");
+    }
+
+    /// <summary>StatusFlags of a worker's status=: letters set (+, the default) or cleared (-), as "+H", "D", "S-E".</summary>
+    private static HashSet<char> StatusFlags(string status)
+    {
+        var set = new HashSet<char>();
+        var clear = false;
+        foreach (var ch in status)
+        {
+            if (ch is '+' or '-') { clear = ch == '-'; continue; }
+            var flag = char.ToUpperInvariant(ch);
+            if (clear) set.Remove(flag); else set.Add(flag);
+            clear = false;
+        }
+        return set;
     }
 
     /// <summary>stickysession on the route or the balancer, a route= on every member, and a cookie that carries the route.</summary>

@@ -128,7 +128,8 @@ public static class HAProxyConfig
         foreach (var s in back.All("server"))
         {
             if (s.Args.Contains("disabled")) continue;
-            if (NginxConfig.SplitHostPort(s.Arg(1), 0) is { Port: > 0 } hp) servers.Add(new ProxyServer(hp.Host, hp.Port, s.At));
+            // A backup server takes requests only while every other one is down.
+            if (NginxConfig.SplitHostPort(s.Arg(1), 0) is { Port: > 0 } hp) servers.Add(new ProxyServer(hp.Host, hp.Port, s.At, s.Args.Skip(2).Contains("backup") ? "backup" : null));
         }
         var both = front == back ? front.Lines : front.Lines.Concat(back.Lines).ToList();
         bool Deletes(string header) => both.Any(l => l.Name == "http-request" && l.Arg(0) is "del-header" && l.Arg(1).Equals(header, StringComparison.OrdinalIgnoreCase));
@@ -146,7 +147,7 @@ public static class HAProxyConfig
             At = at,
             Servers = servers,
             AddServerFix = node => $"Add 'server <name> {node} cookie <name> check' to backend {back.Name} ({back.At}).",
-            Sticky = Stickiness(back, http),
+            Sticky = ProxyServer.OneAtATime($"backend {back.Name}", servers) ?? Stickiness(back, http),
             WebSocket = webSocket,
             Timeouts =
             [
@@ -158,8 +159,15 @@ public static class HAProxyConfig
             ForwardedHost = both.FirstOrDefault(l => l.Name == "http-request" && l.Arg(0) is "set-header" or "del-header" && l.Arg(1).Equals("Host", StringComparison.OrdinalIgnoreCase)) is { } changed
                 ? new ProxyFact(false, $"http-request {changed.Arg(0)} Host: Workbench builds its redirects to another host than the client's", changed.At, $"Remove the line at {changed.At}.")
                 : new ProxyFact(true, "HAProxy passes the client's Host header unchanged", null),
+            OriginalUrl = http ? OriginalUrl.Judge(OriginalUrl.Vocabulary.HAProxy, Sets(both, OriginalUrl.RStudioRequest), Sets(both, OriginalUrl.Forwarded),
+                (header, value) => $"http-request set-header {header} {value}", $"in {front.Kind} {front.Name} ({front.At})") : null,
         };
     }
+
+    /// <summary>The value an http-request set-header (or add-header) line gives a header, the last one winning.</summary>
+    private static (string Value, SourceLocation At)? Sets(IReadOnlyList<ProxyDirective> lines, string header) =>
+        lines.LastOrDefault(l => l.Name == "http-request" && l.Arg(0) is "set-header" or "add-header" && l.Arg(1).Equals(header, StringComparison.OrdinalIgnoreCase)) is { } line
+            ? (line.Arg(2), line.At) : null;
 
     private static ProxyFact ForwardedProto(IReadOnlyList<ProxyDirective> lines, bool http, string label, SourceLocation frontAt)
     {
@@ -200,6 +208,10 @@ public static class HAProxyConfig
         var line = section.Lines.LastOrDefault(l => l.Name == "timeout" && l.Arg(0) == which);
         var fix = $"Set '{name} 20d' in {fixIn.Kind} {fixIn.Name} ({fixIn.At}) or its defaults (values without a unit are milliseconds; Workbench needs at least 60 s).";
         if (line is null) return new ProxyTimeout(optional ? $"{name} (unset: {(which == "tunnel" ? "client and server apply" : "no limit")})" : name, null, null, fix);
-        return new ProxyTimeout(name, Duration.Parse(line.Arg(1), "ms") ?? 0, line.At, fix);
+        // HAProxy refuses to start on a time it cannot read: so is the whole configuration.
+        var seconds = Duration.HAProxy(line.Arg(1), out var read) ?? throw ProxySyntax.Error(line.At,
+            $"timeout {which} '{line.Arg(1)}' is not a HAProxy time, and HAProxy refuses it (one whole number with an optional unit us, ms, s, m, h or d; milliseconds without one; under 24.8 days)");
+        return new ProxyTimeout(name, seconds, line.At, fix,
+            read == line.Arg(1) ? null : $"written '{line.Arg(1)}': HAProxy 2.6 reads '{read}' and ignores the rest with a warning; later versions refuse it");
     }
 }

@@ -44,6 +44,7 @@ public static class LoadBalancerChecks
                     "loadbalancer.sticky" => Judge(c, target, route.Sticky, label, "requests of one user on one node (needed with SAML)"),
                     "loadbalancer.websocket" => Judge(c, target, route.WebSocket, label, "the websocket upgrade passed on to the nodes"),
                     "loadbalancer.timeout" => Timeouts(c, target, route, label),
+                    "loadbalancer.distribution" => Distribution(c, target, route, nodes, matcher, label),
                     _ => Forwarded(c, target, route, label),
                 };
             }
@@ -58,7 +59,9 @@ public static class LoadBalancerChecks
     };
 
     private static CheckResult Judge(CheckDefinition c, string target, ProxyFact fact, string label, string expected) =>
-        fact.Ok ? c.Pass(target, fact.Describe() + label, expected) : c.Fail(target, fact.Describe() + label, expected, fact.Fix);
+        !fact.Ok ? c.Fail(target, fact.Describe() + label, expected, fact.Fix)
+        : fact.Warn ? c.Warn(target, fact.Describe() + label, expected, fact.Fix)
+        : c.Pass(target, fact.Describe() + label, expected);
 
     private static CheckResult Nodes(CheckDefinition c, string target, ProxyRoute route, ClusterNodes nodes, NodeMatcher matcher, string label)
     {
@@ -66,7 +69,7 @@ public static class LoadBalancerChecks
             return c.Unchecked(target, $"the cluster's nodes are unknown ({why})", "Pass -Node host:port for each node, or make the cluster store reachable.");
         if (route.ServersUnknown is { } unknown)
             return c.Unchecked(target, unknown + label, "Name the nodes in the configuration (an upstream, balancer or backend), not through a variable.");
-        var servers = string.Join(", ", route.Servers.Select(s => $"{s.Address} ({s.At})"));
+        var servers = string.Join(", ", route.Servers.Select(s => s.Describe()));
         var missing = nodes.Nodes.Where(n => !route.Servers.Any(s => matcher.Same(s.Host, s.Port, n.Host, n.Port))).Select(ClusterNodes.Format).ToList();
         var expected = $"every node: {string.Join(", ", nodes.Nodes.Select(ClusterNodes.Format))}";
         if (missing.Count > 0)
@@ -88,9 +91,46 @@ public static class LoadBalancerChecks
             : c.Fail(target, $"{string.Join(", ", low.Select(t => t.Describe()))}: sessions drop when idle that long{label}", expected, string.Join(" ", low.Select(t => t.Fix).Distinct()));
     }
 
+    /// <summary>
+    /// Whether new users are spread over the nodes (the multi-server guide: "the load balancing method distributes
+    /// sessions across the available nodes"). A Warn, not a Fail, when standby servers hold nodes back, or one server
+    /// takes every request: Posit's "Access and Availability" documents that active/passive shape (nginx "backup"),
+    /// where Workbench's own balancer still places sessions on every node. A node that is no server at all is
+    /// loadbalancer.nodes' finding, not this one's (our choice: one finding per mistake).
+    /// </summary>
+    private static CheckResult Distribution(CheckDefinition c, string target, ProxyRoute route, ClusterNodes nodes, NodeMatcher matcher, string label)
+    {
+        const string expected = "new users spread over every node by the load balancer (active/active), as the multi-server guide asks";
+        if (route.ServersUnknown is { } unknown)
+            return c.Unchecked(target, unknown + label, "Name the nodes in the configuration (an upstream, balancer or backend), not through a variable.");
+        if (nodes.Unknown is null && nodes.Nodes.Count <= 1)
+            return c.Pass(target, $"the cluster has {nodes.Nodes.Count} node{(nodes.Nodes.Count == 1 ? "" : "s")}: there is nothing to spread{label}", expected);
+        var active = route.Servers.Where(s => s.Standby is null).ToList();
+        var standby = route.Servers.Where(s => s.Standby is not null).ToList();
+        bool Serves(IEnumerable<ProxyServer> servers, (string Host, int Port) n) => servers.Any(s => matcher.Same(s.Host, s.Port, n.Host, n.Port));
+        var activeNodes = nodes.Nodes.Count(n => Serves(active, n));
+        var heldBack = nodes.Nodes.Where(n => !Serves(active, n) && Serves(standby, n)).ToList();
+        var note = " Keep each user on one node (loadbalancer.sticky says how). Or keep this active/passive shape on purpose: Workbench's own balancer still places "
+            + "new sessions on every node (Posit's Access and Availability), and the guide's acceptance test shows where they land.";
+        var spread = $"new users are spread over {string.Join(", ", active.Select(s => s.Address))}";
+        if (standby.Count > 0 && (nodes.Unknown is not null || heldBack.Count > 0))
+            return c.Warn(target, (active.Count == 1 ? $"every request goes to {active[0].Describe()}" : active.Count == 0 ? "no server is active" : spread)
+                + $"; {string.Join(", ", standby.Select(s => s.Describe()))} only while {(active.Count == 1 ? "it is" : "they are")} down: "
+                + $"the load balancer does not spread new users over every node{label}",
+                expected, string.Join(" ", standby.GroupBy(s => s.Standby).Select(g => $"Remove '{g.Key}' from the server{(g.Count() == 1 ? "" : "s")} at {string.Join(", ", g.Select(s => s.At))}.")) + note);
+        if (nodes.Unknown is not null && active.Count <= 1)
+            return c.Warn(target, $"every request goes to {(active.Count == 1 ? active[0].Describe() : "no server")}, the route's one server: the load balancer does not spread new users{label}",
+                expected, $"Give the route a server for every node ({route.AddServerFix("<node>:<port>")}).{note}");
+        if (nodes.Unknown is null && activeNodes <= 1)
+            return c.Skip(target, $"{activeNodes} of the cluster's {nodes.Nodes.Count} nodes is a server of this route: loadbalancer.nodes names the others{label}");
+        return c.Pass(target, $"{spread}, none held back as a standby{label}", expected);
+    }
+
     private static CheckResult Forwarded(CheckDefinition c, string target, ProxyRoute route, string label)
     {
-        const string expected = "X-Forwarded-Proto and the client's Host (or X-Forwarded-Host) passed to Workbench";
+        const string expected = "the client's URL passed to Workbench: X-RStudio-Request (scheme, host, port, path), or Forwarded, or X-Forwarded-Proto with the client's Host (or X-Forwarded-Host)";
+        // Workbench reads X-RStudio-Request, else Forwarded, and then nothing else: that header decides alone.
+        if (route.OriginalUrl is { } url) return Judge(c, target, url, label, expected);
         var bad = new[] { route.ForwardedProto, route.ForwardedHost }.Where(f => !f.Ok).ToList();
         return bad.Count == 0
             ? c.Pass(target, $"{route.ForwardedProto.Describe()}; {route.ForwardedHost.Describe()}{label}", expected)

@@ -37,7 +37,13 @@ public static class LoadBalancerProbe
     /// <summary>With this many client addresses, one node answering all of them is no chance of address hashing (2^-(n-1) with two nodes).</summary>
     public const int MinClientsToJudge = 4;
 
-    public static IEnumerable<CheckResult> Run(IEnumerable<CheckDefinition> selected, Uri uri, ClusterNodes nodes, VerificationProbes probes, ProbeOptions options)
+    /// <param name="config">
+    /// The balancer's configuration when it was read too: a node it names as a standby server (nginx or HAProxy
+    /// "backup", Apache hot standby) is expected not to answer while the others are up. Without it, a node that never
+    /// answers is one the balancer does not reach, which from outside looks the same.
+    /// </param>
+    public static IEnumerable<CheckResult> Run(IEnumerable<CheckDefinition> selected, Uri uri, ClusterNodes nodes, VerificationProbes probes, ProbeOptions options,
+        ProxyConfig? config = null)
     {
         var target = uri.ToString();
         var checks = selected.ToList();
@@ -52,6 +58,7 @@ public static class LoadBalancerProbe
             yield break;
         }
         var matcher = new NodeMatcher(probes);
+        Spread? spread = null;
         foreach (var c in checks)
         {
             CheckResult result;
@@ -61,7 +68,8 @@ public static class LoadBalancerProbe
                 {
                     "loadbalancer.websocket" or "loadbalancer.timeout" => WebSocketCheck(c, target, uri, options, c.Id == "loadbalancer.timeout"),
                     "loadbalancer.sticky" => Sticky(c, target, uri, options),
-                    "loadbalancer.nodes" => Nodes(c, target, uri, nodes, matcher, options),
+                    "loadbalancer.nodes" => Nodes(c, target, spread ??= Measure(uri, nodes, matcher, options, config)),
+                    "loadbalancer.distribution" => Distribution(c, target, spread ??= Measure(uri, nodes, matcher, options, config)),
                     _ => c.Skip(target, "the headers a balancer adds are seen only by the nodes: checked from its configuration file (-Path)"),
                 };
             }
@@ -82,7 +90,7 @@ public static class LoadBalancerProbe
         {
             var r = Get(uri, client, cookies, options);
             foreach (var (name, value) in r.SetCookies) cookies[name] = value;
-            if (Identity(r, options) is not { } id) return NoIdentity(c, target, options, r);
+            if (Identity(r, options) is not { } id) return NoIdentity(c, target, r, options.NodeHeader);
             seen.Add(id);
         }
         var distinct = seen.Distinct().ToList();
@@ -93,34 +101,70 @@ public static class LoadBalancerProbe
                 "Turn on sticky sessions in the load balancer (Test-WbLoadBalancer -Path <its configuration> names the line).");
     }
 
-    private static CheckResult Nodes(CheckDefinition c, string target, Uri uri, ClusterNodes nodes, NodeMatcher matcher, ProbeOptions options)
+    /// <summary>Which nodes answered fresh clients: the one measurement behind loadbalancer.nodes and loadbalancer.distribution.</summary>
+    private sealed record Spread(ClusterNodes Nodes, string? Unknown, string Header, Response? NoIdentity, int Requests, int Clients, IReadOnlyList<string> Seen,
+        IReadOnlyList<string> Missing, IReadOnlyList<(string Node, ProxyServer Server)> Standby)
     {
-        if (nodes.Unknown is { } why)
-            return c.Unchecked(target, $"the cluster's nodes are unknown ({why})", "Pass -Node host:port for each node, or make the cluster store reachable.");
+        public string From => $"{Requests} requests from {Clients} fresh client{(Clients == 1 ? "" : "s")} reached {string.Join(", ", Seen)}";
+        /// <summary>From one address, a balancer that pins clients by address shows one node however many it has.</summary>
+        public bool TooFewClients => Seen.Count == 1 && Nodes.Nodes.Count > 1 && Clients < MinClientsToJudge;
+    }
+
+    private static Spread Measure(Uri uri, ClusterNodes nodes, NodeMatcher matcher, ProbeOptions options, ProxyConfig? config)
+    {
+        if (nodes.Unknown is { } why) return new Spread(nodes, why, options.NodeHeader, null, 0, 0, [], [], []);
         var count = Math.Max(8, 4 * nodes.Nodes.Count);
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var clients = options.ClientAddresses.Count > 0 ? options.ClientAddresses : [null!];
         for (var i = 0; i < count; i++)
         {
             var r = Get(uri, clients[i % clients.Count], null, options);
-            if (Identity(r, options) is not { } id) return NoIdentity(c, target, options, r);
+            if (Identity(r, options) is not { } id) return new Spread(nodes, null, options.NodeHeader, r, i, clients.Count, [], [], []);
             seen.Add(id);
         }
         bool Answered((string Host, int Port) n) => seen.Any(id => NginxConfig.SplitHostPort(id, 0) is { } hp && matcher.Same(hp.Host, hp.Port, n.Host, n.Port));
-        var missing = nodes.Nodes.Where(n => !Answered(n)).Select(ClusterNodes.Format).ToList();
-        var from = $"{count} requests from {clients.Count} fresh client{(clients.Count == 1 ? "" : "s")} reached {string.Join(", ", seen.Order())}";
-        var expected = $"every node: {string.Join(", ", nodes.Nodes.Select(ClusterNodes.Format))}";
-        if (missing.Count == 0) return c.Pass(target, from, expected);
-        // From one address, a balancer that pins clients by address shows one node however many it has.
-        if (seen.Count == 1 && nodes.Nodes.Count > 1 && clients.Count < MinClientsToJudge)
-            return c.Unchecked(target, $"{from} only: the balancer may keep every client of this address on one node, or lack the others",
-                "Pass -ClientAddress with local addresses in different /24 networks to play several clients, or check the configuration file (-Path).");
-        return c.Fail(target, $"{from}; never {string.Join(", ", missing)}", expected, "Add the missing nodes to the load balancer's servers, or bring them back online.");
+        var missing = nodes.Nodes.Where(n => !Answered(n)).ToList();
+        var standby = missing.Select(n => (Node: ClusterNodes.Format(n), Server: config?.Routes.SelectMany(r => r.Servers)
+                .FirstOrDefault(s => s.Standby is not null && matcher.Same(s.Host, s.Port, n.Host, n.Port))))
+            .Where(x => x.Server is not null).Select(x => (x.Node, x.Server!)).ToList();
+        return new Spread(nodes, null, options.NodeHeader, null, count, clients.Count, seen.Order().ToList(), missing.Select(ClusterNodes.Format).ToList(), standby);
     }
 
-    private static CheckResult NoIdentity(CheckDefinition c, string target, ProbeOptions options, Response r) =>
-        c.Unchecked(target, $"the answer (HTTP {r.Status}) does not say which node sent it (no {options.NodeHeader} header)",
-            $"Have the proxy add {options.NodeHeader} with the node's address (New-WbLoadBalancerConfig's configurations do).");
+    private static CheckResult Nodes(CheckDefinition c, string target, Spread spread)
+    {
+        if (spread.Unknown is { } why)
+            return c.Unchecked(target, $"the cluster's nodes are unknown ({why})", "Pass -Node host:port for each node, or make the cluster store reachable.");
+        if (spread.NoIdentity is { } r) return NoIdentity(c, target, r, spread.Header);
+        var expected = $"every node: {string.Join(", ", spread.Nodes.Nodes.Select(ClusterNodes.Format))}";
+        if (spread.Missing.Count == 0) return c.Pass(target, spread.From, expected);
+        // A standby server the configuration names answers only when the others are down: it is a server all the same.
+        if (spread.Standby.Count == spread.Missing.Count)
+            return c.Pass(target, $"{spread.From}; {string.Join(", ", spread.Standby.Select(s => $"{s.Node} is a standby server ({s.Server.Standby}, {s.Server.At})"))}, which answers only while the others are down", expected);
+        if (spread.TooFewClients)
+            return c.Unchecked(target, $"{spread.From} only: the balancer may keep every client of this address on one node, or lack the others",
+                "Pass -ClientAddress with local addresses in different /24 networks to play several clients, or check the configuration file (-Path).");
+        return c.Fail(target, $"{spread.From}; never {string.Join(", ", spread.Missing)} (not a server of the balancer, a standby one, or down)", expected,
+            "Add the missing nodes to the load balancer's servers, or bring them back online; if they are standby servers, pass -Path with the balancer's configuration too, which says so.");
+    }
+
+    private static CheckResult Distribution(CheckDefinition c, string target, Spread spread)
+    {
+        const string expected = "fresh clients spread over every node (active/active), as the multi-server guide asks";
+        if (spread.Unknown is { } why)
+            return c.Unchecked(target, $"the cluster's nodes are unknown ({why})", "Pass -Node host:port for each node, or make the cluster store reachable.");
+        if (spread.NoIdentity is { } r) return NoIdentity(c, target, r, spread.Header);
+        if (spread.Missing.Count == 0) return c.Pass(target, spread.From, expected);
+        if (spread.TooFewClients)
+            return c.Unchecked(target, $"{spread.From} only: the balancer may keep every client of this address on one node",
+                "Pass -ClientAddress with local addresses in different /24 networks to play several clients.");
+        return c.Warn(target, $"{spread.From}; never {string.Join(", ", spread.Missing)}: the load balancer does not spread new users over every node", expected,
+            "Make every node an active server of the balancer (Test-WbLoadBalancer -Path <its configuration> names the line). Or keep this active/passive shape on purpose: "
+            + "Workbench's own balancer still places new sessions on every node (Posit's Access and Availability).");
+    }
+
+    private static CheckResult NoIdentity(CheckDefinition c, string target, Response r, string header) =>
+        c.Unchecked(target, $"the answer (HTTP {r.Status}) does not say which node sent it (no {header} header)",
+            $"Have the proxy add {header} with the node's address (New-WbLoadBalancerConfig's configurations do).");
 
     private static string? Identity(Response r, ProbeOptions options)
     {

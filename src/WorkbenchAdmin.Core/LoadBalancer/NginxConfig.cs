@@ -210,9 +210,10 @@ public static class NginxConfig
             foreach (var s in upstream.Block!.Where(d => d.Name == "server" && d.Args.Count > 0))
             {
                 if (s.Args.Contains("down") || s.Arg(0).StartsWith("unix:", StringComparison.Ordinal)) continue;
-                if (SplitHostPort(s.Arg(0), https ? 443 : 80) is { } hp) servers.Add(new ProxyServer(hp.Host, hp.Port, s.At));
+                // A backup server takes requests only while every other one is down.
+                if (SplitHostPort(s.Arg(0), https ? 443 : 80) is { } hp) servers.Add(new ProxyServer(hp.Host, hp.Port, s.At, s.Args.Skip(1).Contains("backup") ? "backup" : null));
             }
-            sticky = UpstreamStickiness(upstream);
+            sticky = ProxyServer.OneAtATime($"upstream {upstream.Arg(0)}", servers) ?? UpstreamStickiness(upstream);
             addFix = node => $"Add 'server {node};' to upstream {upstream.Arg(0)} ({upstream.At}).";
         }
         else
@@ -237,11 +238,17 @@ public static class NginxConfig
             ],
             ForwardedProto = scope.Header("X-Forwarded-Proto") is { } proto
                 ? new ProxyFact(true, $"proxy_set_header X-Forwarded-Proto {proto.Value}", proto.At)
-                : new ProxyFact(false, "X-Forwarded-Proto is not set" + Replaced(scope), scope.HeadersAt ?? at,
-                    $"Add 'proxy_set_header X-Forwarded-Proto $scheme;' beside the other proxy_set_header lines that apply at {at}."),
+                : new ProxyFact(false, "neither X-RStudio-Request nor X-Forwarded-Proto is set" + Replaced(scope), scope.HeadersAt ?? at,
+                    $"Add '{OriginalUrl.Vocabulary.Nginx.Example}' (Posit's preferred header) or 'proxy_set_header X-Forwarded-Proto $scheme;' beside the other proxy_set_header lines that apply at {at}."),
             ForwardedHost = HostFact(scope, at),
+            OriginalUrl = OriginalUrl.Judge(OriginalUrl.Vocabulary.Nginx, Sent(scope, OriginalUrl.RStudioRequest), Sent(scope, OriginalUrl.Forwarded),
+                (header, value) => $"proxy_set_header {header} {value}", $"beside the other proxy_set_header lines that apply at {at}"),
         };
     }
+
+    /// <summary>A header the proxy sends, with its value; nginx does not send one set to an empty value.</summary>
+    private static (string Value, SourceLocation At)? Sent(Scope scope, string header) =>
+        scope.Header(header) is { Value.Length: > 0 } h ? (h.Value, h.At) : null;
 
     private static string Replaced(Scope scope) =>
         scope.HeadersAt is { } h ? $" (the proxy_set_header lines in force are those from {h}: a block that sets any replaces all it inherits)" : "";
@@ -314,9 +321,15 @@ public static class NginxConfig
             && map.Block!.Any(d => d.Name.Length > 0 && d.Arg(0).Equals("upgrade", StringComparison.OrdinalIgnoreCase));
     }
 
-    private static ProxyTimeout Timeout(string name, (string Value, SourceLocation At)? set, SourceLocation at) =>
-        new(name, set is { } s ? Duration.Parse(s.Value, "s") ?? 0 : 60, set?.At,
-            $"Set '{name} 20d;' at {set?.At ?? at} (Workbench needs at least 60 s; Posit's example uses 20d).");
+    private static ProxyTimeout Timeout(string name, (string Value, SourceLocation At)? set, SourceLocation at)
+    {
+        var fix = $"Set '{name} 20d;' at {set?.At ?? at} (Workbench needs at least 60 s; Posit's example uses 20d).";
+        if (set is not { } s) return new ProxyTimeout(name, 60, null, fix);
+        // nginx refuses to start on a time it cannot read: so is the whole configuration.
+        var seconds = Duration.Nginx(s.Value) ?? throw ProxySyntax.Error(s.At,
+            $"{name} \"{s.Value}\" is not an nginx time, and nginx refuses it (whole numbers with ms, s, m, h, d or w, the larger units first: 20d, 1h30m, 90s)");
+        return new ProxyTimeout(name, seconds, s.At, fix);
+    }
 
     /// <summary>host:port, [v6]:port or host alone (then <paramref name="defaultPort"/>).</summary>
     internal static (string Host, int Port)? SplitHostPort(string value, int defaultPort)

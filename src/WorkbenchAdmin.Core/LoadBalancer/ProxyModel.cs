@@ -18,26 +18,50 @@ public sealed record ProxyDirective(string Name, IReadOnlyList<string> Args, Sou
     public bool Is(string name) => Name.Equals(name, StringComparison.OrdinalIgnoreCase);
 }
 
-/// <summary>A backend server a route sends requests to.</summary>
-public sealed record ProxyServer(string Host, int Port, SourceLocation At)
+/// <summary>
+/// A backend server a route sends requests to. <paramref name="Standby"/> names what makes it a standby one, used
+/// only while the active servers are down (nginx and HAProxy "backup", Apache "status=+H" or a higher "lbset"); null
+/// for an active server.
+/// </summary>
+public sealed record ProxyServer(string Host, int Port, SourceLocation At, string? Standby = null)
 {
     public string Address => Host.Contains(':') ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
+    public string Describe() => $"{Address}{(Standby is null ? "" : $" {Standby}")} ({At})";
+
+    /// <summary>
+    /// When a route's servers take requests one at a time (a single active server, the others standby), the fact
+    /// that it is sticky: every request goes to that server while it is up. Null otherwise.
+    /// </summary>
+    public static ProxyFact? OneAtATime(string owner, IReadOnlyList<ProxyServer> servers)
+    {
+        var active = servers.Where(s => s.Standby is null).ToList();
+        if (active.Count != 1) return null;
+        var standby = servers.Where(s => s.Standby is not null).ToList();
+        return new ProxyFact(true, standby.Count == 0
+            ? $"{owner} sends every request to its one server, {active[0].Address}"
+            : $"{owner} sends every request to {active[0].Address}, its one active server; {string.Join(", ", standby.Select(s => $"{s.Address} ({s.Standby})"))} only while it is down",
+            active[0].At);
+    }
 }
 
-/// <summary>One property of a route as the proxy would behave: good or not, what was seen where, and the proxy-specific fix.</summary>
-public sealed record ProxyFact(bool Ok, string Found, SourceLocation? At, string Fix = "")
+/// <summary>
+/// One property of a route as the proxy would behave: good or not, what was seen where, and the proxy-specific fix.
+/// <paramref name="Warn"/>: good enough to work, with a caution (a Warn rather than a Pass).
+/// </summary>
+public sealed record ProxyFact(bool Ok, string Found, SourceLocation? At, string Fix = "", bool Warn = false)
 {
     /// <summary>What was found, with its file and line when it comes from a directive (a default has none).</summary>
     public string Describe() => At is null ? Found : $"{Found} ({At})";
 }
 
 /// <summary>An idle timeout that applies to Workbench's requests or websockets on a route.</summary>
-public sealed record ProxyTimeout(string Name, double? Seconds, SourceLocation? At, string Fix)
+/// <param name="Note">How the proxy read the value when it is not what it seems ("written 20d: Apache reads whole seconds").</param>
+public sealed record ProxyTimeout(string Name, double? Seconds, SourceLocation? At, string Fix, string? Note = null)
 {
     /// <summary>Null seconds: no limit.</summary>
     public bool Ok(double minimum) => Seconds is not { } s || s >= minimum;
     public string Describe() =>
-        $"{Name} {(Seconds is { } s ? Duration.Format(s) : "unlimited")}{(At is null ? " (default)" : $" ({At})")}";
+        $"{Name} {(Seconds is { } s ? Duration.Format(s) : "unlimited")}{(Note is null ? "" : $" ({Note})")}{(At is null ? " (default)" : $" ({At})")}";
 }
 
 /// <summary>
@@ -59,6 +83,11 @@ public sealed class ProxyRoute
     public required IReadOnlyList<ProxyTimeout> Timeouts { get; init; }
     public required ProxyFact ForwardedProto { get; init; }
     public required ProxyFact ForwardedHost { get; init; }
+    /// <summary>
+    /// X-RStudio-Request, else Forwarded, as the proxy sets it (<see cref="OriginalUrl"/>): when set, Workbench reads
+    /// the client's URL from it and ignores X-Forwarded-Proto and -Host. Null when neither is set.
+    /// </summary>
+    public ProxyFact? OriginalUrl { get; init; }
 }
 
 /// <summary>What a proxy configuration does, read from its files.</summary>
@@ -113,37 +142,113 @@ public sealed class ProxyConfig
     public static readonly string[] KindNames = ["nginx", "apache", "haproxy"];
 }
 
-/// <summary>Durations as the proxies write them.</summary>
+/// <summary>Durations as each proxy reads them: nginx, Apache and HAProxy each have their own rules.</summary>
 public static class Duration
 {
+    private const long MsPerDay = 86_400_000;
+
     /// <summary>
-    /// Seconds of a duration such as nginx's "1m30s", "20d", "60" or HAProxy's "30000" (ms by default), or
-    /// null when it is not one. <paramref name="defaultUnit"/> is the unit of a bare number.
+    /// Seconds of an nginx time as ngx_parse_time reads it, or null when nginx refuses it: whole numbers each with a
+    /// unit (ms, s, m, h, d, w, M = 30 days, y = 365 days), the larger units first and each at most once, optionally
+    /// separated by spaces ("1h30m", "1h 30m"); a number without a unit is seconds. Directives kept in milliseconds
+    /// (<paramref name="milliseconds"/>: proxy_read_timeout, proxy_send_timeout) refuse y and M; those kept in
+    /// seconds refuse ms.
     /// </summary>
-    public static double? Parse(string text, string defaultUnit)
+    public static double? Nginx(string text, bool milliseconds = true)
     {
-        var total = 0.0;
+        // nginx's steps, in the order units must come: the next unit must be a later step.
+        const int start = 0, year = 1, month = 2, week = 3, day = 4, hour = 5, minute = 6, second = 7, msec = 8, last = 9;
+        var step = milliseconds ? month : start;
+        long value = 0, total = 0;
+        var valid = false;
         var i = 0;
-        var any = false;
         while (i < text.Length)
         {
-            var start = i;
-            while (i < text.Length && (char.IsAsciiDigit(text[i]) || text[i] == '.')) i++;
-            if (i == start || !double.TryParse(text.AsSpan(start, i - start), NumberStyles.Float, CultureInfo.InvariantCulture, out var n)) return null;
-            var unitStart = i;
-            while (i < text.Length && char.IsAsciiLetter(text[i])) i++;
-            var unit = i > unitStart ? text[unitStart..i] : defaultUnit;
-            double? factor = unit switch
+            var ch = text[i];
+            if (char.IsAsciiDigit(ch))
             {
-                "us" => 1e-6, "ms" => 0.001, "s" => 1, "m" => 60, "h" => 3600, "d" => 86400, "w" => 604800,
-                "M" => 2592000, "y" => 31536000, _ => null,
-            };
-            if (factor is null) return null;
-            total += n * factor.Value;
-            any = true;
+                if (value > (long.MaxValue - 9) / 10) return null;
+                value = value * 10 + (ch - '0');
+                valid = true;
+                i++;
+                continue;
+            }
+            i++;
+            long scale; // in milliseconds
+            switch (ch)
+            {
+                case 'y' when step == start: step = year; scale = 365 * MsPerDay; break;
+                case 'M' when step < month: step = month; scale = 30 * MsPerDay; break;
+                case 'w' when step < week: step = week; scale = 7 * MsPerDay; break;
+                case 'd' when step < day: step = day; scale = MsPerDay; break;
+                case 'h' when step < hour: step = hour; scale = 3_600_000; break;
+                case 'm' when i < text.Length && text[i] == 's':
+                    if (!milliseconds || step >= msec) return null;
+                    i++;
+                    step = msec;
+                    scale = 1;
+                    break;
+                case 'm' when step < minute: step = minute; scale = 60_000; break;
+                case 's' when step < second: step = second; scale = 1000; break;
+                // A number followed by a space is seconds, and must be the last unit.
+                case ' ' when step < second: step = last; scale = 1000; break;
+                default: return null;
+            }
+            if (value > long.MaxValue / scale || total > long.MaxValue - value * scale) return null;
+            total += value * scale;
+            value = 0;
             while (i < text.Length && text[i] == ' ') i++;
         }
-        return any ? total : null;
+        if (!valid || value > long.MaxValue / 1000 || total > long.MaxValue - value * 1000) return null;
+        total += value * 1000;
+        return total / 1000.0;
+    }
+
+    /// <summary>
+    /// Seconds of a HAProxy time as parse_time_err reads it, or null when HAProxy refuses it: one whole number and an
+    /// optional unit (us, ms, s, m, h, d; <paramref name="defaultUnit"/> without one, milliseconds for timeouts), under
+    /// 2^31 milliseconds (24.8 days), where its timers overflow. HAProxy 2.6 ignores anything after the unit with a
+    /// warning ("1h30m" is 1h; later versions refuse it): <paramref name="read"/> is the part it reads.
+    /// </summary>
+    public static double? HAProxy(string text, out string read, string defaultUnit = "ms")
+    {
+        read = text;
+        var i = 0;
+        long value = 0;
+        while (i < text.Length && char.IsAsciiDigit(text[i]))
+        {
+            if (value > int.MaxValue) return null;
+            value = value * 10 + (text[i++] - '0');
+        }
+        if (i == 0) return null;
+        var rest = text[i..];
+        var unit = rest.Length == 0 ? defaultUnit : new[] { "us", "ms", "s", "m", "h", "d" }.FirstOrDefault(u => rest.StartsWith(u, StringComparison.Ordinal));
+        double? factor = unit switch
+        {
+            "us" => 1e-6, "ms" => 0.001, "s" => 1, "m" => 60, "h" => 3600, "d" => 86400, _ => null,
+        };
+        if (factor is not { } f) return null;
+        read = text[..(i + (rest.Length == 0 ? 0 : unit!.Length))];
+        var seconds = value * f;
+        return Math.Ceiling(seconds * 1000) >= 2147483648.0 ? null : seconds;
+    }
+
+    /// <summary>
+    /// Seconds of an Apache timeout (Timeout, ProxyTimeout, a worker's timeout=), which httpd reads with atoi: the
+    /// leading whole number, anything after it ignored ("20d" is 20 s, "1.5" is 1 s). <paramref name="exact"/> is false
+    /// when something was ignored.
+    /// </summary>
+    public static long Apache(string text, out bool exact)
+    {
+        var t = text.TrimStart();
+        var i = 0;
+        var negative = false;
+        if (i < t.Length && t[i] is '+' or '-') negative = t[i++] == '-';
+        var digits = i;
+        long value = 0;
+        while (i < t.Length && char.IsAsciiDigit(t[i]) && value < int.MaxValue) value = value * 10 + (t[i++] - '0');
+        exact = i > digits && i == t.Length;
+        return negative ? -value : Math.Min(value, int.MaxValue);
     }
 
     public static string Format(double seconds) => seconds switch

@@ -105,7 +105,9 @@ public sealed class LoadBalancerTests : IDisposable
     public void EachMistakeFailsItsOwnCheckFromTheFileNamingFileAndLine(ProxyKind kind, string mistake)
     {
         var results = FromFile(kind, WithMistake(kind, mistake));
-        var failed = Assert.Single(results, r => r.Status != CheckStatus.Pass);
+        // A node missing from the servers is loadbalancer.nodes' finding alone: the distribution check steps aside, saying so.
+        var failed = Assert.Single(results, r => r.Status != CheckStatus.Pass
+            && !(r is { CheckId: "loadbalancer.distribution", Status: CheckStatus.Skip } && r.Found.Contains("loadbalancer.nodes names the others", StringComparison.Ordinal)));
         Assert.Equal($"loadbalancer.{(mistake == "forwarded-host" ? "forwarded-headers" : mistake)}", failed.CheckId);
         Assert.Equal(CheckStatus.Fail, failed.Status);
         Assert.Matches(@"\.conf:\d+", failed.Found + failed.Fix);

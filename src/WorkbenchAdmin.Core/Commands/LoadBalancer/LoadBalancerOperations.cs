@@ -94,12 +94,14 @@ public static class LoadBalancerOperations
     public static IEnumerable<CheckResult> Run(IReadOnlyList<CheckDefinition> selected, string? path, string? kind, string? uri, ClusterNodes nodes,
         VerificationProbes probes, ProbeOptions options)
     {
+        ProxyConfig? fileConfig = null;
         if (path is not null)
         {
             ProxyConfig? config = null;
             string? why = null;
             try { config = ProxyConfig.Load(path, kind is null ? null : ProxyConfig.ParseKind(kind)); }
             catch (WbException e) when (e.ErrorId is not "LoadBalancerKindUnknown" || kind is null) { why = e.Message; }
+            fileConfig = config;
             if (config is null)
                 foreach (var c in selected) yield return c.Unchecked(path, why!, "Correct what the message names, then check again.");
             else
@@ -109,7 +111,8 @@ public static class LoadBalancerOperations
         {
             if (!System.Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("http" or "https"))
                 throw new WbException("InvalidLoadBalancerUri", WbErrorCategory.InvalidArgument, $"-Uri '{uri}' is not an http:// or https:// URL.", uri);
-            foreach (var r in LoadBalancerProbe.Run(selected, parsed, nodes, probes, options)) yield return r;
+            // The file, when read, tells the live checks which nodes are standby servers.
+            foreach (var r in LoadBalancerProbe.Run(selected, parsed, nodes, probes, options, fileConfig)) yield return r;
         }
     }
 
