@@ -17,6 +17,8 @@ public sealed record BalancerInvocation
     public TimeProvider Time { get; init; } = TimeProvider.System;
     /// <summary>Reads the store; replaceable so tests can make it hang.</summary>
     public Func<ConfigRoot, StoreView>? ReadStore { get; init; }
+    /// <summary>The data source of a store target, when the caller keeps its own (the decision service: connections kept open).</summary>
+    public Func<Store.DatabaseTarget, Npgsql.NpgsqlDataSource>? DataSource { get; init; }
     /// <summary>Ask the decision service first (false in the service itself).</summary>
     public bool AskService { get; init; } = true;
 }
@@ -112,7 +114,7 @@ public static class BalancerProgram
             }
             if (serviceProblem is not null) problems.Add(serviceProblem);
         }
-        var pendingStore = ClusterDataReader.StartStore(root, call.ReadStore);
+        var pendingStore = ClusterDataReader.StartStore(root, deadline, call.ReadStore, call.DataSource);
         var data = new ClusterData();
         // What went wrong on the way, as " (a; b)" after a message; nothing when nothing did.
         string Why(string? first = null)

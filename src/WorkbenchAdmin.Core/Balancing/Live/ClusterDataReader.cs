@@ -70,14 +70,18 @@ public static class ClusterDataReader
         }
     }
 
-    /// <summary>Starts reading the store; started first, as soon as the configuration root is known: its connection is the slowest part.</summary>
-    public static PendingRead<StoreView> StartStore(ConfigRoot root, Func<ConfigRoot, StoreView>? readStore = null) =>
+    /// <summary>
+    /// Starts reading the store; started first, as soon as the configuration root is known: its connection is the slowest part.
+    /// <paramref name="readStore"/> replaces the reading (tests make it hang); else <see cref="ReadStore"/>, bounded by <paramref name="within"/>.
+    /// </summary>
+    public static PendingRead<StoreView> StartStore(ConfigRoot root, TimeSpan within, Func<ConfigRoot, StoreView>? readStore = null,
+                                                    Func<DatabaseTarget, Npgsql.NpgsqlDataSource>? dataSource = null) =>
         new(cancel =>
         {
             // The store's reads watch the running command's stop signal (the same one Ctrl+C gives a cmdlet):
-            // abandoning the read cancels its connect or its query on the server.
+            // abandoning the read cancels its query on the server.
             using (Logging.CommandLog.Attach(new CancellationHost(cancel)))
-                return Task.FromResult((readStore ?? (r => ReadStore(r)))(root));
+                return Task.FromResult((readStore ?? (r => ReadStore(r, dataSource, within)))(root));
         });
 
     /// <summary>Reads the status page, and waits for it and the store until <paramref name="budget"/> has passed since <paramref name="started"/>; cancels what is late.</summary>
@@ -133,9 +137,23 @@ public static class ClusterDataReader
     /// module's, without type loading: a process that lives for one decision would pay for the server's type
     /// catalogue on connect (a round trip and a large result), and the view needs only built-in types.
     /// </param>
-    public static StoreView ReadStore(ConfigRoot root, Func<DatabaseTarget, Npgsql.NpgsqlDataSource>? dataSource = null)
+    /// <param name="within">
+    /// The decision's deadline: the connect and each command get no more (whole seconds, at least one). A cancelled
+    /// read stops its query (the server is asked to cancel it), but Npgsql does not stop a connect in its startup
+    /// exchange on cancellation: this bound ends such an abandoned read soon after the deadline rather than after
+    /// database.conf's connection-timeout-seconds.
+    /// </param>
+    public static StoreView ReadStore(ConfigRoot root, Func<DatabaseTarget, Npgsql.NpgsqlDataSource>? dataSource = null, TimeSpan? within = null)
     {
         var target = DatabaseTarget.Resolve(new DatabaseRequest { ConfigRoot = root.Path });
+        if (within is { } bound)
+        {
+            var seconds = (int)Math.Max(1, Math.Ceiling(bound.TotalSeconds));
+            var builder = new Npgsql.NpgsqlConnectionStringBuilder(target.ConnectionString);
+            builder.Timeout = Math.Min(builder.Timeout, seconds);
+            builder.CommandTimeout = builder.CommandTimeout == 0 ? seconds : Math.Min(builder.CommandTimeout, seconds);
+            target = target with { ConnectionString = builder.ConnectionString };
+        }
         var store = dataSource is null ? new ClusterStore(target, loadTypes: false) : new ClusterStore(target, dataSource(target));
         var (nodes, loads) = store.GetClusterView(ClusterStore.DefaultOfflineAfter);
         return new StoreView(nodes, loads);
