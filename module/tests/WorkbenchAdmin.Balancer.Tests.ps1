@@ -398,7 +398,7 @@ Describe 'What another local user or hostile input cannot make the installed pro
         $script:python = if (Test-Path /usr/bin/python3) { '/usr/bin/python3' } else { (Get-Command python3 -CommandType Application).Source }
         $script:nobody = 65534
 
-        function Start-FakeProcess([string] $Script, [string[]] $Arguments, [switch] $AsNobody) {
+        function Open-FakeProcess([string] $Script, [string[]] $Arguments, [switch] $AsNobody) {
             $start = [Diagnostics.ProcessStartInfo]::new($(if ($AsNobody) { 'setpriv' } else { $python }))
             if ($AsNobody) { foreach ($a in "--reuid=$nobody", "--regid=$nobody", '--clear-groups', $python) { $start.ArgumentList.Add($a) } }
             $start.ArgumentList.Add((Join-Path $fixtures $Script))
@@ -410,15 +410,15 @@ Describe 'What another local user or hostile input cannot make the installed pro
             [pscustomobject]@{ Process = $process; Line = $first }
         }
         # A status page at every -Listen address, all on one port (-Port 0: a free one), as root or as nobody.
-        function Start-Page([string[]] $Listen, [int] $Port = 0, [string] $Text = '', [string] $Mode = 'text', [long] $Size = 0, [switch] $AsNobody) {
+        function Open-FakePage([string[]] $Listen, [int] $Port = 0, [string] $Text = '', [string] $Mode = 'text', [long] $Size = 0, [switch] $AsNobody) {
             $file = Join-Path $fixtures "page-$([guid]::NewGuid().ToString('N')).txt"
             [IO.File]::WriteAllText($file, $Text)
             $arguments = @('--port', $Port, '--mode', $Mode, '--size', $Size, '--text', $file) + @($Listen | ForEach-Object { '--listen', $_ })
-            $started = Start-FakeProcess fake-status-page.py ([string[]] $arguments) -AsNobody:$AsNobody
+            $started = Open-FakeProcess fake-status-page.py ([string[]] $arguments) -AsNobody:$AsNobody
             if ($started.Line -notmatch '^listening (\d+)$') { $started.Process.Kill(); throw "the stand-in page did not start: $($started.Line)" }
             [pscustomobject]@{ Process = $started.Process; Port = [int] $Matches[1] }
         }
-        function Stop-Fake($Fake) { if ($Fake -and -not $Fake.Process.HasExited) { $Fake.Process.Kill(); $Fake.Process.WaitForExit() } }
+        function Close-Fake($Fake) { if ($Fake -and -not $Fake.Process.HasExited) { $Fake.Process.Kill(); $Fake.Process.WaitForExit() } }
         function Format-Page([int[]] $Sessions) {
             $n = 0
             -join @(foreach ($count in $Sessions) {
@@ -429,7 +429,7 @@ Describe 'What another local user or hostile input cannot make the installed pro
         }
 
         # This node: rserver listens on one address (www-address=127.0.0.2), so 127.0.0.1 and ::1 at its port are anyone's.
-        $script:rserverPage = Start-Page -Listen 127.0.0.2 -Text (Format-Page 0, 2, 2)
+        $script:rserverPage = Open-FakePage -Listen 127.0.0.2 -Text (Format-Page 0, 2, 2)
         $script:secRoot = (New-Item -ItemType Directory -Path (Join-Path $work 'issue24-etc')).FullName
         Copy-Item -Path (Join-Path $root '*') -Destination $secRoot -Exclude 'workbenchadmin.conf'
         Add-Content -LiteralPath (Join-Path $secRoot 'rserver.conf') -Value "www-address=127.0.0.2`nwww-port=$($rserverPage.Port)"
@@ -440,15 +440,15 @@ Describe 'What another local user or hostile input cannot make the installed pro
         Install-WbBalancer -Path $secProgram -ConfigRoot $secRoot -Method sessions -MaxSessionsPerNode 40 -StateDirectory $secState -ServiceSocket $secSocket -DeadlineMs 10000 -Confirm:$false
         # The policy as Install-WbBalancer wrote it, for tests that change it by hand.
         $script:secPolicyText = Get-Content -LiteralPath $secPolicy -Raw
-        function Reset-SecPolicy {
+        function Initialize-SecPolicy {
             Set-Content -LiteralPath $secPolicy -Value $secPolicyText -NoNewline
             [IO.File]::SetUnixFileMode($secPolicy, [IO.UnixFileMode]0x1A4) # 644
             Initialize-BalancerTestState
         }
     }
-    BeforeEach { Reset-SecPolicy }
+    BeforeEach { Initialize-SecPolicy }
     AfterAll {
-        Stop-Fake $rserverPage
+        Close-Fake $rserverPage
         if ($fixtures) { Remove-Item -LiteralPath $fixtures -Recurse -Force -ErrorAction SilentlyContinue }
     }
 
@@ -456,7 +456,7 @@ Describe 'What another local user or hostile input cannot make the installed pro
         @{ Case = 'steer every user to one node'; Fake = @(50, 0, 50) }
         @{ Case = 'refuse every login'; Fake = @(50, 50, 50) }
     ) {
-        $fake = Start-Page -AsNobody -Listen 127.0.0.1, ::1 -Port $rserverPage.Port -Text (Format-Page $Fake)
+        $fake = Open-FakePage -AsNobody -Listen 127.0.0.1, ::1 -Port $rserverPage.Port -Text (Format-Page $Fake)
         try {
             foreach ($u in 1..5) {
                 $run = Invoke-Balancer -User "user$u" -Program $secProgram
@@ -465,13 +465,13 @@ Describe 'What another local user or hostile input cannot make the installed pro
                 $run.Out | Should -Be "$($entries[0])`n" -Because $run.Error
             }
         }
-        finally { Stop-Fake $fake }
+        finally { Close-Fake $fake }
     }
 
     It 'a status-url at <Address> that nobody serves is not read, and each call says who serves it' -ForEach @(
         @{ Address = '127.0.0.1' }, @{ Address = '[::1]' }, @{ Address = 'localhost' }
     ) {
-        $fake = Start-Page -AsNobody -Listen 127.0.0.1, ::1 -Text (Format-Page 50, 50, 50)
+        $fake = Open-FakePage -AsNobody -Listen 127.0.0.1, ::1 -Text (Format-Page 50, 50, 50)
         try {
             Set-WbBalancerPolicy -ConfigRoot $secRoot -StatusUri "http://$($Address):$($fake.Port)/load-balancer/status" -Confirm:$false
             $run = Invoke-Balancer -User alice -Program $secProgram
@@ -479,11 +479,11 @@ Describe 'What another local user or hostile input cannot make the installed pro
             $run.Out | Should -BeIn ($entries | ForEach-Object { "$_`n" })
             $run.Error | Should -BeLike "*uid $nobody*"
         }
-        finally { Stop-Fake $fake }
+        finally { Close-Fake $fake }
     }
 
     It 'a status page that never ends is given up at the deadline: the decision service keeps no connection to it' {
-        $slow = Start-Page -Listen 127.0.0.1 -Mode trickle
+        $slow = Open-FakePage -Listen 127.0.0.1 -Mode trickle
         $service = $null
         try {
             Set-WbBalancerPolicy -ConfigRoot $secRoot -StatusUri "http://127.0.0.1:$($slow.Port)/load-balancer/status" -DeadlineMs 600 -Confirm:$false
@@ -497,12 +497,12 @@ Describe 'What another local user or hostile input cannot make the installed pro
         }
         finally {
             if ($service) { Close-DecisionService $service | Out-Null }
-            Stop-Fake $slow
+            Close-Fake $slow
         }
     }
 
     It 'a status page of 200 MB is read no further than its bound: the decision service stays small and says why' {
-        $huge = Start-Page -Listen 127.0.0.1 -Mode huge -Size 200MB
+        $huge = Open-FakePage -Listen 127.0.0.1 -Mode huge -Size 200MB
         $service = $null
         try {
             Set-WbBalancerPolicy -ConfigRoot $secRoot -StatusUri "http://127.0.0.1:$($huge.Port)/load-balancer/status" -DeadlineMs 8000 -Confirm:$false
@@ -515,7 +515,7 @@ Describe 'What another local user or hostile input cannot make the installed pro
         }
         finally {
             if ($service) { Close-DecisionService $service | Out-Null }
-            Stop-Fake $huge
+            Close-Fake $huge
         }
     }
 
@@ -600,7 +600,7 @@ Describe 'What another local user or hostile input cannot make the installed pro
                     New-Item -ItemType SymbolicLink -Path (Join-Path $dev $l.Key) -Target $l.Value | Out-Null
                 }
                 $record = Join-Path $fixtures "syslog-$([guid]::NewGuid().ToString('N')).txt"
-                $syslog = Start-FakeProcess fake-syslog.py @('--socket', (Join-Path $dev 'log'), '--mode', $Mode, '--out', $record)
+                $syslog = Open-FakeProcess fake-syslog.py @('--socket', (Join-Path $dev 'log'), '--mode', $Mode, '--out', $record)
                 try {
                     if ($syslog.Line -ne 'ready') { throw "the stand-in syslog did not start: $($syslog.Line)" }
                     $start = [Diagnostics.ProcessStartInfo]::new('unshare')
@@ -626,7 +626,7 @@ Describe 'What another local user or hostile input cannot make the installed pro
                     }
                 }
                 finally {
-                    Stop-Fake $syslog
+                    Close-Fake $syslog
                     Remove-Item -LiteralPath $dev -Recurse -Force -ErrorAction SilentlyContinue
                 }
             }
