@@ -50,8 +50,8 @@ BeforeAll {
     $script:socket = Join-Path $work 'run' 'balancer.sock'
 
     # Runs the installed program as Workbench does: no arguments, stdin closed, the two variables added.
-    function Invoke-Balancer([string] $User, [string] $Nodes = $nodes) {
-        $start = [Diagnostics.ProcessStartInfo]::new($program)
+    function Invoke-Balancer([string] $User, [string] $Nodes = $nodes, [string] $Program = $program) {
+        $start = [Diagnostics.ProcessStartInfo]::new($Program)
         $start.UseShellExecute = $false
         $start.RedirectStandardInput = $true
         $start.RedirectStandardOutput = $true
@@ -69,6 +69,25 @@ BeforeAll {
     function Initialize-BalancerTestState {
         Get-WbSession @db | Remove-WbSession @db
         Get-WbNode @db | Where-Object Draining | Resume-WbNode @db
+    }
+
+    # The installed program run as its systemd unit runs it (--verbose: a line per call, so a test can tell who answered).
+    function Open-DecisionService([string] $Program = $program, [string] $Socket = $socket) {
+        $start = [Diagnostics.ProcessStartInfo]::new($Program)
+        foreach ($a in '--serve', '--verbose') { $start.ArgumentList.Add($a) }
+        $start.UseShellExecute = $false
+        $start.RedirectStandardError = $true
+        $start.RedirectStandardInput = $true
+        $process = [Diagnostics.Process]::Start($start)
+        $log = $process.StandardError.ReadToEndAsync()
+        $deadline = [DateTime]::UtcNow.AddSeconds(20)
+        while (-not (Test-Path -LiteralPath $Socket) -and [DateTime]::UtcNow -lt $deadline -and -not $process.HasExited) { Start-Sleep -Milliseconds 20 }
+        [pscustomobject]@{ Process = $process; Log = $log }
+    }
+    function Close-DecisionService($Service, [string] $Signal = 'TERM') {
+        & kill "-$Signal" $Service.Process.Id
+        if (-not $Service.Process.WaitForExit(10000)) { $Service.Process.Kill(); throw 'the service did not stop within 10 s' }
+        $Service.Log.GetAwaiter().GetResult()
     }
 }
 
@@ -211,25 +230,6 @@ Describe 'The decision service: the installed program run with --serve' -Tag 'Ba
         $script:users = 1..20 | ForEach-Object { "user$_" }
         # What the program decides by itself, with no service running.
         $script:alone = foreach ($u in $users) { (Invoke-Balancer -User $u).Out }
-
-        # As its systemd unit runs it (--verbose: a line per call, so a test can tell who answered).
-        function Open-DecisionService {
-            $start = [Diagnostics.ProcessStartInfo]::new($program)
-            foreach ($a in '--serve', '--verbose') { $start.ArgumentList.Add($a) }
-            $start.UseShellExecute = $false
-            $start.RedirectStandardError = $true
-            $start.RedirectStandardInput = $true
-            $process = [Diagnostics.Process]::Start($start)
-            $log = $process.StandardError.ReadToEndAsync()
-            $deadline = [DateTime]::UtcNow.AddSeconds(20)
-            while (-not (Test-Path -LiteralPath $socket) -and [DateTime]::UtcNow -lt $deadline -and -not $process.HasExited) { Start-Sleep -Milliseconds 20 }
-            [pscustomobject]@{ Process = $process; Log = $log }
-        }
-        function Close-DecisionService($Service, [string] $Signal = 'TERM') {
-            & kill "-$Signal" $Service.Process.Id
-            if (-not $Service.Process.WaitForExit(10000)) { $Service.Process.Kill(); throw 'the service did not stop within 10 s' }
-            $Service.Log.GetAwaiter().GetResult()
-        }
         $script:service = Open-DecisionService
     }
     AfterAll { if ($service -and -not $service.Process.HasExited) { $service.Process.Kill() } }
@@ -385,5 +385,270 @@ Describe 'The cluster''s own view without the heartbeat agent' -Tag 'Balancer' {
         $decision = Invoke-WbBalanceDecision -UserName sticky-user @db -ConfigRoot $root -Method sessions -Sticky
         $decision.Node | Should -Be $placed.Node
         $decision.Reason | Should -BeLike 'sticky: sticky-user already runs 1 session on this node*'
+    }
+}
+
+Describe 'What another local user or hostile input cannot make the installed program do (issue 24)' -Tag 'Balancer' {
+    BeforeAll {
+        # Stand-in pages and syslogs run as root (rserver's part) or as nobody (another local user): their
+        # scripts and texts sit in a directory both can read.
+        $script:fixtures = [IO.Directory]::CreateTempSubdirectory('wbadmin-issue24-').FullName
+        [IO.File]::SetUnixFileMode($fixtures, [IO.UnixFileMode]0x1ED) # 755
+        Copy-Item -Path (Join-Path $repoRoot 'tests' 'fixtures' 'balancer' '*.py') -Destination $fixtures
+        $script:python = if (Test-Path /usr/bin/python3) { '/usr/bin/python3' } else { (Get-Command python3 -CommandType Application).Source }
+        $script:nobody = 65534
+
+        function Open-FakeProcess([string] $Script, [string[]] $Arguments, [switch] $AsNobody) {
+            $start = [Diagnostics.ProcessStartInfo]::new($(if ($AsNobody) { 'setpriv' } else { $python }))
+            if ($AsNobody) { foreach ($a in "--reuid=$nobody", "--regid=$nobody", '--clear-groups', $python) { $start.ArgumentList.Add($a) } }
+            $start.ArgumentList.Add((Join-Path $fixtures $Script))
+            foreach ($a in $Arguments) { $start.ArgumentList.Add($a) }
+            $start.UseShellExecute = $false
+            $start.RedirectStandardOutput = $true
+            $process = [Diagnostics.Process]::Start($start)
+            $first = $process.StandardOutput.ReadLine()
+            [pscustomobject]@{ Process = $process; Line = $first }
+        }
+        # A status page at every -Listen address, all on one port (-Port 0: a free one), as root or as nobody.
+        function Open-FakePage([string[]] $Listen, [int] $Port = 0, [string] $Text = '', [string] $Mode = 'text', [long] $Size = 0, [switch] $AsNobody) {
+            $file = Join-Path $fixtures "page-$([guid]::NewGuid().ToString('N')).txt"
+            [IO.File]::WriteAllText($file, $Text)
+            $arguments = @('--port', $Port, '--mode', $Mode, '--size', $Size, '--text', $file) + @($Listen | ForEach-Object { '--listen', $_ })
+            $started = Open-FakeProcess fake-status-page.py ([string[]] $arguments) -AsNobody:$AsNobody
+            if ($started.Line -notmatch '^listening (\d+)$') { $started.Process.Kill(); throw "the stand-in page did not start: $($started.Line)" }
+            [pscustomobject]@{ Process = $started.Process; Port = [int] $Matches[1] }
+        }
+        function Close-Fake($Fake) { if ($Fake -and -not $Fake.Process.HasExited) { $Fake.Process.Kill(); $Fake.Process.WaitForExit() } }
+        function Format-Page([int[]] $Sessions) {
+            $n = 0
+            -join @(foreach ($count in $Sessions) {
+                "$($entries[$n]) -  Load: 0.1, 0.1, 0.1`n"
+                if ($count -gt 0) { foreach ($s in 1..$count) { "   $(1000 * ($n + 1) + $s) - user$s`n" } }
+                $n++
+            })
+        }
+
+        # This node: rserver listens on one address (www-address=127.0.0.2), so 127.0.0.1 and ::1 at its port are anyone's.
+        $script:rserverPage = Open-FakePage -Listen 127.0.0.2 -Text (Format-Page 0, 2, 2)
+        $script:secRoot = (New-Item -ItemType Directory -Path (Join-Path $work 'issue24-etc')).FullName
+        Copy-Item -Path (Join-Path $root '*') -Destination $secRoot -Exclude 'workbenchadmin.conf'
+        Add-Content -LiteralPath (Join-Path $secRoot 'rserver.conf') -Value "www-address=127.0.0.2`nwww-port=$($rserverPage.Port)"
+        $script:secProgram = Join-Path (New-Item -ItemType Directory -Path (Join-Path $bin 'issue24')).FullName 'rserver-balancer'
+        $script:secState = Join-Path $work 'issue24-state'
+        $script:secSocket = Join-Path $work 'issue24-run' 'balancer.sock'
+        $script:secPolicy = Join-Path $secRoot 'workbenchadmin.conf'
+        Install-WbBalancer -Path $secProgram -ConfigRoot $secRoot -Method sessions -MaxSessionsPerNode 40 -StateDirectory $secState -ServiceSocket $secSocket -DeadlineMs 10000 -Confirm:$false
+        # The policy as Install-WbBalancer wrote it, for tests that change it by hand.
+        $script:secPolicyText = Get-Content -LiteralPath $secPolicy -Raw
+        function Initialize-SecPolicy {
+            Set-Content -LiteralPath $secPolicy -Value $secPolicyText -NoNewline
+            [IO.File]::SetUnixFileMode($secPolicy, [IO.UnixFileMode]0x1A4) # 644
+            Initialize-BalancerTestState
+        }
+    }
+    BeforeEach { Initialize-SecPolicy }
+    AfterAll {
+        Close-Fake $rserverPage
+        if ($fixtures) { Remove-Item -LiteralPath $fixtures -Recurse -Force -ErrorAction SilentlyContinue }
+    }
+
+    It 'a page nobody serves on 127.0.0.1 and ::1 at www-port does not <Case>: the program reads rserver''s own page at www-address' -ForEach @(
+        @{ Case = 'steer every user to one node'; Fake = @(50, 0, 50) }
+        @{ Case = 'refuse every login'; Fake = @(50, 50, 50) }
+    ) {
+        $fake = Open-FakePage -AsNobody -Listen 127.0.0.1, ::1 -Port $rserverPage.Port -Text (Format-Page $Fake)
+        try {
+            foreach ($u in 1..5) {
+                $run = Invoke-Balancer -User "user$u" -Program $secProgram
+                $run.Exit | Should -Be 0 -Because $run.Error
+                # rserver's page: node1 has no session, node2 and node3 two each.
+                $run.Out | Should -Be "$($entries[0])`n" -Because $run.Error
+            }
+        }
+        finally { Close-Fake $fake }
+    }
+
+    It 'a status-url at <Address> that nobody serves is not read, and each call says who serves it' -ForEach @(
+        @{ Address = '127.0.0.1' }, @{ Address = '[::1]' }, @{ Address = 'localhost' }
+    ) {
+        $fake = Open-FakePage -AsNobody -Listen 127.0.0.1, ::1 -Text (Format-Page 50, 50, 50)
+        try {
+            Set-WbBalancerPolicy -ConfigRoot $secRoot -StatusUri "http://$($Address):$($fake.Port)/load-balancer/status" -Confirm:$false
+            $run = Invoke-Balancer -User alice -Program $secProgram
+            $run.Exit | Should -Be 0 -Because $run.Error
+            $run.Out | Should -BeIn ($entries | ForEach-Object { "$_`n" })
+            $run.Error | Should -BeLike "*uid $nobody*"
+        }
+        finally { Close-Fake $fake }
+    }
+
+    It 'a status page that never ends is given up at the deadline: the decision service keeps no connection to it' {
+        $slow = Open-FakePage -Listen 127.0.0.1 -Mode trickle
+        $service = $null
+        try {
+            Set-WbBalancerPolicy -ConfigRoot $secRoot -StatusUri "http://127.0.0.1:$($slow.Port)/load-balancer/status" -DeadlineMs 600 -Confirm:$false
+            $service = Open-DecisionService -Program $secProgram -Socket $secSocket
+            $runs = 1..6 | ForEach-Object { Invoke-Balancer -User "user$_" -Program $secProgram }
+            $runs | ForEach-Object { $_.Exit | Should -Be 0 -Because $_.Error }
+            # Each call's read was abandoned at its deadline; by now every one must have been closed.
+            Start-Sleep -Seconds 2
+            $open = @(& ss -Htn state established "( sport = :$($slow.Port) )")
+            $open.Count | Should -Be 0 -Because "six calls have ended, but $($open.Count) reads of the page are still connected"
+        }
+        finally {
+            if ($service) { Close-DecisionService $service | Out-Null }
+            Close-Fake $slow
+        }
+    }
+
+    It 'a status page of 200 MB is read no further than its bound: the decision service stays small and says why' {
+        $huge = Open-FakePage -Listen 127.0.0.1 -Mode huge -Size 200MB
+        $service = $null
+        try {
+            Set-WbBalancerPolicy -ConfigRoot $secRoot -StatusUri "http://127.0.0.1:$($huge.Port)/load-balancer/status" -DeadlineMs 8000 -Confirm:$false
+            $service = Open-DecisionService -Program $secProgram -Socket $secSocket
+            $runs = 1..2 | ForEach-Object { Invoke-Balancer -User "user$_" -Program $secProgram }
+            $runs | ForEach-Object { $_.Exit | Should -Be 0 -Because $_.Error }
+            $runs[0].Error | Should -BeLike '*larger than*'
+            $peak = [long] ((Get-Content -LiteralPath "/proc/$($service.Process.Id)/status" | Where-Object { $_ -match '^VmHWM:' }) -replace '\D', '') * 1KB
+            $peak | Should -BeLessThan 150MB -Because "the service's peak resident size was $([math]::Round($peak / 1MB)) MB"
+        }
+        finally {
+            if ($service) { Close-DecisionService $service | Out-Null }
+            Close-Fake $huge
+        }
+    }
+
+    It 'a policy file its group can write is refused: no user goes to a drained node, and each call says why' {
+        Get-WbNode @db -HostName 'node2.wbtest.example' | Suspend-WbNode @db -Confirm:$false
+        [IO.File]::SetUnixFileMode($secPolicy, [IO.UnixFileMode]0x1B4) # 664
+        $runs = 1..16 | ForEach-Object { Invoke-Balancer -User "user$_" -Program $secProgram }
+        $runs.Out | Should -Not -Contain "$($entries[1])`n"
+        # Without the file the cap cannot be known: the program refuses rather than risk overloading a node.
+        $runs | ForEach-Object { $_.Exit | Should -Be 1; $_.Error | Should -BeLike '*writable by its group*' }
+    }
+
+    It 'a policy file with an invalid value is refused, but its drain and its cap still hold' {
+        Get-WbNode @db -HostName 'node2.wbtest.example' | Suspend-WbNode @db -Confirm:$false
+        # No status-url: rserver's page (node1 none, node2 and node3 two sessions each); node3 is full at 2.
+        Set-Content -LiteralPath $secPolicy -Value "[balancer]`nmethod=sessions`nmax-sessions-per-node=2`ndeadline-ms=20`nstate-directory=$secState`nservice-socket=$secSocket"
+        $runs = 1..16 | ForEach-Object { Invoke-Balancer -User "user$_" -Program $secProgram }
+        $runs | ForEach-Object {
+            $_.Exit | Should -Be 0 -Because $_.Error
+            $_.Out | Should -Be "$($entries[0])`n" -Because $_.Error
+            $_.Error | Should -BeLike '*workbenchadmin.conf:4:*'
+        }
+    }
+
+    It 'Get-WbBalancerPolicy says a policy file its group can write is refused, and why' {
+        [IO.File]::SetUnixFileMode($secPolicy, [IO.UnixFileMode]0x1B4) # 664
+        $policy = Get-WbBalancerPolicy -ConfigRoot $secRoot -Path $secProgram -WarningVariable warned -WarningAction SilentlyContinue
+        $policy.Refused | Should -BeLike '*writable by its group*'
+        ($warned -join "`n") | Should -BeLike '*refuse*'
+        $policy | Format-List | Out-String | Should -Match 'Refused\s+: .*writable by its group'
+    }
+
+    It 'Get-WbBalancerPolicy says a policy file with an invalid value is refused, naming its line' {
+        Set-Content -LiteralPath $secPolicy -Value "[balancer]`nmethod=sessions`nmax-sessions-per-node=2`ndeadline-ms=20"
+        $policy = Get-WbBalancerPolicy -ConfigRoot $secRoot -Path $secProgram -WarningAction SilentlyContinue
+        $policy.Refused | Should -BeLike '*workbenchadmin.conf:4:*'
+        $policy.MaxSessionsPerNode | Should -Be 2
+    }
+
+    It '<Command> leaves a policy file its group could write root-owned and writable by root alone' -ForEach @(
+        @{ Command = 'Set-WbBalancerPolicy' }, @{ Command = 'Install-WbBalancer' }
+    ) {
+        [IO.File]::SetUnixFileMode($secPolicy, [IO.UnixFileMode]0x1B4) # 664
+        if ($Command -eq 'Set-WbBalancerPolicy') { Set-WbBalancerPolicy -ConfigRoot $secRoot -Method sessions -Confirm:$false }
+        else { Install-WbBalancer -Path $secProgram -ConfigRoot $secRoot -Method sessions -Confirm:$false }
+        (Get-Item -LiteralPath $secPolicy).UnixMode | Should -Be '-rw-r--r--'
+        (Get-WbBalancerPolicy -ConfigRoot $secRoot -Path $secProgram).Refused | Should -BeNullOrEmpty
+        (Invoke-Balancer -User alice -Program $secProgram).Exit | Should -Be 0
+    }
+
+    It 'an RSTUDIO_NODES entry that is not UTF-8 is printed as the exact bytes given (<Who>)' -ForEach @(
+        @{ Who = 'the program alone' }, @{ Who = 'through the decision service' }
+    ) {
+        $service = if ($Who -like '*service*') { Open-DecisionService -Program $secProgram -Socket $secSocket }
+        try {
+            # Two entries; node1 drained, so the one with the byte 0xFF must be chosen.
+            Get-WbNode @db -HostName 'node1.wbtest.example' | Suspend-WbNode @db -Confirm:$false
+            $hex = & bash -c 'RSTUDIO_USERNAME=alice RSTUDIO_NODES="$2,$(printf "node\377x.wbtest.example:8787")" "$1" </dev/null 2>/dev/null | od -An -tx1 -v' bash $secProgram $entries[0]
+            $expected = [byte[]] @([Text.Encoding]::ASCII.GetBytes('node') + 0xFF + [Text.Encoding]::ASCII.GetBytes("x.wbtest.example:8787`n"))
+            (-split ($hex -join ' ')) -join ' ' | Should -Be (($expected | ForEach-Object { $_.ToString('x2') }) -join ' ')
+        }
+        finally { if ($service) { Close-DecisionService $service | Out-Null } }
+    }
+
+    It 'one decision writes lines of at most 2048 bytes on stderr, however many entries Workbench passes' {
+        $many = (@(1..5000 | ForEach-Object { "u$($_):1" }) + $entries) -join ','
+        $run = Invoke-Balancer -User alice -Nodes $many -Program $secProgram
+        $run.Exit | Should -Be 0 -Because $run.Error
+        $run.Error | Should -BeLike '*5000*'
+        $run.Error -split "`n" | ForEach-Object { [Text.Encoding]::UTF8.GetByteCount($_) | Should -BeLessOrEqual 2048 }
+    }
+
+    Context 'syslog, through a /dev/log of the test''s own (a private mount namespace)' {
+        BeforeAll {
+            $script:canUnshare = $null -ne (Get-Command unshare -ErrorAction SilentlyContinue) -and $(& unshare --mount true 2>$null; $LASTEXITCODE -eq 0)
+            # A /dev of a few devices and a 'log' socket, mounted over /dev for the program alone.
+            function Invoke-WithFakeDevLog([string] $Mode, [string] $Nodes, [int] $WaitSec = 20) {
+                $dev = Join-Path $fixtures "dev-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+                New-Item -ItemType Directory -Path $dev | Out-Null
+                foreach ($d in 'null', 'zero', 'full', 'random', 'urandom', 'tty') { New-Item -ItemType File -Path (Join-Path $dev $d) | Out-Null }
+                foreach ($l in @{ fd = '/proc/self/fd'; stdin = '/proc/self/fd/0'; stdout = '/proc/self/fd/1'; stderr = '/proc/self/fd/2' }.GetEnumerator()) {
+                    New-Item -ItemType SymbolicLink -Path (Join-Path $dev $l.Key) -Target $l.Value | Out-Null
+                }
+                $record = Join-Path $fixtures "syslog-$([guid]::NewGuid().ToString('N')).txt"
+                $syslog = Open-FakeProcess fake-syslog.py @('--socket', (Join-Path $dev 'log'), '--mode', $Mode, '--out', $record)
+                try {
+                    if ($syslog.Line -ne 'ready') { throw "the stand-in syslog did not start: $($syslog.Line)" }
+                    $start = [Diagnostics.ProcessStartInfo]::new('unshare')
+                    $inner = 'for d in null zero full random urandom tty; do mount --bind /dev/$d "$1/$d"; done; mount --rbind "$1" /dev && exec "$2"'
+                    foreach ($a in '--mount', '--propagation', 'private', 'sh', '-c', $inner, 'sh', $dev, $secProgram) { $start.ArgumentList.Add($a) }
+                    $start.UseShellExecute = $false
+                    $start.RedirectStandardInput = $true
+                    $start.RedirectStandardOutput = $true
+                    $start.RedirectStandardError = $true
+                    $start.Environment['RSTUDIO_USERNAME'] = 'alice'
+                    $start.Environment['RSTUDIO_NODES'] = $Nodes
+                    $watch = [Diagnostics.Stopwatch]::StartNew()
+                    $process = [Diagnostics.Process]::Start($start)
+                    $process.StandardInput.Close()
+                    $output = $process.StandardOutput.ReadToEndAsync()
+                    $errors = $process.StandardError.ReadToEndAsync()
+                    $ended = $process.WaitForExit($WaitSec * 1000)
+                    if (-not $ended) { $process.Kill($true); $process.WaitForExit() }
+                    Start-Sleep -Milliseconds 200 # the stand-in writes what it received
+                    [pscustomobject]@{
+                        Ended = $ended; Elapsed = $watch.Elapsed; Exit = $process.ExitCode; Out = $output.Result; Error = $errors.Result
+                        Lengths = @(if (Test-Path -LiteralPath $record) { Get-Content -LiteralPath $record | ForEach-Object { [int] $_ } })
+                    }
+                }
+                finally {
+                    Close-Fake $syslog
+                    Remove-Item -LiteralPath $dev -Recurse -Force -ErrorAction SilentlyContinue
+                }
+            }
+        }
+
+        It 'a syslog that has stopped reading does not hold the decision past its deadline' {
+            if (-not $canUnshare) { Set-ItResult -Skipped -Because 'unshare --mount is not available here (a private /dev/log needs a mount namespace)'; return }
+            Set-WbBalancerPolicy -ConfigRoot $secRoot -StatusUri $noStatusPage -DeadlineMs 1000 -Confirm:$false
+            $run = Invoke-WithFakeDevLog -Mode full -Nodes $nodes
+            $run.Ended | Should -BeTrue -Because 'the program was still running 20 s after it started: it waited on syslog'
+            $run.Exit | Should -Be 0 -Because $run.Error
+            $run.Error | Should -BeLike '*status page*' -Because 'it had a line for syslog (the status page did not answer)'
+            $run.Elapsed.TotalMilliseconds | Should -BeLessThan 6000
+        }
+
+        It 'syslog gets lines of at most 2048 bytes, however many entries Workbench passes' {
+            if (-not $canUnshare) { Set-ItResult -Skipped -Because 'unshare --mount is not available here (a private /dev/log needs a mount namespace)'; return }
+            $many = (@(1..5000 | ForEach-Object { "u$($_):1" }) + $entries) -join ','
+            $run = Invoke-WithFakeDevLog -Mode record -Nodes $many
+            $run.Exit | Should -Be 0 -Because $run.Error
+            $run.Lengths.Count | Should -BeGreaterThan 0
+            $run.Lengths | ForEach-Object { $_ | Should -BeLessOrEqual 2048 }
+        }
     }
 }

@@ -464,6 +464,45 @@ Describe 'Invoke-WbBalanceDecision' -Tag 'Cmdlets' {
         $e.Exception.Message | Should -BeLike "*$balancerScript*no capacity*"
     }
 
+    It 'a custom script whose #! interpreter another user owns is BalancerScriptUnsafe and never runs' {
+        $dir = (New-Item -ItemType Directory -Path (Join-Path $TestDrive "interpreter-$([guid]::NewGuid().ToString('N'))")).FullName
+        $interpreter = Join-Path $dir 'sh'
+        [IO.File]::Copy('/bin/sh', $interpreter)
+        & chown 65534:65534 $interpreter
+        & chmod 755 $interpreter
+        $marker = Join-Path $dir 'ran'
+        $balancerScript = Join-Path $dir 'balancer.sh'
+        Set-Content -LiteralPath $balancerScript -Value "#!$interpreter`ntouch '$marker'`necho `"`${RSTUDIO_NODES%%,*}`""
+        & chmod 755 $balancerScript
+        $e = Get-StopError { Invoke-WbBalanceDecision -UserName alice -Method custom -ScriptPath $balancerScript -Node $candidates -ErrorAction Stop }
+        $e.FullyQualifiedErrorId | Should -BeLike 'BalancerScriptUnsafe,*'
+        $e.CategoryInfo.Category | Should -Be 'SecurityError'
+        $e.Exception.Message | Should -BeLike "*interpreter $interpreter*uid 65534*"
+        Test-Path -LiteralPath $marker | Should -BeFalse
+    }
+
+    It 'a custom script run through /usr/bin/env is refused when PATH leads to a command another user owns' {
+        $planted = (New-Item -ItemType Directory -Path (Join-Path $TestDrive "path-$([guid]::NewGuid().ToString('N'))")).FullName
+        [IO.File]::Copy('/bin/sh', (Join-Path $planted 'sh'))
+        & chown -R 65534:65534 $planted
+        & chmod 755 $planted (Join-Path $planted 'sh')
+        $marker = Join-Path $TestDrive "ran-$([guid]::NewGuid().ToString('N'))"
+        $balancerScript = Get-BalancerScript -Body "touch '$marker'`necho `"`${RSTUDIO_NODES%%,*}`""
+        (Get-Content -LiteralPath $balancerScript -Raw).Replace('#!/bin/sh', '#!/usr/bin/env sh') | Set-Content -LiteralPath $balancerScript -NoNewline
+        $path = $env:PATH
+        try {
+            $env:PATH = "$($planted):$path"
+            $e = Get-StopError { Invoke-WbBalanceDecision -UserName alice -Method custom -ScriptPath $balancerScript -Node $candidates -ErrorAction Stop }
+            $e.FullyQualifiedErrorId | Should -BeLike 'BalancerScriptUnsafe,*'
+            $e.Exception.Message | Should -BeLike "*$planted*"
+            Test-Path -LiteralPath $marker | Should -BeFalse
+            $env:PATH = $path
+            (Invoke-WbBalanceDecision -UserName alice -Method custom -ScriptPath $balancerScript -Node $candidates).Node | Should -Be 'node1.example.com:8787' -Because '#!/usr/bin/env sh through root''s own PATH runs'
+            Test-Path -LiteralPath $marker | Should -BeTrue
+        }
+        finally { $env:PATH = $path }
+    }
+
     It 'no online candidate is NoCandidateNode, ResourceUnavailable' {
         $offline = [WorkbenchAdmin.Model.NodeCandidate]@{ Host = 'down.wbtest.example'; Online = $false }
         $e = Get-StopError { Invoke-WbBalanceDecision -UserName alice -Node $offline -ErrorAction Stop }

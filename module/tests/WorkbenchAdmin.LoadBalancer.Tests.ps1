@@ -65,6 +65,24 @@ Describe 'New-WbLoadBalancerConfig' -Tag 'LoadBalancer' {
         { New-WbLoadBalancerConfig nginx -Node 'node1' } | Should -Throw -ErrorId 'InvalidNodeAddress,WorkbenchAdmin.Commands.NewWbLoadBalancerConfigCommand'
     }
 
+    It 'refuses -Node <Case>, naming -Node and the value, and writes nothing' -ForEach @(
+        @{ Case = 'with a NUL byte'; Node = "node1`0evil:8787"; Shown = 'node1\u0000evil:8787' }
+        @{ Case = 'with a port above 65535'; Node = 'node1.example.com:99999'; Shown = 'node1.example.com:99999' }
+        @{ Case = 'with port 0'; Node = 'node1.example.com:0'; Shown = 'node1.example.com:0' }
+    ) {
+        $path = Join-Path $TestDrive "refused-$([guid]::NewGuid().ToString('N')).conf"
+        $e = { New-WbLoadBalancerConfig nginx -Node $Node -Path $path -Confirm:$false -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -Be 'InvalidNodeAddress,WorkbenchAdmin.Commands.NewWbLoadBalancerConfigCommand'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.Exception.Message | Should -BeLike "-Node '$Shown'*"
+        $e.Exception.Message.Contains([char]0) | Should -BeFalse
+        Test-Path -LiteralPath $path | Should -BeFalse
+    }
+
+    It 'refuses a -ServerName with a control character' {
+        { New-WbLoadBalancerConfig nginx -Node $nodes -ServerName "a`0b" } | Should -Throw -ErrorId 'InvalidLoadBalancerValue,WorkbenchAdmin.Commands.NewWbLoadBalancerConfigCommand'
+    }
+
     It 'needs the certificate and the key for TLS' {
         { New-WbLoadBalancerConfig nginx -Node $nodes -TlsCertificate /etc/ssl/wb.pem } | Should -Throw -ErrorId 'TlsIncomplete,WorkbenchAdmin.Commands.NewWbLoadBalancerConfigCommand'
     }
@@ -96,6 +114,24 @@ Describe 'Test-WbLoadBalancer' -Tag 'LoadBalancer' {
     It 'reports a file it cannot read as a check that could not be made' {
         $results = @(Test-WbLoadBalancer -Path (Join-Path $TestDrive 'missing.conf') -Kind nginx -Node $nodes)
         $results | ForEach-Object { $_.Status | Should -Be 'Fail'; $_.Found | Should -BeLike 'could not be checked:*missing.conf*' }
+    }
+
+    It 'does not read an include another user owns in a sticky directory (/tmp): the file is reported as not trusted' {
+        $prefix = "/tmp/wbadmin-include-$([guid]::NewGuid().ToString('N'))"
+        $main = Join-Path $TestDrive 'main-with-include.conf'
+        Set-Content -LiteralPath $main -Value "include $prefix-*.conf;"
+        # Written by nobody, as another local user would: a site that passes every check if it is read.
+        Get-Content -LiteralPath $site -Raw | & setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "cat > '$prefix-1.conf'"
+        try {
+            (Get-Item -LiteralPath "$prefix-1.conf").User | Should -Be 'nobody'
+            $results = @(Test-WbLoadBalancer -Path $main -Kind nginx -Node $nodes)
+            $results.Count | Should -Be 5
+            $results | ForEach-Object {
+                $_.Status | Should -Be 'Fail'
+                $_.Found | Should -BeLike "could not be checked:*$prefix-1.conf*not trusted*uid 65534*"
+            }
+        }
+        finally { Remove-Item -LiteralPath "$prefix-1.conf" -Force -ErrorAction SilentlyContinue }
     }
 
     It 'fails the nodes check closed when the cluster store cannot be read' {

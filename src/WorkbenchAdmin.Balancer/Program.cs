@@ -1,8 +1,12 @@
 using System.Runtime.InteropServices;
 using WorkbenchAdmin.Model;
 using WorkbenchAdmin.Core.Balancing.Live;
+using WorkbenchAdmin.Core.Platform;
 
 var programPath = Environment.ProcessPath ?? AppContext.BaseDirectory + BalancerProgram.Tag;
+// What Workbench gave, byte for byte: an entry of RSTUDIO_NODES that is not UTF-8 is printed exactly as it came.
+using var stdout = new RawTextWriter(Console.OpenStandardOutput());
+using var stderr = new RawTextWriter(Console.OpenStandardError());
 
 // The decision service, as its systemd unit runs it: answers this program's calls until TERM (or Ctrl+C).
 if (args.Length > 0 && args[0] == DecisionService.ServeArgument && args.Skip(1).All(a => a == DecisionService.VerboseArgument))
@@ -10,11 +14,11 @@ if (args.Length > 0 && args[0] == DecisionService.ServeArgument && args.Skip(1).
     DecisionService service;
     try
     {
-        service = DecisionService.Start(programPath, Console.Error, verbose: args.Length > 1);
+        service = DecisionService.Start(programPath, stderr, verbose: args.Length > 1);
     }
     catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
     {
-        Console.Error.WriteLine($"{BalancerProgram.Tag}: {e.Message}");
+        stderr.WriteLine($"{BalancerProgram.Tag}: {e.Message}");
         return 1;
     }
     void StopOn(PosixSignalContext context)
@@ -34,16 +38,16 @@ if (args.Length > 0 && args[0] == DecisionService.ServeArgument && args.Skip(1).
 // Workbench's contract: no arguments, stdin closed, RSTUDIO_USERNAME and RSTUDIO_NODES in the environment.
 if (args.Length > 0)
 {
-    Console.Error.WriteLine($"{BalancerProgram.Tag}: takes no arguments; Workbench passes RSTUDIO_USERNAME and RSTUDIO_NODES in the environment " +
+    stderr.WriteLine($"{BalancerProgram.Tag}: takes no arguments; Workbench passes RSTUDIO_USERNAME and RSTUDIO_NODES in the environment " +
                             $"(Get-WbBalancerPolicy shows its policy). {DecisionService.ServeArgument} [{DecisionService.VerboseArgument}] runs it as the decision service.");
     return BalancerProgram.BadInvocation;
 }
 return BalancerProgram.Run(new BalancerInvocation
 {
-    UserName = Environment.GetEnvironmentVariable("RSTUDIO_USERNAME"),
-    Nodes = Environment.GetEnvironmentVariable("RSTUDIO_NODES"),
+    UserName = RawText.GetEnvironmentVariable("RSTUDIO_USERNAME"),
+    Nodes = RawText.GetEnvironmentVariable("RSTUDIO_NODES"),
     ProgramPath = programPath,
-    Out = Console.Out,
-    Error = Console.Error,
+    Out = stdout,
+    Error = stderr,
     Syslog = true,
 });

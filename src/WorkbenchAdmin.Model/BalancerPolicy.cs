@@ -44,5 +44,13 @@ public sealed record BalancerPolicy
     public bool ProgramInstalled { get; init; }
     /// <summary>load-balancer says <c>balancer=custom</c>, so Workbench runs the program.</summary>
     public bool BalancerIsCustom { get; init; }
+    /// <summary>
+    /// Why the balancer program does not decide with this file's policy (not safe to read, or a value in it is invalid),
+    /// and what it does instead; null when it uses it. Then <see cref="Method"/> is the fallback the program applies and
+    /// the other settings those it still honours.
+    /// </summary>
+    public string? Refused { get; init; }
+    /// <summary>The policy is refused in a way that leaves MaxSessionsPerNode unknown: the program refuses every session rather than risk overloading a node.</summary>
+    public bool RefusesSessions { get; init; }
     public IReadOnlyList<string> Warnings { get; init; } = [];
 }

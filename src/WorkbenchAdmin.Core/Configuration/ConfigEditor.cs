@@ -46,8 +46,14 @@ public sealed class ConfigEditor
     /// choose each key's section from the current document (null keeps the change's own section).
     /// </summary>
     /// <param name="reshape">Applied before <paramref name="changes"/> (a migration of the file's form); returns what it did.</param>
+    /// <param name="writableByUsAlone">
+    /// A file root trusts (the balancer program's policy, which it refuses to read otherwise): it must end owned by us
+    /// and writable by no one else. One that is not is rewritten so (its mode kept, less group and other write), even
+    /// when no value changes.
+    /// </param>
     public ConfigFileEdit Edit(string fileName, IReadOnlyList<ConfigChange> changes, Func<string, string, bool> shouldProcess,
-                               Func<ConfigDocument, string, string?>? sectionOf = null, Func<ConfigDocument, List<ConfigChangeResult>>? reshape = null)
+                               Func<ConfigDocument, string, string?>? sectionOf = null, Func<ConfigDocument, List<ConfigChangeResult>>? reshape = null,
+                               bool writableByUsAlone = false)
     {
         var path = _root.PathOf(fileName);
         // A mistyped -ConfigRoot must not become a new, empty configuration directory.
@@ -60,23 +66,36 @@ public sealed class ConfigEditor
         // Plan without the lock: -WhatIf and a declined -Confirm touch nothing (not even the lock file), and
         // no lock is held while a -Confirm prompt waits for the user.
         var planned = Apply(_root.LoadOrEmpty(fileName, dialect), changes, sectionOf, roles, reshape);
-        if (planned.Count == 0)
+        var others = writableByUsAlone ? WhyOthersCanChange(path) : null;
+        if (planned.Count == 0 && others is null)
         {
             _logger.LogDebug("{Path}: already as asked, not written", path);
             return new ConfigFileEdit(path, planned, ConfigEditOutcome.Unchanged);
         }
-        var action = "Set " + string.Join(", ", planned.Select(Describe));
+        var action = string.Join("; ", new[] { planned.Count > 0 ? "Set " + string.Join(", ", planned.Select(Describe)) : null,
+                                               others is null ? null : $"Make it writable by {UnixFile.TrustedOwners} alone ({others})" }.OfType<string>());
         if (!shouldProcess(path, action)) return new ConfigFileEdit(path, planned, ConfigEditOutcome.Declined);
 
         // Then apply the same changes to the file as it is under the lock: another editor may have written since.
         using var _ = DirectoryLock.Acquire(_root.Path, LockTimeout);
         var doc = _root.LoadOrEmpty(fileName, dialect);
         var results = Apply(doc, changes, sectionOf, roles, reshape);
-        if (results.Count == 0) return new ConfigFileEdit(path, results, ConfigEditOutcome.Unchanged);
-        AtomicFile.Write(path, doc.ToBytes(), roles.NewFileModeOf(fileName), _beforeCommit);
+        others = writableByUsAlone ? WhyOthersCanChange(path) : null;
+        if (results.Count == 0 && others is null) return new ConfigFileEdit(path, results, ConfigEditOutcome.Unchanged);
+        if (others is not null)
+        {
+            var mode = (UnixFile.TryStat(AtomicFile.ResolveTarget(path))?.Mode ?? roles.NewFileModeOf(fileName)) & ~(UnixFileMode.GroupWrite | UnixFileMode.OtherWrite);
+            AtomicFile.Write(path, doc.ToBytes(), mode, _beforeCommit, keepOwnerAndMode: false);
+            _logger.LogInformation("{Path}: made writable by {Owners} alone ({Why})", path, UnixFile.TrustedOwners, others);
+        }
+        else AtomicFile.Write(path, doc.ToBytes(), roles.NewFileModeOf(fileName), _beforeCommit);
         _logger.LogInformation("{Path}: Set {Action}", path, string.Join(", ", results.Select(Describe)));
         return new ConfigFileEdit(path, results, ConfigEditOutcome.Written);
     }
+
+    /// <summary>Why someone other than root (or us) could change the existing file <paramref name="path"/> (where its links lead), or null.</summary>
+    private static string? WhyOthersCanChange(string path) =>
+        File.Exists(path) ? TrustedPath.WhyOthersCanChangeFile(AtomicFile.ResolveTarget(path)) : null;
 
     /// <summary>Applies the changes to <paramref name="doc"/>; what changed, with secrets masked (results are logged and returned).</summary>
     private static List<ConfigChangeResult> Apply(ConfigDocument doc, IReadOnlyList<ConfigChange> changes, Func<ConfigDocument, string, string?>? sectionOf, ConfigFileRoles roles,

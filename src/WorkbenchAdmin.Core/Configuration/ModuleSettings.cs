@@ -36,30 +36,40 @@ public sealed record ModuleSettings
     public static ModuleSettings Load(ConfigRoot root) =>
         From(root.TryLoad(FileName, ConfigDialect.Standard), root, RServerConfig.Load(root));
 
-    public static ModuleSettings From(ConfigDocument? doc, ConfigRoot root, RServerConfig rserver)
+    /// <param name="errors">
+    /// When given, a bad value does not stop the reading: it is added here, keyed by its setting, and that setting
+    /// keeps its default (the balancer program, refusing such a file, still honours what the rest of it says).
+    /// </param>
+    public static ModuleSettings From(ConfigDocument? doc, ConfigRoot root, RServerConfig rserver, IDictionary<string, ConfigFormatException>? errors = null)
     {
+        T Read<T>(string key, Func<T> read, T otherwise)
+        {
+            if (errors is null) return read();
+            try { return read(); }
+            catch (ConfigFormatException e) { errors.TryAdd(key, e); return otherwise; }
+        }
         var defaultStatus = DefaultStatusUri(rserver);
         var policy = new BalancerPolicy
         {
             ConfigRoot = root.Path,
             Path = root.PathOf(FileName),
             FilePresent = doc is not null,
-            Method = Method(doc) ?? BalancerPolicy.DefaultMethod,
-            MaxSessionsPerNode = ConfigValues.Int(doc, BalancerSection, MaxSessionsKey, 1, 1_000_000),
-            BalanceFactor = Factor(doc),
-            Sticky = ConfigValues.Bool(doc, BalancerSection, StickyKey) ?? false,
-            DeadlineMs = ConfigValues.Int(doc, BalancerSection, DeadlineKey, MinDeadlineMs, MaxDeadlineMs,
-                                          "a user waits on every decision") ?? BalancerPolicy.DefaultDeadlineMs,
-            StatusUri = StatusUri(doc) ?? defaultStatus,
-            StateDirectory = AbsolutePath(doc, StateDirectoryKey) ?? BalancerPolicy.DefaultStateDirectory,
-            ServiceSocket = SocketPath(doc) ?? BalancerPolicy.DefaultServiceSocket,
+            Method = Read(MethodKey, () => Method(doc), null) ?? BalancerPolicy.DefaultMethod,
+            MaxSessionsPerNode = Read(MaxSessionsKey, () => ConfigValues.Int(doc, BalancerSection, MaxSessionsKey, 1, 1_000_000), null),
+            BalanceFactor = Read(BalanceFactorKey, () => Factor(doc), null),
+            Sticky = Read(StickyKey, () => ConfigValues.Bool(doc, BalancerSection, StickyKey), null) ?? false,
+            DeadlineMs = Read(DeadlineKey, () => ConfigValues.Int(doc, BalancerSection, DeadlineKey, MinDeadlineMs, MaxDeadlineMs,
+                                          "a user waits on every decision"), null) ?? BalancerPolicy.DefaultDeadlineMs,
+            StatusUri = Read(StatusUrlKey, () => StatusUri(doc), null) ?? defaultStatus,
+            StateDirectory = Read(StateDirectoryKey, () => AbsolutePath(doc, StateDirectoryKey), null) ?? BalancerPolicy.DefaultStateDirectory,
+            ServiceSocket = Read(ServiceSocketKey, () => SocketPath(doc), null) ?? BalancerPolicy.DefaultServiceSocket,
         };
         return new ModuleSettings
         {
             FilePresent = doc is not null,
             FilePath = root.PathOf(FileName),
-            CustomScriptPath = ConfigValues.String(doc, null, CustomScriptKey),
-            UseIpAddress = ConfigValues.Bool(doc, null, UseIpAddressKey),
+            CustomScriptPath = Read(CustomScriptKey, () => ConfigValues.String(doc, null, CustomScriptKey), null),
+            UseIpAddress = Read(UseIpAddressKey, () => ConfigValues.Bool(doc, null, UseIpAddressKey), null),
             Balancer = policy,
         };
     }
@@ -75,9 +85,21 @@ public sealed record ModuleSettings
     /// <summary><see cref="Effective"/> for a configuration root, reading both of its files.</summary>
     public static (string ScriptPath, bool UseIpAddress) EffectiveIn(ConfigRoot root) => Load(root).Effective(LoadBalancerConfig.Load(root));
 
-    /// <summary>This node's own status page: Workbench serves it on www-port; localhost, as the guide's curl does.</summary>
-    public static string DefaultStatusUri(RServerConfig rserver) =>
-        $"{rserver.Protocol}://localhost:{rserver.WwwPort.ToString(CultureInfo.InvariantCulture)}/load-balancer/status";
+    /// <summary>
+    /// This node's own status page: where rserver listens, www-address and www-port. Not "localhost" (the guide's curl):
+    /// with a specific www-address rserver owns no port on 127.0.0.1 or ::1, and anyone may listen there; and
+    /// "localhost" may lead to ::1 while rserver listens on IPv4 only. Every address (0.0.0.0, ::) is read on loopback.
+    /// </summary>
+    public static string DefaultStatusUri(RServerConfig rserver)
+    {
+        var host = rserver.WwwAddress.Trim() switch
+        {
+            "" or "0.0.0.0" => "127.0.0.1",
+            "::" or "[::]" => "::1",
+            var a => a.StartsWith('[') && a.EndsWith(']') ? a[1..^1] : a,
+        };
+        return $"{rserver.Protocol}://{NodeCandidate.FormatAddress(host, rserver.WwwPort)}/load-balancer/status";
+    }
 
     private static string? Method(ConfigDocument? doc)
     {

@@ -21,6 +21,9 @@ public sealed record RServerConfig
     /// <summary>launcher-sessions-enabled; on when unset, as the installation guide says.</summary>
     public bool LauncherSessionsEnabled { get; init; } = true;
     public string? DatabaseConfigFile { get; init; }
+    /// <summary><c>server-user</c>: the account rserver runs as (rstudio-server, as Posit's rserver.conf reference says).</summary>
+    public string ServerUser { get; init; } = DefaultServerUser;
+    public const string DefaultServerUser = "rstudio-server";
 
     /// <summary>The protocol a node advertises to the cluster.</summary>
     public string Protocol => SslEnabled ? "https" : "http";
@@ -44,6 +47,7 @@ public sealed record RServerConfig
             // The guide: "Launcher with the Local Plugin is enabled by default."
             LauncherSessionsEnabled = ConfigValues.Bool(doc, null, "launcher-sessions-enabled") ?? true,
             DatabaseConfigFile = ConfigValues.String(doc, null, "database-config-file"),
+            ServerUser = ConfigValues.String(doc, null, "server-user") ?? DefaultServerUser,
         };
     }
 }

@@ -9,9 +9,11 @@ public sealed record ClusterNodes(IReadOnlyList<(string Host, int Port)> Nodes, 
     public static ClusterNodes Of(IEnumerable<string> addresses) => new(addresses.Select(Parse).ToList(), null);
     public static ClusterNodes Unavailable(string why) => new([], why);
 
+    /// <summary>host:port with a port from 1 to 65535 and no control character (a NUL would cut the file a proxy reads).</summary>
     public static (string Host, int Port) Parse(string address) =>
-        NginxConfig.SplitHostPort(address.Trim(), 0) is { Port: > 0 } hp ? hp
-            : throw new WbException("InvalidNodeAddress", WbErrorCategory.InvalidArgument, $"-Node '{address}' is not host:port.", address);
+        NginxConfig.SplitHostPort(address.Trim(), 0) is { Port: > 0 and <= 65535 } hp && hp.Host.Length > 0 && !address.Any(char.IsControl) ? hp
+            : throw new WbException("InvalidNodeAddress", WbErrorCategory.InvalidArgument,
+                $"-Node '{SafeText.Quote(address)}' is not host:port (a host name or address, and a port from 1 to 65535).", address);
 
     public static string Format((string Host, int Port) n) => NodeCandidate.FormatAddress(n.Host, n.Port);
 }

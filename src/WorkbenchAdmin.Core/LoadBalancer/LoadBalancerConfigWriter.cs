@@ -40,9 +40,9 @@ public static class LoadBalancerConfigWriter
             throw new WbException("TlsIncomplete", WbErrorCategory.InvalidArgument, "TLS termination needs both -TlsCertificate and -TlsKey.", spec.TlsCertificate ?? spec.TlsKey);
         if (spec.ListenAddress is { } listen) spec = spec with { ListenAddress = CanonicalAddress(listen) };
         foreach (var value in new[] { spec.ServerName, spec.TlsCertificate, spec.TlsKey }.Concat(spec.Nodes.Select(n => n.Host)))
-            if (value is not null && (value.Length == 0 || value.Any(ch => char.IsWhiteSpace(ch) || ch is ';' or '{' or '}' or '"' or '\'' or '#' or '\\' or '<' or '>')))
+            if (value is not null && (value.Length == 0 || value.Any(ch => char.IsWhiteSpace(ch) || char.IsControl(ch) || ch is ';' or '{' or '}' or '"' or '\'' or '#' or '\\' or '<' or '>')))
                 throw new WbException("InvalidLoadBalancerValue", WbErrorCategory.InvalidArgument,
-                    $"'{value}' cannot be written into a proxy configuration (white space, quotes, ; {{ }} # \\ < > are not allowed).", value);
+                    $"'{SafeText.Quote(value)}' cannot be written into a proxy configuration (white space, control characters, quotes, ; {{ }} # \\ < > are not allowed).", value);
         return spec.Kind switch
         {
             ProxyKind.Nginx => Nginx(spec),

@@ -19,22 +19,27 @@ public static class ProxyFiles
 
     public static ProxySource ReadMain(string path) => Read(Path.GetFullPath(path), null);
 
+    /// <summary>Far beyond any proxy's configuration file: a bound on what root reads.</summary>
+    public const int MaxFileBytes = 16 * 1024 * 1024;
+
     public static ProxySource Read(string path, SourceLocation? includedFrom)
     {
         var where = includedFrom is null ? "" : $" (included from {includedFrom})";
-        string target;
-        try { target = TrustedPath.Resolve(path); }
+        try
+        {
+            // Opened once and judged on what was opened: a file another user owns (an include in /tmp, say) could
+            // be swapped for a FIFO or a link between a check by path and the read.
+            return new ProxySource(path, Encoding.UTF8.GetString(TrustedPath.ReadFile(path, MaxFileBytes)));
+        }
         catch (UnsafeDirectoryException e)
         {
             throw new WbException("LoadBalancerConfigUnsafe", WbErrorCategory.SecurityError,
                 $"Refusing to read '{path}'{where}: {e.Message}, and whoever can change it could make us read any file. Keep the proxy's configuration in directories only root can change.", path, e);
         }
-        catch (IOException e) { throw Unreadable(path, where, e); }
-        try
+        catch (UntrustedFileException e)
         {
-            if (UnixFile.TryStat(target) is { Type: not UnixFileType.Regular })
-                throw new IOException("it is not a regular file");
-            return new ProxySource(path, File.ReadAllText(target, Encoding.UTF8));
+            throw new WbException("LoadBalancerConfigUnsafe", WbErrorCategory.SecurityError,
+                $"Refusing to read '{path}'{where}: it is not trusted ({e.Message}), and whoever can change it could make us read any file. Keep the proxy's configuration root-owned and writable by root alone.", path, e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw Unreadable(path, where, e); }
     }

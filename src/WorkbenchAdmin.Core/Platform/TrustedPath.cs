@@ -1,4 +1,12 @@
+using System.Runtime.InteropServices;
+
 namespace WorkbenchAdmin.Core.Platform;
+
+/// <summary>A file refused because someone other than root (or us) owns it or can change it, or it is not a regular file.</summary>
+public sealed class UntrustedFileException(string path, string reason) : IOException(reason)
+{
+    public string Path { get; } = path;
+}
 
 /// <summary>
 /// A path resolved one component at a time, as the kernel would, through only what root (or the user
@@ -74,6 +82,48 @@ public static class TrustedPath
         {
             return e.Message;
         }
+    }
+
+    /// <summary>
+    /// The content of a file root relies on, read as no one else can redirect: reached through <see cref="Resolve"/>,
+    /// opened without following a link in its last part (nor waiting on a FIFO), and judged on the open descriptor,
+    /// whatever the path names by then: a regular file, owned by root (or us), writable by no one else, and of at most
+    /// <paramref name="maxBytes"/> bytes.
+    /// </summary>
+    /// <exception cref="UnsafeDirectoryException">A directory or link on the way could be changed by someone else.</exception>
+    /// <exception cref="UntrustedFileException">The file is not one only root (or we) could have written, or is too large.</exception>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="IOException">It cannot be opened or read.</exception>
+    public static unsafe byte[] ReadFile(string path, int maxBytes)
+    {
+        if (!UnixFile.IsSupported) return File.ReadAllBytes(path);
+        var target = Resolve(Path.GetFullPath(path));
+        using var fd = new FileDescriptor(UnixFile.Open(target, UnixFile.ORdOnly | UnixFile.ONoFollow | UnixFile.ONonblock | UnixFile.ONoCtty | UnixFile.OCloexec));
+        if (fd.IsInvalid)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == UnixFile.ENoEnt) throw new FileNotFoundException($"'{path}' does not exist.", path);
+            if (errno == UnixFile.ELoop) throw new UntrustedFileException(path, $"{target} became a symbolic link while it was opened");
+            throw UnixFile.LastError("open", path);
+        }
+        var status = UnixFile.Stat(fd, path);
+        if (status.Type != UnixFileType.Regular) throw new UntrustedFileException(path, $"{target} is not a regular file");
+        if (UnixFile.WhyOthersCanChange(target, status, allowSticky: false) is { } why) throw new UntrustedFileException(path, why);
+        if (status.Size > (ulong)maxBytes) throw new UntrustedFileException(path, $"{target} is larger than {maxBytes:N0} bytes");
+        var content = new byte[(int)status.Size];
+        var read = 0;
+        fixed (byte* buffer = content)
+        {
+            while (read < content.Length)
+            {
+                var n = UnixFile.Read(fd, buffer + read, content.Length - read);
+                if (n < 0 && Marshal.GetLastPInvokeError() == UnixFile.EIntr) continue;
+                if (n < 0) throw UnixFile.LastError("read", path);
+                if (n == 0) break; // it shrank meanwhile: what there is
+                read += (int)n;
+            }
+        }
+        return read == content.Length ? content : content[..read];
     }
 
     /// <summary>Why someone other than root (or us) could change the file itself, or null when no one can.</summary>

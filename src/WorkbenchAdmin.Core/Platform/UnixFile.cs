@@ -88,9 +88,29 @@ public static class UnixFile
     [DllImport("libc", SetLastError = true, EntryPoint = "geteuid")]
     private static extern uint GetEuid();
 
+    [DllImport("libc", EntryPoint = "getpwnam_r")]
+    private static extern unsafe int GetPwNamR(string name, byte* passwd, byte* buffer, nint length, byte** result);
+
     public static bool IsSupported => OperatingSystem.IsLinux();
 
     public static uint EffectiveUserId => IsSupported ? GetEuid() : uint.MaxValue;
+
+    /// <summary>The uid of the user <paramref name="name"/> (getpwnam_r: /etc/passwd, LDAP, whatever NSS serves), or null when there is none.</summary>
+    public static unsafe uint? UserId(string name)
+    {
+        if (!IsSupported || name.Length == 0) return null;
+        var passwd = stackalloc byte[64]; // struct passwd: 48 bytes on 64-bit Linux; pw_uid at 16
+        for (var length = 1024; length <= 1 << 20; length *= 4)
+        {
+            var buffer = new byte[length];
+            byte* result = null;
+            int error;
+            fixed (byte* b = buffer) error = GetPwNamR(name, passwd, b, length, &result);
+            if (error == 34 /* ERANGE: a larger buffer */) continue;
+            return error == 0 && result != null ? *(uint*)(passwd + 16) : null;
+        }
+        return null;
+    }
 
     /// <summary>True when the current user may execute <paramref name="path"/> (access(2) with X_OK).</summary>
     public static bool IsExecutable(string path)

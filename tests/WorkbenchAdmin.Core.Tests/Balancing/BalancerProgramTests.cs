@@ -2,6 +2,7 @@ using System.Diagnostics;
 using WorkbenchAdmin.Core.Balancing;
 using WorkbenchAdmin.Core.Balancing.Live;
 using WorkbenchAdmin.Core.Configuration;
+using WorkbenchAdmin.Core.Platform;
 using WorkbenchAdmin.Core.Store;
 using WorkbenchAdmin.Core.Tests.Store;
 using WorkbenchAdmin.Core.Tests.Support;
@@ -281,15 +282,78 @@ public sealed class BalancerProgramTests(PostgresFixture pg)
     }
 
     [Fact]
-    public void APolicyFileOthersCanWriteIsNotReadAndTheProgramFallsBack()
+    public void APolicyFileOthersCanWriteIsNotReadAndTheProgramRefusesRatherThanGuessTheCap()
     {
-        using var b = new InstalledBalancer(null, "method=sessions");
+        // Issue 24: falling back without the file honoured neither the drain nor max-sessions-per-node.
+        using var b = new InstalledBalancer(null, "method=sessions\nmax-sessions-per-node=1");
         File.SetUnixFileMode(Path.Combine(b.ConfigRoot, ModuleSettings.FileName), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherWrite | UnixFileMode.OtherRead);
         var (exit, output, error, _) = b.Run("alice", Nodes);
-        Assert.Equal(0, exit);
-        Assert.StartsWith("node", output);
+        Assert.Equal((BalancerProgram.CannotChoose, ""), (exit, output));
         Assert.Contains("is not read", error);
-        Assert.Contains("falling back to consistent-hash", error);
+        Assert.Contains("writable by others", error);
+        Assert.Contains("refuses every session", error);
+    }
+
+    [Fact]
+    public void APolicyWithAnInvalidValueIsRefusedButItsDrainAndCapHold()
+    {
+        var (store, b) = Cluster("method=sessions");
+        using var _ = b;
+        store.SetDraining(2, true, Offline);
+        Place(store, "x", "node1.example.com:8787");
+        b.WritePolicy("method=bounded-hash\nmax-sessions-per-node=1\ndeadline-ms=20");
+        for (var u = 0; u < 16; u++)
+        {
+            var (exit, output, error, _) = b.Run($"user{u}", Nodes);
+            Assert.Equal((0, "node3.example.com:8787\n"), (exit, output)); // node1 full, node2 drained
+            Assert.Contains("the policy is refused", error);
+            Assert.Contains("consistent-hash chose", error);
+        }
+    }
+
+    [Fact]
+    public void APolicyWhoseCapLineIsInvalidRefusesEverySession()
+    {
+        using var b = new InstalledBalancer(null, "method=sessions\nmax-sessions-per-node=0");
+        var (exit, output, error, _) = b.Run("alice", Nodes);
+        Assert.Equal((BalancerProgram.CannotChoose, ""), (exit, output));
+        Assert.Contains("max-sessions-per-node", error);
+        Assert.Contains("refuses every session", error);
+    }
+
+    [Fact]
+    public void AnEntryThatIsNotUtf8IsComparedAndPrintedAsItsOwnBytes()
+    {
+        using var b = new InstalledBalancer(null, "method=sessions");
+        var odd = RawText.Decode([.. "node"u8, 0xFF, .. ":8787"u8]);
+        var (exit, output, _, _) = b.Run("alice", odd);
+        Assert.Equal(0, exit);
+        Assert.Equal([.. "node"u8, 0xFF, .. ":8787\n"u8], RawText.Encode(output));
+    }
+
+    [Fact]
+    public void ThousandsOfUnknownEntriesMakeOneShortLine()
+    {
+        using var page = new StatusPageServer("node1.example.com:8787 -  Load: 0, 0, 0\n");
+        using var b = new InstalledBalancer(null, "method=sessions", page.Uri);
+        var nodes = string.Join(',', Enumerable.Range(0, 5000).Select(i => $"u{i}:1")) + ",node1.example.com:8787";
+        var (exit, _, error, _) = b.Run("alice", nodes);
+        Assert.Equal(0, exit);
+        Assert.Contains("no data for 5000 entries of RSTUDIO_NODES (u0:1, u1:1", error);
+        Assert.Contains("and 4990 more", error);
+        Assert.All(error.Split('\n'), l => Assert.True(System.Text.Encoding.UTF8.GetByteCount(l) <= BalancerProgram.MaxLineBytes, $"{l.Length} characters"));
+    }
+
+    [Theory]
+    [InlineData("a:1,b\u001b[31m:2")]
+    [InlineData("a:1,b\u0000:2")]
+    public void AnEntryWithAControlCharacterIsRefused(string nodes)
+    {
+        using var b = new InstalledBalancer(null, "method=sessions");
+        var (exit, output, error, _) = b.Run("alice", nodes);
+        Assert.Equal((BalancerProgram.BadInvocation, ""), (exit, output));
+        Assert.Contains("is not host:port", error);
+        Assert.DoesNotContain('\u001b', error);
     }
 
     [Fact]

@@ -113,6 +113,68 @@ public sealed class CustomScriptTests : IDisposable
         Assert.Equal("node1.example.com:8787", Decide(real).Node); // the script itself is fine
     }
 
+    /// <summary>A copy of /bin/sh at <paramref name="path"/>: an interpreter that runs scripts as the real one does.</summary>
+    private static string CopyOfSh(string path)
+    {
+        File.Copy("/bin/sh", path);
+        File.SetUnixFileMode(path, (UnixFileMode)0x1ED); // 755
+        return path;
+    }
+
+    [RootFact("chown to another user")]
+    public void AScriptWhoseInterpreterAnotherUserOwnsIsNotRun()
+    {
+        // Issue 24: root-owned and safe itself, the script ran nobody's interpreter as root.
+        var interpreter = CopyOfSh(_dir.File("nobodys-sh"));
+        Core.Platform.UnixFile.ChangeOwner(interpreter, Posix.Nobody, Posix.Nobody);
+        var marker = _dir.File("ran");
+        var script = Scripts.Write(_dir, "uses-theirs.sh", $"#!{interpreter}\ntouch {marker}\necho node1.example.com:8787\n");
+        var e = Fails(script, BalancerScriptFailure.Unsafe);
+        Assert.Contains($"its #! interpreter {interpreter} is not safe: {interpreter} is owned by uid 65534", e.Message);
+        Assert.False(File.Exists(marker));
+    }
+
+    [Fact]
+    public void AnInterpreterThatIsItselfAScriptIsFollowed()
+    {
+        var inner = CopyOfSh(_dir.File("inner-sh"));
+        var outer = Scripts.Write(_dir, "outer-interpreter", $"#!{inner}\nexec {inner} \"$@\"\n");
+        File.SetUnixFileMode(inner, (UnixFileMode)0x1FD); // 775: its group could change it
+        var script = Scripts.Write(_dir, "nested.sh", $"#!{outer}\necho node1.example.com:8787\n");
+        Assert.Contains($"its #! interpreter {inner} is not safe", Fails(script, BalancerScriptFailure.Unsafe).Message);
+    }
+
+    [RootFact("chown to another user")]
+    public void EnvFindsItsCommandThroughAPathDirectoryAnotherUserOwns()
+    {
+        var planted = Directory.CreateDirectory(_dir.File("planted-bin")).FullName;
+        CopyOfSh(Path.Combine(planted, "sh"));
+        Core.Platform.UnixFile.ChangeOwner(planted, Posix.Nobody, Posix.Nobody);
+        var script = Scripts.Write(_dir, "env-sh.sh", "#!/usr/bin/env sh\necho node1.example.com:8787\n");
+        var why = BalancerScriptRunner.WhyInterpreterUntrusted(script, $"{planted}:/usr/bin:/bin");
+        Assert.Contains($"PATH leads through {planted} first", why);
+        Assert.Null(BalancerScriptRunner.WhyInterpreterUntrusted(script, "/usr/bin:/bin"));
+        Assert.Contains("the current directory would decide", BalancerScriptRunner.WhyInterpreterUntrusted(script, ":/usr/bin:/bin"));
+    }
+
+    [RootFact("chown to another user")]
+    public void EnvFindsACommandAnotherUserOwnsInATrustedDirectory()
+    {
+        var bin = Directory.CreateDirectory(_dir.File("bin")).FullName;
+        Core.Platform.UnixFile.ChangeOwner(CopyOfSh(Path.Combine(bin, "wbtest-sh")), Posix.Nobody, Posix.Nobody);
+        var script = Scripts.Write(_dir, "env-theirs.sh", "#!/usr/bin/env wbtest-sh\necho node1.example.com:8787\n");
+        Assert.Contains($"runs {bin}/wbtest-sh through env, which is not safe", BalancerScriptRunner.WhyInterpreterUntrusted(script, $"/usr/bin:{bin}"));
+    }
+
+    [Theory]
+    [InlineData("-S sh -e")]
+    [InlineData("PATH=/tmp sh")]
+    public void EnvOptionsAndAssignmentsAreRefusedRatherThanInterpreted(string arguments)
+    {
+        var script = Scripts.Write(_dir, "env-options.sh", $"#!/usr/bin/env {arguments}\necho node1.example.com:8787\n");
+        Assert.Contains("only '#!/usr/bin/env NAME' is followed", Fails(script, BalancerScriptFailure.Unsafe).Message);
+    }
+
     [Fact]
     public void MissingScript() => Fails(_dir.File("nope.sh"), BalancerScriptFailure.NotFound);
 

@@ -147,10 +147,43 @@ public sealed class BalancerPolicyOperationsTests : IDisposable
         Assert.Contains(text, e.Message);
     }
 
-    [Fact]
-    public void TheDefaultStatusPageIsThisNodesOwnOnItsWwwPort()
+    [Theory]
+    [InlineData("www-port=8080\n", "http://127.0.0.1:8080/load-balancer/status")] // every address: read on loopback, never localhost's ::1
+    [InlineData("www-address=0.0.0.0\nwww-port=8080\n", "http://127.0.0.1:8080/load-balancer/status")]
+    [InlineData("www-address=10.1.2.3\nwww-port=8080\n", "http://10.1.2.3:8080/load-balancer/status")] // rserver owns no port on loopback
+    [InlineData("www-address=::\n", "http://[::1]:8787/load-balancer/status")]
+    [InlineData("www-address=fd00::5\nssl-enabled=1\n", "https://[fd00::5]:443/load-balancer/status")]
+    public void TheDefaultStatusPageIsThisNodesOwnWhereRserverListens(string rserver, string expected)
     {
-        File.WriteAllText(Path.Combine(_root, "rserver.conf"), "www-port=8080\n");
-        Assert.Equal("http://localhost:8080/load-balancer/status", ModuleSettings.Load(new ConfigRoot(_root)).Balancer.StatusUri);
+        File.WriteAllText(Path.Combine(_root, "rserver.conf"), rserver);
+        Assert.Equal(expected, ModuleSettings.Load(new ConfigRoot(_root)).Balancer.StatusUri);
+    }
+
+    [Fact]
+    public void SetRewritesAPolicyFileItsGroupCouldWriteSoThatOnlyRootCan()
+    {
+        var path = Path.Combine(_root, ModuleSettings.FileName);
+        File.WriteAllText(path, "[balancer]\nmethod=sessions\n");
+        File.SetUnixFileMode(path, (UnixFileMode)0b110_110_000); // 660: a 600 file loses group write, keeps no more
+        var host = new RecordingHost();
+        BalancerPolicyOperations.Set(new BalancerPolicyRequest { ConfigRoot = _root, Method = "sessions" }, host); // nothing else to change
+        Assert.Equal((UnixFileMode)0b110_100_000, File.GetUnixFileMode(path));
+        Assert.Contains(host.ShouldProcessCalls, c => c.Action.Contains("alone") && c.Action.Contains("writable by its group"));
+        Assert.Equal("[balancer]\nmethod=sessions\n", File.ReadAllText(path));
+        Assert.Null(ProgramSettings.LoadPolicy(new ConfigRoot(_root)).Refused);
+    }
+
+    [Fact]
+    public void GetShowsARefusedPolicyAsTheProgramAppliesItWithAWarning()
+    {
+        var path = Path.Combine(_root, ModuleSettings.FileName);
+        File.WriteAllText(path, "[balancer]\nmethod=bounded-hash\nmax-sessions-per-node=30\ndeadline-ms=20\n");
+        var host = new RecordingHost();
+        BalancerPolicyOperations.Get(new BalancerPolicyRequest { ConfigRoot = _root, ProgramPath = _program }, host);
+        var policy = Assert.IsType<BalancerPolicy>(Assert.Single(host.Objects));
+        Assert.Equal(("consistent-hash", 30, false), (policy.Method, policy.MaxSessionsPerNode!.Value, policy.RefusesSessions));
+        Assert.Contains($"{ModuleSettings.FileName}:4:", policy.Refused);
+        Assert.Contains("max-sessions-per-node=30", policy.Refused);
+        Assert.Contains(host.Warnings, w => w.Contains("refuses the policy"));
     }
 }

@@ -17,6 +17,8 @@ public sealed record BalancerInvocation
     public TimeProvider Time { get; init; } = TimeProvider.System;
     /// <summary>Reads the store; replaceable so tests can make it hang.</summary>
     public Func<ConfigRoot, StoreView>? ReadStore { get; init; }
+    /// <summary>The data source of a store target, when the caller keeps its own (the decision service: connections kept open).</summary>
+    public Func<Store.DatabaseTarget, Npgsql.NpgsqlDataSource>? DataSource { get; init; }
     /// <summary>Ask the decision service first (false in the service itself).</summary>
     public bool AskService { get; init; } = true;
 }
@@ -37,12 +39,23 @@ public static class BalancerProgram
     public const int CannotChoose = 1;
     public const int BadInvocation = 2;
     private static readonly TimeSpan DecideReserve = TimeSpan.FromMilliseconds(50);
+    /// <summary>The longest line the program writes to stderr or syslog.</summary>
+    public const int MaxLineBytes = Platform.Syslog.MaxLineBytes;
+
+    /// <summary>rserver.conf as read for the status page's owners; its defaults when it does not parse (the policy then says so).</summary>
+    private static RServerConfig RServerConfigOf(ConfigRoot root)
+    {
+        try { return RServerConfig.Load(root); }
+        catch (WbException) { return RServerConfig.From(null); }
+    }
 
     public static int Run(BalancerInvocation call)
     {
         var started = call.Time.GetTimestamp();
         void Say(Syslog.Severity severity, string message)
         {
+            // One line of bounded size, whatever RSTUDIO_NODES held; syslog's own header is shorter than the room left.
+            message = Platform.Syslog.Bound(message.Replace('\n', ' '), MaxLineBytes - Tag.Length - 2);
             call.Error.WriteLine($"{Tag}: {message}");
             if (call.Syslog) Platform.Syslog.Write(Tag, severity, message);
         }
@@ -60,21 +73,30 @@ public static class BalancerProgram
         }
         var user = call.UserName!;
 
-        BalancerPolicy? policy = null;
-        ConfigRoot? root = null;
+        BalancerPolicy policy;
+        ConfigRoot root;
         try
         {
             root = ProgramSettings.ConfigRootOf(call.ProgramPath);
-            policy = ProgramSettings.Load(root).Balancer;
+            policy = ProgramSettings.LoadPolicy(root);
         }
         catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException)
         {
-            Say(Syslog.Severity.Warning, $"no policy ({e.Message}); falling back to {ConsistentHashPolicy.PolicyName}");
+            // Without the root, neither the policy nor the store is known: the drain and the cap cannot be honoured.
+            Say(Syslog.Severity.Error, $"no policy ({e.Message}): without it the program cannot know max-sessions-per-node or the drained nodes, " +
+                                       "and it refuses the session rather than risk overloading or draining a node");
+            return CannotChoose;
+        }
+        if (policy.RefusesSessions)
+        {
+            Say(Syslog.Severity.Error, policy.Refused!);
+            return CannotChoose;
         }
 
-        var deadline = TimeSpan.FromMilliseconds(policy?.DeadlineMs ?? BalancerPolicy.DefaultDeadlineMs);
+        var deadline = TimeSpan.FromMilliseconds(policy.DeadlineMs);
         var problems = new List<string>();
-        if (policy is not null && call.AskService)
+        // A refused policy is not the service's to apply either: the program decides itself, saying why.
+        if (policy.Refused is null && call.AskService)
         {
             // Half the deadline at most: if the service fails, the program still has time to read and decide itself.
             var answer = DecisionClient.Ask(policy.ServiceSocket, user, call.Nodes!, entries, deadline / 2, out var serviceProblem);
@@ -92,7 +114,7 @@ public static class BalancerProgram
             }
             if (serviceProblem is not null) problems.Add(serviceProblem);
         }
-        var pendingStore = policy is null ? null : ClusterDataReader.StartStore(root!, call.ReadStore);
+        var pendingStore = ClusterDataReader.StartStore(root, deadline, call.ReadStore, call.DataSource);
         var data = new ClusterData();
         // What went wrong on the way, as " (a; b)" after a message; nothing when nothing did.
         string Why(string? first = null)
@@ -100,10 +122,10 @@ public static class BalancerProgram
             var all = first is null ? problems : problems.Prepend(first);
             return all.Any() ? $" ({string.Join("; ", all)})" : "";
         }
-        if (policy is not null && pendingStore is not null)
         {
             var reserve = TimeSpan.FromTicks(Math.Min(DecideReserve.Ticks, deadline.Ticks / 5));
-            var (status, store) = ClusterDataReader.Collect(pendingStore, policy.StatusUri, deadline - reserve, started, call.Time);
+            var page = StatusPage.Of(policy.StatusUri, RServerConfigOf(root));
+            var (status, store) = ClusterDataReader.Collect(pendingStore, page, deadline - reserve, started, call.Time);
             if (status.Problem is { } sp) problems.Add(sp);
             if (store.Problem is { } stp) problems.Add(stp);
             IReadOnlySet<string>? recorded = null;
@@ -137,15 +159,15 @@ public static class BalancerProgram
         problems.AddRange(candidates.Notes);
 
         var engine = new BalanceEngine(call.Time);
-        var options = new BalancingOptions { MaxSessionsPerNode = policy?.MaxSessionsPerNode };
+        var options = new BalancingOptions { MaxSessionsPerNode = policy.MaxSessionsPerNode };
         var haveData = data.Status is not null || data.StoreNodes is not null;
         BalanceDecision? decision = null;
-        string? fallbackWhy = policy is null ? "no policy" : haveData ? null : "no live data";
+        string? fallbackWhy = policy.Refused is { } refused ? $"the policy is refused ({refused.TrimEnd('.')})" : haveData ? null : "no live data";
         if (fallbackWhy is null)
         {
             try
             {
-                IBalancingPolicy chosen = BalancingPolicies.Create(policy!.Method, new PolicyOptions { BalanceFactor = policy.BalanceFactor });
+                IBalancingPolicy chosen = BalancingPolicies.Create(policy.Method, new PolicyOptions { BalanceFactor = policy.BalanceFactor });
                 if (policy.Sticky) chosen = new StickyPolicy(chosen, candidates.Sessions);
                 decision = engine.Decide(chosen, user, candidates.Set, options: options);
             }
@@ -156,7 +178,7 @@ public static class BalancerProgram
             }
             catch (WbException e)
             {
-                fallbackWhy = $"{policy!.Method} cannot decide: {e.Message}";
+                fallbackWhy = $"{policy.Method} cannot decide: {e.Message}";
             }
         }
         if (decision is null)

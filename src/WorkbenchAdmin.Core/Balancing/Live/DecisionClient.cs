@@ -19,7 +19,8 @@ public static class DecisionProtocol
     /// <summary>Larger than any real request or answer (RSTUDIO_NODES of a thousand nodes is about 40 KB).</summary>
     public const int MaxMessageBytes = 256 * 1024;
 
-    public static byte[] Request(string user, string nodes) => Encoding.UTF8.GetBytes($"{Version}\n{user}\n{nodes}\n");
+    // RawText throughout: an entry that is not UTF-8 reaches the service, and comes back, byte for byte.
+    public static byte[] Request(string user, string nodes) => RawText.Encode($"{Version}\n{user}\n{nodes}\n");
 
     public static byte[] Ping { get; } = Encoding.UTF8.GetBytes($"{Version}\n");
     public const string Ready = "ready";
@@ -29,17 +30,17 @@ public static class DecisionProtocol
     /// <summary>The user and node list of a request, or null when it is not one.</summary>
     public static (string User, string Nodes)? ParseRequest(ReadOnlySpan<byte> message)
     {
-        var lines = Encoding.UTF8.GetString(message).Split('\n');
+        var lines = RawText.Decode(message).Split('\n');
         if (lines is not [Version, var user, var nodes, ""]) return null;
         return (user, nodes);
     }
 
     public static byte[] Answer(int exitCode, string output, string error) =>
-        Encoding.UTF8.GetBytes($"{exitCode}\n{output.TrimEnd('\n')}\n{error}");
+        RawText.Encode($"{exitCode}\n{output.TrimEnd('\n')}\n{error}");
 
     public static ServiceAnswer? ParseAnswer(ReadOnlySpan<byte> message)
     {
-        var text = Encoding.UTF8.GetString(message);
+        var text = RawText.Decode(message);
         var first = text.IndexOf('\n');
         var second = first < 0 ? -1 : text.IndexOf('\n', first + 1);
         if (second < 0 || !int.TryParse(text.AsSpan(0, first), System.Globalization.NumberStyles.None, null, out var code)) return null;

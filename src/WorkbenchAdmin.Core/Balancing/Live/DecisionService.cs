@@ -171,7 +171,7 @@ public sealed class DecisionService : IDisposable
         var exit = BalancerProgram.Run(new BalancerInvocation
         {
             UserName = r.User, Nodes = r.Nodes, ProgramPath = _programPath, Out = output, Error = error, Syslog = true,
-            AskService = false, ReadStore = root => ClusterDataReader.ReadStore(root, DataSourceFor),
+            AskService = false, DataSource = DataSourceFor,
         });
         return (DecisionProtocol.Answer(exit, output.ToString(), error.ToString()),
                 $"{r.User} -> {(exit == 0 ? output.ToString().TrimEnd('\n') : $"exit {exit}")}");

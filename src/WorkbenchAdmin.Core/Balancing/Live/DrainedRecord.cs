@@ -16,9 +16,14 @@ public static class DrainedRecord
     {
         var path = Path.Combine(stateDirectory, FileName);
         if (!File.Exists(path)) return null;
-        if (TrustedPath.WhyUntrusted(path) is { } why)
-            throw new WbException("BalancerStateUnsafe", WbErrorCategory.SecurityError, $"{path} is not read: {why}.", path);
-        return File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0 && l[0] != '#').ToHashSet(StringComparer.Ordinal);
+        byte[] content;
+        try { content = TrustedPath.ReadFile(path, ProgramSettings.MaxFileBytes); }
+        catch (Exception e) when (e is UnsafeDirectoryException or UntrustedFileException)
+        {
+            throw new WbException("BalancerStateUnsafe", WbErrorCategory.SecurityError, $"{path} is not read: {e.Message}.", path);
+        }
+        catch (FileNotFoundException) { return null; }
+        return Encoding.UTF8.GetString(content).Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && l[0] != '#').ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>Records the drained nodes of <paramref name="nodes"/> when that differs from <paramref name="previous"/>; true when written.</summary>

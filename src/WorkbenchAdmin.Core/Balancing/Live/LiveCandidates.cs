@@ -57,9 +57,15 @@ public static class LiveCandidates
             keyed.Add(new NodeSessionLoad { Address = candidate.NodesEntry(false), Sessions = sessions, SessionCount = sessions.Count });
         }
         if (unknown.Count > 0 && (data.Status is not null || data.StoreNodes is not null))
-            notes.Add($"no data for {string.Join(", ", unknown)} (neither the status page nor the store lists it): counted as 0 sessions, load 0");
+            notes.Add(unknown.Count <= NamedUnknown
+                ? $"no data for {string.Join(", ", unknown)} (neither the status page nor the store lists it): counted as 0 sessions, load 0"
+                : $"no data for {unknown.Count} entries of RSTUDIO_NODES ({string.Join(", ", unknown.Take(NamedUnknown))} and {unknown.Count - NamedUnknown} more; " +
+                  "neither the status page nor the store lists them): counted as 0 sessions, load 0");
         return new LiveCandidateSet(new CandidateSet(candidates), entries, UserSessions.From(keyed), notes);
     }
+
+    /// <summary>Unknown entries named in a note; the rest are counted, so the note stays one short line.</summary>
+    private const int NamedUnknown = 10;
 
     private static Dictionary<string, NodeSessionLoad> Index(IReadOnlyList<NodeSessionLoad>? blocks)
     {
@@ -68,7 +74,10 @@ public static class LiveCandidates
         return index;
     }
 
-    /// <summary>RSTUDIO_NODES split into entries, each trimmed; empty entries dropped, duplicates refused.</summary>
+    /// <summary>
+    /// RSTUDIO_NODES split into entries, each trimmed; empty entries dropped, duplicates and control characters refused.
+    /// Entries are compared and printed as given: bytes that are not UTF-8 arrive as <see cref="Platform.RawText"/> decodes them.
+    /// </summary>
     public static IReadOnlyList<string> ParseNodesVariable(string? value)
     {
         var entries = (value ?? "").Split(',').Select(e => e.Trim()).Where(e => e.Length > 0).ToList();
@@ -79,11 +88,15 @@ public static class LiveCandidates
             throw new WbException("DuplicateNode", WbErrorCategory.InvalidArgument, $"RSTUDIO_NODES lists '{SafeText.Quote(duplicate.Key)}' twice.", value);
         foreach (var e in entries)
         {
-            try { NodeCandidate.Parse(e); }
-            catch (WbException)
+            // A control character is never part of host:port (and must not reach a log line).
+            var valid = !e.Any(char.IsControl);
+            if (valid)
             {
-                throw new WbException("InvalidNode", WbErrorCategory.InvalidArgument, $"RSTUDIO_NODES entry '{SafeText.Quote(e)}' is not host:port.", value);
+                try { NodeCandidate.Parse(e); }
+                catch (WbException) { valid = false; }
             }
+            if (!valid)
+                throw new WbException("InvalidNode", WbErrorCategory.InvalidArgument, $"RSTUDIO_NODES entry '{SafeText.Quote(e)}' is not host:port.", value);
         }
         return entries;
     }

@@ -78,7 +78,7 @@ public static class BalancerPolicyOperations
         // Every step is asked for (so -WhatIf lists them all); Workbench is pointed at the program only once it is in place.
         WritePolicy(root, request, host);
         // The module's own cmdlets (Invoke-WbBalanceDecision, New-WbSession) play balancer=custom with this same program.
-        new ConfigEditor(root).Edit(ModuleSettings.FileName, [new ConfigChange(null, ModuleSettings.CustomScriptKey, program)], host.ShouldProcess);
+        new ConfigEditor(root).Edit(ModuleSettings.FileName, [new ConfigChange(null, ModuleSettings.CustomScriptKey, program)], host.ShouldProcess, writableByUsAlone: true);
 
         var existing = File.Exists(program) ? File.ReadAllBytes(program) : null;
         var inPlace = existing is not null && existing.AsSpan().SequenceEqual(bytes);
@@ -144,9 +144,10 @@ public static class BalancerPolicyOperations
         Add(ModuleSettings.StatusUrlKey, r.StatusUri is { } u ? ValidStatusUri(u) : null);
         Add(ModuleSettings.StateDirectoryKey, r.StateDirectory is { } sd ? BalancerOperations.ValidateAbsolutePath(sd, "StateDirectory") : null);
         Add(ModuleSettings.ServiceSocketKey, r.ServiceSocket is { } ss ? ValidServiceSocket(ss) : null);
-        var edit = new ConfigEditor(root).Edit(ModuleSettings.FileName, changes, host.ShouldProcess);
+        // The program refuses a policy file others could change: what these cmdlets write, it reads.
+        var edit = new ConfigEditor(root).Edit(ModuleSettings.FileName, changes, host.ShouldProcess, writableByUsAlone: true);
         if (edit.Outcome == ConfigEditOutcome.Written)
-            host.WriteVerbose($"{edit.Path}: {string.Join(", ", edit.Changes.Select(c => $"{c.Key} {c.OldValue ?? "(unset)"} -> {c.NewValue}"))}");
+            host.WriteVerbose($"{edit.Path}: {(edit.Changes.Count == 0 ? $"made writable by {UnixFile.TrustedOwners} alone" : string.Join(", ", edit.Changes.Select(c => $"{c.Key} {c.OldValue ?? "(unset)"} -> {c.NewValue}")))}");
         ModuleSettings.Load(root); // what was written must read back (a hand-edited file may hold another bad value)
         return edit;
     }
@@ -181,9 +182,12 @@ public static class BalancerPolicyOperations
     /// <summary>The policy in effect and whether the program is in place; <paramref name="packaged"/> to compare it with.</summary>
     private static BalancerPolicy Read(ConfigRoot root, string program, byte[]? packaged)
     {
-        var policy = ModuleSettings.Load(root).Balancer;
+        // As the program reads it: a file it refuses shows what it does instead, and why.
+        var policy = ProgramSettings.LoadPolicy(root);
         var lb = LoadBalancerConfig.Load(root);
         var warnings = new List<string>();
+        if (policy.Refused is { } refused)
+            warnings.Add($"The balancer program refuses the policy in {policy.Path}: {refused}");
         // Read once: the program is some 17 MB.
         var bytes = File.Exists(program) && UnixFile.IsExecutable(program) ? File.ReadAllBytes(program) : null;
         var installed = bytes is not null && IsOurs(bytes) && (packaged is null || bytes.AsSpan().SequenceEqual(packaged));
