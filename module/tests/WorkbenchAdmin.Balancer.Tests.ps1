@@ -69,6 +69,9 @@ BeforeAll {
     function Initialize-BalancerTestState {
         Get-WbSession @db | Remove-WbSession @db
         Get-WbNode @db | Where-Object Draining | Resume-WbNode @db
+        # A fresh heartbeat from each node: on a loaded machine the suite can outlast the 30 s after which a node
+        # registered in BeforeAll counts as Offline.
+        foreach ($n in 1..3) { Update-WbNodeStatus -ConfigRoot (Join-Path $work "node$n") @db -WarningAction SilentlyContinue }
     }
 
     # The installed program run as its systemd unit runs it (--verbose: a line per call, so a test can tell who answered).
