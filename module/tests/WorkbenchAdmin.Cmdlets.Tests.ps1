@@ -92,10 +92,10 @@ connection-timeout-seconds=10
         Get-WbNode @db | Where-Object Draining | Resume-WbNode @db
     }
 
-    # A fresh heartbeat from these nodes: on a loaded machine a Describe can outlast the 30 s after which a node
-    # registered in its BeforeAll counts as Offline.
-    function Update-NodeBeat([string[]] $Root) {
-        foreach ($r in $Root) { Update-WbNodeStatus -ConfigRoot $r @db -WarningAction SilentlyContinue }
+    # Registers these nodes again, which reports them Online now (no rserver probe, unlike a heartbeat): on a
+    # loaded machine a Describe can outlast the 30 s after which a node registered in its BeforeAll counts as Offline.
+    function Register-TestNode([string[]] $Root) {
+        foreach ($r in $Root) { Register-WbNode -ConfigRoot $r @db -WarningAction SilentlyContinue | Out-Null }
     }
 
     function Get-NodeId([int] $Index) {
@@ -721,7 +721,7 @@ Describe 'Nodes' -Tag 'Cmdlets' {
     It 'Update-WbNodeStatus reports the node Offline, with a warning, while its rserver does not answer' {
         $rserver = $rservers[1]
         $port = $rserver.LocalEndpoint.Port
-        Update-NodeBeat $roots[0]
+        Register-TestNode $roots[0]
         $rserver.Stop()
         try {
             $node = Update-WbNodeStatus -ConfigRoot $roots[1] @db -PassThru -WarningVariable warnings -WarningAction SilentlyContinue
@@ -755,7 +755,7 @@ Describe 'Nodes' -Tag 'Cmdlets' {
     }
 
     It 'Get-WbNode -Status selects nodes by status' {
-        Update-NodeBeat $roots[0], $roots[1], $node3
+        Register-TestNode $roots[0], $roots[1], $node3
         (Get-WbNode @db -Status 'Invalid secure cookie key').Address | Should -Be 'node4.wbtest.example:8787'
         @(Get-WbNode @db -Status Online | ForEach-Object Address | Sort-Object) | Should -Be @($addresses[0], $addresses[1], 'node3.wbtest.example:8787')
     }

@@ -125,7 +125,7 @@ Describe 'Test-WbLoadBalancer' -Tag 'LoadBalancer' {
         try {
             (Get-Item -LiteralPath "$prefix-1.conf").User | Should -Be 'nobody'
             $results = @(Test-WbLoadBalancer -Path $main -Kind nginx -Node $nodes)
-            $results.Count | Should -Be 5
+            $results.CheckId | Should -Be $lbChecks
             $results | ForEach-Object {
                 $_.Status | Should -Be 'Fail'
                 $_.Found | Should -BeLike "could not be checked:*$prefix-1.conf*not trusted*uid 65534*"
