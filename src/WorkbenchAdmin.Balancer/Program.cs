@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using WorkbenchAdmin.Model;
-using WorkbenchAdmin.Core.Balancing.Live;
+using WorkbenchAdmin.Core.Live;
 using WorkbenchAdmin.Core.Platform;
 
 var programPath = Environment.ProcessPath ?? AppContext.BaseDirectory + BalancerProgram.Tag;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using WorkbenchAdmin.Core.Balancing;
-using WorkbenchAdmin.Core.Balancing.Live;
+using WorkbenchAdmin.Core.Live;
 using WorkbenchAdmin.Core.Store;
 using WorkbenchAdmin.Testing;
 

@@ -145,7 +145,7 @@ public sealed record ModuleSettings
     {
         var line = doc?.Find(BalancerSection, StatusUrlKey);
         if (line is null || string.IsNullOrEmpty(line.Value)) return null;
-        if (!Uri.TryCreate(line.Value, UriKind.Absolute, out var uri) || !Store.SessionLoadText.IsPageAddress(uri))
+        if (!Uri.TryCreate(line.Value, UriKind.Absolute, out var uri) || !Formats.SessionLoadText.IsPageAddress(uri))
             throw ConfigFormatException.AtValue(doc!.FilePath, line, "must be an http:// or https:// address, such as http://localhost:8787/load-balancer/status");
         return line.Value;
     }

@@ -1,7 +1,7 @@
 using WorkbenchAdmin.Core.Commands;
 using WorkbenchAdmin.Core.Commands.Cluster;
 using WorkbenchAdmin.Core.Configuration;
-using WorkbenchAdmin.Core.LoadBalancer;
+using WorkbenchAdmin.Core.Proxies;
 
 namespace WorkbenchAdmin.Core.Verification;
 
@@ -163,7 +163,7 @@ public static class ClusterVerifier
         var nodes = cluster.Context is { } x ? ClusterNodes.Of(x.Nodes.Select(n => n.Address)) : ClusterNodes.Unavailable(cluster.Unavailable ?? "the cluster store was not read");
         var live = Uri.TryCreate(loadBalancer, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";
         var options = new ProbeOptions { Cancellation = host.Cancellation };
-        return Commands.LoadBalancer.LoadBalancerOperations.Run([check], live ? null : loadBalancer, null, live ? loadBalancer : null, nodes, node.Probes, options).ToList();
+        return Commands.Proxies.LoadBalancerOperations.Run([check], live ? null : loadBalancer, null, live ? loadBalancer : null, nodes, node.Probes, options).ToList();
     }
 
     /// <summary>A fingerprint as the store holds it; one that is not ours to read makes the store unreadable, never a silent gap.</summary>

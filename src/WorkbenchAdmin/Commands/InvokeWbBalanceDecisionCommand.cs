@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using WorkbenchAdmin.Completion;
 using WorkbenchAdmin.Core.Balancing;
-using WorkbenchAdmin.Core.Commands.Balancing;
+using WorkbenchAdmin.Core.Commands.Decisions;
 
 namespace WorkbenchAdmin.Commands;
 

@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using WorkbenchAdmin.Completion;
-using WorkbenchAdmin.Core.Commands.LoadBalancer;
+using WorkbenchAdmin.Core.Commands.Proxies;
 
 namespace WorkbenchAdmin.Commands;
 

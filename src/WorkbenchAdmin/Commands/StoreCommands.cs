@@ -1,3 +1,4 @@
+using WorkbenchAdmin.Core.Formats;
 using System.Management.Automation;
 using WorkbenchAdmin.Completion;
 using WorkbenchAdmin.Core.Commands.Cluster;

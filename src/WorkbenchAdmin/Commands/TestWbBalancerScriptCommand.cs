@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using WorkbenchAdmin.Core.Balancing;
-using WorkbenchAdmin.Core.Commands.Balancing;
+using WorkbenchAdmin.Core.Commands.Decisions;
 
 namespace WorkbenchAdmin.Commands;
 

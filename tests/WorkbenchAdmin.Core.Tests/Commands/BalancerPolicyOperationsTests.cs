@@ -1,4 +1,4 @@
-using WorkbenchAdmin.Core.Balancing.Live;
+using WorkbenchAdmin.Core.Live;
 using WorkbenchAdmin.Core.Commands.Balancer;
 using WorkbenchAdmin.Core.Configuration;
 using WorkbenchAdmin.Core.Tests.Support;

@@ -1,6 +1,6 @@
 using Npgsql;
 using WorkbenchAdmin.Core.Balancing;
-using WorkbenchAdmin.Core.Commands.Balancing;
+using WorkbenchAdmin.Core.Commands.Decisions;
 using WorkbenchAdmin.Core.Commands.Cluster;
 using WorkbenchAdmin.Core.Configuration;
 using WorkbenchAdmin.Core.Store;

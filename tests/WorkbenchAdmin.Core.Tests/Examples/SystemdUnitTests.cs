@@ -69,7 +69,7 @@ public class SystemdUnitTests
     public void TheDecisionServiceRunsTheInstalledProgramWithItsSocketDirectoryRootOnly()
     {
         // The installed copy, so the service finds the same policy pointer beside it as the program Workbench runs.
-        Assert.Equal([$"{WorkbenchAdmin.Core.Configuration.LoadBalancerConfig.DefaultCustomScript} {WorkbenchAdmin.Core.Balancing.Live.DecisionService.ServeArgument}"],
+        Assert.Equal([$"{WorkbenchAdmin.Core.Configuration.LoadBalancerConfig.DefaultCustomScript} {WorkbenchAdmin.Core.Live.DecisionService.ServeArgument}"],
                      Values(Balancer, "Service", "ExecStart"));
         Assert.Equal(["simple"], Values(Balancer, "Service", "Type"));
         Assert.Equal(["always"], Values(Balancer, "Service", "Restart"));

@@ -1,3 +1,4 @@
+using WorkbenchAdmin.Core.Formats;
 using Npgsql;
 using WorkbenchAdmin.Core.Balancing;
 using WorkbenchAdmin.Core.Store;

@@ -1,3 +1,4 @@
+using WorkbenchAdmin.Core.Configuration;
 using WorkbenchAdmin.Core.Commands.Balancer;
 using WorkbenchAdmin.Core.Platform;
 using WorkbenchAdmin.Core.Tests.Support;
@@ -163,7 +164,7 @@ public sealed class NodeCheckTests : IDisposable
         {
             { "openssl rand -base64 32", random, CheckStatus.Warn, "looks like base64 ciphertext, but" },
             { "base64 of whole 16-byte blocks", Convert.ToBase64String(Enumerable.Range(0, 48).Select(i => (byte)(i * 7 + 1)).ToArray()), CheckStatus.Warn, "looks like base64 ciphertext, but" },
-            { "Protect-WbDatabasePassword", Core.Store.PasswordProtector.Protect("s3cret", "the-key"u8), CheckStatus.Pass, "encrypted (Protect-WbDatabasePassword" },
+            { "Protect-WbDatabasePassword", Core.Configuration.PasswordProtector.Protect("s3cret", "the-key"u8), CheckStatus.Pass, "encrypted (Protect-WbDatabasePassword" },
             { "our prefix on a plain password", "wbenc:v1:hunter2", CheckStatus.Warn, "is plain text" },
             { "rstudio-server encrypt-password (key hash around it)", "1234ABCD" + random + "1234ABCD", CheckStatus.Pass, "encrypted (rstudio-server encrypt-password" },
             { "key hashes that differ", "1234ABCD" + random + "5678ABCD", CheckStatus.Warn, "is plain text" },

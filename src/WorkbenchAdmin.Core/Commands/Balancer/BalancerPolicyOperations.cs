@@ -1,7 +1,8 @@
+using WorkbenchAdmin.Core.Formats;
 using System.Globalization;
 using System.Text;
 using WorkbenchAdmin.Core.Balancing;
-using WorkbenchAdmin.Core.Balancing.Live;
+using WorkbenchAdmin.Core.Live;
 using WorkbenchAdmin.Core.Configuration;
 using WorkbenchAdmin.Core.Platform;
 using WorkbenchAdmin.Core.Store;
@@ -125,7 +126,7 @@ public static class BalancerPolicyOperations
     }
 
     private static bool IsOurs(byte[] program) =>
-        program.AsSpan().IndexOf("WorkbenchAdmin.Core.Balancing.Live"u8) >= 0 || program.AsSpan().IndexOf(Encoding.Unicode.GetBytes("wbadmin-balancer")) >= 0;
+        program.AsSpan().IndexOf("WorkbenchAdmin.Core.Live"u8) >= 0 || program.AsSpan().IndexOf(Encoding.Unicode.GetBytes("wbadmin-balancer")) >= 0;
 
     private static string ProgramPathOf(BalancerPolicyRequest request)
     {
@@ -137,7 +138,7 @@ public static class BalancerPolicyOperations
         var changes = new List<ConfigChange>();
         void Add(string key, string? value) { if (value is not null) changes.Add(new ConfigChange(ModuleSettings.BalancerSection, key, value)); }
         Add(ModuleSettings.MethodKey, r.Method is null ? null : ValidMethod(r.Method));
-        Add(ModuleSettings.MaxSessionsKey, r.MaxSessionsPerNode is { } m ? Balancing.BalanceDecisionOperation.ValidMaxSessionsPerNode(m).ToString(CultureInfo.InvariantCulture) : null);
+        Add(ModuleSettings.MaxSessionsKey, r.MaxSessionsPerNode is { } m ? Decisions.BalanceDecisionOperation.ValidMaxSessionsPerNode(m).ToString(CultureInfo.InvariantCulture) : null);
         Add(ModuleSettings.BalanceFactorKey, r.BalanceFactor is { } f ? BoundedHashPolicy.ValidFactor(f).ToString("R", CultureInfo.InvariantCulture) : null);
         Add(ModuleSettings.StickyKey, r.Sticky is { } s ? (s ? "1" : "0") : null);
         Add(ModuleSettings.DeadlineKey, r.DeadlineMs is { } d ? ValidDeadline(d).ToString(CultureInfo.InvariantCulture) : null);

@@ -1,7 +1,8 @@
+using WorkbenchAdmin.Core.Formats;
 using System.Collections.Concurrent;
 using System.Net.Http;
 using WorkbenchAdmin.Core.Balancing;
-using WorkbenchAdmin.Core.Commands.Balancing;
+using WorkbenchAdmin.Core.Commands.Decisions;
 using WorkbenchAdmin.Core.Configuration;
 using WorkbenchAdmin.Core.Store;
 

@@ -1,0 +1,119 @@
+using WorkbenchAdmin.Core.Balancing;
+using WorkbenchAdmin.Core.Balancing.Custom;
+using WorkbenchAdmin.Core.Configuration;
+
+namespace WorkbenchAdmin.Core.Commands.Decisions;
+
+public sealed record InvokeBalanceDecisionRequest : Cluster.StoreRequest
+{
+    /// <summary>Overrides the load-balancer file's method.</summary>
+    public string? Method { get; init; }
+    public IReadOnlyList<NodeCandidate>? Node { get; init; }
+    public string? ScriptPath { get; init; }
+    public double? TimeoutSec { get; init; }
+    public bool? UseIPAddress { get; init; }
+    public double? BalanceFactor { get; init; }
+    public int? MaxSessionsPerNode { get; init; }
+    /// <summary>Keep users on a node where the store shows them running sessions.</summary>
+    public bool Sticky { get; init; }
+}
+
+/// <summary>
+/// Invoke-WbBalanceDecision: set up once per pipeline (method, script, candidates), then one decision per
+/// user name. A failed decision is a non-terminating error for that user; bad setup stops the command.
+/// </summary>
+public sealed class BalanceDecisionOperation
+{
+    private readonly BalanceEngine _engine;
+
+    private BalanceDecisionOperation(IBalancingPolicy policy, CandidateSet candidates, bool useIp, BalancingOptions options, BalanceEngine engine)
+    {
+        Options = options;
+        Policy = policy;
+        Candidates = candidates;
+        UseIPAddress = useIp;
+        _engine = engine;
+    }
+
+    public IBalancingPolicy Policy { get; }
+    public BalancingOptions Options { get; }
+    public CandidateSet Candidates { get; }
+    public bool UseIPAddress { get; }
+
+    /// <summary>Candidates come from -Node when given, else from the cluster store (live counts and loads).</summary>
+    public static BalanceDecisionOperation Begin(InvokeBalanceDecisionRequest request, ICommandHost host, TimeProvider? time = null)
+    {
+        var (policy, useIp) = PolicyFor(request.ConfigRoot, request.Method, request.ScriptPath, request.TimeoutSec, request.UseIPAddress, request.BalanceFactor);
+        var options = OptionsFor(request.MaxSessionsPerNode);
+        CandidateSet candidates;
+        if (request.Node is { Count: > 0 } nodes)
+        {
+            candidates = new CandidateSet(nodes);
+            if (request.Sticky)
+                host.WriteWarning("-Sticky keeps users where the store shows their sessions; with -Node there is no store to ask, so it changes nothing.");
+        }
+        else
+        {
+            (candidates, var sessions) = FromStore(request, host);
+            if (request.Sticky) policy = new StickyPolicy(policy, sessions);
+        }
+        return new BalanceDecisionOperation(policy, candidates, useIp, options, new BalanceEngine(time));
+    }
+
+    /// <summary>The balancing method, script and IP option of a configuration root's load-balancer file, each overridden when given.</summary>
+    internal static (IBalancingPolicy Policy, bool UseIPAddress) PolicyFor(string? configRoot, string? method, string? scriptPath, double? timeoutSec, bool? useIp,
+                                                                          double? balanceFactor = null)
+    {
+        var root = Configuration.ConfigRoot.Resolve(configRoot);
+        var lb = LoadBalancerConfig.Load(root);
+        var (configuredScript, configuredUseIp) = ModuleSettings.Load(root).Effective(lb);
+        var options = new PolicyOptions { Script = ScriptOptions(scriptPath ?? configuredScript, timeoutSec), BalanceFactor = balanceFactor };
+        return (BalancingPolicies.Create(method ?? lb.Method, options), useIp ?? configuredUseIp);
+    }
+
+    /// <summary>The options every policy honours, validated.</summary>
+    internal static BalancingOptions OptionsFor(int? maxSessionsPerNode) =>
+        maxSessionsPerNode is { } max ? new BalancingOptions { MaxSessionsPerNode = ValidMaxSessionsPerNode(max) } : BalancingOptions.None;
+
+    internal static int ValidMaxSessionsPerNode(int max) => max >= 1 ? max
+        : throw new WbException("InvalidMaxSessionsPerNode", WbErrorCategory.InvalidArgument, $"-MaxSessionsPerNode {max} must be at least 1.", max);
+
+    private static (CandidateSet, UserSessions) FromStore(InvokeBalanceDecisionRequest request, ICommandHost host)
+    {
+        try
+        {
+            var store = Cluster.ClusterOperations.Open(request, host);
+            if (!request.Sticky) return (store.GetCandidates(request.OfflineAfter), UserSessions.None);
+            var (nodes, loads) = store.GetClusterView(request.OfflineAfter);
+            return (new CandidateSet(nodes.Select(n => n.Candidate)), UserSessions.From(loads));
+        }
+        catch (WbException e) when (e.ErrorId == "DatabaseConfigMissing")
+        {
+            throw new WbException("NoCandidateSource", WbErrorCategory.InvalidArgument,
+                "No candidates: pass the nodes with -Node (objects, or host:port strings), or reach the cluster store " +
+                "(database.conf under -ConfigRoot, or -ConnectionString).", null, e);
+        }
+    }
+
+    internal static BalancerScriptOptions ScriptOptions(string scriptPath, double? timeoutSec)
+    {
+        if (timeoutSec is { } t && (!double.IsFinite(t) || t <= 0 || t > 3600))
+            throw new WbException("InvalidTimeout", WbErrorCategory.InvalidArgument, $"-TimeoutSec {t} must be more than 0 and at most 3600.", t);
+        var options = new BalancerScriptOptions(scriptPath);
+        return timeoutSec is { } s ? options with { Timeout = TimeSpan.FromSeconds(s) } : options;
+    }
+
+    public void Decide(string userName, ICommandHost host)
+    {
+        try
+        {
+            var decision = _engine.Decide(Policy, userName, Candidates, UseIPAddress, Options);
+            host.WriteVerbose($"{decision.UserName} -> {decision.Node} in {decision.ElapsedMicroseconds:0.#} µs: {decision.Reason}");
+            host.WriteObject(decision);
+        }
+        catch (WbException e)
+        {
+            host.WriteError(e);
+        }
+    }
+}

@@ -1,0 +1,156 @@
+using System.Net;
+using System.Text;
+using WorkbenchAdmin.Core.Commands.Cluster;
+using WorkbenchAdmin.Core.Proxies;
+using WorkbenchAdmin.Core.Platform;
+using WorkbenchAdmin.Core.Verification;
+
+namespace WorkbenchAdmin.Core.Commands.Proxies;
+
+public sealed record TestLoadBalancerRequest : StoreRequest
+{
+    /// <summary>The proxy's configuration file.</summary>
+    public string? Path { get; init; }
+    public string? Kind { get; init; }
+    /// <summary>The balancer's URL, for the live checks.</summary>
+    public string? Uri { get; init; }
+    /// <summary>host:port of each node; none means the store's registered nodes.</summary>
+    public IReadOnlyList<string>? Node { get; init; }
+    public IReadOnlyList<string>? Check { get; init; }
+    public double? HoldSec { get; init; }
+    public IReadOnlyList<string>? ClientAddress { get; init; }
+    public bool Quiet { get; init; }
+    public VerificationProbes? Probes { get; init; }
+}
+
+public sealed record NewLoadBalancerConfigRequest : StoreRequest
+{
+    public required string Kind { get; init; }
+    public IReadOnlyList<string>? Node { get; init; }
+    public string? ServerName { get; init; }
+    public int? Port { get; init; }
+    public string? TlsCertificate { get; init; }
+    public string? TlsKey { get; init; }
+    /// <summary>The IP address the balancer listens on; null for every address.</summary>
+    public string? ListenAddress { get; init; }
+    /// <summary>Where to write; null writes the text to the pipeline.</summary>
+    public string? Path { get; init; }
+}
+
+/// <summary>Test-WbLoadBalancer and New-WbLoadBalancerConfig.</summary>
+public static class LoadBalancerOperations
+{
+    public static void Test(TestLoadBalancerRequest request, ICommandHost host)
+    {
+        var results = Verify(request, host);
+        if (request.Quiet) host.WriteObject(results.All(r => r.Status != CheckStatus.Fail));
+    }
+
+    public static IReadOnlyList<CheckResult> Verify(TestLoadBalancerRequest request, ICommandHost host)
+    {
+        if (request.Path is null && request.Uri is null)
+            throw new WbException("LoadBalancerTargetRequired", WbErrorCategory.InvalidArgument,
+                "Name the load balancer: -Path <its configuration file>, -Uri <its URL>, or both.", null);
+        var selected = Select(request.Check);
+        var nodes = request.Node is { Count: > 0 } given ? ClusterNodes.Of(given) : StoreNodes(request, host);
+        var results = new List<CheckResult>();
+        foreach (var r in Run(selected, request.Path, request.Kind, request.Uri, nodes, request.Probes ?? VerificationProbes.System, Options(request, host)))
+        {
+            results.Add(r);
+            if (!request.Quiet) host.WriteObject(r);
+        }
+        return results;
+    }
+
+    /// <summary>The load balancer checks matching <paramref name="patterns"/> (all when none).</summary>
+    internal static List<CheckDefinition> Select(IReadOnlyList<string>? patterns)
+    {
+        var wildcards = patterns?.Select(p => new Wildcard(p)).ToList();
+        var all = CheckCatalog.All.Where(c => c.Scope == CheckScope.LoadBalancer).ToList();
+        var selected = all.Where(c => Wildcard.AnyMatch(wildcards, c.Id)).ToList();
+        if (wildcards is { Count: > 0 } && selected.Count == 0)
+            throw new WbException("UnknownCheck", WbErrorCategory.InvalidArgument,
+                $"-Check {string.Join(", ", patterns!)} matches no load balancer check; they are {string.Join(", ", all.Select(c => c.Id))}.", patterns);
+        return selected;
+    }
+
+    internal static ProbeOptions Options(TestLoadBalancerRequest request, ICommandHost host)
+    {
+        if (request.HoldSec is { } hold && (!double.IsFinite(hold) || hold <= 0))
+            throw new WbException("InvalidHold", WbErrorCategory.InvalidArgument, $"-HoldSec {hold} must be more than 0.", hold);
+        var clients = new List<IPAddress>();
+        foreach (var a in request.ClientAddress ?? [])
+            clients.Add(IPAddress.TryParse(a, out var ip) ? ip
+                : throw new WbException("InvalidClientAddress", WbErrorCategory.InvalidArgument, $"-ClientAddress '{a}' is not an IP address of this host.", a));
+        return new ProbeOptions
+        {
+            Hold = request.HoldSec is { } h ? TimeSpan.FromSeconds(h) : ProbeOptions.DefaultHold,
+            ClientAddresses = clients,
+            Cancellation = host.Cancellation,
+        };
+    }
+
+    /// <summary>The file checks (when a path is given) and the live checks (when a URL is given), in catalog order for each.</summary>
+    public static IEnumerable<CheckResult> Run(IReadOnlyList<CheckDefinition> selected, string? path, string? kind, string? uri, ClusterNodes nodes,
+        VerificationProbes probes, ProbeOptions options)
+    {
+        ProxyConfig? fileConfig = null;
+        if (path is not null)
+        {
+            ProxyConfig? config = null;
+            string? why = null;
+            try { config = ProxyConfig.Load(path, kind is null ? null : ProxyConfig.ParseKind(kind)); }
+            catch (WbException e) when (e.ErrorId is not "LoadBalancerKindUnknown" || kind is null) { why = e.Message; }
+            fileConfig = config;
+            if (config is null)
+                foreach (var c in selected) yield return c.Unchecked(path, why!, "Correct what the message names, then check again.");
+            else
+                foreach (var r in LoadBalancerChecks.FromFile(selected, config, nodes, probes)) yield return r;
+        }
+        if (uri is not null)
+        {
+            if (!System.Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("http" or "https"))
+                throw new WbException("InvalidLoadBalancerUri", WbErrorCategory.InvalidArgument, $"-Uri '{uri}' is not an http:// or https:// URL.", uri);
+            // The file, when read, tells the live checks which nodes are standby servers.
+            foreach (var r in LoadBalancerProbe.Run(selected, parsed, nodes, probes, options, fileConfig)) yield return r;
+        }
+    }
+
+    /// <summary>Every registered node, or why they cannot be known (the store unreachable).</summary>
+    internal static ClusterNodes StoreNodes(StoreRequest request, ICommandHost host)
+    {
+        try { return ClusterNodes.Of(ClusterOperations.Open(request, host).GetNodes(request.OfflineAfter).Select(n => n.Address)); }
+        catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException)
+        {
+            return ClusterNodes.Unavailable($"the cluster store could not be read: {e.Message}");
+        }
+    }
+
+    public static void New(NewLoadBalancerConfigRequest request, ICommandHost host)
+    {
+        var kind = ProxyConfig.ParseKind(request.Kind);
+        var nodes = request.Node is { Count: > 0 } given
+            ? given.Select(ClusterNodes.Parse).ToList()
+            : ClusterOperations.Open(request, host).GetNodes(request.OfflineAfter).Select(n => (n.Host, n.Port)).ToList();
+        if (request.Port is { } port && port is < 1 or > 65535)
+            throw new WbException("InvalidPort", WbErrorCategory.InvalidArgument, $"-Port {port} is not between 1 and 65535.", port);
+        var text = LoadBalancerConfigWriter.Generate(new LoadBalancerSpec
+        {
+            Kind = kind,
+            Nodes = nodes,
+            ServerName = request.ServerName ?? "_",
+            Port = request.Port,
+            TlsCertificate = request.TlsCertificate,
+            TlsKey = request.TlsKey,
+            ListenAddress = request.ListenAddress,
+        });
+        if (request.Path is null)
+        {
+            host.WriteObject(text);
+            return;
+        }
+        if (!host.ShouldProcess(request.Path, $"Write the {request.Kind.ToLowerInvariant()} configuration for {nodes.Count} node{(nodes.Count == 1 ? "" : "s")}")) return;
+        AtomicFile.Write(request.Path, Encoding.UTF8.GetBytes(text));
+        host.WriteVerbose($"Wrote {request.Path}; check it with: Test-WbLoadBalancer -Path {request.Path}");
+    }
+}

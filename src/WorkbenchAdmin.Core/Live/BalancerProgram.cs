@@ -1,0 +1,210 @@
+using WorkbenchAdmin.Core.Configuration;
+using WorkbenchAdmin.Core.Platform;
+
+using WorkbenchAdmin.Core.Balancing;
+
+namespace WorkbenchAdmin.Core.Live;
+
+/// <summary>How Workbench called the program, and where it writes.</summary>
+public sealed record BalancerInvocation
+{
+    public string? UserName { get; init; }
+    public string? Nodes { get; init; }
+    /// <summary>The program's own path: its policy pointer sits beside it.</summary>
+    public required string ProgramPath { get; init; }
+    public required TextWriter Out { get; init; }
+    public required TextWriter Error { get; init; }
+    /// <summary>Also sends what goes to <see cref="Error"/> to syslog.</summary>
+    public bool Syslog { get; init; }
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+    /// <summary>Reads the store; replaceable so tests can make it hang.</summary>
+    public Func<ConfigRoot, StoreView>? ReadStore { get; init; }
+    /// <summary>The data source of a store target, when the caller keeps its own (the decision service: connections kept open).</summary>
+    public Func<Store.DatabaseTarget, Npgsql.NpgsqlDataSource>? DataSource { get; init; }
+    /// <summary>Ask the decision service first (false in the service itself).</summary>
+    public bool AskService { get; init; } = true;
+}
+
+/// <summary>
+/// The balancer program Workbench's <c>custom</c> method runs: RSTUDIO_USERNAME and RSTUDIO_NODES in, one entry of
+/// RSTUDIO_NODES out, exactly as given. It decides with the policy of <c>workbenchadmin.conf</c> from live data
+/// (the status page, the store), all within the policy's deadline. When data is missing or late, or the policy
+/// cannot judge with what arrived, it falls back to consistent-hash over RSTUDIO_NODES minus the nodes known
+/// to be drained, and says why on stderr and syslog. It fails (exit 1) only when no node may take the session:
+/// all drained, or all full. Exit 2: Workbench called it without a usable user or node list. Where the decision
+/// service (<see cref="DecisionService"/>) runs, it asks the service first, which runs this same logic with the
+/// store's connection kept open, and decides itself when the service does not answer in time.
+/// </summary>
+public static class BalancerProgram
+{
+    public const string Tag = "wbadmin-balancer";
+    public const int CannotChoose = 1;
+    public const int BadInvocation = 2;
+    private static readonly TimeSpan DecideReserve = TimeSpan.FromMilliseconds(50);
+    /// <summary>The longest line the program writes to stderr or syslog.</summary>
+    public const int MaxLineBytes = Platform.Syslog.MaxLineBytes;
+
+    /// <summary>rserver.conf as read for the status page's owners; its defaults when it does not parse (the policy then says so).</summary>
+    private static RServerConfig RServerConfigOf(ConfigRoot root)
+    {
+        try { return RServerConfig.Load(root); }
+        catch (WbException) { return RServerConfig.From(null); }
+    }
+
+    public static int Run(BalancerInvocation call)
+    {
+        var started = call.Time.GetTimestamp();
+        void Say(Syslog.Severity severity, string message)
+        {
+            // One line of bounded size, whatever RSTUDIO_NODES held; syslog's own header is shorter than the room left.
+            message = Platform.Syslog.Bound(message.Replace('\n', ' '), MaxLineBytes - Tag.Length - 2);
+            call.Error.WriteLine($"{Tag}: {message}");
+            if (call.Syslog) Platform.Syslog.Write(Tag, severity, message);
+        }
+
+        IReadOnlyList<string> entries;
+        try
+        {
+            BalanceEngine.ValidateUserName(call.UserName ?? "");
+            entries = LiveCandidates.ParseNodesVariable(call.Nodes);
+        }
+        catch (WbException e)
+        {
+            Say(Syslog.Severity.Error, e.ErrorId == "InvalidUserName" ? $"RSTUDIO_USERNAME {e.Message[(e.Message.IndexOf(' ') + 1)..]}" : e.Message);
+            return BadInvocation;
+        }
+        var user = call.UserName!;
+
+        BalancerPolicy policy;
+        ConfigRoot root;
+        try
+        {
+            root = ProgramSettings.ConfigRootOf(call.ProgramPath);
+            policy = ProgramSettings.LoadPolicy(root);
+        }
+        catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException)
+        {
+            // Without the root, neither the policy nor the store is known: the drain and the cap cannot be honoured.
+            Say(Syslog.Severity.Error, $"no policy ({e.Message}): without it the program cannot know max-sessions-per-node or the drained nodes, " +
+                                       "and it refuses the session rather than risk overloading or draining a node");
+            return CannotChoose;
+        }
+        if (policy.RefusesSessions)
+        {
+            Say(Syslog.Severity.Error, policy.Refused!);
+            return CannotChoose;
+        }
+
+        var deadline = TimeSpan.FromMilliseconds(policy.DeadlineMs);
+        var problems = new List<string>();
+        // A refused policy is not the service's to apply either: the program decides itself, saying why.
+        if (policy.Refused is null && call.AskService)
+        {
+            // Half the deadline at most: if the service fails, the program still has time to read and decide itself.
+            var answer = DecisionClient.Ask(policy.ServiceSocket, user, call.Nodes!, entries, deadline / 2, out var serviceProblem);
+            if (answer is not null)
+            {
+                // The service already sent its own messages to syslog.
+                call.Error.Write(answer.Error);
+                if (answer.Output.Length > 0)
+                {
+                    call.Out.Write(answer.Output);
+                    call.Out.Write('\n');
+                }
+                call.Out.Flush();
+                return answer.ExitCode;
+            }
+            if (serviceProblem is not null) problems.Add(serviceProblem);
+        }
+        var pendingStore = ClusterDataReader.StartStore(root, deadline, call.ReadStore, call.DataSource);
+        var data = new ClusterData();
+        // What went wrong on the way, as " (a; b)" after a message; nothing when nothing did.
+        string Why(string? first = null)
+        {
+            var all = first is null ? problems : problems.Prepend(first);
+            return all.Any() ? $" ({string.Join("; ", all)})" : "";
+        }
+        {
+            var reserve = TimeSpan.FromTicks(Math.Min(DecideReserve.Ticks, deadline.Ticks / 5));
+            var page = StatusPage.Of(policy.StatusUri, RServerConfigOf(root));
+            var (status, store) = ClusterDataReader.Collect(pendingStore, page, deadline - reserve, started, call.Time);
+            if (status.Problem is { } sp) problems.Add(sp);
+            if (store.Problem is { } stp) problems.Add(stp);
+            IReadOnlySet<string>? recorded = null;
+            try { recorded = DrainedRecord.Read(policy.StateDirectory); }
+            catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException) { problems.Add(e.Message); }
+            data = new ClusterData { Status = status.Value, StoreNodes = store.Value?.Nodes, StoreLoads = store.Value?.Loads, LastKnownDrained = recorded };
+            if (store.Value is { } view)
+            {
+                try { DrainedRecord.Update(policy.StateDirectory, view.Nodes, recorded); }
+                catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException)
+                {
+                    problems.Add($"cannot record drained nodes in {policy.StateDirectory}: {e.Message}");
+                }
+            }
+            else if (recorded is null)
+            {
+                problems.Add("drained nodes are unknown (no record yet)");
+            }
+        }
+
+        LiveCandidateSet candidates;
+        try
+        {
+            candidates = LiveCandidates.Build(entries, data);
+        }
+        catch (WbException e)
+        {
+            Say(Syslog.Severity.Error, e.Message);
+            return BadInvocation;
+        }
+        problems.AddRange(candidates.Notes);
+
+        var engine = new BalanceEngine(call.Time);
+        var options = new BalancingOptions { MaxSessionsPerNode = policy.MaxSessionsPerNode };
+        var haveData = data.Status is not null || data.StoreNodes is not null;
+        BalanceDecision? decision = null;
+        string? fallbackWhy = policy.Refused is { } refused ? $"the policy is refused ({refused.TrimEnd('.')})" : haveData ? null : "no live data";
+        if (fallbackWhy is null)
+        {
+            try
+            {
+                IBalancingPolicy chosen = BalancingPolicies.Create(policy.Method, new PolicyOptions { BalanceFactor = policy.BalanceFactor });
+                if (policy.Sticky) chosen = new StickyPolicy(chosen, candidates.Sessions);
+                decision = engine.Decide(chosen, user, candidates.Set, options: options);
+            }
+            catch (WbException e) when (e.ErrorId is "AllNodesFull" or "AllNodesDraining" or "NoCandidateNode")
+            {
+                Say(Syslog.Severity.Error, e.Message + Why());
+                return CannotChoose;
+            }
+            catch (WbException e)
+            {
+                fallbackWhy = $"{policy.Method} cannot decide: {e.Message}";
+            }
+        }
+        if (decision is null)
+        {
+            try
+            {
+                decision = engine.Decide(ConsistentHashPolicy.Instance, user, candidates.Set, options: options);
+            }
+            catch (WbException e)
+            {
+                Say(Syslog.Severity.Error, e.Message + Why(fallbackWhy));
+                return CannotChoose;
+            }
+            Say(Syslog.Severity.Warning, $"{fallbackWhy}{Why()}: " +
+                                         $"{ConsistentHashPolicy.PolicyName} chose {candidates.Entries[decision.ChosenIndex]} for {user}");
+        }
+        else if (problems.Count > 0)
+        {
+            Say(Syslog.Severity.Notice, $"decided with {decision.Method} from partial data{Why()}");
+        }
+
+        call.Out.Write(candidates.Entries[decision.ChosenIndex]);
+        call.Out.Write('\n');
+        call.Out.Flush();
+        return 0;
+    }
+}

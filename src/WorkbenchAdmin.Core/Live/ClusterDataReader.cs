@@ -1,0 +1,230 @@
+using WorkbenchAdmin.Core.Formats;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using WorkbenchAdmin.Core.Commands;
+using WorkbenchAdmin.Core.Configuration;
+using WorkbenchAdmin.Core.Platform;
+using WorkbenchAdmin.Core.Store;
+
+using WorkbenchAdmin.Core.Balancing;
+
+namespace WorkbenchAdmin.Core.Live;
+
+/// <summary>What one source said: its data, or why there is none.</summary>
+public sealed record SourceResult<T>(T? Value, string? Problem) where T : class;
+
+/// <summary>
+/// A status page and who may serve it: root, rserver's <c>server-user</c> and the user running us. Anyone else
+/// listening at its address (a port rserver does not own: 127.0.0.1 or ::1 beside a specific www-address) could
+/// steer or refuse every decision with the counts it serves.
+/// </summary>
+public sealed record StatusPage(string Uri, IReadOnlySet<uint> Owners, string OwnersText)
+{
+    public static StatusPage Of(string uri, RServerConfig rserver)
+    {
+        var owners = new HashSet<uint> { 0, UnixFile.EffectiveUserId };
+        var names = new List<string> { "root" };
+        if (UnixFile.UserId(rserver.ServerUser) is { } server && owners.Add(server)) names.Add($"{rserver.ServerUser} (uid {server}, rserver's server-user)");
+        if (UnixFile.EffectiveUserId != 0 && UnixFile.EffectiveUserId != uint.MaxValue) names.Add($"uid {UnixFile.EffectiveUserId} (this program's)");
+        return new StatusPage(uri, owners, string.Join(" or ", names));
+    }
+}
+
+/// <summary>
+/// Reads the status page and the store at the same time, each bounded by one deadline. A source that has not
+/// answered when the deadline passes is abandoned and cancelled: the program exits right after deciding, but the
+/// decision service lives on, and a read it left running (a page that trickles forever, a hung PostgreSQL) would
+/// hold a connection and a thread for nothing. A hung server must never hold a user's login.
+/// </summary>
+public static class ClusterDataReader
+{
+    /// <summary>
+    /// The most of a status page read: a line per node and a line per session ("   12345 - alice"), some 20 to 45
+    /// bytes each. 4 MiB holds 100,000 sessions of 40 bytes, ten times the largest cluster measured here (1,000 nodes,
+    /// 10,000 sessions); a page larger than that is not rserver's, and reading it all once cost the service 4 GB.
+    /// </summary>
+    public const int MaxStatusBytes = 4 * 1024 * 1024;
+    /// <summary>rserver answers with a few short headers; 16 KB leaves room for any proxy's, and bounds a page that never ends them.</summary>
+    public const int MaxStatusHeaderKilobytes = 16;
+
+    /// <summary>A read started, and the means to cancel it when it is abandoned.</summary>
+    public sealed class PendingRead<T>
+    {
+        private readonly CancellationTokenSource _cancel;
+
+        internal PendingRead(Func<CancellationToken, Task<T>> read)
+        {
+            _cancel = new CancellationTokenSource();
+            var token = _cancel.Token;
+            Task = System.Threading.Tasks.Task.Run(() => read(token), token);
+            // Disposed only once the read has ended: a read still running may yet register on the token.
+            Task.ContinueWith(_ => _cancel.Dispose(), TaskScheduler.Default);
+        }
+
+        public Task<T> Task { get; }
+
+        /// <summary>Cancels the read when it has not ended (it then ends soon, and nothing waits for it).</summary>
+        public void Abandon()
+        {
+            if (Task.IsCompleted) return;
+            try { _cancel.Cancel(); }
+            catch (ObjectDisposedException) { } // it ended meanwhile
+        }
+    }
+
+    /// <summary>
+    /// Starts reading the store; started first, as soon as the configuration root is known: its connection is the slowest part.
+    /// <paramref name="readStore"/> replaces the reading (tests make it hang); else <see cref="ReadStore"/>, bounded by <paramref name="within"/>.
+    /// </summary>
+    public static PendingRead<StoreView> StartStore(ConfigRoot root, TimeSpan within, Func<ConfigRoot, StoreView>? readStore = null,
+                                                    Func<DatabaseTarget, Npgsql.NpgsqlDataSource>? dataSource = null) =>
+        new(cancel =>
+        {
+            // The store's reads watch the running command's stop signal (the same one Ctrl+C gives a cmdlet):
+            // abandoning the read cancels its query on the server.
+            using (Logging.CommandLog.Attach(new CancellationHost(cancel)))
+                return Task.FromResult((readStore ?? (r => ReadStore(r, dataSource, within)))(root));
+        });
+
+    /// <summary>Reads the status page, and waits for it and the store until <paramref name="budget"/> has passed since <paramref name="started"/>; cancels what is late.</summary>
+    public static (SourceResult<IReadOnlyList<NodeSessionLoad>> Status, SourceResult<StoreView> Store) Collect(
+        PendingRead<StoreView> store, StatusPage page, TimeSpan budget, long started, TimeProvider time)
+    {
+        var left = budget - time.GetElapsedTime(started);
+        if (left < TimeSpan.FromMilliseconds(1)) left = TimeSpan.FromMilliseconds(1);
+        var status = new PendingRead<IReadOnlyList<NodeSessionLoad>>(cancel => ReadStatus(page, cancel));
+        try { Task.WaitAll([status.Task, store.Task], left); } catch (AggregateException) { /* each task's own failure is read below */ }
+        status.Abandon();
+        store.Abandon();
+        return (Outcome(status.Task, $"the status page {page.Uri}", budget), Outcome(store.Task, "the store", budget));
+    }
+
+    private static SourceResult<T> Outcome<T>(Task<T> task, string what, TimeSpan budget) where T : class
+    {
+        if (task.IsCompletedSuccessfully) return new(task.Result, null);
+        if (!task.IsCompleted || task.IsCanceled) return new(null, $"{what} did not answer within {budget.TotalMilliseconds:0} ms");
+        var e = task.Exception!.GetBaseException();
+        return new(null, e switch
+        {
+            UntrustedPeerException => $"{what} is not read: {e.Message}",
+            OperationCanceledException => $"{what} failed: no answer within {budget.TotalMilliseconds:0} ms",
+            _ => $"{what} failed: {e.Message}",
+        });
+    }
+
+    private static async Task<IReadOnlyList<NodeSessionLoad>> ReadStatus(StatusPage page, CancellationToken cancel)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, page.Uri);
+        request.Options.Set(StatusClient.PageKey, page);
+        using var response = await StatusClient.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        if (response.Content.Headers.ContentLength > MaxStatusBytes) throw TooLarge();
+        using var body = await response.Content.ReadAsStreamAsync(cancel).ConfigureAwait(false);
+        using var content = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        int read;
+        while ((read = await body.ReadAsync(buffer, cancel).ConfigureAwait(false)) > 0)
+        {
+            if (content.Length + read > MaxStatusBytes) throw TooLarge();
+            content.Write(buffer, 0, read);
+        }
+        return SessionLoadText.Parse(Encoding.UTF8.GetString(content.GetBuffer(), 0, (int)content.Length), page.Uri);
+    }
+
+    private static IOException TooLarge() =>
+        new($"the page is larger than {MaxStatusBytes / (1024 * 1024)} MiB, far more than any cluster's sessions; it was not read further");
+
+    /// <param name="dataSource">
+    /// The data source for the store's target, when the caller keeps its own (the decision service); else the
+    /// module's, without type loading: a process that lives for one decision would pay for the server's type
+    /// catalogue on connect (a round trip and a large result), and the view needs only built-in types.
+    /// </param>
+    /// <param name="within">
+    /// The decision's deadline: the connect and each command get no more (whole seconds, at least one). A cancelled
+    /// read stops its query (the server is asked to cancel it), but Npgsql does not stop a connect in its startup
+    /// exchange on cancellation: this bound ends such an abandoned read soon after the deadline rather than after
+    /// database.conf's connection-timeout-seconds.
+    /// </param>
+    public static StoreView ReadStore(ConfigRoot root, Func<DatabaseTarget, Npgsql.NpgsqlDataSource>? dataSource = null, TimeSpan? within = null)
+    {
+        var target = DatabaseTarget.Resolve(new DatabaseRequest { ConfigRoot = root.Path });
+        if (within is { } bound)
+        {
+            var seconds = (int)Math.Max(1, Math.Ceiling(bound.TotalSeconds));
+            var builder = new Npgsql.NpgsqlConnectionStringBuilder(target.ConnectionString);
+            builder.Timeout = Math.Min(builder.Timeout, seconds);
+            builder.CommandTimeout = builder.CommandTimeout == 0 ? seconds : Math.Min(builder.CommandTimeout, seconds);
+            target = target with { ConnectionString = builder.ConnectionString };
+        }
+        var store = dataSource is null ? new ClusterStore(target, loadTypes: false) : new ClusterStore(target, dataSource(target));
+        var (nodes, loads) = store.GetClusterView(ClusterStore.DefaultOfflineAfter);
+        return new StoreView(nodes, loads);
+    }
+
+    /// <summary>A command host that only carries a stop signal: the store's reads watch it, and write nowhere.</summary>
+    private sealed class CancellationHost(CancellationToken cancellation) : ICommandHost
+    {
+        public CancellationToken Cancellation => cancellation;
+        public bool ShouldProcess(string target, string action) => false;
+        public void WriteObject(object item) { }
+        public void WriteError(WbException error) { }
+        public void WriteWarning(string message) { }
+        public void WriteVerbose(string message) { }
+    }
+}
+
+/// <summary>The store's nodes and, per node, its sessions.</summary>
+public sealed record StoreView(IReadOnlyList<NodeInfo> Nodes, IReadOnlyList<NodeSessionLoad> Loads);
+
+/// <summary>The far end of a connection is a socket someone we do not trust owns, or one we cannot tell the owner of.</summary>
+public sealed class UntrustedPeerException(string message) : IOException(message);
+
+/// <summary>The HTTP client, in a class of its own so that setting it up happens on the status page's thread, beside the store's connection.</summary>
+internal static class StatusClient
+{
+    public static readonly HttpRequestOptionsKey<StatusPage> PageKey = new("WorkbenchAdmin.StatusPage");
+
+    public static readonly HttpClient Http = new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        MaxResponseHeadersLength = ClusterDataReader.MaxStatusHeaderKilobytes,
+        ConnectCallback = ConnectToTrustedPeer,
+    })
+    {
+        // Each read has its own deadline (the policy's, at most this); this only backs it.
+        Timeout = TimeSpan.FromMilliseconds(ModuleSettings.MaxDeadlineMs),
+    };
+
+    /// <summary>
+    /// Connects, then reads who owns the socket that took the connection: a page is used only when root, rserver's
+    /// server-user or we serve it. Checked on the connection itself, not on the address, so no name or listener
+    /// elsewhere (localhost's ::1, another process's SO_REUSEPORT) can come between the check and the read.
+    /// </summary>
+    private static async ValueTask<Stream> ConnectToTrustedPeer(SocketsHttpConnectionContext context, CancellationToken cancel)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, cancel).ConfigureAwait(false);
+            if (context.InitialRequestMessage.Options.TryGetValue(PageKey, out var page))
+            {
+                var peer = socket.RemoteEndPoint as IPEndPoint;
+                var where = peer is null ? context.DnsEndPoint.ToString() : NodeCandidate.FormatAddress(
+                    (peer.Address.IsIPv4MappedToIPv6 ? peer.Address.MapToIPv4() : peer.Address).ToString(), peer.Port);
+                var owner = SocketOwner.PeerUid(socket);
+                if (owner is null)
+                    throw new UntrustedPeerException($"who serves it at {where} cannot be told (no socket of this host answers there), so it may not be rserver's");
+                if (!page.Owners.Contains(owner.Value))
+                    throw new UntrustedPeerException($"{where} is served by uid {owner}, not by {page.OwnersText}: another local user listens there, and its counts could steer every decision");
+            }
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+}
