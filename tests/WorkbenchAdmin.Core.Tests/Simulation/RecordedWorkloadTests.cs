@@ -1,5 +1,5 @@
 using WorkbenchAdmin.Core.Balancing;
-using WorkbenchAdmin.Core.Commands.Balancing;
+using WorkbenchAdmin.Core.Commands.Decisions;
 using WorkbenchAdmin.Core.Commands.Cluster;
 using WorkbenchAdmin.Core.Configuration;
 using WorkbenchAdmin.Core.Store;

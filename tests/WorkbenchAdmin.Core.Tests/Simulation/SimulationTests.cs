@@ -1,7 +1,7 @@
 using System.Text;
 using WorkbenchAdmin.Core.Balancing;
 using WorkbenchAdmin.Core.Balancing.Custom;
-using WorkbenchAdmin.Core.Commands.Balancing;
+using WorkbenchAdmin.Core.Commands.Decisions;
 using WorkbenchAdmin.Core.Simulation;
 using WorkbenchAdmin.Core.Tests.Support;
 

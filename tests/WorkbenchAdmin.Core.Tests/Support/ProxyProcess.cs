@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
-using WorkbenchAdmin.Core.LoadBalancer;
+using WorkbenchAdmin.Core.Proxies;
 
 namespace WorkbenchAdmin.Core.Tests.Support;
 
