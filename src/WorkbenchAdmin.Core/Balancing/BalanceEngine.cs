@@ -10,7 +10,7 @@ public sealed class BalanceEngine(TimeProvider? time = null)
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     public BalanceDecision Decide(IBalancingPolicy policy, string userName, CandidateSet candidates, bool useIpAddress = false,
-                                  BalancingOptions? options = null)
+                                  BalancingOptions? options = null, CancellationToken cancel = default)
     {
         var start = _time.GetTimestamp();
         ValidateUserName(userName);
@@ -23,7 +23,7 @@ public sealed class BalanceEngine(TimeProvider? time = null)
         if (eligible == 0) throw NoNode(userName, count, online, draining, full, max);
 
         var scores = new double[count];
-        var context = new BalanceContext(candidates, userName, useIpAddress, eligible, max);
+        var context = new BalanceContext(candidates, userName, useIpAddress, eligible, max, cancel);
         var choice = policy.Choose(context, scores);
         if ((uint)choice.Index >= (uint)count || !context.IsEligible(candidates[choice.Index]))
             throw new InvalidOperationException($"The {policy.Name} policy chose no eligible node (index {choice.Index}).");

@@ -5,7 +5,9 @@ namespace WorkbenchAdmin.Core.Balancing;
 /// chosen: online, not draining, and below the per-node session limit when there is one. <see cref="OnlineCount"/>
 /// counts the eligible nodes (at least one).
 /// </summary>
-public readonly record struct BalanceContext(CandidateSet Candidates, string UserName, bool UseIpAddress, int OnlineCount, int? MaxSessionsPerNode = null)
+/// <param name="Cancel">The caller's stop signal, for a policy that waits (a custom script).</param>
+public readonly record struct BalanceContext(CandidateSet Candidates, string UserName, bool UseIpAddress, int OnlineCount, int? MaxSessionsPerNode = null,
+                                            CancellationToken Cancel = default)
 {
     public bool IsEligible(NodeCandidate node) => IsEligible(node, MaxSessionsPerNode);
 

@@ -30,16 +30,20 @@ public sealed class ConfigEditor
     private readonly ConfigRoot _root;
     private readonly ILogger _logger;
     private readonly Action<string>? _beforeCommit;
+    private readonly CancellationToken _cancel;
+
+    /// <summary>How long an edit waits for another editor's lock on the directory.</summary>
+    public static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
 
     /// <param name="beforeCommit">Called with the temporary file just before the rename: a seam for failure tests.</param>
-    public ConfigEditor(ConfigRoot root, ILogger? logger = null, Action<string>? beforeCommit = null)
+    /// <param name="cancel">Ends a wait for the directory's lock (the command's Ctrl+C).</param>
+    public ConfigEditor(ConfigRoot root, ILogger? logger = null, Action<string>? beforeCommit = null, CancellationToken cancel = default)
     {
         _root = root;
         _logger = logger ?? Logging.CommandLog.For<ConfigEditor>();
         _beforeCommit = beforeCommit;
+        _cancel = cancel;
     }
-
-    public static TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Applies <paramref name="changes"/> to <paramref name="fileName"/>. <paramref name="sectionOf"/> may
@@ -77,7 +81,7 @@ public sealed class ConfigEditor
         if (!shouldProcess(path, action)) return new ConfigFileEdit(path, planned, ConfigEditOutcome.Declined);
 
         // Then apply the same changes to the file as it is under the lock: another editor may have written since.
-        using var _ = DirectoryLock.Acquire(_root.Path, LockTimeout);
+        using var _ = DirectoryLock.Acquire(_root.Path, LockTimeout, _cancel);
         var doc = _root.LoadOrEmpty(fileName, dialect);
         var results = Apply(doc, changes, sectionOf, roles, reshape);
         others = writableByUsAlone ? WhyOthersCanChange(path) : null;

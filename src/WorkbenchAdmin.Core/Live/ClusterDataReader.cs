@@ -2,7 +2,6 @@ using WorkbenchAdmin.Core.Formats;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using WorkbenchAdmin.Core.Commands;
 using WorkbenchAdmin.Core.Configuration;
 using WorkbenchAdmin.Core.Platform;
 using WorkbenchAdmin.Core.Store;
@@ -81,10 +80,8 @@ public static class ClusterDataReader
                                                     Func<DatabaseTarget, Npgsql.NpgsqlDataSource>? dataSource = null) =>
         new(cancel =>
         {
-            // The store's reads watch the running command's stop signal (the same one Ctrl+C gives a cmdlet):
-            // abandoning the read cancels its query on the server.
-            using (Logging.CommandLog.Attach(new CancellationHost(cancel)))
-                return Task.FromResult((readStore ?? (r => ReadStore(r, dataSource, within)))(root));
+            // Abandoning the read cancels its query on the server.
+            return Task.FromResult(readStore is null ? ReadStore(root, dataSource, within, cancel) : readStore(root));
         });
 
     /// <summary>Reads the status page, and waits for it and the store until <paramref name="budget"/> has passed since <paramref name="started"/>; cancels what is late.</summary>
@@ -146,7 +143,8 @@ public static class ClusterDataReader
     /// exchange on cancellation: this bound ends such an abandoned read soon after the deadline rather than after
     /// database.conf's connection-timeout-seconds.
     /// </param>
-    public static StoreView ReadStore(ConfigRoot root, Func<DatabaseTarget, Npgsql.NpgsqlDataSource>? dataSource = null, TimeSpan? within = null)
+    public static StoreView ReadStore(ConfigRoot root, Func<DatabaseTarget, Npgsql.NpgsqlDataSource>? dataSource = null, TimeSpan? within = null,
+                                      CancellationToken cancel = default)
     {
         var target = DatabaseTarget.Resolve(new DatabaseRequest { ConfigRoot = root.Path });
         if (within is { } bound)
@@ -158,20 +156,10 @@ public static class ClusterDataReader
             target = target with { ConnectionString = builder.ConnectionString };
         }
         var store = dataSource is null ? new ClusterStore(target, loadTypes: false) : new ClusterStore(target, dataSource(target));
-        var (nodes, loads) = store.GetClusterView(ClusterStore.DefaultOfflineAfter);
+        var (nodes, loads) = store.GetClusterView(ClusterStore.DefaultOfflineAfter, cancel);
         return new StoreView(nodes, loads);
     }
 
-    /// <summary>A command host that only carries a stop signal: the store's reads watch it, and write nowhere.</summary>
-    private sealed class CancellationHost(CancellationToken cancellation) : ICommandHost
-    {
-        public CancellationToken Cancellation => cancellation;
-        public bool ShouldProcess(string target, string action) => false;
-        public void WriteObject(object item) { }
-        public void WriteError(WbException error) { }
-        public void WriteWarning(string message) { }
-        public void WriteVerbose(string message) { }
-    }
 }
 
 /// <summary>The store's nodes and, per node, its sessions.</summary>

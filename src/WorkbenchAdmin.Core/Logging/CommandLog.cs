@@ -1,17 +1,15 @@
 using Microsoft.Extensions.Logging;
-using WorkbenchAdmin.Core.Commands;
-
 namespace WorkbenchAdmin.Core.Logging;
 
 /// <summary>
-/// The core (and Npgsql) log through Microsoft.Extensions.Logging's abstractions; this routes every log line to the command running
-/// on the current thread: Trace and Debug to its debug stream, Information to verbose, Warning and above to
+/// The core (and Npgsql) log through Microsoft.Extensions.Logging's abstractions; this only routes every log line to the sink
+/// (the command) attached on the current thread: Trace and Debug to its debug stream, Information to verbose, Warning and above to
 /// warnings. Nothing is attached outside a command, and lines from other threads are dropped (PowerShell
 /// accepts stream writes only from the pipeline thread), so nothing prints unless asked for.
 /// </summary>
 public static class CommandLog
 {
-    private static readonly AsyncLocal<(ICommandHost Host, int Thread)?> Current = new();
+    private static readonly AsyncLocal<(ILogSink Sink, int Thread)?> Current = new();
 
     /// <remarks>
     /// A factory of our own rather than LoggerFactory.Create: that one builds a dependency-injection container
@@ -21,24 +19,18 @@ public static class CommandLog
 
     public static ILogger For<T>() => Factory.CreateLogger<T>();
 
-    /// <summary>Sends the core's log lines to <paramref name="host"/> until disposed.</summary>
-    public static IDisposable Attach(ICommandHost host)
+    /// <summary>Sends the core's log lines written on this thread to <paramref name="sink"/> until disposed.</summary>
+    public static IDisposable Attach(ILogSink sink)
     {
         var previous = Current.Value;
-        Current.Value = (host, Environment.CurrentManagedThreadId);
+        Current.Value = (sink, Environment.CurrentManagedThreadId);
         return new Detacher(previous);
     }
 
-    internal static ICommandHost? Host =>
-        Current.Value is { } c && c.Thread == Environment.CurrentManagedThreadId ? c.Host : null;
+    private static ILogSink? Sink =>
+        Current.Value is { } c && c.Thread == Environment.CurrentManagedThreadId ? c.Sink : null;
 
-    /// <summary>
-    /// The stop signal (Ctrl+C) of the command this code runs for, on any thread of its flow: every wait in
-    /// the engine watches it. None outside a command.
-    /// </summary>
-    public static CancellationToken Cancellation => Current.Value?.Host.Cancellation ?? CancellationToken.None;
-
-    private sealed class Detacher((ICommandHost Host, int Thread)? previous) : IDisposable
+    private sealed class Detacher((ILogSink Sink, int Thread)? previous) : IDisposable
     {
         public void Dispose() => Current.Value = previous;
     }
@@ -60,17 +52,17 @@ public static class CommandLog
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None && Host is not null;
+        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None && Sink is not null;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (logLevel == LogLevel.None || Host is not { } host) return;
+            if (logLevel == LogLevel.None || Sink is not { } sink) return;
             var text = $"{category}: {formatter(state, exception)}";
             switch (logLevel)
             {
-                case LogLevel.Trace or LogLevel.Debug: host.WriteDebug(text); break;
-                case LogLevel.Information: host.WriteVerbose(text); break;
-                default: host.WriteWarning(text); break;
+                case LogLevel.Trace or LogLevel.Debug: sink.WriteDebug(text); break;
+                case LogLevel.Information: sink.WriteVerbose(text); break;
+                default: sink.WriteWarning(text); break;
             }
         }
     }

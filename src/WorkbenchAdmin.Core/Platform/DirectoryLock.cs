@@ -17,7 +17,7 @@ public sealed class DirectoryLock : IDisposable
 
     private DirectoryLock(FileDescriptor fd) => _fd = fd;
 
-    public static DirectoryLock Acquire(string directory, TimeSpan timeout)
+    public static DirectoryLock Acquire(string directory, TimeSpan timeout, CancellationToken cancel)
     {
         var path = Path.Combine(directory, LockFileName);
         var deadline = DateTime.UtcNow + timeout;
@@ -36,7 +36,7 @@ public sealed class DirectoryLock : IDisposable
                     throw new WbException("ConfigLockTimeout", WbErrorCategory.ResourceBusy,
                         $"Another process has held '{path}' for more than {timeout.TotalSeconds:0.#} s; nothing was changed. Try again.", directory);
                 // Waits on the command's stop signal, so Ctrl+C ends the wait at once.
-                if (Logging.CommandLog.Cancellation.WaitHandle.WaitOne(delay)) throw new OperationCanceledException(Logging.CommandLog.Cancellation);
+                if (cancel.WaitHandle.WaitOne(delay)) throw new OperationCanceledException(cancel);
                 delay = Math.Min(delay * 2, 50);
             }
             return new DirectoryLock(fd);

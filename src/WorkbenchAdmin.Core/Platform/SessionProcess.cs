@@ -57,9 +57,10 @@ public static unsafe class SessionProcess
     [DllImport("libc")] private static extern int posix_spawn(int* pid, byte* path, byte* actions, byte* attr, byte** argv, byte** envp);
 
     /// <summary>Runs <paramref name="path"/> with the current environment plus <paramref name="extraEnvironment"/>.</summary>
+    /// <param name="cancel">Stops the process and every process it started (the command's Ctrl+C): the result is then Stopped.</param>
     /// <exception cref="IOException">The process could not be started; the message carries the system's reason.</exception>
     public static SessionProcessResult Run(string path, IReadOnlyDictionary<string, string> extraEnvironment, TimeSpan timeout,
-                                           int maxOutputBytes, int errorBytesKept)
+                                           int maxOutputBytes, int errorBytesKept, CancellationToken cancel)
     {
         var deadline = Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
         var outPipe = stackalloc int[2];
@@ -88,7 +89,7 @@ public static unsafe class SessionProcess
         var pidfd = (int)syscall(SysPidfdOpen, pid, 0);
         try
         {
-            return Supervise(pid, pidfd, outPipe[0], errPipe[0], deadline, maxOutputBytes, errorBytesKept);
+            return Supervise(pid, pidfd, outPipe[0], errPipe[0], deadline, maxOutputBytes, errorBytesKept, cancel);
         }
         finally
         {
@@ -186,7 +187,7 @@ public static unsafe class SessionProcess
         }
     }
 
-    private static SessionProcessResult Supervise(int pid, int pidfd, int stdoutFd, int stderrFd, long deadline, int maxOutput, int errorKept)
+    private static SessionProcessResult Supervise(int pid, int pidfd, int stdoutFd, int stderrFd, long deadline, int maxOutput, int errorKept, CancellationToken cancel)
     {
         var output = new MemoryStream();
         var errors = new MemoryStream();
@@ -197,7 +198,6 @@ public static unsafe class SessionProcess
         var buffer = stackalloc byte[16384];
         var end = SessionProcessEnd.Exited;
 
-        var cancel = Logging.CommandLog.Cancellation;
         while (true)
         {
             var remaining = deadline - Environment.TickCount64;

@@ -230,7 +230,7 @@ public static class BalancerSimulator
                 foreach (var n in _set.Nodes)
                     if (Eligibility.WhyLeftOut(n.Online, n.Draining, n.ActiveSessions, max) is null) eligible++;
                 if (eligible == 0) { refused++; continue; }
-                var context = new BalanceContext(_set, users[s.User], false, eligible, max);
+                var context = new BalanceContext(_set, users[s.User], false, eligible, max, _cancellation);
                 var t0 = Stopwatch.GetTimestamp();
                 var choice = _policy.Choose(context, _scores);
                 deciding += Stopwatch.GetTimestamp() - t0;

@@ -58,10 +58,9 @@ public sealed class ClusterStore
     private static readonly ILogger Log = Logging.CommandLog.For<ClusterStore>();
 
     /// <summary>Runs <paramref name="work"/> on a pooled connection, mapping failures to clear errors.</summary>
-    internal T Use<T>(Func<NpgsqlConnection, T> work, [System.Runtime.CompilerServices.CallerMemberName] string operation = "")
+    internal T Use<T>(Func<NpgsqlConnection, T> work, CancellationToken cancel, [System.Runtime.CompilerServices.CallerMemberName] string operation = "")
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var cancel = Logging.CommandLog.Cancellation;
         try
         {
             // A stoppable command opens with its token (a stop ends a slow connect); anything else opens
@@ -132,9 +131,9 @@ public sealed class ClusterStore
     internal static NpgsqlCommand Command(NpgsqlConnection connection, string sql, NpgsqlTransaction? tx = null) =>
         new(sql, connection, tx);
 
-    public IReadOnlyList<Migration> Initialize()
+    public IReadOnlyList<Migration> Initialize(CancellationToken cancel = default)
     {
-        try { return Use(_ => Schema.MigrateAsync(DataSource).GetAwaiter().GetResult()); }
+        try { return Use(_ => Schema.MigrateAsync(DataSource).GetAwaiter().GetResult(), cancel); }
         catch (WbException e) when (e.ErrorId == "DatabaseSchemaOutdated")
         {
             // A migration met a table or column missing that the versions recorded before it had made: telling the
@@ -146,19 +145,19 @@ public sealed class ClusterStore
         }
     }
 
-    public ClusterInfo? GetCluster() => Use(connection =>
+    public ClusterInfo? GetCluster(CancellationToken cancel = default) => Use(connection =>
     {
         using var cmd = Command(connection, "SELECT key_hash, protocol, created_at FROM wbadmin.cluster");
         using var reader = cmd.ExecuteReader();
         return reader.Read() ? new ClusterInfo(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2)) : null;
-    });
+    }, cancel);
 
     /// <summary>
     /// Registers (or, with <paramref name="mustExist"/>, heartbeats) a node. The first node to report
     /// defines the cluster; a node whose key hash or protocol differs is recorded as such and is never a
     /// candidate. Returns the node as Get-WbNode shows it.
     /// </summary>
-    public NodeInfo ReportNode(NodeIdentity identity, NodeReport report, bool mustExist, TimeSpan offlineAfter, FingerprintReport? fingerprint = null) => Use(connection =>
+    public NodeInfo ReportNode(NodeIdentity identity, NodeReport report, bool mustExist, TimeSpan offlineAfter, FingerprintReport? fingerprint = null, CancellationToken cancel = default) => Use(connection =>
     {
         using var tx = connection.BeginTransaction();
         using (var lockCmd = Command(connection, $"SELECT pg_advisory_xact_lock({ClusterLock})", tx)) lockCmd.ExecuteNonQuery();
@@ -232,29 +231,29 @@ public sealed class ClusterStore
         }
         tx.Commit();
         return QueryNodes(connection, offlineAfter, "n.id = @id", p => p.AddWithValue("id", id.Value)).Single();
-    });
+    }, cancel);
 
     /// <summary>The fingerprint each node last published with its heartbeat, by node id.</summary>
-    public IReadOnlyDictionary<int, PublishedFingerprint> GetFingerprints() => Use(connection =>
+    public IReadOnlyDictionary<int, PublishedFingerprint> GetFingerprints(CancellationToken cancel = default) => Use(connection =>
     {
         using var cmd = Command(connection, "SELECT node_id, fingerprint::text, updated FROM wbadmin.node_fingerprint");
         using var reader = cmd.ExecuteReader();
         var map = new Dictionary<int, PublishedFingerprint>();
         while (reader.Read()) map[reader.GetInt32(0)] = new PublishedFingerprint(reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2));
         return map;
-    });
+    }, cancel);
 
     /// <summary>The server's max_connections and the part of it reserved for superusers.</summary>
-    public (int Max, int Reserved) GetConnectionLimits() => Use(connection =>
+    public (int Max, int Reserved) GetConnectionLimits(CancellationToken cancel = default) => Use(connection =>
     {
         using var cmd = Command(connection, "SELECT current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int");
         using var reader = cmd.ExecuteReader();
         reader.Read();
         return (reader.GetInt32(0), reader.GetInt32(1));
-    });
+    }, cancel);
 
-    public IReadOnlyList<NodeInfo> GetNodes(TimeSpan offlineAfter) =>
-        Use(connection => QueryNodes(connection, offlineAfter, null, null));
+    public IReadOnlyList<NodeInfo> GetNodes(TimeSpan offlineAfter, CancellationToken cancel = default) =>
+        Use(connection => QueryNodes(connection, offlineAfter, null, null), cancel);
 
     private static List<NodeInfo> QueryNodes(NpgsqlConnection connection, TimeSpan offlineAfter, string? where, Action<NpgsqlParameterCollection>? parameters)
     {
@@ -289,14 +288,14 @@ public sealed class ClusterStore
     }
 
     /// <summary>The nodes as balancing candidates (online per the timeout), in id order.</summary>
-    public CandidateSet GetCandidates(TimeSpan offlineAfter) => new(GetNodes(offlineAfter).Select(n => n.Candidate));
+    public CandidateSet GetCandidates(TimeSpan offlineAfter, CancellationToken cancel = default) => new(GetNodes(offlineAfter, cancel).Select(n => n.Candidate));
 
     /// <summary>
     /// Drains a node (no new sessions; running ones finish) or takes it back. Under the placement lock, so a
     /// placement decided before the change commits before it, and every placement after it sees it.
     /// Returns the node as it now is, or null when there is no such node.
     /// </summary>
-    public NodeInfo? SetDraining(int id, bool draining, TimeSpan offlineAfter) => Use(connection =>
+    public NodeInfo? SetDraining(int id, bool draining, TimeSpan offlineAfter, CancellationToken cancel = default) => Use(connection =>
     {
         using var tx = connection.BeginTransaction();
         using (var lockCmd = Command(connection, $"SELECT pg_advisory_xact_lock({ClusterLock})", tx)) lockCmd.ExecuteNonQuery();
@@ -310,35 +309,35 @@ public sealed class ClusterStore
         var node = QueryNodes(connection, offlineAfter, "n.id = @id", p => p.AddWithValue("id", id)).Single();
         tx.Commit();
         return node;
-    });
+    }, cancel);
 
     /// <summary>Deletes a node (its sessions go with it). False when there was no such node.</summary>
-    public bool RemoveNode(int id) => Use(connection =>
+    public bool RemoveNode(int id, CancellationToken cancel = default) => Use(connection =>
     {
         using var cmd = Command(connection, "DELETE FROM wbadmin.node WHERE id = @id");
         cmd.Parameters.AddWithValue("id", id);
         return cmd.ExecuteNonQuery() > 0;
-    });
+    }, cancel);
 
     /// <summary>Records a node as Offline at once (it left), until it registers or heartbeats again. False when there was no such node.</summary>
-    public bool MarkOffline(string host, int port) => Use(connection =>
+    public bool MarkOffline(string host, int port, CancellationToken cancel = default) => Use(connection =>
     {
         using var cmd = Command(connection, $"UPDATE wbadmin.node SET status = '{NodeStatus.Offline}' WHERE host = @host AND port = @port");
         cmd.Parameters.AddWithValue("host", host);
         cmd.Parameters.AddWithValue("port", port);
         return cmd.ExecuteNonQuery() > 0;
-    });
+    }, cancel);
 
-    public bool RemoveNode(string host, int port) => Use(connection =>
+    public bool RemoveNode(string host, int port, CancellationToken cancel = default) => Use(connection =>
     {
         using var cmd = Command(connection, "DELETE FROM wbadmin.node WHERE host = @host AND port = @port");
         cmd.Parameters.AddWithValue("host", host);
         cmd.Parameters.AddWithValue("port", port);
         return cmd.ExecuteNonQuery() > 0;
-    });
+    }, cancel);
 
     /// <summary>Clears the cluster record, as <c>rstudio-server reset-cluster</c> does. False when there was none.</summary>
-    public bool ResetCluster() => Use(connection =>
+    public bool ResetCluster(CancellationToken cancel = default) => Use(connection =>
     {
         using var tx = connection.BeginTransaction();
         using (var lockCmd = Command(connection, $"SELECT pg_advisory_xact_lock({ClusterLock})", tx)) lockCmd.ExecuteNonQuery();
@@ -346,14 +345,14 @@ public sealed class ClusterStore
         var removed = cmd.ExecuteNonQuery() > 0;
         tx.Commit();
         return removed;
-    });
+    }, cancel);
 
     /// <summary>
     /// Places a session: the engine chooses among the online nodes with live counts and loads, and the
     /// session is recorded in the same transaction, under the placement lock. Concurrent callers in this
     /// process are grouped into one transaction (each still decided in turn, seeing the ones before it).
     /// </summary>
-    public SessionInfo PlaceSession(PlacementRequest request) => _placements.Place(request);
+    public SessionInfo PlaceSession(PlacementRequest request, CancellationToken cancel = default) => _placements.Place(request, cancel);
 
     /// <summary>Runs the round trip carrying a placement batch's COMMIT instead of running it directly: tests lose a commit's answer with it.</summary>
     internal Action<PlacementCommit>? CommitHook { get; set; }
@@ -361,7 +360,7 @@ public sealed class ClusterStore
     /// <summary>Placements waiting to join the next batch.</summary>
     internal int QueuedPlacements => _placements.Queued;
 
-    public IReadOnlyList<SessionInfo> GetSessions(SessionFilter filter) => Use(connection =>
+    public IReadOnlyList<SessionInfo> GetSessions(SessionFilter filter, CancellationToken cancel = default) => Use(connection =>
     {
         var where = new List<string>();
         if (!filter.IncludeEnded) where.Add("s.ended IS NULL");
@@ -381,7 +380,7 @@ public sealed class ClusterStore
         var list = new List<SessionInfo>();
         while (reader.Read()) list.Add(ReadSession(reader));
         return list;
-    });
+    }, cancel);
 
     private static SessionInfo ReadSession(NpgsqlDataReader reader) => new()
     {
@@ -395,7 +394,7 @@ public sealed class ClusterStore
     };
 
     /// <summary>User names with active sessions starting with <paramref name="prefix"/> (case-insensitive), most sessions first.</summary>
-    public IReadOnlyList<(string UserName, int Sessions)> ActiveUserNames(string prefix, int limit) => Use(connection =>
+    public IReadOnlyList<(string UserName, int Sessions)> ActiveUserNames(string prefix, int limit, CancellationToken cancel = default) => Use(connection =>
     {
         using var cmd = Command(connection, """
             SELECT username, count(*)::int FROM wbadmin.session
@@ -408,10 +407,10 @@ public sealed class ClusterStore
         var list = new List<(string, int)>();
         while (reader.Read()) list.Add((reader.GetString(0), reader.GetInt32(1)));
         return list;
-    });
+    }, cancel);
 
     /// <summary>Ends a session and frees its slot, in one statement. Null when there is no such active session.</summary>
-    public SessionInfo? EndSession(long id) => Use(connection =>
+    public SessionInfo? EndSession(long id, CancellationToken cancel = default) => Use(connection =>
     {
         using var cmd = Command(connection, """
             WITH ended AS (
@@ -425,27 +424,27 @@ public sealed class ClusterStore
         cmd.Parameters.AddWithValue("id", id);
         using var reader = cmd.ExecuteReader();
         return reader.Read() ? ReadSession(reader) : null;
-    });
+    }, cancel);
 
     /// <summary>Per node: load averages and sessions, as /load-balancer/status shows them; a summary leaves sessions out.</summary>
-    public IReadOnlyList<NodeSessionLoad> GetSessionLoad(bool includeSessions, TimeSpan offlineAfter) => Use(connection =>
+    public IReadOnlyList<NodeSessionLoad> GetSessionLoad(bool includeSessions, TimeSpan offlineAfter, CancellationToken cancel = default) => Use(connection =>
     {
         var nodes = QueryNodes(connection, offlineAfter, null, null);
         if (!includeSessions)
             return nodes.Select(n => ToLoad(n, [])).ToList();
         var byNode = QueryActiveSessions(connection);
         return nodes.Select(n => ToLoad(n, byNode.TryGetValue(n.Id, out var s) ? s : [])).ToList();
-    });
+    }, cancel);
 
     /// <summary>The nodes and, per node, its sessions, read on one connection: what the balancer program needs from the store.</summary>
-    public (IReadOnlyList<NodeInfo> Nodes, IReadOnlyList<NodeSessionLoad> Loads) GetClusterView(TimeSpan offlineAfter) => Use(connection =>
+    public (IReadOnlyList<NodeInfo> Nodes, IReadOnlyList<NodeSessionLoad> Loads) GetClusterView(TimeSpan offlineAfter, CancellationToken cancel = default) => Use(connection =>
     {
         using var tx = connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
         var nodes = QueryNodes(connection, offlineAfter, null, null);
         var byNode = QueryActiveSessions(connection);
         tx.Commit();
         return ((IReadOnlyList<NodeInfo>)nodes, (IReadOnlyList<NodeSessionLoad>)nodes.Select(n => ToLoad(n, byNode.TryGetValue(n.Id, out var s) ? s : [])).ToList());
-    });
+    }, cancel);
 
     private static Dictionary<int, List<SessionEntry>> QueryActiveSessions(NpgsqlConnection connection)
     {

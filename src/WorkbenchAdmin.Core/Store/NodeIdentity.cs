@@ -11,7 +11,8 @@ public sealed record NodeIdentity(string Host, int Port, string? IPv4Address, st
     public string Address => NodeCandidate.FormatAddress(Host, Port);
 
     /// <param name="warn">Receives what is wrong but not fatal (an address that does not resolve).</param>
-    public static NodeIdentity FromConfig(ConfigRoot root, Action<string>? warn = null)
+    /// <param name="cancel">Ends the wait for the name lookup.</param>
+    public static NodeIdentity FromConfig(ConfigRoot root, Action<string>? warn = null, CancellationToken cancel = default)
     {
         var rserver = RServerConfig.Load(root);
         var lb = LoadBalancerConfig.Load(root);
@@ -21,14 +22,14 @@ public sealed record NodeIdentity(string Host, int Port, string? IPv4Address, st
         if (key.Hash is null)
             throw new WbException("SecureCookieKeyMissing", WbErrorCategory.ObjectNotFound,
                 $"No secure-cookie-key for '{root.Path}' (searched {string.Join(", ", key.Searched)}); every node of a cluster needs the same key (mode 600).", root.Path);
-        var ipv4 = parsed.IPv4Address ?? Resolve(parsed.Host, warn);
+        var ipv4 = parsed.IPv4Address ?? Resolve(parsed.Host, warn, cancel);
         return new NodeIdentity(parsed.Host, parsed.Port, ipv4, rserver.Protocol, key.Hash, lb.DeleteNodeOnExit);
     }
 
     /// <summary>The host's first IPv4 address, looked up with a bound on time; null (with a warning) when it has none.</summary>
-    internal static string? Resolve(string host, Action<string>? warn)
+    internal static string? Resolve(string host, Action<string>? warn, CancellationToken cancel)
     {
-        var lookup = Platform.HostLookup.IPv4(host);
+        var lookup = Platform.HostLookup.IPv4(host, cancel);
         var ipv4 = lookup.Addresses.FirstOrDefault(a => IPAddress.TryParse(a, out var ip) && ip.AddressFamily == AddressFamily.InterNetwork);
         if (ipv4 is null)
             warn?.Invoke($"{lookup.Problem ?? $"'{host}' has no IPv4 address here"}: its IPv4 address is not recorded, and other nodes may not reach it either. Set www-host-name to a name or address they can resolve.");

@@ -44,9 +44,11 @@ internal sealed class PlacementBatcher(ClusterStore store)
     private bool _leading;
     private readonly BalanceEngine _engine = new();
 
-    private sealed class Pending(PlacementRequest request)
+    private sealed class Pending(PlacementRequest request, CancellationToken cancel)
     {
         public PlacementRequest Request { get; } = request;
+        /// <summary>The caller's stop signal: the batch it leads is cancelled with it.</summary>
+        public CancellationToken Cancel { get; } = cancel;
         /// <summary>Written with the session (a unique column): how a lost commit answer is settled, see <see cref="Settle"/>.</summary>
         public Guid Token { get; } = Guid.NewGuid();
         public ManualResetEventSlim Signal { get; } = new(false);
@@ -59,14 +61,14 @@ internal sealed class PlacementBatcher(ClusterStore store)
     /// <summary>Callers waiting for a leader to take them into a batch (tests line a batch up with it).</summary>
     internal int Queued { get { lock (_gate) return _queue.Count; } }
 
-    public SessionInfo Place(PlacementRequest request)
+    public SessionInfo Place(PlacementRequest request, CancellationToken cancel)
     {
         // A custom script may take seconds: run it before queueing, so it never holds up other placements; under
         // the lock its choice is only confirmed against the counts and drains of that moment (StillEligible).
         if (request.Policy is Balancing.Custom.CustomScriptPolicy && request.PreDecided is null)
-            request = request with { PreDecided = _engine.Decide(request.Policy, request.UserName, store.GetCandidates(request.OfflineAfter), request.UseIPAddress, request.Options) };
+            request = request with { PreDecided = _engine.Decide(request.Policy, request.UserName, store.GetCandidates(request.OfflineAfter, cancel), request.UseIPAddress, request.Options, cancel) };
 
-        var mine = new Pending(request);
+        var mine = new Pending(request, cancel);
         bool lead;
         lock (_gate)
         {
@@ -104,14 +106,14 @@ internal sealed class PlacementBatcher(ClusterStore store)
         {
             try
             {
-                RunBatch(batch, isolate: false);
+                RunBatch(batch, isolate: false, leader.Cancel);
             }
             catch (WbException e) when (e is not CommitAnswerLost && e.Category is not (WbErrorCategory.ConnectionError or WbErrorCategory.AuthenticationError or WbErrorCategory.NotInstalled)
                                         && batch.Count(p => !p.Done) > 1)
             {
                 // The batch's transaction failed and wrote nothing; one request's row may be why. Place them again,
                 // each insert under its own savepoint, so a row the server refuses fails its own request only.
-                RunBatch(batch, isolate: true);
+                RunBatch(batch, isolate: true, leader.Cancel);
             }
         }
         catch (CommitAnswerLost e)
@@ -137,9 +139,9 @@ internal sealed class PlacementBatcher(ClusterStore store)
         {
             try
             {
-                if (Settle(lost.Backend, lost.Batch, lost.Lost) is { } sessions) Publish(lost.Batch, sessions, lost.Errors);
-                else if (Logging.CommandLog.Cancellation.IsCancellationRequested)
-                    batch = Requeue(batch, leader, new OperationCanceledException("The command was stopped.", lost.Lost, Logging.CommandLog.Cancellation));
+                if (Settle(lost.Backend, lost.Batch, lost.Lost, leader.Cancel) is { } sessions) Publish(lost.Batch, sessions, lost.Errors);
+                else if (leader.Cancel.IsCancellationRequested)
+                    batch = Requeue(batch, leader, new OperationCanceledException("The command was stopped.", lost.Lost, leader.Cancel));
                 else foreach (var p in batch.Where(p => !p.Done)) p.Error = lost.NotCommitted; // nothing was written, the error stands
             }
             catch (WbException e)
@@ -192,14 +194,14 @@ internal sealed class PlacementBatcher(ClusterStore store)
     /// Normally every insert goes in one statement; with <paramref name="isolate"/>, each goes under a savepoint,
     /// and a request whose insert fails gets its error while the others are still placed.
     /// </summary>
-    private void RunBatch(List<Pending> batch, bool isolate) => store.Use(connection =>
+    private void RunBatch(List<Pending> batch, bool isolate, CancellationToken cancel) => store.Use(connection =>
     {
         var todo = batch.Where(p => !p.Done).ToList();
         if (todo.Count == 0) return 0;
         Identify(connection); // before the transaction: a new connection's first placement asks once, not under the lock
         try
         {
-            if (isolate) RunIsolated(connection, todo);
+            if (isolate) RunIsolated(connection, todo, cancel);
             else
             {
                 var placed = false;
@@ -214,7 +216,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
             throw;
         }
         return 0;
-    }, $"PlaceSession (batch of {batch.Count}{(isolate ? ", one savepoint each" : "")})");
+    }, cancel, $"PlaceSession (batch of {batch.Count}{(isolate ? ", one savepoint each" : "")})");
 
     /// <summary>
     /// One round trip, deciding from the rows this process last read under the lock: BEGIN, lock, insert if those rows
@@ -284,7 +286,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
     }
 
     /// <summary>After a failed write: each request decided after the ones before it were inserted, each insert under a savepoint.</summary>
-    private void RunIsolated(NpgsqlConnection connection, List<Pending> todo)
+    private void RunIsolated(NpgsqlConnection connection, List<Pending> todo, CancellationToken cancel)
     {
         _lastRows = null;
         var rows = LockAndRead(connection);
@@ -303,7 +305,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
                 sessions.Add(ReadWrite(reader, [one])![0]);
             }
             // Not when the leader's command is being stopped: the server cancelling the insert is no fault of the row.
-            catch (Exception e) when (e is not OperationCanceledException && !Logging.CommandLog.Cancellation.IsCancellationRequested
+            catch (Exception e) when (e is not OperationCanceledException && !cancel.IsCancellationRequested
                                       && connection.FullState == System.Data.ConnectionState.Open)
             {
                 Exec(connection, "ROLLBACK TO SAVEPOINT placement");
@@ -347,7 +349,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
                 for (var i = 0; i < candidates.Length; i++) candidates[i] = rows[i].ToCandidate(p.Request.OfflineAfter);
                 sets[p.Request.OfflineAfter] = set = new CandidateSet(candidates);
             }
-            var decision = p.Request.PreDecided ?? _engine.Decide(p.Request.Policy, p.Request.UserName, set, p.Request.UseIPAddress, p.Request.Options);
+            var decision = p.Request.PreDecided ?? _engine.Decide(p.Request.Policy, p.Request.UserName, set, p.Request.UseIPAddress, p.Request.Options, p.Cancel);
             var chosen = p.Request.PreDecided is null ? decision.ChosenIndex : StillEligible(set, decision, p.Request.Options.MaxSessionsPerNode);
             placed = new Placed(p, decision, set[chosen].Id, chosen);
             error = null!;
@@ -539,7 +541,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
     /// rows (a transaction id may be handed out again after a crash, an id and start time proved nothing alone).
     /// </para>
     /// </summary>
-    private List<SessionInfo>? Settle(Backend backend, List<Placed> placed, Exception lost)
+    private List<SessionInfo>? Settle(Backend backend, List<Placed> placed, Exception lost, CancellationToken cancel)
     {
         var deadline = DateTime.UtcNow + OutcomeWindow;
         var tokens = placed.Select(p => p.Pending.Token).ToArray();
@@ -569,7 +571,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
             {
                 lastProblem = again.Message;
             }
-            if (DateTime.UtcNow > deadline || Logging.CommandLog.Cancellation.WaitHandle.WaitOne(200))
+            if (DateTime.UtcNow > deadline || cancel.WaitHandle.WaitOne(200))
                 throw new WbException("PlacementOutcomeUnknown", WbErrorCategory.ConnectionError,
                     $"The connection to {store.Target.Description} broke while {placed.Count} placement(s) were committing, and whether they were " +
                     $"recorded could not be learnt ({lastProblem}): check Get-WbSession for the user before placing again.", store.Target.Description, lost);

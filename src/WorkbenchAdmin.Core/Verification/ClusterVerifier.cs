@@ -180,8 +180,8 @@ public static class ClusterVerifier
     private static ClusterContext LoadCluster(VerifyRequest request, ICommandHost host, NodeContext node, ClusterSpec? spec)
     {
         var store = ClusterOperations.Open(request, host);
-        var nodes = store.GetNodes(request.OfflineAfter);
-        var published = store.GetFingerprints();
+        var nodes = store.GetNodes(request.OfflineAfter, host.Cancellation);
+        var published = store.GetFingerprints(host.Cancellation);
         var prints = published.ToDictionary(kv => kv.Key, kv => ReadFingerprint(kv.Key, kv.Value.Json, store));
         var tolerance = request.ClockToleranceSec ?? spec?.ClockToleranceSec ?? DefaultClockToleranceSec;
         return new ClusterContext
@@ -189,7 +189,7 @@ public static class ClusterVerifier
             Nodes = nodes,
             Fingerprints = prints,
             FingerprintTakenAt = published.ToDictionary(kv => kv.Key, kv => kv.Value.TakenAt),
-            ConnectionLimits = store.GetConnectionLimits(),
+            ConnectionLimits = store.GetConnectionLimits(host.Cancellation),
             Database = node.Database,
             LauncherPort = LauncherConfig.Load(node.Root).Port,
             ClockTolerance = TimeSpan.FromSeconds(tolerance),

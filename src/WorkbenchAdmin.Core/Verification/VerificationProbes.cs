@@ -41,7 +41,10 @@ public class VerificationProbes
     public virtual string LocalPath(string path) => path;
 
     /// <summary>IPv4 addresses of a host name, or an empty list when it does not resolve (bounded in time).</summary>
-    public virtual IReadOnlyList<string> Resolve(string host) => HostLookup.IPv4(host).Addresses;
+    public virtual IReadOnlyList<string> Resolve(string host) => HostLookup.IPv4(host, Cancel).Addresses;
+
+    /// <summary>The running command's stop signal: ends the waits of a lookup or a connect.</summary>
+    public CancellationToken Cancel { get; init; }
 
     /// <summary>Whether a TCP connection to host:port opens within the timeout.</summary>
     public virtual bool CanConnect(string host, int port, TimeSpan timeout)
@@ -50,7 +53,7 @@ public class VerificationProbes
         {
             using var client = new TcpClient();
             var connect = client.ConnectAsync(host, port);
-            return connect.Wait(timeout, Logging.CommandLog.Cancellation) && client.Connected;
+            return connect.Wait(timeout, Cancel) && client.Connected;
         }
         catch (AggregateException) { return false; }
         catch (SocketException) { return false; }

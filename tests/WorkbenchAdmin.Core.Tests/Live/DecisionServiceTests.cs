@@ -117,7 +117,7 @@ public sealed class DecisionServiceTests(PostgresFixture pg) : IDisposable
         using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1", c);
         count.Parameters.Add(new Npgsql.NpgsqlParameter { Value = DecisionService.ApplicationName });
         return (long)count.ExecuteScalar()!;
-    });
+    }, CancellationToken.None);
 
     [Fact]
     public void FiftyConcurrentCallsForOneUserAreAllAnsweredAlike()

@@ -17,7 +17,7 @@ public sealed class DirectoryLockTests : IDisposable
 
     private WbException Refused()
     {
-        var e = Assert.Throws<WbException>(() => DirectoryLock.Acquire(_etc, TimeSpan.FromSeconds(1)).Dispose());
+        var e = Assert.Throws<WbException>(() => DirectoryLock.Acquire(_etc, TimeSpan.FromSeconds(1), CancellationToken.None).Dispose());
         Assert.Equal(("ConfigLockUnsafe", WbErrorCategory.SecurityError), (e.ErrorId, e.Category));
         Assert.Contains(LockPath, e.Message);
         Assert.Equal(_etc, e.Target);
@@ -27,18 +27,18 @@ public sealed class DirectoryLockTests : IDisposable
     [Fact]
     public void TheLockFileIsCreatedWithMode600AndKept()
     {
-        using (DirectoryLock.Acquire(_etc, TimeSpan.FromSeconds(1))) { }
+        using (DirectoryLock.Acquire(_etc, TimeSpan.FromSeconds(1), CancellationToken.None)) { }
         var status = UnixFile.TryStat(LockPath, followLinks: false)!.Value;
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, status.Mode);
         Assert.Equal(UnixFile.EffectiveUserId, status.Uid);
-        using (DirectoryLock.Acquire(_etc, TimeSpan.FromSeconds(1))) { } // and reused
+        using (DirectoryLock.Acquire(_etc, TimeSpan.FromSeconds(1), CancellationToken.None)) { } // and reused
     }
 
     [Fact]
     public void AHeldLockTimesOut()
     {
-        using var held = DirectoryLock.Acquire(_etc, TimeSpan.FromSeconds(1));
-        var e = Assert.Throws<WbException>(() => DirectoryLock.Acquire(_etc, TimeSpan.FromMilliseconds(200)));
+        using var held = DirectoryLock.Acquire(_etc, TimeSpan.FromSeconds(1), CancellationToken.None);
+        var e = Assert.Throws<WbException>(() => DirectoryLock.Acquire(_etc, TimeSpan.FromMilliseconds(200), CancellationToken.None));
         Assert.Equal(("ConfigLockTimeout", WbErrorCategory.ResourceBusy), (e.ErrorId, e.Category));
     }
 

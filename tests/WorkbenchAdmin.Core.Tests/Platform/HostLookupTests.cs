@@ -14,7 +14,7 @@ public class HostLookupTests
     [Fact]
     public void OnlyIPv4AddressesComeBackEvenForThisMachinesOwnName()
     {
-        var lookup = HostLookup.IPv4(Dns.GetHostName());
+        var lookup = HostLookup.IPv4(Dns.GetHostName(), CancellationToken.None);
         Assert.All(lookup.Addresses, a => Assert.Equal(AddressFamily.InterNetwork, IPAddress.Parse(a).AddressFamily));
     }
 }

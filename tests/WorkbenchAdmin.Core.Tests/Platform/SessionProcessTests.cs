@@ -38,7 +38,7 @@ public sealed class SessionProcessTests : IDisposable
     {
         var pidFile = _dir.File("pid");
         var script = Scripts.Write(_dir, "fds.sh", $"#!/bin/sh\necho $$ > '{pidFile}'\nexec sleep 30\n");
-        var run = Task.Run(() => SessionProcess.Run(script, new Dictionary<string, string>(), TimeSpan.FromSeconds(20), 1024, 1024));
+        var run = Task.Run(() => SessionProcess.Run(script, new Dictionary<string, string>(), TimeSpan.FromSeconds(20), 1024, 1024, CancellationToken.None));
         var pid = Scripts.ReadPid(pidFile, TimeSpan.FromSeconds(10));
         try
         {

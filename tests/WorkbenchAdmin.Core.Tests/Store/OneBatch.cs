@@ -33,8 +33,7 @@ internal static class OneBatch
         Outcome? outcome = null;
         var thread = new Thread(() =>
         {
-            using var command = Core.Logging.CommandLog.Attach(new Support.RecordingHost(cancellation: stop));
-            try { outcome = new Outcome(request, store.PlaceSession(request), null); }
+            try { outcome = new Outcome(request, store.PlaceSession(request, stop), null); }
             catch (Exception e) { outcome = new Outcome(request, null, e); }
         }) { IsBackground = true }; // a placement left waiting must not keep the test run alive
         thread.Start();

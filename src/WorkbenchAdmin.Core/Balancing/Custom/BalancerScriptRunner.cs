@@ -112,7 +112,7 @@ public static class BalancerScriptRunner
     }
 
     /// <summary>Runs the script and returns its trimmed, single-line answer.</summary>
-    public static string Run(BalancerScriptOptions options, string userName, string nodes)
+    public static string Run(BalancerScriptOptions options, string userName, string nodes, CancellationToken cancel)
     {
         var script = options.ScriptPath;
         if (!File.Exists(script))
@@ -129,7 +129,7 @@ public static class BalancerScriptRunner
             {
                 ["RSTUDIO_USERNAME"] = userName,
                 ["RSTUDIO_NODES"] = nodes,
-            }, options.Timeout, options.MaxOutputBytes, StderrKept);
+            }, options.Timeout, options.MaxOutputBytes, StderrKept, cancel);
         }
         catch (IOException e)
         {
@@ -142,7 +142,7 @@ public static class BalancerScriptRunner
         switch (run.End)
         {
             case SessionProcessEnd.Stopped:
-                throw new OperationCanceledException(Logging.CommandLog.Cancellation);
+                throw new OperationCanceledException(cancel);
             case SessionProcessEnd.TimedOut:
                 throw new BalancerScriptException(BalancerScriptFailure.Timeout, script,
                     $"gave no answer within {options.Timeout.TotalSeconds:0.###} s; it and every process it started were killed.");

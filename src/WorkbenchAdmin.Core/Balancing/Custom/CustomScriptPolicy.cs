@@ -17,7 +17,7 @@ public sealed class CustomScriptPolicy(BalancerScriptOptions options) : IBalanci
         var set = context.Candidates;
         scores.Fill(double.NaN);
         var nodes = NodesVariable(set, context.UseIpAddress, context.MaxSessionsPerNode);
-        var answer = BalancerScriptRunner.Run(Options, context.UserName, nodes);
+        var answer = BalancerScriptRunner.Run(Options, context.UserName, nodes, context.Cancel);
         var index = set.IndexOfEntry(answer, context.UseIpAddress);
         if (index < 0 || !context.IsEligible(set[index]))
             throw new BalancerScriptException(BalancerScriptFailure.UnknownNode, Options.ScriptPath,

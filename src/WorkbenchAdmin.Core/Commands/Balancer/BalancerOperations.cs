@@ -106,7 +106,7 @@ public static partial class BalancerOperations
         if (useIp is { } ip) moduleChanges.Add(new ConfigChange(null, ModuleSettings.UseIpAddressKey, ip ? "1" : "0"));
         foreach (var key in LoadBalancerConfig.LegacyModuleKeys) lbChanges.Add(new ConfigChange(null, key, null));
 
-        var editor = new ConfigEditor(root);
+        var editor = new ConfigEditor(root, cancel: host.Cancellation);
         var edits = new List<ConfigFileEdit>();
         // The module's file before load-balancer loses the legacy keys, so a failure between the two loses nothing.
         edits.Add(editor.Edit(ModuleSettings.FileName, moduleChanges, host.ShouldProcess));

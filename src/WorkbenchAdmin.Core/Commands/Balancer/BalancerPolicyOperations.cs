@@ -79,7 +79,7 @@ public static class BalancerPolicyOperations
         // Every step is asked for (so -WhatIf lists them all); Workbench is pointed at the program only once it is in place.
         WritePolicy(root, request, host);
         // The module's own cmdlets (Invoke-WbBalanceDecision, New-WbSession) play balancer=custom with this same program.
-        new ConfigEditor(root).Edit(ModuleSettings.FileName, [new ConfigChange(null, ModuleSettings.CustomScriptKey, program)], host.ShouldProcess, writableByUsAlone: true);
+        new ConfigEditor(root, cancel: host.Cancellation).Edit(ModuleSettings.FileName, [new ConfigChange(null, ModuleSettings.CustomScriptKey, program)], host.ShouldProcess, writableByUsAlone: true);
 
         var existing = File.Exists(program) ? File.ReadAllBytes(program) : null;
         var inPlace = existing is not null && existing.AsSpan().SequenceEqual(bytes);
@@ -146,7 +146,7 @@ public static class BalancerPolicyOperations
         Add(ModuleSettings.StateDirectoryKey, r.StateDirectory is { } sd ? BalancerOperations.ValidateAbsolutePath(sd, "StateDirectory") : null);
         Add(ModuleSettings.ServiceSocketKey, r.ServiceSocket is { } ss ? ValidServiceSocket(ss) : null);
         // The program refuses a policy file others could change: what these cmdlets write, it reads.
-        var edit = new ConfigEditor(root).Edit(ModuleSettings.FileName, changes, host.ShouldProcess, writableByUsAlone: true);
+        var edit = new ConfigEditor(root, cancel: host.Cancellation).Edit(ModuleSettings.FileName, changes, host.ShouldProcess, writableByUsAlone: true);
         if (edit.Outcome == ConfigEditOutcome.Written)
             host.WriteVerbose($"{edit.Path}: {(edit.Changes.Count == 0 ? $"made writable by {UnixFile.TrustedOwners} alone" : string.Join(", ", edit.Changes.Select(c => $"{c.Key} {c.OldValue ?? "(unset)"} -> {c.NewValue}")))}");
         ModuleSettings.Load(root); // what was written must read back (a hand-edited file may hold another bad value)

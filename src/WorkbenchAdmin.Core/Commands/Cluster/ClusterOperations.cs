@@ -72,7 +72,7 @@ public static class ClusterOperations
     {
         var store = Open(request, host); // connects only when used
         if (!host.ShouldProcess(store.Target.Description, $"Create or upgrade the WorkbenchAdmin schema to version {Schema.LatestVersion}")) return;
-        var applied = store.Initialize();
+        var applied = store.Initialize(host.Cancellation);
         foreach (var m in applied) host.WriteVerbose($"Applied migration {m.Version}: {m.Description}");
         host.WriteObject(new DatabaseSchemaStatus(store.Target.Database, Schema.LatestVersion, applied.Select(m => $"{m.Version}: {m.Description}").ToList()));
     }
@@ -90,11 +90,11 @@ public static class ClusterOperations
 
     public static void RegisterNode(NodeRequest request, ICommandHost host)
     {
-        var identity = NodeIdentity.FromConfig(Configuration.ConfigRoot.Resolve(request.ConfigRoot), host.WriteWarning);
+        var identity = NodeIdentity.FromConfig(Configuration.ConfigRoot.Resolve(request.ConfigRoot), host.WriteWarning, host.Cancellation);
         var store = Open(request, host);
         if (!host.ShouldProcess(identity.Address, $"Register node in {store.Target.Description}")) return;
         var report = request.Report ?? NodeReport.FromMachine();
-        var node = store.ReportNode(identity, report, mustExist: false, request.OfflineAfter, Fingerprint(request, identity, report));
+        var node = store.ReportNode(identity, report, mustExist: false, request.OfflineAfter, Fingerprint(request, identity, report), host.Cancellation);
         if (node.Status != NodeStatus.Online)
             host.WriteWarning($"Node {node.Address} joined as '{node.Status}': it will not receive sessions. " +
                 (node.Status == NodeStatus.InvalidKey ? "Copy the cluster's secure-cookie-key to it, or Reset-WbCluster." : "Use the cluster's protocol (ssl-enabled) on every node."));
@@ -109,7 +109,7 @@ public static class ClusterOperations
             return;
         }
         var root = Configuration.ConfigRoot.Resolve(request.ConfigRoot);
-        var identity = NodeIdentity.FromConfig(root, host.WriteVerbose);
+        var identity = NodeIdentity.FromConfig(root, host.WriteVerbose, host.Cancellation);
         if (!host.ShouldProcess(identity.Address, "Report heartbeat (load, cores, clock, whether rserver answers)")) return;
         Beat(request, root, identity, host);
     }
@@ -128,7 +128,7 @@ public static class ClusterOperations
     private static void RunHeartbeat(NodeRequest request, TimeSpan every, ICommandHost host)
     {
         var root = Configuration.ConfigRoot.Resolve(request.ConfigRoot);
-        var first = NodeIdentity.FromConfig(root, host.WriteVerbose);
+        var first = NodeIdentity.FromConfig(root, host.WriteVerbose, host.Cancellation);
         if (!host.ShouldProcess(first.Address, $"Report heartbeat every {every.TotalSeconds:0.###} s until stopped")) return;
         var cancel = host.Cancellation;
         var interval = (long)(every.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
@@ -139,7 +139,7 @@ public static class ClusterOperations
             try
             {
                 // The identity is read again each beat: a changed key or address is reported, as a restart would.
-                Beat(request, root, NodeIdentity.FromConfig(root, host.WriteVerbose), host);
+                Beat(request, root, NodeIdentity.FromConfig(root, host.WriteVerbose, host.Cancellation), host);
                 if (failures > 0) host.WriteWarning($"The heartbeat is reported again after {failures} failed {(failures == 1 ? "beat" : "beats")}.");
                 failures = 0;
             }
@@ -160,7 +160,7 @@ public static class ClusterOperations
     {
         var store = Open(request, host);
         var report = (request.Report ?? NodeReport.FromMachine()) with { Serving = RserverAnswers(root, identity, request.Probes, host) };
-        var node = store.ReportNode(identity, report, mustExist: true, request.OfflineAfter, Fingerprint(request, identity, report));
+        var node = store.ReportNode(identity, report, mustExist: true, request.OfflineAfter, Fingerprint(request, identity, report), host.Cancellation);
         if (request.PassThru) host.WriteObject(node);
     }
 
@@ -208,17 +208,17 @@ public static class ClusterOperations
     /// </summary>
     public static void UnregisterNode(NodeRequest request, ICommandHost host)
     {
-        var identity = NodeIdentity.FromConfig(Configuration.ConfigRoot.Resolve(request.ConfigRoot), host.WriteVerbose);
+        var identity = NodeIdentity.FromConfig(Configuration.ConfigRoot.Resolve(request.ConfigRoot), host.WriteVerbose, host.Cancellation);
         var store = Open(request, host);
         if (!identity.DeleteNodeOnExit && !request.Force)
         {
             if (!host.ShouldProcess(identity.Address, "Mark node Offline (it stays registered: delete-node-on-exit is not set)")) return;
             host.WriteVerbose($"delete-node-on-exit is not set for {identity.Address}: the node stays registered, marked Offline until it registers again. Use -Force to remove it.");
-            if (!store.MarkOffline(identity.Host, identity.Port)) host.WriteVerbose($"{identity.Address} was not registered.");
+            if (!store.MarkOffline(identity.Host, identity.Port, host.Cancellation)) host.WriteVerbose($"{identity.Address} was not registered.");
             return;
         }
         if (!host.ShouldProcess(identity.Address, "Remove node and its sessions from the cluster")) return;
-        if (!store.RemoveNode(identity.Host, identity.Port))
+        if (!store.RemoveNode(identity.Host, identity.Port, host.Cancellation))
             host.WriteVerbose($"{identity.Address} was not registered.");
     }
 
@@ -237,8 +237,8 @@ public static class ClusterOperations
     {
         var hosts = request.HostName?.Select(h => new Wildcard(h)).ToList();
         var nodes = request.ListNodesText is { } text ? ListNodesText.Parse(text, readAt: DateTimeOffset.UtcNow)
-            : request.Uri is { } uri ? FromStatusPage(ReadStatusPage(uri), DateTimeOffset.UtcNow)
-            : Open(request, host).GetNodes(request.OfflineAfter);
+            : request.Uri is { } uri ? FromStatusPage(ReadStatusPage(uri, host.Cancellation), DateTimeOffset.UtcNow)
+            : Open(request, host).GetNodes(request.OfflineAfter, host.Cancellation);
         foreach (var node in nodes)
         {
             if (request.Id is { Count: > 0 } ids && !ids.Contains(node.Id)) continue;
@@ -268,7 +268,7 @@ public static class ClusterOperations
     public static void SetDraining(DrainNodeRequest request, ICommandHost host)
     {
         var store = Open(request, host);
-        var nodes = store.GetNodes(request.OfflineAfter);
+        var nodes = store.GetNodes(request.OfflineAfter, host.Cancellation);
         var targets = new List<NodeInfo>();
         foreach (var id in request.Id ?? [])
         {
@@ -289,7 +289,7 @@ public static class ClusterOperations
                 ? $"Drain: take no new sessions (its {node.ActiveSessions} active sessions run on)"
                 : "Resume: take new sessions again";
             if (!host.ShouldProcess($"{node.Id} ({node.Address})", action)) continue;
-            var now = store.SetDraining(node.Id, request.Draining, request.OfflineAfter);
+            var now = store.SetDraining(node.Id, request.Draining, request.OfflineAfter, host.Cancellation);
             if (now is null)
             {
                 host.WriteError(new WbException("NodeNotFound", WbErrorCategory.ObjectNotFound, $"Node {node.Id} ({node.Address}) was removed meanwhile.", node.Id));
@@ -312,7 +312,7 @@ public static class ClusterOperations
     {
         // One connection and one read of the nodes for all the ids, however many are piped.
         var store = Open(request, host);
-        var nodes = store.GetNodes(request.OfflineAfter);
+        var nodes = store.GetNodes(request.OfflineAfter, host.Cancellation);
         foreach (var id in request.Id)
         {
             var node = nodes.FirstOrDefault(n => n.Id == id);
@@ -328,7 +328,7 @@ public static class ClusterOperations
                 continue;
             }
             if (!host.ShouldProcess($"{node.Id} ({node.Address})", $"Remove node and its {node.ActiveSessions} active sessions")) continue;
-            store.RemoveNode(node.Id);
+            store.RemoveNode(node.Id, host.Cancellation);
         }
     }
 
@@ -336,7 +336,7 @@ public static class ClusterOperations
     {
         var store = Open(request, host);
         if (!host.ShouldProcess(store.Target.Description, "Clear the cluster record (the next node to come online defines the cluster)")) return;
-        if (!store.ResetCluster()) host.WriteVerbose("There was no cluster record.");
+        if (!store.ResetCluster(host.Cancellation)) host.WriteVerbose("There was no cluster record.");
     }
 
     public sealed record NewSessionRequest : StoreRequest
@@ -384,7 +384,7 @@ public static class ClusterOperations
                 var session = _store.PlaceSession(new PlacementRequest(userName, _policy)
                 {
                     Pid = _request.ProcessId, OfflineAfter = _request.OfflineAfter, UseIPAddress = _useIp, Options = _options,
-                });
+                }, host.Cancellation);
                 host.WriteVerbose($"{userName} -> {session.Node}: {session.Decision?.Reason}");
                 host.WriteObject(session);
             }
@@ -406,7 +406,7 @@ public static class ClusterOperations
     public static void GetSessions(GetSessionRequest request, ICommandHost host)
     {
         var filter = new SessionFilter { Id = request.Id, UserName = request.UserName, NodeId = request.NodeId, IncludeEnded = request.IncludeEnded };
-        foreach (var s in Open(request, host).GetSessions(filter)) host.WriteObject(s);
+        foreach (var s in Open(request, host).GetSessions(filter, host.Cancellation)) host.WriteObject(s);
     }
 
     public sealed record RemoveSessionRequest : StoreRequest
@@ -420,7 +420,7 @@ public static class ClusterOperations
         foreach (var id in request.Id)
         {
             if (!host.ShouldProcess($"session {id}", "End session")) continue;
-            if (store.EndSession(id) is null)
+            if (store.EndSession(id, host.Cancellation) is null)
                 host.WriteError(new WbException("SessionNotFound", WbErrorCategory.ObjectNotFound, $"There is no active session with id {id}.", id));
         }
     }
@@ -446,23 +446,23 @@ public static class ClusterOperations
         }
         else if (request.Uri is not null)
         {
-            loads = ReadStatusPage(request.Uri);
+            loads = ReadStatusPage(request.Uri, host.Cancellation);
         }
         else
         {
-            loads = Open(request, host).GetSessionLoad(!request.Summary, request.OfflineAfter);
+            loads = Open(request, host).GetSessionLoad(!request.Summary, request.OfflineAfter, host.Cancellation);
         }
         if (request.AsText) host.WriteObject(SessionLoadText.Format(loads));
         else foreach (var l in loads) host.WriteObject(l);
     }
 
     /// <summary>A node's status page, read and parsed; errors name the address.</summary>
-    private static IReadOnlyList<NodeSessionLoad> ReadStatusPage(Uri uri)
+    private static IReadOnlyList<NodeSessionLoad> ReadStatusPage(Uri uri, CancellationToken cancel)
     {
         if (!SessionLoadText.IsPageAddress(uri))
             throw new WbException("InvalidStatusPageUri", WbErrorCategory.InvalidArgument,
                 $"-Uri {uri} is not a node's status page: give an http:// or https:// address, such as http://node1:8787/load-balancer/status.", uri);
-        return SessionLoadText.Parse(Fetch(uri), uri.ToString());
+        return SessionLoadText.Parse(Fetch(uri, cancel), uri.ToString());
     }
 
     /// <summary>
@@ -480,16 +480,15 @@ public static class ClusterOperations
             };
         }).ToList();
 
-    private static string Fetch(Uri uri)
+    private static string Fetch(Uri uri, CancellationToken cancel)
     {
         try
         {
-            var cancel = Logging.CommandLog.Cancellation;
             using var response = Http.GetAsync(uri, cancel).GetAwaiter().GetResult();
             response.EnsureSuccessStatusCode();
             return response.Content.ReadAsStringAsync(cancel).GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !Logging.CommandLog.Cancellation.IsCancellationRequested))
+        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancel.IsCancellationRequested))
         {
             throw new WbException("StatusPageUnreachable", WbErrorCategory.ConnectionError, $"Cannot read {uri}: {e.Message}", uri, e);
         }
@@ -531,6 +530,6 @@ public static class ClusterOperations
             if (PostgresConnectionUri.TryParse(uri)?.Password?.Reveal() is { } previous && previous != request.Password.Reveal())
                 host.WriteWarning($"connection-uri in '{path}' held another password than the one given: from now on the one given is used.");
         }
-        new ConfigEditor(root).Edit(path, changes, (target, _) => host.ShouldProcess(target, action));
+        new ConfigEditor(root, cancel: host.Cancellation).Edit(path, changes, (target, _) => host.ShouldProcess(target, action));
     }
 }

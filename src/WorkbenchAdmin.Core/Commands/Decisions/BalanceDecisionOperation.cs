@@ -83,8 +83,8 @@ public sealed class BalanceDecisionOperation
         try
         {
             var store = Cluster.ClusterOperations.Open(request, host);
-            if (!request.Sticky) return (store.GetCandidates(request.OfflineAfter), UserSessions.None);
-            var (nodes, loads) = store.GetClusterView(request.OfflineAfter);
+            if (!request.Sticky) return (store.GetCandidates(request.OfflineAfter, host.Cancellation), UserSessions.None);
+            var (nodes, loads) = store.GetClusterView(request.OfflineAfter, host.Cancellation);
             return (new CandidateSet(nodes.Select(n => n.Candidate)), UserSessions.From(loads));
         }
         catch (WbException e) when (e.ErrorId == "DatabaseConfigMissing")
@@ -107,7 +107,7 @@ public sealed class BalanceDecisionOperation
     {
         try
         {
-            var decision = _engine.Decide(Policy, userName, Candidates, UseIPAddress, Options);
+            var decision = _engine.Decide(Policy, userName, Candidates, UseIPAddress, Options, host.Cancellation);
             host.WriteVerbose($"{decision.UserName} -> {decision.Node} in {decision.ElapsedMicroseconds:0.#} µs: {decision.Reason}");
             host.WriteObject(decision);
         }

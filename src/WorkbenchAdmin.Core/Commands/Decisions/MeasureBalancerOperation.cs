@@ -65,7 +65,7 @@ public static class MeasureBalancerOperation
         if (!request.Recorded && request.Store.ConfigRoot is { } root && !policies.Any(p => p.Name == BalancingMethods.Custom))
             host.WriteWarning($"-ConfigRoot {root} is read only for -Recorded (the store its database.conf names) and for custom's script: this run reads nothing from it.");
         if (request.Recorded)
-            request = request with { Session = Cluster.ClusterOperations.Open(request.Store, host).GetSessions(new Store.SessionFilter { IncludeEnded = true }) };
+            request = request with { Session = Cluster.ClusterOperations.Open(request.Store, host).GetSessions(new Store.SessionFilter { IncludeEnded = true }, host.Cancellation) };
         var workload = BuildWorkload(request);
         var options = new SimulationOptions
         {

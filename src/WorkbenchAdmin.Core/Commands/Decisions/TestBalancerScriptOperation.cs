@@ -48,7 +48,7 @@ public static class TestBalancerScriptOperation
                 var watch = Stopwatch.StartNew();
                 try
                 {
-                    var decision = engine.Decide(policy, user, set, useIp);
+                    var decision = engine.Decide(policy, user, set, useIp, cancel: host.Cancellation);
                     host.WriteObject(new BalancerScriptTestResult
                     {
                         ScriptPath = options.ScriptPath, UserName = user, Nodes = nodes, Passed = true,

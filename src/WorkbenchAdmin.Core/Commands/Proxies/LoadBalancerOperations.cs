@@ -119,7 +119,7 @@ public static class LoadBalancerOperations
     /// <summary>Every registered node, or why they cannot be known (the store unreachable).</summary>
     internal static ClusterNodes StoreNodes(StoreRequest request, ICommandHost host)
     {
-        try { return ClusterNodes.Of(ClusterOperations.Open(request, host).GetNodes(request.OfflineAfter).Select(n => n.Address)); }
+        try { return ClusterNodes.Of(ClusterOperations.Open(request, host).GetNodes(request.OfflineAfter, host.Cancellation).Select(n => n.Address)); }
         catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException)
         {
             return ClusterNodes.Unavailable($"the cluster store could not be read: {e.Message}");
@@ -131,7 +131,7 @@ public static class LoadBalancerOperations
         var kind = ProxyConfig.ParseKind(request.Kind);
         var nodes = request.Node is { Count: > 0 } given
             ? given.Select(ClusterNodes.Parse).ToList()
-            : ClusterOperations.Open(request, host).GetNodes(request.OfflineAfter).Select(n => (n.Host, n.Port)).ToList();
+            : ClusterOperations.Open(request, host).GetNodes(request.OfflineAfter, host.Cancellation).Select(n => (n.Host, n.Port)).ToList();
         if (request.Port is { } port && port is < 1 or > 65535)
             throw new WbException("InvalidPort", WbErrorCategory.InvalidArgument, $"-Port {port} is not between 1 and 65535.", port);
         var text = LoadBalancerConfigWriter.Generate(new LoadBalancerSpec
