@@ -24,10 +24,10 @@ public static class DecisionProtocol
     // RawText throughout: an entry that is not UTF-8 reaches the service, and comes back, byte for byte.
     public static byte[] Request(string user, string nodes) => RawText.Encode($"{Version}\n{user}\n{nodes}\n");
 
-    public static byte[] Ping { get; } = Encoding.UTF8.GetBytes($"{Version}\n");
+    public static ReadOnlyMemory<byte> Ping { get; } = Encoding.UTF8.GetBytes($"{Version}\n");
     public const string Ready = "ready";
 
-    public static bool IsPing(ReadOnlySpan<byte> message) => message.SequenceEqual(Ping);
+    public static bool IsPing(ReadOnlySpan<byte> message) => message.SequenceEqual(Ping.Span);
 
     /// <summary>The user and node list of a request, or null when it is not one.</summary>
     public static (string User, string Nodes)? ParseRequest(ReadOnlySpan<byte> message)
@@ -100,7 +100,7 @@ public static class DecisionClient
     }
 
     /// <summary>One exchange: connect, send <paramref name="request"/>, read the answer to its end, all within <paramref name="wait"/>.</summary>
-    internal static byte[]? Exchange(string socketPath, byte[] request, TimeSpan wait)
+    internal static byte[]? Exchange(string socketPath, ReadOnlyMemory<byte> request, TimeSpan wait)
     {
         using var cancel = new CancellationTokenSource(wait);
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);

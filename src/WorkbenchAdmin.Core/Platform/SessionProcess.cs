@@ -60,7 +60,12 @@ public static unsafe class SessionProcess
     /// <param name="cancel">Stops the process and every process it started (the command's Ctrl+C): the result is then Stopped.</param>
     /// <exception cref="IOException">The process could not be started; the message carries the system's reason.</exception>
     public static SessionProcessResult Run(string path, IReadOnlyDictionary<string, string> extraEnvironment, TimeSpan timeout,
-                                           int maxOutputBytes, int errorBytesKept, CancellationToken cancel)
+                                           int maxOutputBytes, int errorBytesKept, CancellationToken cancel) =>
+        Run(path, extraEnvironment, timeout, maxOutputBytes, errorBytesKept, cancel, CloseFromAvailable);
+
+    /// <param name="closeFrom">Whether to close inherited descriptors with posix_spawn_file_actions_addclosefrom_np (tests run the fallback too).</param>
+    internal static SessionProcessResult Run(string path, IReadOnlyDictionary<string, string> extraEnvironment, TimeSpan timeout,
+                                             int maxOutputBytes, int errorBytesKept, CancellationToken cancel, bool closeFrom)
     {
         var deadline = Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
         var outPipe = stackalloc int[2];
@@ -74,7 +79,7 @@ public static unsafe class SessionProcess
         int pid;
         try
         {
-            pid = Spawn(path, extraEnvironment, outPipe[1], errPipe[1]);
+            pid = Spawn(path, extraEnvironment, outPipe[1], errPipe[1], closeFrom);
         }
         catch
         {
@@ -99,7 +104,7 @@ public static unsafe class SessionProcess
         }
     }
 
-    private static int Spawn(string path, IReadOnlyDictionary<string, string> extra, int stdoutWrite, int stderrWrite)
+    private static int Spawn(string path, IReadOnlyDictionary<string, string> extra, int stdoutWrite, int stderrWrite, bool closeFrom)
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables()) environment[(string)e.Key] = (string?)e.Value ?? "";
@@ -129,7 +134,7 @@ public static unsafe class SessionProcess
                 posix_spawn_file_actions_adddup2(actions, stdoutWrite, 1);
                 posix_spawn_file_actions_adddup2(actions, stderrWrite, 2);
                 // Last, after the dup2s: the script gets 0, 1 and 2 and nothing else of ours.
-                CloseInheritedDescriptors(actions);
+                CloseInheritedDescriptors(actions, closeFrom);
                 // Default dispositions and an empty mask: the runtime ignores SIGPIPE and blocks some signals.
                 sigfillset(signals);
                 posix_spawnattr_setsigdefault(attr, signals);
@@ -155,26 +160,18 @@ public static unsafe class SessionProcess
         }
     }
 
-    /// <summary>Whether posix_spawn_file_actions_addclosefrom_np is used (settable so tests can run the fallback).</summary>
-    internal static bool UseCloseFrom { get; set; } = true;
+    /// <summary>Whether this libc has posix_spawn_file_actions_addclosefrom_np (glibc 2.34 and later; not RHEL 8, Ubuntu 20.04).</summary>
+    private static readonly bool CloseFromAvailable =
+        NativeLibrary.TryLoad("libc.so.6", typeof(SessionProcess).Assembly, null, out var libc)
+        && NativeLibrary.TryGetExport(libc, "posix_spawn_file_actions_addclosefrom_np", out _);
 
     /// <summary>
     /// Closes every descriptor above 2 in the child. Ours are close-on-exec, but native code in the host
     /// (a library, the terminal's pwsh) may hold descriptors that are not, and a script must not inherit them.
     /// </summary>
-    private static void CloseInheritedDescriptors(byte* actions)
+    private static void CloseInheritedDescriptors(byte* actions, bool closeFrom)
     {
-        if (UseCloseFrom)
-        {
-            try
-            {
-                if (posix_spawn_file_actions_addclosefrom_np(actions, 3) == 0) return;
-            }
-            catch (EntryPointNotFoundException)
-            {
-                UseCloseFrom = false; // glibc before 2.34 (RHEL 8, Ubuntu 20.04)
-            }
-        }
+        if (closeFrom && CloseFromAvailable && posix_spawn_file_actions_addclosefrom_np(actions, 3) == 0) return;
         // Fallback: close, in the child, each descriptor open now without close-on-exec. A descriptor
         // another thread opens without close-on-exec between this listing and the spawn is missed; the
         // runtime opens everything close-on-exec, so only native code could do that.

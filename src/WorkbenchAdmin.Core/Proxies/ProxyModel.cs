@@ -139,7 +139,7 @@ public sealed class ProxyConfig
             $"-Kind '{value}' is not one of nginx, apache, haproxy.", value),
     };
 
-    public static readonly string[] KindNames = ["nginx", "apache", "haproxy"];
+    public static readonly IReadOnlyList<string> KindNames = ["nginx", "apache", "haproxy"];
 }
 
 /// <summary>Durations as each proxy reads them: nginx, Apache and HAProxy each have their own rules.</summary>

@@ -16,29 +16,26 @@ public sealed class SessionProcessTests : IDisposable
     /// close-on-exec) and nothing the listing itself opens. Only 0 (/dev/null), 1 and 2 (our pipes) may be there.
     /// </summary>
     [Theory]
-    [InlineData(true)]   // posix_spawn_file_actions_addclosefrom_np (glibc 2.34+)
+    [InlineData(true)]   // posix_spawn_file_actions_addclosefrom_np (glibc 2.34+; the fallback where this libc lacks it)
     [InlineData(false)]  // the fallback for older glibc: close each descriptor open without close-on-exec
     public void AScriptInheritsOnlyStandardInputOutputAndError(bool closeFrom)
     {
         var leaked = Posix.OpenInheritable(_dir.Write("held-by-host", "secret"), atLeast: 251);
-        var before = SessionProcess.UseCloseFrom;
-        SessionProcess.UseCloseFrom = closeFrom;
         try
         {
-            Assert.Equal(new[] { 0, 1, 2 }, InheritedDescriptors());
+            Assert.Equal(new[] { 0, 1, 2 }, InheritedDescriptors(closeFrom));
         }
         finally
         {
-            SessionProcess.UseCloseFrom = before;
             Posix.Close(leaked);
         }
     }
 
-    private int[] InheritedDescriptors()
+    private int[] InheritedDescriptors(bool closeFrom)
     {
         var pidFile = _dir.File("pid");
         var script = Scripts.Write(_dir, "fds.sh", $"#!/bin/sh\necho $$ > '{pidFile}'\nexec sleep 30\n");
-        var run = Task.Run(() => SessionProcess.Run(script, new Dictionary<string, string>(), TimeSpan.FromSeconds(20), 1024, 1024, CancellationToken.None));
+        var run = Task.Run(() => SessionProcess.Run(script, new Dictionary<string, string>(), TimeSpan.FromSeconds(20), 1024, 1024, CancellationToken.None, closeFrom));
         var pid = Scripts.ReadPid(pidFile, TimeSpan.FromSeconds(10));
         try
         {
