@@ -38,14 +38,6 @@ public sealed record StatusPage(string Uri, IReadOnlySet<uint> Owners, string Ow
 /// </summary>
 public static class ClusterDataReader
 {
-    /// <summary>
-    /// The most of a status page read: a line per node and a line per session ("   12345 - alice"), some 20 to 45
-    /// bytes each. 4 MiB holds 100,000 sessions of 40 bytes, ten times the largest cluster measured here (1,000 nodes,
-    /// 10,000 sessions); a page larger than that is not rserver's, and reading it all once cost the service 4 GB.
-    /// </summary>
-    public const int MaxStatusBytes = 4 * 1024 * 1024;
-    /// <summary>rserver answers with a few short headers; 16 KB leaves room for any proxy's, and bounds a page that never ends them.</summary>
-    public const int MaxStatusHeaderKilobytes = 16;
 
     /// <summary>A read started, and the means to cancel it when it is abandoned.</summary>
     public sealed class PendingRead<T>
@@ -110,27 +102,8 @@ public static class ClusterDataReader
         });
     }
 
-    private static async Task<IReadOnlyList<NodeSessionLoad>> ReadStatus(StatusPage page, CancellationToken cancel)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, page.Uri);
-        request.Options.Set(StatusClient.PageKey, page);
-        using var response = await StatusClient.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel).ConfigureAwait(false);
-        response.EnsureSuccessStatusCode();
-        if (response.Content.Headers.ContentLength > MaxStatusBytes) throw TooLarge();
-        using var body = await response.Content.ReadAsStreamAsync(cancel).ConfigureAwait(false);
-        using var content = new MemoryStream();
-        var buffer = new byte[64 * 1024];
-        int read;
-        while ((read = await body.ReadAsync(buffer, cancel).ConfigureAwait(false)) > 0)
-        {
-            if (content.Length + read > MaxStatusBytes) throw TooLarge();
-            content.Write(buffer, 0, read);
-        }
-        return SessionLoadText.Parse(Encoding.UTF8.GetString(content.GetBuffer(), 0, (int)content.Length), page.Uri);
-    }
-
-    private static IOException TooLarge() =>
-        new($"the page is larger than {MaxStatusBytes / (1024 * 1024)} MiB, far more than any cluster's sessions; it was not read further");
+    private static Task<IReadOnlyList<NodeSessionLoad>> ReadStatus(StatusPage page, CancellationToken cancel) =>
+        StatusPageClient.ReadAsync(page.Uri, page, cancel);
 
     /// <param name="dataSource">
     /// The data source for the store's target, when the caller keeps its own (the decision service); else the
@@ -167,52 +140,3 @@ public sealed record StoreView(IReadOnlyList<NodeInfo> Nodes, IReadOnlyList<Node
 
 /// <summary>The far end of a connection is a socket someone we do not trust owns, or one we cannot tell the owner of.</summary>
 public sealed class UntrustedPeerException(string message) : IOException(message);
-
-/// <summary>The HTTP client, in a class of its own so that setting it up happens on the status page's thread, beside the store's connection.</summary>
-internal static class StatusClient
-{
-    public static readonly HttpRequestOptionsKey<StatusPage> PageKey = new("WorkbenchAdmin.StatusPage");
-
-    public static readonly HttpClient Http = new(new SocketsHttpHandler
-    {
-        UseProxy = false,
-        AllowAutoRedirect = false,
-        MaxResponseHeadersLength = ClusterDataReader.MaxStatusHeaderKilobytes,
-        ConnectCallback = ConnectToTrustedPeer,
-    })
-    {
-        // Each read has its own deadline (the policy's, at most this); this only backs it.
-        Timeout = TimeSpan.FromMilliseconds(ModuleSettings.MaxDeadlineMs),
-    };
-
-    /// <summary>
-    /// Connects, then reads who owns the socket that took the connection: a page is used only when root, rserver's
-    /// server-user or we serve it. Checked on the connection itself, not on the address, so no name or listener
-    /// elsewhere (localhost's ::1, another process's SO_REUSEPORT) can come between the check and the read.
-    /// </summary>
-    private static async ValueTask<Stream> ConnectToTrustedPeer(SocketsHttpConnectionContext context, CancellationToken cancel)
-    {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(context.DnsEndPoint, cancel).ConfigureAwait(false);
-            if (context.InitialRequestMessage.Options.TryGetValue(PageKey, out var page))
-            {
-                var peer = socket.RemoteEndPoint as IPEndPoint;
-                var where = peer is null ? context.DnsEndPoint.ToString() : NodeCandidate.FormatAddress(
-                    (peer.Address.IsIPv4MappedToIPv6 ? peer.Address.MapToIPv4() : peer.Address).ToString(), peer.Port);
-                var owner = SocketOwner.PeerUid(socket);
-                if (owner is null)
-                    throw new UntrustedPeerException($"who serves it at {where} cannot be told (no socket of this host answers there), so it may not be rserver's");
-                if (!page.Owners.Contains(owner.Value))
-                    throw new UntrustedPeerException($"{where} is served by uid {owner}, not by {page.OwnersText}: another local user listens there, and its counts could steer every decision");
-            }
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
-}

@@ -6,6 +6,10 @@ using WorkbenchAdmin.Core.Configuration;
 using WorkbenchAdmin.Core.Store;
 using WorkbenchAdmin.Core.Tests.Support;
 using static WorkbenchAdmin.Core.Commands.Cluster.ClusterOperations;
+using static WorkbenchAdmin.Core.Commands.Cluster.HeartbeatOperations;
+using static WorkbenchAdmin.Core.Commands.Cluster.NodeOperations;
+using static WorkbenchAdmin.Core.Commands.Cluster.SessionOperations;
+using static WorkbenchAdmin.Core.Commands.Cluster.PasswordOperations;
 
 namespace WorkbenchAdmin.Core.Tests.Commands;
 

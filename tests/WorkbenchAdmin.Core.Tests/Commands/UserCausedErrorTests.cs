@@ -28,8 +28,8 @@ public sealed class UserCausedErrorTests(PostgresFixture pg) : IDisposable
     [InlineData("load-balancer/status")]
     public void AStatusPageUriThatIsNotHttpIsInvalidArgument(string uri)
     {
-        var request = new ClusterOperations.SessionLoadRequest { Uri = new Uri(uri, UriKind.RelativeOrAbsolute) };
-        var e = Assert.Throws<WbException>(() => ClusterOperations.GetSessionLoad(request, new RecordingHost()));
+        var request = new SessionLoadRequest { Uri = new Uri(uri, UriKind.RelativeOrAbsolute) };
+        var e = Assert.Throws<WbException>(() => SessionOperations.GetSessionLoad(request, new RecordingHost()));
         Assert.Equal(("InvalidStatusPageUri", WbErrorCategory.InvalidArgument), (e.ErrorId, e.Category));
         Assert.Contains(uri, e.Message);
         Assert.Contains("http://", e.Message);
@@ -45,12 +45,12 @@ public sealed class UserCausedErrorTests(PostgresFixture pg) : IDisposable
         File.WriteAllText(Path.Combine(root, "secure-cookie-key"), "key\n");
         // A launcher.conf left pointing at a file that is gone.
         File.CreateSymbolicLink(Path.Combine(root, "launcher.conf"), _dir.File("gone.conf"));
-        var request = new ClusterOperations.NodeRequest
+        var request = new NodeRequest
         {
             ConfigRoot = root, ConnectionString = pg.Server.ConnectionString(store.Target.Database),
             Report = new NodeReport { Load1 = 0.1, Load5 = 0.1, Load15 = 0.1, Cores = 2 },
         };
-        var e = Assert.Throws<WbException>(() => ClusterOperations.RegisterNode(request, new RecordingHost()));
+        var e = Assert.Throws<WbException>(() => HeartbeatOperations.RegisterNode(request, new RecordingHost()));
         Assert.Equal(("FingerprintFailed", WbErrorCategory.ReadError), (e.ErrorId, e.Category));
         Assert.Contains("launcher.conf", e.Message);
     }

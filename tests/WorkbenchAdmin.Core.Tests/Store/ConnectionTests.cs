@@ -211,7 +211,7 @@ public class DatabaseConfigLimitTests
         {
             () => SecureCookieKey.Locate(root, RServerConfig.Load(root)),
             () => DatabaseTarget.Resolve(new DatabaseRequest { ConfigRoot = dir.Path }),
-            () => ClusterOperations.ProtectPassword(new ClusterOperations.ProtectPasswordRequest { ConfigRoot = dir.Path, Password = new SecretValue("pw") }, new RecordingHost()),
+            () => PasswordOperations.ProtectPassword(new ProtectPasswordRequest { ConfigRoot = dir.Path, Password = new SecretValue("pw") }, new RecordingHost()),
         })
         {
             var e = Assert.IsType<WbException>(Record.Exception(action));

@@ -69,7 +69,7 @@ public sealed class DrainTests(PostgresFixture pg)
         var store = pg.NewStore().WithNodes(3);
         var connection = pg.Server.ConnectionString(store.Target.Database);
         var host = new RecordingHost();
-        ClusterOperations.SetDraining(new ClusterOperations.DrainNodeRequest
+        NodeOperations.SetDraining(new DrainNodeRequest
         {
             ConnectionString = connection, Id = [1, 9], HostName = ["node2.*"], Draining = true, PassThru = true,
         }, host);
@@ -80,7 +80,7 @@ public sealed class DrainTests(PostgresFixture pg)
         Assert.StartsWith("Drain: take no new sessions", host.ShouldProcessCalls[0].Action);
 
         var declined = new RecordingHost(confirm: false);
-        ClusterOperations.SetDraining(new ClusterOperations.DrainNodeRequest { ConnectionString = connection, Id = [3], Draining = true }, declined);
+        NodeOperations.SetDraining(new DrainNodeRequest { ConnectionString = connection, Id = [3], Draining = true }, declined);
         Assert.False(store.GetNodes(Offline).Single(n => n.Id == 3).Draining); // -WhatIf: nothing changed
     }
 }

@@ -2,6 +2,10 @@ using WorkbenchAdmin.Core.Commands.Cluster;
 using WorkbenchAdmin.Core.Store;
 using WorkbenchAdmin.Core.Tests.Support;
 using static WorkbenchAdmin.Core.Commands.Cluster.ClusterOperations;
+using static WorkbenchAdmin.Core.Commands.Cluster.HeartbeatOperations;
+using static WorkbenchAdmin.Core.Commands.Cluster.NodeOperations;
+using static WorkbenchAdmin.Core.Commands.Cluster.SessionOperations;
+using static WorkbenchAdmin.Core.Commands.Cluster.PasswordOperations;
 
 namespace WorkbenchAdmin.Core.Tests.Store;
 

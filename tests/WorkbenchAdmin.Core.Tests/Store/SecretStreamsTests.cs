@@ -63,8 +63,8 @@ public sealed class SecretStreamsTests(PostgresFixture pg) : IDisposable
             Run(() => printed.Add(DatabaseTarget.Resolve(new DatabaseRequest { ConfigRoot = root })));
             Run(() => ClusterOperations.Initialize(new StoreRequest { ConfigRoot = root }, host));
             Run(() => printed.AddRange(ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = root, Check = ["security.*", "database.*"], Probes = new TestProbes() }, host)));
-            Run(() => ClusterOperations.ProtectPassword(new ClusterOperations.ProtectPasswordRequest { ConfigRoot = root, Password = new SecretValue(Marker) }, host));
-            Run(() => ClusterOperations.ProtectPassword(new ClusterOperations.ProtectPasswordRequest { ConfigRoot = root, Password = new SecretValue(Marker), Apply = true }, host));
+            Run(() => PasswordOperations.ProtectPassword(new ProtectPasswordRequest { ConfigRoot = root, Password = new SecretValue(Marker) }, host));
+            Run(() => PasswordOperations.ProtectPassword(new ProtectPasswordRequest { ConfigRoot = root, Password = new SecretValue(Marker), Apply = true }, host));
             // After -Apply: the encrypted password, still refused by the server.
             Run(() => ClusterOperations.Initialize(new StoreRequest { ConfigRoot = root }, host));
             Run(() => GetConfigOperation.Run(new GetConfigRequest { ConfigRoot = root, File = ["*"] }, host));
@@ -79,7 +79,7 @@ public sealed class SecretStreamsTests(PostgresFixture pg) : IDisposable
         printed.Add(new DatabaseRequest { ConnectionString = withPassword, UserName = "postgres", Password = new SecretValue(Marker) });
         printed.Add(new StoreRequest { ConnectionString = withPassword, CredentialPassword = new SecretValue(Marker) });
         printed.Add(new VerifyRequest { ConnectionString = withPassword });
-        printed.Add(new ClusterOperations.ProtectPasswordRequest { Password = new SecretValue(Marker) });
+        printed.Add(new ProtectPasswordRequest { Password = new SecretValue(Marker) });
         printed.Add(new SecretValue(Marker));
         printed.Add(PostgresConnectionUri.Parse(uri));
         printed.Add(PostgresConnectionUri.Parse($"postgresql://postgres@{server.Host}/postgres?password={Marker}"));

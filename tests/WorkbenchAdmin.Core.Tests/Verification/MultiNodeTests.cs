@@ -85,7 +85,7 @@ public sealed class MultiNodeTests : IDisposable
         return new Node(n, root, probes);
     }
 
-    private ClusterOperations.NodeRequest Request(Node node, TimeSpan clockSkew = default) => new()
+    private NodeRequest Request(Node node, TimeSpan clockSkew = default) => new()
     {
         ConfigRoot = node.Root, ConnectionString = _connection, Probes = node.Probes,
         Report = new NodeReport { Load1 = 0.1, Load5 = 0.2, Load15 = 0.3, Cores = 4, Version = "2025.09.1", Clock = new OffsetClock(clockSkew) },
@@ -93,8 +93,8 @@ public sealed class MultiNodeTests : IDisposable
 
     private void Heartbeat(Node node, TimeSpan clockSkew = default)
     {
-        ClusterOperations.RegisterNode(Request(node, clockSkew), new RecordingHost());
-        ClusterOperations.UpdateNodeStatus(Request(node, clockSkew), new RecordingHost());
+        HeartbeatOperations.RegisterNode(Request(node, clockSkew), new RecordingHost());
+        HeartbeatOperations.UpdateNodeStatus(Request(node, clockSkew), new RecordingHost());
     }
 
     /// <summary>Every node beats twice, as a running cluster's timers would: the second beat sees the markers the others wrote.</summary>
@@ -154,9 +154,9 @@ public sealed class MultiNodeTests : IDisposable
         // This machine's clock and PostgreSQL's are the same clock; the shared storage takes 1.5 s to answer.
         var node = MakeNode(1);
         node.Probes.SharedStorageDelay = TimeSpan.FromSeconds(1.5);
-        var request = new ClusterOperations.NodeRequest { ConfigRoot = node.Root, ConnectionString = _connection, Probes = node.Probes };
-        ClusterOperations.RegisterNode(request, new RecordingHost());
-        ClusterOperations.UpdateNodeStatus(request, new RecordingHost());
+        var request = new NodeRequest { ConfigRoot = node.Root, ConnectionString = _connection, Probes = node.Probes };
+        HeartbeatOperations.RegisterNode(request, new RecordingHost());
+        HeartbeatOperations.UpdateNodeStatus(request, new RecordingHost());
         var store = new ClusterStore(DatabaseTarget.Resolve(new DatabaseRequest { ConnectionString = _connection }));
         var skew = store.GetNodes(ClusterStore.DefaultOfflineAfter).Single().ClockSkew!.Value;
         Assert.InRange(skew.TotalSeconds, -0.5, 0.5);
@@ -167,7 +167,7 @@ public sealed class MultiNodeTests : IDisposable
     {
         var nodes = Enumerable.Range(1, 2).Select(n => MakeNode(n)).ToList();
         // As the node units start them: node1 registers, then node2; node1 has not beaten since node2 wrote its marker.
-        foreach (var n in nodes) ClusterOperations.RegisterNode(Request(n), new RecordingHost());
+        foreach (var n in nodes) HeartbeatOperations.RegisterNode(Request(n), new RecordingHost());
         var early = Assert.Single(Verify(nodes[0], "cluster.shared-marker"));
         Assert.True(early.Status == CheckStatus.Warn, early.ToString());
         Assert.Equal(Address(1), early.Target);
@@ -175,7 +175,7 @@ public sealed class MultiNodeTests : IDisposable
         Assert.Contains("next heartbeat", early.Fix);
 
         // Its next heartbeat reads it.
-        ClusterOperations.UpdateNodeStatus(Request(nodes[0]), new RecordingHost());
+        HeartbeatOperations.UpdateNodeStatus(Request(nodes[0]), new RecordingHost());
         Assert.Equal(CheckStatus.Pass, Assert.Single(Verify(nodes[0], "cluster.shared-marker")).Status);
     }
 
