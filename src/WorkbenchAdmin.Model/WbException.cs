@@ -37,6 +37,18 @@ public enum WbErrorCategory
 /// Every failure the core reports. <see cref="ErrorId"/> is stable (users match on it), the category
 /// picks the PowerShell ErrorCategory, and <see cref="Target"/> becomes the ErrorRecord's target object.
 /// </summary>
+/// <summary>The error ids code branches on, named once (every other id is a literal at its one throw site).</summary>
+public static class WbErrorIds
+{
+    public const string DatabaseSchemaOutdated = "DatabaseSchemaOutdated";
+    public const string DatabaseConfigMissing = "DatabaseConfigMissing";
+    public const string InvalidUserName = "InvalidUserName";
+    public const string NoCandidateNode = "NoCandidateNode";
+    public const string AllNodesFull = "AllNodesFull";
+    public const string AllNodesDraining = "AllNodesDraining";
+    public const string LoadBalancerKindUnknown = "LoadBalancerKindUnknown";
+}
+
 public class WbException : Exception
 {
     public WbException(string errorId, WbErrorCategory category, string message, object? target = null, Exception? inner = null)

@@ -54,21 +54,22 @@ public sealed class BalanceEngine(TimeProvider? time = null)
     private static WbException NoNode(string userName, int count, int online, int draining, int full, int? max)
     {
         var who = $"No node to place a session for '{userName}' on";
-        if (count == 0) return new("NoCandidateNode", WbErrorCategory.ResourceUnavailable, $"{who}: there are no candidates.", userName);
-        if (online == 0) return new("NoCandidateNode", WbErrorCategory.ResourceUnavailable, $"{who}: none of the {count} nodes is online.", userName);
+        if (count == 0) return new(WbErrorIds.NoCandidateNode, WbErrorCategory.ResourceUnavailable, $"{who}: there are no candidates.", userName);
+        if (online == 0) return new(WbErrorIds.NoCandidateNode, WbErrorCategory.ResourceUnavailable, $"{who}: none of the {count} nodes is online.", userName);
         if (full > 0)
-            return new("AllNodesFull", WbErrorCategory.LimitsExceeded,
+            return new(WbErrorIds.AllNodesFull, WbErrorCategory.LimitsExceeded,
                 $"{who}: every online node that is not draining has {max} sessions, the most a node may have (MaxSessionsPerNode); " +
                 $"{full} full, {draining} draining. Nothing was overloaded: raise the limit, add a node, or resume a drained one.", userName);
-        return new("AllNodesDraining", WbErrorCategory.ResourceUnavailable,
+        return new(WbErrorIds.AllNodesDraining, WbErrorCategory.ResourceUnavailable,
             $"{who}: all {draining} online nodes are draining (Resume-WbNode takes one back).", userName);
     }
 
-    internal static void ValidateUserName(string userName)
+    /// <param name="source">Where the name came from, for the message (a parameter, or RSTUDIO_USERNAME).</param>
+    internal static void ValidateUserName(string userName, string source = "-UserName")
     {
         if (!IsPlausibleUserName(userName))
-            throw new WbException("InvalidUserName", WbErrorCategory.InvalidArgument,
-                $"-UserName '{SafeText.Quote(userName ?? "")}' is not a user name (empty, surrounding white space, control characters, or malformed UTF-16: a lone surrogate).", userName);
+            throw new WbException(WbErrorIds.InvalidUserName, WbErrorCategory.InvalidArgument,
+                $"{source} '{SafeText.Quote(userName ?? "")}' is not a user name (empty, surrounding white space, control characters, or malformed UTF-16: a lone surrogate).", userName);
     }
 
     /// <summary>

@@ -65,12 +65,12 @@ public static class BalancerProgram
         IReadOnlyList<string> entries;
         try
         {
-            BalanceEngine.ValidateUserName(call.UserName ?? "");
+            BalanceEngine.ValidateUserName(call.UserName ?? "", "RSTUDIO_USERNAME");
             entries = LiveCandidates.ParseNodesVariable(call.Nodes);
         }
         catch (WbException e)
         {
-            Say(Syslog.Severity.Error, e.ErrorId == "InvalidUserName" ? $"RSTUDIO_USERNAME {e.Message[(e.Message.IndexOf(' ') + 1)..]}" : e.Message);
+            Say(Syslog.Severity.Error, e.Message);
             return BadInvocation;
         }
         var user = call.UserName!;
@@ -173,7 +173,7 @@ public static class BalancerProgram
                 if (policy.Sticky) chosen = new StickyPolicy(chosen, candidates.Sessions);
                 decision = engine.Decide(chosen, user, candidates.Set, options: options);
             }
-            catch (WbException e) when (e.ErrorId is "AllNodesFull" or "AllNodesDraining" or "NoCandidateNode")
+            catch (WbException e) when (e.ErrorId is WbErrorIds.AllNodesFull or WbErrorIds.AllNodesDraining or WbErrorIds.NoCandidateNode)
             {
                 Say(Syslog.Severity.Error, e.Message + Why());
                 return CannotChoose;

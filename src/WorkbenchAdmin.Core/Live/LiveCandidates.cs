@@ -84,7 +84,7 @@ public static class LiveCandidates
     {
         var entries = (value ?? "").Split(',').Select(e => e.Trim()).Where(e => e.Length > 0).ToList();
         if (entries.Count == 0)
-            throw new WbException("NoCandidateNode", WbErrorCategory.InvalidArgument, "RSTUDIO_NODES is empty or unset: there is no node to choose from.", value);
+            throw new WbException(WbErrorIds.NoCandidateNode, WbErrorCategory.InvalidArgument, "RSTUDIO_NODES is empty or unset: there is no node to choose from.", value);
         var duplicate = entries.GroupBy(e => e, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
             throw new WbException("DuplicateNode", WbErrorCategory.InvalidArgument, $"RSTUDIO_NODES lists '{SafeText.Quote(duplicate.Key)}' twice.", value);

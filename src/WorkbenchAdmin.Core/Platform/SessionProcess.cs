@@ -15,6 +15,14 @@ public enum SessionProcessEnd
 
 public sealed record SessionProcessResult(SessionProcessEnd End, int ExitCode, int? Signal, byte[] Output, string ErrorHead);
 
+/// <summary>The program could not be started; <see cref="Errno"/> says why (callers branch on it, never on the message).</summary>
+public sealed class SpawnException(int errno, string message) : IOException(message)
+{
+    /// <summary>ENOEXEC: the kernel does not know the file's format (a script without a #! line).</summary>
+    public const int NotExecutableFormat = 8;
+    public int Errno { get; } = errno;
+}
+
 /// <summary>
 /// Runs an executable directly (posix_spawn: no shell, arguments none, environment given) as the leader
 /// of a new session and process group, with stdin on /dev/null, stdout/stderr on pipes read by one
@@ -144,7 +152,7 @@ public static unsafe class SessionProcess
 
                 int pid;
                 var rc = posix_spawn(&pid, file, actions, attr, argv, envp);
-                if (rc != 0) throw new IOException($"cannot execute '{path}': {Marshal.GetPInvokeErrorMessage(rc)}");
+                if (rc != 0) throw new SpawnException(rc, $"cannot execute '{path}': {Marshal.GetPInvokeErrorMessage(rc)}");
                 return pid;
             }
             finally

@@ -126,7 +126,7 @@ public sealed class ProxyConfig
             if (word is "global" or "defaults" or "frontend" or "backend" or "listen" or "peers" or "resolvers") return ProxyKind.HAProxy;
             if (char.IsAsciiLetterUpper(word[0])) return ProxyKind.Apache; // Apache's directives are capitalised: ServerRoot, Listen, ProxyPass
         }
-        throw new WbException("LoadBalancerKindUnknown", WbErrorCategory.InvalidData,
+        throw new WbException(WbErrorIds.LoadBalancerKindUnknown, WbErrorCategory.InvalidData,
             $"'{path}' is not recognisably an nginx, Apache httpd or HAProxy configuration; pass -Kind nginx, apache or haproxy.", path);
     }
 
@@ -135,7 +135,7 @@ public sealed class ProxyConfig
         "nginx" => ProxyKind.Nginx,
         "apache" or "httpd" or "apache2" => ProxyKind.Apache,
         "haproxy" => ProxyKind.HAProxy,
-        _ => throw new WbException("LoadBalancerKindUnknown", WbErrorCategory.InvalidArgument,
+        _ => throw new WbException(WbErrorIds.LoadBalancerKindUnknown, WbErrorCategory.InvalidArgument,
             $"-Kind '{value}' is not one of nginx, apache, haproxy.", value),
     };
 

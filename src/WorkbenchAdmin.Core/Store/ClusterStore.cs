@@ -134,7 +134,7 @@ public sealed class ClusterStore
     public IReadOnlyList<Migration> Initialize(CancellationToken cancel = default)
     {
         try { return Use(_ => Schema.MigrateAsync(DataSource).GetAwaiter().GetResult(), cancel); }
-        catch (WbException e) when (e.ErrorId == "DatabaseSchemaOutdated")
+        catch (WbException e) when (e.ErrorId == WbErrorIds.DatabaseSchemaOutdated)
         {
             // A migration met a table or column missing that the versions recorded before it had made: telling the
             // caller to run Initialize-WbDatabase, the command that just failed, would send them round in a loop.

@@ -17,7 +17,7 @@ public static class DatabaseErrors
             $"{target.Description} is not accepting work: {pg.MessageText}. Try again when it is back.", target.Description, e),
         // Every statement of ours names only the wbadmin schema: a table, column or schema it lacks means a store never
         // initialized, or initialized by an older module (a newer module adds columns, e.g. placement tokens in version 4).
-        PostgresException { SqlState: "42P01" or "42703" or "3F000" } pg => new WbException("DatabaseSchemaOutdated", WbErrorCategory.NotInstalled,
+        PostgresException { SqlState: "42P01" or "42703" or "3F000" } pg => new WbException(WbErrorIds.DatabaseSchemaOutdated, WbErrorCategory.NotInstalled,
             $"{target.Description} reported {pg.SqlState}: {pg.MessageText}. Its WorkbenchAdmin schema is missing or older than this module's " +
             $"(version {Schema.LatestVersion}): run Initialize-WbDatabase against it, which creates or upgrades the schema and keeps its data.", target.Description, e),
         PostgresException pg => new WbException("DatabaseError", WbErrorCategory.InvalidOperation,

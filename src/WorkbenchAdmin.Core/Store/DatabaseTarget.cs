@@ -103,7 +103,7 @@ public sealed partial record DatabaseTarget
         var rserver = RServerConfig.Load(root);
         var db = DatabaseConfig.Load(root, rserver);
         if (!db.FilePresent)
-            throw new WbException("DatabaseConfigMissing", WbErrorCategory.ObjectNotFound,
+            throw new WbException(WbErrorIds.DatabaseConfigMissing, WbErrorCategory.ObjectNotFound,
                 $"'{db.FilePath}' does not exist; a cluster needs database.conf with provider=postgresql (or pass -ConnectionString).", db.FilePath);
         if (!db.IsPostgres)
             throw new WbException("SqliteNotSupported", WbErrorCategory.InvalidOperation,

@@ -133,7 +133,7 @@ public static class BalancerScriptRunner
         }
         catch (IOException e)
         {
-            var hint = e.Message.Contains("format", StringComparison.OrdinalIgnoreCase) ? " Does it begin with a #! line such as #!/bin/bash?" : "";
+            var hint = e is SpawnException { Errno: SpawnException.NotExecutableFormat } ? " Does it begin with a #! line such as #!/bin/bash?" : "";
             throw new BalancerScriptException(BalancerScriptFailure.StartFailed, script, $"could not be started: {e.Message}.{hint}", e);
         }
 

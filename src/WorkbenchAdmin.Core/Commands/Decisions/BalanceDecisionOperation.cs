@@ -87,7 +87,7 @@ public sealed class BalanceDecisionOperation
             var (nodes, loads) = store.GetClusterView(request.OfflineAfter, host.Cancellation);
             return (new CandidateSet(nodes.Select(n => n.Candidate)), UserSessions.From(loads));
         }
-        catch (WbException e) when (e.ErrorId == "DatabaseConfigMissing")
+        catch (WbException e) when (e.ErrorId == WbErrorIds.DatabaseConfigMissing)
         {
             throw new WbException("NoCandidateSource", WbErrorCategory.InvalidArgument,
                 "No candidates: pass the nodes with -Node (objects, or host:port strings), or reach the cluster store " +

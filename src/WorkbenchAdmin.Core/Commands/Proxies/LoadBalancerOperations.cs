@@ -100,7 +100,7 @@ public static class LoadBalancerOperations
             ProxyConfig? config = null;
             string? why = null;
             try { config = ProxyConfig.Load(path, kind is null ? null : ProxyConfig.ParseKind(kind)); }
-            catch (WbException e) when (e.ErrorId is not "LoadBalancerKindUnknown" || kind is null) { why = e.Message; }
+            catch (WbException e) when (e.ErrorId is not WbErrorIds.LoadBalancerKindUnknown || kind is null) { why = e.Message; }
             fileConfig = config;
             if (config is null)
                 foreach (var c in selected) yield return c.Unchecked(path, why!, "Correct what the message names, then check again.");
