@@ -173,107 +173,23 @@ public static class ApacheConfig
             .Concat(rewrites.Where(r => ApacheRewrite.Flags(r).Proxy && IsWs(r.Arg(1), balancers))).FirstOrDefault();
         // mod_rewrite's rules belong to their context: a virtual host does not run the server config's.
         var rewrite = ApacheRewrite.Run(vhost.Count > 0 ? vhost : global);
-        var passes = new List<(ProxyDirective D, string Path, string Url, List<string> Params, List<ProxyDirective> Local)>();
-        foreach (var d in body)
-        {
-            if ((d.Is("ProxyPass") || d.Is("ProxyPassMatch")) && d.Block is null && d.Args.Count >= 2)
-                passes.Add((d, d.Args[0], d.Args[1], d.Args.Skip(2).ToList(), []));
-            else if (d.Block is not null && (d.Is("Location") || d.Is("LocationMatch")))
-                foreach (var p in d.Block.Where(x => x.Is("ProxyPass") && x.Args.Count >= 1))
-                    passes.Add((p, d.Arg(0), p.Args[0], p.Args.Skip(1).ToList(), d.Block.Where(x => x.Block is null).ToList()));
-        }
-        // A site may proxy through RewriteRule [P] alone (Posit's Apache example without its fallback ProxyPass):
-        // then its HTTP rules are the routes.
-        if (passes.Count == 0 && rewrite.EngineOn)
-            foreach (var r in rewrites.Where(r => ApacheRewrite.Flags(r).Proxy && r.Arg(1).Contains("://", StringComparison.Ordinal) && !IsWs(r.Arg(1), balancers)))
-                passes.Add((r, r.Arg(0), r.Arg(1), [], []));
-        foreach (var (d, path, url, rest, local) in passes)
+        foreach (var (d, path, url, rest, local) in Passes(body, rewrites, rewrite, balancers))
         {
             if (url == "!") continue;
             var settings = Params(rest);
             var scheme = url.Split("://", 2)[0].ToLowerInvariant();
             var at = d.At;
-            List<ProxyServer> servers = [];
-            ProxyFact sticky;
-            Func<string, string> addFix;
-            var memberTimeouts = new List<((double Seconds, string? Note) Value, SourceLocation At)>();
-            var memberUpgrade = false;
-            Balancer? balancer = null;
-            if (scheme == "balancer")
-            {
-                var name = "balancer://" + url["balancer://".Length..].Split('/', 2)[0];
-                balancer = balancers.GetValueOrDefault(name);
-                if (balancer is null)
-                {
-                    sticky = new ProxyFact(false, $"{name} is not defined (no <Proxy {name}> with BalancerMember lines)", at, $"Define <Proxy \"{name}\"> with a BalancerMember per node.");
-                    addFix = node => $"Define <Proxy \"{name}\"> and add 'BalancerMember \"http://{node}\" route=<name>' to it.";
-                }
-                else
-                {
-                    var members = balancer.Members.Select(m => (D: m, P: Params(m.Args.Skip(1))))
-                        .Select(m => (m.D, m.P, Flags: StatusFlags(m.P.GetValueOrDefault("status") ?? ""), Set: m.P.TryGetValue("lbset", out var l) && int.TryParse(l, out var n) ? n : 0))
-                        .Where(m => !m.Flags.Contains('D') && !m.Flags.Contains('S')).ToList();
-                    // mod_proxy_balancer uses the members of the lowest lbset that has a usable one; hot standby (H) and
-                    // hot spare (R) members only stand in when the others cannot take requests.
-                    static bool Spare(HashSet<char> flags) => flags.Contains('H') || flags.Contains('R');
-                    var lowest = members.Where(m => !Spare(m.Flags)).Select(m => m.Set).DefaultIfEmpty(0).Min();
-                    foreach (var (m, member, flags, lbset) in members)
-                    {
-                        var standby = flags.Contains('H') ? "status=+H" : flags.Contains('R') ? "status=+R" : lbset > lowest ? $"lbset={lbset}" : null;
-                        if (HostPort(m.Arg(0)) is { } hp) servers.Add(new ProxyServer(hp.Host, hp.Port, m.At, standby));
-                        if (member.TryGetValue("timeout", out var t)) memberTimeouts.Add((Seconds("timeout=", t, m.At, atLeastOne: true), m.At));
-                        if (member.ContainsKey("upgrade") || m.Arg(0).StartsWith("ws", StringComparison.OrdinalIgnoreCase)) memberUpgrade = true;
-                    }
-                    sticky = ProxyServer.OneAtATime(balancer.Name, servers) ?? Stickiness(balancer, settings, d, scope);
-                    var b = balancer;
-                    addFix = node => $"Add 'BalancerMember \"http://{node}\" route=<name>' to <Proxy {b.Name}> ({b.At}).";
-                }
-            }
-            else
-            {
-                if (HostPort(url) is { } hp) servers.Add(new ProxyServer(hp.Host, hp.Port, at));
-                sticky = new ProxyFact(true, $"ProxyPass {url} sends every request to one server", at);
-                addFix = node => $"Define <Proxy \"balancer://workbench\"> with a BalancerMember per node ({node} among them) and ProxyPass {path} balancer://workbench/ at {at}.";
-            }
-            var upgrade = settings.GetValueOrDefault("upgrade") ?? (balancer?.Settings.GetValueOrDefault("upgrade"));
+            var backend = scheme == "balancer" ? BalancerBackend(url, d, settings, scope, balancers) : OneServer(url, path, at);
+            var upgrade = settings.GetValueOrDefault("upgrade") ?? (backend.Balancer?.Settings.GetValueOrDefault("upgrade"));
             var webSocket = scheme is "ws" or "wss"
                 ? new ProxyFact(true, $"ProxyPass to {url} (mod_proxy_wstunnel)", at)
                 : upgrade is not null && (upgrade.Equals("websocket", StringComparison.OrdinalIgnoreCase) || upgrade.Equals("ANY", StringComparison.OrdinalIgnoreCase))
                     ? new ProxyFact(true, $"upgrade={upgrade}", at)
-                    : memberUpgrade ? new ProxyFact(true, "the balancer's members allow the websocket upgrade", balancer!.At)
+                    : backend.MemberUpgrade ? new ProxyFact(true, "the balancer's members allow the websocket upgrade", backend.Balancer!.At)
                     : wsElsewhere is { } ws ? new ProxyFact(true, $"websockets are routed by {ws.Name} to {ws.Args.FirstOrDefault(a => IsWs(a, balancers))}", ws.At)
                     : new ProxyFact(false, $"websockets cannot upgrade: no upgrade=websocket on ProxyPass {path} and no ws:// route", at,
                         $"Add upgrade=websocket to 'ProxyPass {path} {url}' at {at} (Apache 2.4.47 or later; mod_proxy_http), or route websockets to ws:// members with mod_proxy_wstunnel.");
-
-            // The idle timeout of the connection to the node: a worker's timeout=, else ProxyTimeout, else Timeout (60 s).
-            // An upgraded websocket tunnel lasts while either this or the client side's Timeout has not expired
-            // (seen with Apache 2.4), so this one bounds both the wait for a response and the websocket.
-            ProxyTimeout timeout;
-            const string fix = "Set 'ProxyTimeout 1728000' (20 days, in seconds: Apache reads whole seconds; Workbench needs at least 60 s) in the virtual host";
-            var set = settings.TryGetValue("timeout", out var pt) ? (Text: pt, At: (SourceLocation?)at)
-                : balancer?.Settings.TryGetValue("timeout", out var bt) == true ? (Text: bt, At: balancer.SettingsAt ?? balancer.At) : default;
-            if (memberTimeouts.Count > 0)
-            {
-                var shortest = memberTimeouts.MinBy(m => m.Value.Seconds);
-                timeout = new ProxyTimeout("BalancerMember timeout=", shortest.Value.Seconds, shortest.At, $"Set timeout=1728000 on the BalancerMember at {shortest.At}, or remove it and {fix}.", shortest.Value.Note);
-            }
-            else if (set.At is { } setAt)
-            {
-                var (seconds, note) = Seconds("timeout=", set.Text, setAt, atLeastOne: true);
-                timeout = new ProxyTimeout("timeout=", seconds, setAt, $"Set timeout=1728000 at {setAt}.", note);
-            }
-            else if ((local.LastOrDefault(x => x.Is("ProxyTimeout")) ?? Last("ProxyTimeout")) is { } proxyTimeout)
-            {
-                var (seconds, note) = Seconds("ProxyTimeout", proxyTimeout.Arg(0), proxyTimeout.At, atLeastOne: true);
-                timeout = new ProxyTimeout("ProxyTimeout", seconds, proxyTimeout.At, $"Set 'ProxyTimeout 1728000' at {proxyTimeout.At}.", note);
-            }
-            else if (Last("Timeout") is { } plain)
-            {
-                var (seconds, note) = Seconds("Timeout", plain.Arg(0), plain.At, atLeastOne: false);
-                timeout = new ProxyTimeout("Timeout (ProxyTimeout unset)", seconds, plain.At, $"{fix} ({context}).", note);
-            }
-            else
-                timeout = new ProxyTimeout("Timeout", 60, null, $"{fix} ({context}).");
+            var timeout = IdleTimeout(context, at, settings, backend, local.LastOrDefault(x => x.Is("ProxyTimeout")) ?? Last("ProxyTimeout"), Last("Timeout"));
 
             // The RequestHeader that sets a header, the most specific first: the <Location>'s, the virtual host's, the server's.
             ProxyDirective? Sets(string header)
@@ -296,9 +212,9 @@ public static class ApacheConfig
             {
                 Name = $"{context}: {d.Name} {path} {url}",
                 At = at,
-                Servers = servers,
-                AddServerFix = addFix,
-                Sticky = sticky,
+                Servers = backend.Servers,
+                AddServerFix = backend.AddFix,
+                Sticky = backend.Sticky,
                 WebSocket = webSocket,
                 Timeouts = [timeout],
                 ForwardedProto = proto is not null
@@ -310,6 +226,102 @@ public static class ApacheConfig
                     (header, value) => $"RequestHeader {Sets(header)!.Arg(0)} {header} \"{Sets(header)!.Arg(2)}\"{rewrite.Explain(Sets(header)!.Arg(2), value)}", $"in {context}"),
             });
         }
+    }
+
+    /// <summary>Every place a context proxies: ProxyPass(Match) lines, those inside &lt;Location&gt; blocks (with the block's own directives), or its RewriteRule [P] lines.</summary>
+    private static List<(ProxyDirective D, string Path, string Url, List<string> Params, List<ProxyDirective> Local)> Passes(
+        IReadOnlyList<ProxyDirective> body, List<ProxyDirective> rewrites, ApacheRewrite rewrite, Dictionary<string, Balancer> balancers)
+    {
+        var passes = new List<(ProxyDirective D, string Path, string Url, List<string> Params, List<ProxyDirective> Local)>();
+        foreach (var d in body)
+        {
+            if ((d.Is("ProxyPass") || d.Is("ProxyPassMatch")) && d.Block is null && d.Args.Count >= 2)
+                passes.Add((d, d.Args[0], d.Args[1], d.Args.Skip(2).ToList(), []));
+            else if (d.Block is not null && (d.Is("Location") || d.Is("LocationMatch")))
+                foreach (var p in d.Block.Where(x => x.Is("ProxyPass") && x.Args.Count >= 1))
+                    passes.Add((p, d.Arg(0), p.Args[0], p.Args.Skip(1).ToList(), d.Block.Where(x => x.Block is null).ToList()));
+        }
+        // A site may proxy through RewriteRule [P] alone (Posit's Apache example without its fallback ProxyPass):
+        // then its HTTP rules are the routes.
+        if (passes.Count == 0 && rewrite.EngineOn)
+            foreach (var r in rewrites.Where(r => ApacheRewrite.Flags(r).Proxy && r.Arg(1).Contains("://", StringComparison.Ordinal) && !IsWs(r.Arg(1), balancers)))
+                passes.Add((r, r.Arg(0), r.Arg(1), [], []));
+        return passes;
+    }
+
+    /// <summary>Where a route sends requests: its servers, whether one user stays on one, and what its members say of timeouts and upgrades.</summary>
+    private sealed record Backend(List<ProxyServer> Servers, ProxyFact Sticky, Func<string, string> AddFix, Balancer? Balancer = null,
+        List<((double Seconds, string? Note) Value, SourceLocation At)>? MemberTimeouts = null, bool MemberUpgrade = false);
+
+    private static Backend OneServer(string url, string path, SourceLocation at)
+    {
+        List<ProxyServer> servers = HostPort(url) is { } hp ? [new ProxyServer(hp.Host, hp.Port, at)] : [];
+        return new Backend(servers, new ProxyFact(true, $"ProxyPass {url} sends every request to one server", at),
+            node => $"Define <Proxy \"balancer://workbench\"> with a BalancerMember per node ({node} among them) and ProxyPass {path} balancer://workbench/ at {at}.");
+    }
+
+    private static Backend BalancerBackend(string url, ProxyDirective d, Dictionary<string, string> settings, List<ProxyDirective> scope, Dictionary<string, Balancer> balancers)
+    {
+        var at = d.At;
+        var name = "balancer://" + url["balancer://".Length..].Split('/', 2)[0];
+        if (balancers.GetValueOrDefault(name) is not { } balancer)
+            return new Backend([], new ProxyFact(false, $"{name} is not defined (no <Proxy {name}> with BalancerMember lines)", at, $"Define <Proxy \"{name}\"> with a BalancerMember per node."),
+                node => $"Define <Proxy \"{name}\"> and add 'BalancerMember \"http://{node}\" route=<name>' to it.");
+        var servers = new List<ProxyServer>();
+        var memberTimeouts = new List<((double Seconds, string? Note) Value, SourceLocation At)>();
+        var memberUpgrade = false;
+        var members = balancer.Members.Select(m => (D: m, P: Params(m.Args.Skip(1))))
+            .Select(m => (m.D, m.P, Flags: StatusFlags(m.P.GetValueOrDefault("status") ?? ""), Set: m.P.TryGetValue("lbset", out var l) && int.TryParse(l, out var n) ? n : 0))
+            .Where(m => !m.Flags.Contains('D') && !m.Flags.Contains('S')).ToList();
+        // mod_proxy_balancer uses the members of the lowest lbset that has a usable one; hot standby (H) and
+        // hot spare (R) members only stand in when the others cannot take requests.
+        static bool Spare(HashSet<char> flags) => flags.Contains('H') || flags.Contains('R');
+        var lowest = members.Where(m => !Spare(m.Flags)).Select(m => m.Set).DefaultIfEmpty(0).Min();
+        foreach (var (m, member, flags, lbset) in members)
+        {
+            var standby = flags.Contains('H') ? "status=+H" : flags.Contains('R') ? "status=+R" : lbset > lowest ? $"lbset={lbset}" : null;
+            if (HostPort(m.Arg(0)) is { } hp) servers.Add(new ProxyServer(hp.Host, hp.Port, m.At, standby));
+            if (member.TryGetValue("timeout", out var t)) memberTimeouts.Add((Seconds("timeout=", t, m.At, atLeastOne: true), m.At));
+            if (member.ContainsKey("upgrade") || m.Arg(0).StartsWith("ws", StringComparison.OrdinalIgnoreCase)) memberUpgrade = true;
+        }
+        var sticky = ProxyServer.OneAtATime(balancer.Name, servers) ?? Stickiness(balancer, settings, d, scope);
+        return new Backend(servers, sticky, node => $"Add 'BalancerMember \"http://{node}\" route=<name>' to <Proxy {balancer.Name}> ({balancer.At}).",
+            balancer, memberTimeouts, memberUpgrade);
+    }
+
+    /// <summary>
+    /// The idle timeout of the connection to the node: a worker's timeout=, else ProxyTimeout, else Timeout (60 s).
+    /// An upgraded websocket tunnel lasts while either this or the client side's Timeout has not expired
+    /// (seen with Apache 2.4), so this one bounds both the wait for a response and the websocket.
+    /// </summary>
+    private static ProxyTimeout IdleTimeout(string context, SourceLocation at, Dictionary<string, string> settings, Backend backend,
+        ProxyDirective? proxyTimeout, ProxyDirective? plain)
+    {
+        const string fix = "Set 'ProxyTimeout 1728000' (20 days, in seconds: Apache reads whole seconds; Workbench needs at least 60 s) in the virtual host";
+        var balancer = backend.Balancer;
+        var set = settings.TryGetValue("timeout", out var pt) ? (Text: pt, At: (SourceLocation?)at)
+            : balancer?.Settings.TryGetValue("timeout", out var bt) == true ? (Text: bt, At: balancer.SettingsAt ?? balancer.At) : default;
+        if (backend.MemberTimeouts is { Count: > 0 } memberTimeouts)
+        {
+            var shortest = memberTimeouts.MinBy(m => m.Value.Seconds);
+            return new ProxyTimeout("BalancerMember timeout=", shortest.Value.Seconds, shortest.At, $"Set timeout=1728000 on the BalancerMember at {shortest.At}, or remove it and {fix}.", shortest.Value.Note);
+        }
+        if (set.At is { } setAt)
+        {
+            var (seconds, note) = Seconds("timeout=", set.Text, setAt, atLeastOne: true);
+            return new ProxyTimeout("timeout=", seconds, setAt, $"Set timeout=1728000 at {setAt}.", note);
+        }
+        if (proxyTimeout is not null)
+        {
+            var (seconds, note) = Seconds("ProxyTimeout", proxyTimeout.Arg(0), proxyTimeout.At, atLeastOne: true);
+            return new ProxyTimeout("ProxyTimeout", seconds, proxyTimeout.At, $"Set 'ProxyTimeout 1728000' at {proxyTimeout.At}.", note);
+        }
+        if (plain is not null)
+        {
+            var (seconds, note) = Seconds("Timeout", plain.Arg(0), plain.At, atLeastOne: false);
+            return new ProxyTimeout("Timeout (ProxyTimeout unset)", seconds, plain.At, $"{fix} ({context}).", note);
+        }
+        return new ProxyTimeout("Timeout", 60, null, $"{fix} ({context}).");
     }
 
     /// <summary>
