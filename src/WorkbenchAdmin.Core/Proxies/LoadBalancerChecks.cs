@@ -1,5 +1,5 @@
 using System.Net;
-using WorkbenchAdmin.Core.Verification;
+using WorkbenchAdmin.Core.Platform;
 
 namespace WorkbenchAdmin.Core.Proxies;
 
@@ -23,10 +23,10 @@ public static class LoadBalancerChecks
 {
     public const double MinimumTimeoutSec = 60;
 
-    public static IEnumerable<CheckResult> FromFile(IEnumerable<CheckDefinition> selected, ProxyConfig config, ClusterNodes nodes, VerificationProbes probes)
+    public static IEnumerable<CheckResult> FromFile(IEnumerable<CheckDefinition> selected, ProxyConfig config, ClusterNodes nodes, Machine machine)
     {
         var target = config.MainFile;
-        var matcher = new NodeMatcher(probes);
+        var matcher = new NodeMatcher(machine);
         var routes = config.Routes.Where(r => nodes.Nodes.Any(n => r.Servers.Any(s => matcher.Same(s.Host, s.Port, n.Host, n.Port)))).ToList();
         if (routes.Count == 0) routes = config.Routes.ToList();
         foreach (var c in selected)
@@ -141,7 +141,7 @@ public static class LoadBalancerChecks
 }
 
 /// <summary>Whether a proxy's server and a node are the same: the same port, and the same name or an address in common.</summary>
-internal sealed class NodeMatcher(VerificationProbes probes)
+internal sealed class NodeMatcher(Machine machine)
 {
     private readonly Dictionary<string, IReadOnlyList<string>> _resolved = new(StringComparer.OrdinalIgnoreCase);
 
@@ -151,7 +151,7 @@ internal sealed class NodeMatcher(VerificationProbes probes)
     private IReadOnlyList<string> Addresses(string host)
     {
         if (IPAddress.TryParse(host, out var ip)) return [ip.ToString()];
-        if (!_resolved.TryGetValue(host, out var list)) _resolved[host] = list = probes.Resolve(host);
+        if (!_resolved.TryGetValue(host, out var list)) _resolved[host] = list = machine.Resolve(host);
         return list;
     }
 }

@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Text;
-using WorkbenchAdmin.Core.Verification;
+using WorkbenchAdmin.Core.Platform;
 
 namespace WorkbenchAdmin.Core.Proxies;
 
@@ -42,7 +42,7 @@ public static class LoadBalancerProbe
     /// "backup", Apache hot standby) is expected not to answer while the others are up. Without it, a node that never
     /// answers is one the balancer does not reach, which from outside looks the same.
     /// </param>
-    public static IEnumerable<CheckResult> Run(IEnumerable<CheckDefinition> selected, Uri uri, ClusterNodes nodes, VerificationProbes probes, ProbeOptions options,
+    public static IEnumerable<CheckResult> Run(IEnumerable<CheckDefinition> selected, Uri uri, ClusterNodes nodes, Machine machine, ProbeOptions options,
         ProxyConfig? config = null)
     {
         var target = uri.ToString();
@@ -57,7 +57,7 @@ public static class LoadBalancerProbe
                 yield return c.Unchecked(target, $"{uri} did not answer: {down}", "Start the load balancer, or correct -Uri.");
             yield break;
         }
-        var matcher = new NodeMatcher(probes);
+        var matcher = new NodeMatcher(machine);
         Spread? spread = null;
         foreach (var c in checks)
         {

@@ -1,3 +1,4 @@
+using WorkbenchAdmin.Core.Platform;
 using WorkbenchAdmin.Core.Commands;
 using WorkbenchAdmin.Core.Commands.Cluster;
 using WorkbenchAdmin.Core.Configuration;
@@ -13,7 +14,7 @@ public sealed record VerifyRequest : StoreRequest
     public bool Quiet { get; init; }
     public double? ClockToleranceSec { get; init; }
     public string? HomeRoot { get; init; }
-    public VerificationProbes? Probes { get; init; }
+    public Machine? Machine { get; init; }
     /// <summary>The external load balancer: its configuration file, or its http(s) URL for the live checks; null skips those checks.</summary>
     public string? LoadBalancer { get; init; }
 }
@@ -103,9 +104,9 @@ public static class ClusterVerifier
                 $"-Check {string.Join(", ", request.Check!)} selects only load balancer checks: pass -LoadBalancer <its configuration file or URL>.", request.Check);
         if (request.LoadBalancer is null) selected.RemoveAll(c => c.Scope == CheckScope.LoadBalancer);
 
-        var probes = request.Probes ?? VerificationProbes.System;
+        var machine = request.Machine ?? Machine.Local;
         var root = ConfigRoot.Resolve(request.ConfigRoot);
-        var node = new NodeContext(root, probes, request.HomeRoot ?? spec?.HomeRoot);
+        var node = new NodeContext(root, machine, request.HomeRoot ?? spec?.HomeRoot);
         var results = new List<CheckResult>();
         void Emit(IEnumerable<CheckResult> batch)
         {
@@ -163,7 +164,7 @@ public static class ClusterVerifier
         var nodes = cluster.Context is { } x ? ClusterNodes.Of(x.Nodes.Select(n => n.Address)) : ClusterNodes.Unavailable(cluster.Unavailable ?? "the cluster store was not read");
         var live = Uri.TryCreate(loadBalancer, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";
         var options = new ProbeOptions { Cancellation = host.Cancellation };
-        return Commands.Proxies.LoadBalancerOperations.Run([check], live ? null : loadBalancer, null, live ? loadBalancer : null, nodes, node.Probes, options).ToList();
+        return Commands.Proxies.LoadBalancerOperations.Run([check], live ? null : loadBalancer, null, live ? loadBalancer : null, nodes, node.Machine, options).ToList();
     }
 
     /// <summary>A fingerprint as the store holds it; one that is not ours to read makes the store unreadable, never a silent gap.</summary>
@@ -193,7 +194,8 @@ public static class ClusterVerifier
             Database = node.Database,
             LauncherPort = LauncherConfig.Load(node.Root).Port,
             ClockTolerance = TimeSpan.FromSeconds(tolerance),
-            Probes = node.Probes,
+            Machine = node.Machine,
+            Cancellation = host.Cancellation,
         };
     }
 }

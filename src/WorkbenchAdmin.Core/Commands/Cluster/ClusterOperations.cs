@@ -83,7 +83,7 @@ public static class ClusterOperations
         public bool Force { get; init; }
         /// <summary>Load averages, cores, clock and version to report instead of this machine's (tests, or a node reporting for itself elsewhere).</summary>
         public NodeReport? Report { get; init; }
-        public Verification.VerificationProbes? Probes { get; init; }
+        public Platform.Machine? Machine { get; init; }
         /// <summary>Update-WbNodeStatus -EverySec: beat at this interval until stopped, instead of once.</summary>
         public double? EverySec { get; init; }
     }
@@ -159,7 +159,7 @@ public static class ClusterOperations
     private static void Beat(NodeRequest request, ConfigRoot root, NodeIdentity identity, ICommandHost host)
     {
         var store = Open(request, host);
-        var report = (request.Report ?? NodeReport.FromMachine()) with { Serving = RserverAnswers(root, identity, request.Probes, host) };
+        var report = (request.Report ?? NodeReport.FromMachine()) with { Serving = RserverAnswers(root, identity, request.Machine, host) };
         var node = store.ReportNode(identity, report, mustExist: true, request.OfflineAfter, Fingerprint(request, identity, report));
         if (request.PassThru) host.WriteObject(node);
     }
@@ -170,7 +170,7 @@ public static class ClusterOperations
     /// Whether rserver accepts a connection on its HTTP port (www-address and www-port of rserver.conf; a wildcard
     /// address is reached on loopback): a heartbeat must not keep a stopped or crashed node Online.
     /// </summary>
-    private static bool RserverAnswers(ConfigRoot root, NodeIdentity identity, Verification.VerificationProbes? probes, ICommandHost host)
+    private static bool RserverAnswers(ConfigRoot root, NodeIdentity identity, Platform.Machine? machine, ICommandHost host)
     {
         var rserver = RServerConfig.Load(root);
         var address = rserver.WwwAddress.Trim('[', ']') switch
@@ -179,7 +179,7 @@ public static class ClusterOperations
             "::" => "::1",
             var a => a,
         };
-        if ((probes ?? Verification.VerificationProbes.System).CanConnect(address, rserver.WwwPort, RserverProbeTimeout)) return true;
+        if ((machine ?? Platform.Machine.Local).CanConnect(address, rserver.WwwPort, RserverProbeTimeout, host.Cancellation)) return true;
         host.WriteWarning($"rserver is not answering on {NodeCandidate.FormatAddress(address, rserver.WwwPort)} (www-address and www-port in {root.PathOf(ConfigFiles.RServer)}): " +
                           $"{identity.Address} is reported Offline and gets no sessions until it answers.");
         return false;
@@ -192,7 +192,7 @@ public static class ClusterOperations
         var root = Configuration.ConfigRoot.Resolve(request.ConfigRoot);
         try
         {
-            return new(Verification.NodeFingerprint.Compute(root, identity.Address, report.Version, request.Probes).ToJson(), taken);
+            return new(Verification.NodeFingerprint.Compute(root, identity.Address, report.Version, request.Machine).ToJson(), taken);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

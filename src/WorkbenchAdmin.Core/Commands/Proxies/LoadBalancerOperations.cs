@@ -20,7 +20,7 @@ public sealed record TestLoadBalancerRequest : StoreRequest
     public double? HoldSec { get; init; }
     public IReadOnlyList<string>? ClientAddress { get; init; }
     public bool Quiet { get; init; }
-    public VerificationProbes? Probes { get; init; }
+    public Machine? Machine { get; init; }
 }
 
 public sealed record NewLoadBalancerConfigRequest : StoreRequest
@@ -54,7 +54,7 @@ public static class LoadBalancerOperations
         var selected = Select(request.Check);
         var nodes = request.Node is { Count: > 0 } given ? ClusterNodes.Of(given) : StoreNodes(request, host);
         var results = new List<CheckResult>();
-        foreach (var r in Run(selected, request.Path, request.Kind, request.Uri, nodes, request.Probes ?? VerificationProbes.System, Options(request, host)))
+        foreach (var r in Run(selected, request.Path, request.Kind, request.Uri, nodes, request.Machine ?? Machine.Local, Options(request, host)))
         {
             results.Add(r);
             if (!request.Quiet) host.WriteObject(r);
@@ -92,7 +92,7 @@ public static class LoadBalancerOperations
 
     /// <summary>The file checks (when a path is given) and the live checks (when a URL is given), in catalog order for each.</summary>
     public static IEnumerable<CheckResult> Run(IReadOnlyList<CheckDefinition> selected, string? path, string? kind, string? uri, ClusterNodes nodes,
-        VerificationProbes probes, ProbeOptions options)
+        Machine machine, ProbeOptions options)
     {
         ProxyConfig? fileConfig = null;
         if (path is not null)
@@ -105,14 +105,14 @@ public static class LoadBalancerOperations
             if (config is null)
                 foreach (var c in selected) yield return c.Unchecked(path, why!, "Correct what the message names, then check again.");
             else
-                foreach (var r in LoadBalancerChecks.FromFile(selected, config, nodes, probes)) yield return r;
+                foreach (var r in LoadBalancerChecks.FromFile(selected, config, nodes, machine)) yield return r;
         }
         if (uri is not null)
         {
             if (!System.Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("http" or "https"))
                 throw new WbException("InvalidLoadBalancerUri", WbErrorCategory.InvalidArgument, $"-Uri '{uri}' is not an http:// or https:// URL.", uri);
             // The file, when read, tells the live checks which nodes are standby servers.
-            foreach (var r in LoadBalancerProbe.Run(selected, parsed, nodes, probes, options, fileConfig)) yield return r;
+            foreach (var r in LoadBalancerProbe.Run(selected, parsed, nodes, machine, options, fileConfig)) yield return r;
         }
     }
 

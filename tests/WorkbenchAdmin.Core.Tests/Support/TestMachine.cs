@@ -1,11 +1,14 @@
-using WorkbenchAdmin.Core.Verification;
+using WorkbenchAdmin.Core.Platform;
 
 namespace WorkbenchAdmin.Core.Tests.Support;
 
-/// <summary>Real probes, except that chosen directories count as NFS mounts and chosen names resolve.</summary>
-public sealed class TestProbes : VerificationProbes
+/// <summary>Real machine, except that chosen directories count as NFS mounts and chosen names resolve.</summary>
+public sealed class TestMachine : Machine
 {
     public HashSet<string> NfsPaths { get; } = [];
+    /// <summary>The machine's host name as the code sees it; null for the real one.</summary>
+    public string? Name { get; init; }
+    public override string HostName() => Name ?? base.HostName();
     public Dictionary<string, string[]> Hosts { get; } = new(StringComparer.OrdinalIgnoreCase);
     public string? Passwd { get; set; }
     /// <summary>Paths this node sees elsewhere (as if a different file system were mounted there).</summary>
