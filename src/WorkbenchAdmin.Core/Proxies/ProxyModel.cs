@@ -99,6 +99,9 @@ public sealed class ProxyConfig
     public required IReadOnlyList<string> Files { get; init; }
     public required IReadOnlyList<ProxyRoute> Routes { get; init; }
 
+    /// <summary>The error when a file's kind cannot be told, or -Kind names none: callers tell the file's case from the parameter's.</summary>
+    public const string KindUnknownError = "LoadBalancerKindUnknown";
+
     /// <summary>Reads <paramref name="path"/> as <paramref name="kind"/>, or the kind its content shows.</summary>
     public static ProxyConfig Load(string path, ProxyKind? kind = null)
     {
@@ -126,7 +129,7 @@ public sealed class ProxyConfig
             if (word is "global" or "defaults" or "frontend" or "backend" or "listen" or "peers" or "resolvers") return ProxyKind.HAProxy;
             if (char.IsAsciiLetterUpper(word[0])) return ProxyKind.Apache; // Apache's directives are capitalised: ServerRoot, Listen, ProxyPass
         }
-        throw new WbException("LoadBalancerKindUnknown", WbErrorCategory.InvalidData,
+        throw new WbException(KindUnknownError, WbErrorCategory.InvalidData,
             $"'{path}' is not recognisably an nginx, Apache httpd or HAProxy configuration; pass -Kind nginx, apache or haproxy.", path);
     }
 
@@ -135,11 +138,11 @@ public sealed class ProxyConfig
         "nginx" => ProxyKind.Nginx,
         "apache" or "httpd" or "apache2" => ProxyKind.Apache,
         "haproxy" => ProxyKind.HAProxy,
-        _ => throw new WbException("LoadBalancerKindUnknown", WbErrorCategory.InvalidArgument,
+        _ => throw new WbException(KindUnknownError, WbErrorCategory.InvalidArgument,
             $"-Kind '{value}' is not one of nginx, apache, haproxy.", value),
     };
 
-    public static readonly string[] KindNames = ["nginx", "apache", "haproxy"];
+    public static readonly IReadOnlyList<string> KindNames = ["nginx", "apache", "haproxy"];
 }
 
 /// <summary>Durations as each proxy reads them: nginx, Apache and HAProxy each have their own rules.</summary>

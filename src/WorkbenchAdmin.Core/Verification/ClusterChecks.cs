@@ -42,6 +42,22 @@ public sealed record ClusterAccess(ClusterContext? Context, string? Unavailable)
 /// <summary>Checks that compare the nodes of a cluster, through the store.</summary>
 internal static class ClusterChecks
 {
+    /// <summary>This class's checks: each id (defined in <see cref="CheckCatalog"/>) with its implementation below.</summary>
+    public static IEnumerable<Check> All =>
+    [
+        Check.Cluster("cluster.nodes-online", NodesOnline),
+        Check.Cluster("cluster.config-identical", ConfigIdentical),
+        Check.Cluster("cluster.key", SameKey),
+        Check.Cluster("cluster.protocol", SameProtocol),
+        Check.Cluster("cluster.version", SameVersion),
+        Check.Cluster("cluster.clock", Clocks),
+        Check.Cluster("cluster.users", SameUsers),
+        Check.Cluster("cluster.shared-marker", SharedMarkers),
+        Check.Cluster("network.reachable", Reachable),
+        Check.Cluster("database.connections", Connections),
+        Check.Cluster("cluster.session-spread", SessionSpread),
+    ];
+
     private const string Cluster = "cluster";
 
     public static IEnumerable<CheckResult> NodesOnline(CheckDefinition c, ClusterContext x)

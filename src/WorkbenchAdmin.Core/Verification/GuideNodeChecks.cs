@@ -42,6 +42,16 @@ public sealed record MountEntry(string MountPoint, string FileSystem, string Sou
 /// <summary>The guide's remaining node steps: NFS mount options, home directories, the services, launcher sessions.</summary>
 internal static class GuideNodeChecks
 {
+    /// <summary>This class's checks: each id (defined in <see cref="CheckCatalog"/>) with its implementation below.</summary>
+    public static IEnumerable<Check> All =>
+    [
+        Check.Node("storage.nfs-options", NfsOptions),
+        Check.Node("storage.home-directories", HomeDirectories),
+        Check.Node("config.launcher-sessions", LauncherSessions),
+        Check.Node("services.rstudio-server", RStudioServer),
+        Check.Node("services.rstudio-launcher", RStudioLauncher),
+    ];
+
     /// <summary>The guide's fstab options for both shared directories.</summary>
     public const string GuideOptions = "auto,noac,nofail,noatime,nolock,intr,tcp,actimeo=1800";
     public const int GuideActimeo = 1800;

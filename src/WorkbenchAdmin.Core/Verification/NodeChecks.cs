@@ -24,6 +24,24 @@ public sealed class NodeContext(ConfigRoot root, Machine machine, string? homeRo
 /// <summary>Checks of one node's configuration and files, from its configuration root.</summary>
 internal static class NodeChecks
 {
+    /// <summary>This class's checks: each id (defined in <see cref="CheckCatalog"/>) with its implementation below.</summary>
+    public static IEnumerable<Check> All =>
+    [
+        Check.Node("config.lb-enabled", LoadBalancingEnabled),
+        Check.Node("config.lb-file", LoadBalancerFile),
+        Check.Node("config.launcher-address", LauncherAddress),
+        Check.Node("config.rserver-options", RServerOptionsKnown),
+        Check.Node("storage.shared-path", SharedStoragePath),
+        Check.Node("storage.shared-owner", SharedOwner),
+        Check.Node("storage.home-owner", HomeOwner),
+        Check.Node("database.provider", DatabaseProvider),
+        Check.Node("security.database-conf-mode", DatabaseConfMode),
+        Check.Node("security.key-mode", SecureCookieKeyMode),
+        Check.Node("security.plain-password", PlainTextPassword),
+        Check.Node("network.www-host-name", WwwHostName),
+        Check.Node("network.port-range", PortRange),
+    ];
+
     private const UnixFileMode Mode600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     public static IEnumerable<CheckResult> LoadBalancingEnabled(CheckDefinition c, NodeContext n)

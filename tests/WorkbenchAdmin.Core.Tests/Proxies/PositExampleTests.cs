@@ -59,7 +59,7 @@ public sealed class PositExampleTests : IDisposable
         var text = Localized(name);
         var checkedCopy = _dir.Write($"checked-{name}", text);
         using var proxy = ProxyProcess.Start(kind, text, _port, _dir);
-        var results = LoadBalancerOperations.Run(All, withFile ? checkedCopy : null, kind.ToString(), proxy.Uri.ToString(), Live(nodes), Machine.Local, Options).ToList();
+        var results = LoadBalancerVerifier.Run(All, withFile ? checkedCopy : null, kind.ToString(), proxy.Uri.ToString(), Live(nodes), Machine.Local, Options).ToList();
         var fileCount = withFile ? All.Count : 0;
         return (results.Take(fileCount).ToList(), results.Skip(fileCount).ToList());
     }

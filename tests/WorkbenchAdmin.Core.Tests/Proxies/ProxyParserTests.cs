@@ -101,7 +101,7 @@ public sealed class ProxyParserTests : IDisposable
         Assert.Equal("LoadBalancerConfigUnsafe", e.ErrorId);
         Assert.Contains($"included from {main}:1", e.Message);
         // Through the file checks, it is a check that could not be made.
-        var results = WorkbenchAdmin.Core.Commands.Proxies.LoadBalancerOperations.Run(
+        var results = WorkbenchAdmin.Core.Verification.LoadBalancerVerifier.Run(
             WorkbenchAdmin.Core.Commands.Proxies.LoadBalancerOperations.Select(null), main, null, null, TwoNodes, Machine.Local, new ProbeOptions()).ToList();
         Assert.All(results, r => Assert.StartsWith("could not be checked:", r.Found));
     }
