@@ -32,9 +32,9 @@ public static class LoadBalancerChecks
         var matcher = new NodeMatcher(machine);
         var routes = config.Routes.Where(r => nodes.Nodes.Any(n => r.Servers.Any(s => matcher.Same(s.Host, s.Port, n.Host, n.Port)))).ToList();
         if (routes.Count == 0) routes = config.Routes.ToList();
-        foreach (var c in selected)
+        // Every check is known before any is judged: an id with no judge is refused, never run as another.
+        foreach (var (c, judge) in selected.Select(c => (c, LoadBalancerCheckSet.Of(c).FromFile)).ToList())
         {
-            var judge = LoadBalancerCheckSet.Of(c).FromFile;
             if (routes.Count == 0)
             {
                 yield return c.Fail(target, $"no route to any server in {string.Join(", ", config.Files)}: no {Verb(config.Kind)}", $"a {Verb(config.Kind)} to the Workbench nodes",

@@ -46,21 +46,21 @@ public static class LoadBalancerProbe
         ProxyConfig? config = null)
     {
         var target = uri.ToString();
-        var checks = selected.ToList();
+        // Every check is known before the balancer is asked anything: an id with no probe is refused, never run as another.
+        var checks = selected.Select(c => (Check: c, Judge: LoadBalancerCheckSet.Of(c).Live)).ToList();
         // One request first: a balancer that does not answer fails every check the same way.
         string? down = null;
         try { Get(uri, null, null, options); }
         catch (Exception e) when (e is IOException or SocketException or AuthenticationException) { down = e.Message; }
         if (down is not null)
         {
-            foreach (var c in checks)
+            foreach (var (c, _) in checks)
                 yield return c.Unchecked(target, $"{uri} did not answer: {down}", "Start the load balancer, or correct -Uri.");
             yield break;
         }
         var live = new LiveUnderCheck(target, uri, nodes, new NodeMatcher(machine), options, config);
-        foreach (var c in checks)
+        foreach (var (c, judge) in checks)
         {
-            var judge = LoadBalancerCheckSet.Of(c).Live;
             CheckResult result;
             try { result = judge(c, live); }
             catch (Exception e) when (e is IOException or SocketException or AuthenticationException)
