@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using WorkbenchAdmin.Core.Commands.Cluster;
 using WorkbenchAdmin.Core.Configuration;
+using WorkbenchAdmin.Core.Store;
 
 namespace WorkbenchAdmin;
 

@@ -34,6 +34,14 @@ public sealed record LoadBalancerConfig
     /// <summary>The pre-2021.09 form: a <c>[config]</c> or <c>[nodes]</c> section (<see cref="MigrateLegacy"/> turns it into the current one).</summary>
     public bool LegacyForm { get; init; }
 
+    /// <summary>Whether the node balances: load-balancing-enabled in rserver.conf decides; unset, this file's presence does (the legacy way).</summary>
+    public LoadBalancingState State(RServerConfig rserver) => rserver.LoadBalancingEnabled switch
+    {
+        true => LoadBalancingState.Enabled,
+        false => LoadBalancingState.Disabled,
+        null => FilePresent ? LoadBalancingState.LegacyFileOnly : LoadBalancingState.Disabled,
+    };
+
     public static LoadBalancerConfig Load(ConfigRoot root) => From(root.TryLoad(ConfigFiles.LoadBalancer));
 
     public static LoadBalancerConfig From(ConfigDocument? doc)

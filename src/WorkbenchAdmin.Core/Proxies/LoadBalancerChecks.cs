@@ -1,5 +1,5 @@
 using System.Net;
-using WorkbenchAdmin.Core.Verification;
+using WorkbenchAdmin.Core.Platform;
 
 namespace WorkbenchAdmin.Core.Proxies;
 
@@ -18,18 +18,23 @@ public sealed record ClusterNodes(IReadOnlyList<(string Host, int Port)> Nodes, 
     public static string Format((string Host, int Port) n) => NodeCandidate.FormatAddress(n.Host, n.Port);
 }
 
+/// <summary>One route of the balancer's configuration under a check: where it is, the nodes it should reach, and its label in findings.</summary>
+internal sealed record RouteUnderCheck(string Target, ProxyRoute Route, ClusterNodes Nodes, NodeMatcher Matcher, string Label);
+
 /// <summary>The load balancer checks made from its configuration file: each over the routes that reach the nodes.</summary>
 public static class LoadBalancerChecks
 {
     public const double MinimumTimeoutSec = 60;
 
-    public static IEnumerable<CheckResult> FromFile(IEnumerable<CheckDefinition> selected, ProxyConfig config, ClusterNodes nodes, VerificationProbes probes)
+    public static IEnumerable<CheckResult> FromFile(IEnumerable<CheckDefinition> selected, ProxyConfig config, ClusterNodes nodes, Machine machine,
+                                                   CancellationToken cancellation = default)
     {
         var target = config.MainFile;
-        var matcher = new NodeMatcher(probes);
+        var matcher = new NodeMatcher(machine, cancellation);
         var routes = config.Routes.Where(r => nodes.Nodes.Any(n => r.Servers.Any(s => matcher.Same(s.Host, s.Port, n.Host, n.Port)))).ToList();
         if (routes.Count == 0) routes = config.Routes.ToList();
-        foreach (var c in selected)
+        // Every check is known before any is judged: an id with no judge is refused, never run as another.
+        foreach (var (c, judge) in selected.Select(c => (c, LoadBalancerCheckSet.Of(c).FromFile)).ToList())
         {
             if (routes.Count == 0)
             {
@@ -38,20 +43,15 @@ public static class LoadBalancerChecks
                 continue;
             }
             foreach (var route in routes)
-            {
-                var label = routes.Count > 1 ? $" [{route.Name}]" : "";
-                yield return c.Id switch
-                {
-                    "loadbalancer.nodes" => Nodes(c, target, route, nodes, matcher, label),
-                    "loadbalancer.sticky" => Judge(c, target, route.Sticky, label, "requests of one user on one node (needed with SAML)"),
-                    "loadbalancer.websocket" => Judge(c, target, route.WebSocket, label, "the websocket upgrade passed on to the nodes"),
-                    "loadbalancer.timeout" => Timeouts(c, target, route, label),
-                    "loadbalancer.distribution" => Distribution(c, target, route, nodes, matcher, label),
-                    _ => Forwarded(c, target, route, label),
-                };
-            }
+                yield return judge(c, new RouteUnderCheck(target, route, nodes, matcher, routes.Count > 1 ? $" [{route.Name}]" : ""));
         }
     }
+
+    internal static CheckResult Sticky(CheckDefinition c, RouteUnderCheck r) =>
+        Judge(c, r.Target, r.Route.Sticky, r.Label, "requests of one user on one node (needed with SAML)");
+
+    internal static CheckResult WebSocket(CheckDefinition c, RouteUnderCheck r) =>
+        Judge(c, r.Target, r.Route.WebSocket, r.Label, "the websocket upgrade passed on to the nodes");
 
     private static string Verb(ProxyKind kind) => kind switch
     {
@@ -65,8 +65,9 @@ public static class LoadBalancerChecks
         : fact.Warn ? c.Warn(target, fact.Describe() + label, expected, fact.Fix)
         : c.Pass(target, fact.Describe() + label, expected);
 
-    private static CheckResult Nodes(CheckDefinition c, string target, ProxyRoute route, ClusterNodes nodes, NodeMatcher matcher, string label)
+    internal static CheckResult Nodes(CheckDefinition c, RouteUnderCheck r)
     {
+        var (target, route, nodes, matcher, label) = r;
         if (nodes.Unknown is { } why)
             return c.Unchecked(target, $"the cluster's nodes are unknown ({why})", "Pass -Node host:port for each node, or make the cluster store reachable.");
         if (route.ServersUnknown is { } unknown)
@@ -84,8 +85,9 @@ public static class LoadBalancerChecks
         return c.Pass(target, $"{nodes.Nodes.Count} of {nodes.Nodes.Count} nodes are servers: {servers}{label}", expected);
     }
 
-    private static CheckResult Timeouts(CheckDefinition c, string target, ProxyRoute route, string label)
+    internal static CheckResult Timeouts(CheckDefinition c, RouteUnderCheck r)
     {
+        var (target, route, _, _, label) = r;
         var expected = $"at least {MinimumTimeoutSec:0} s";
         var low = route.Timeouts.Where(t => !t.Ok(MinimumTimeoutSec)).ToList();
         return low.Count == 0
@@ -100,8 +102,9 @@ public static class LoadBalancerChecks
     /// where Workbench's own balancer still places sessions on every node. A node that is no server at all is
     /// loadbalancer.nodes' finding, not this one's (our choice: one finding per mistake).
     /// </summary>
-    private static CheckResult Distribution(CheckDefinition c, string target, ProxyRoute route, ClusterNodes nodes, NodeMatcher matcher, string label)
+    internal static CheckResult Distribution(CheckDefinition c, RouteUnderCheck r)
     {
+        var (target, route, nodes, matcher, label) = r;
         const string expected = "new users spread over every node by the load balancer (active/active), as the multi-server guide asks";
         if (route.ServersUnknown is { } unknown)
             return c.Unchecked(target, unknown + label, "Name the nodes in the configuration (an upstream, balancer or backend), not through a variable.");
@@ -128,8 +131,9 @@ public static class LoadBalancerChecks
         return c.Pass(target, $"{spread}, none held back as a standby{label}", expected);
     }
 
-    private static CheckResult Forwarded(CheckDefinition c, string target, ProxyRoute route, string label)
+    internal static CheckResult Forwarded(CheckDefinition c, RouteUnderCheck r)
     {
+        var (target, route, _, _, label) = r;
         const string expected = "the client's URL passed to Workbench: X-RStudio-Request (scheme, host, port, path), or Forwarded, or X-Forwarded-Proto with the client's Host (or X-Forwarded-Host)";
         // Workbench reads X-RStudio-Request, else Forwarded, and then nothing else: that header decides alone.
         if (route.OriginalUrl is { } url) return Judge(c, target, url, label, expected);
@@ -141,7 +145,7 @@ public static class LoadBalancerChecks
 }
 
 /// <summary>Whether a proxy's server and a node are the same: the same port, and the same name or an address in common.</summary>
-internal sealed class NodeMatcher(VerificationProbes probes)
+internal sealed class NodeMatcher(Machine machine, CancellationToken cancellation)
 {
     private readonly Dictionary<string, IReadOnlyList<string>> _resolved = new(StringComparer.OrdinalIgnoreCase);
 
@@ -151,7 +155,7 @@ internal sealed class NodeMatcher(VerificationProbes probes)
     private IReadOnlyList<string> Addresses(string host)
     {
         if (IPAddress.TryParse(host, out var ip)) return [ip.ToString()];
-        if (!_resolved.TryGetValue(host, out var list)) _resolved[host] = list = probes.Resolve(host);
+        if (!_resolved.TryGetValue(host, out var list)) _resolved[host] = list = machine.Resolve(host, cancellation);
         return list;
     }
 }

@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Text;
-using WorkbenchAdmin.Core.Verification;
+using WorkbenchAdmin.Core.Platform;
 
 namespace WorkbenchAdmin.Core.Proxies;
 
@@ -42,37 +42,27 @@ public static class LoadBalancerProbe
     /// "backup", Apache hot standby) is expected not to answer while the others are up. Without it, a node that never
     /// answers is one the balancer does not reach, which from outside looks the same.
     /// </param>
-    public static IEnumerable<CheckResult> Run(IEnumerable<CheckDefinition> selected, Uri uri, ClusterNodes nodes, VerificationProbes probes, ProbeOptions options,
+    public static IEnumerable<CheckResult> Run(IEnumerable<CheckDefinition> selected, Uri uri, ClusterNodes nodes, Machine machine, ProbeOptions options,
         ProxyConfig? config = null)
     {
         var target = uri.ToString();
-        var checks = selected.ToList();
+        // Every check is known before the balancer is asked anything: an id with no probe is refused, never run as another.
+        var checks = selected.Select(c => (Check: c, Judge: LoadBalancerCheckSet.Of(c).Live)).ToList();
         // One request first: a balancer that does not answer fails every check the same way.
         string? down = null;
         try { Get(uri, null, null, options); }
         catch (Exception e) when (e is IOException or SocketException or AuthenticationException) { down = e.Message; }
         if (down is not null)
         {
-            foreach (var c in checks)
+            foreach (var (c, _) in checks)
                 yield return c.Unchecked(target, $"{uri} did not answer: {down}", "Start the load balancer, or correct -Uri.");
             yield break;
         }
-        var matcher = new NodeMatcher(probes);
-        Spread? spread = null;
-        foreach (var c in checks)
+        var live = new LiveUnderCheck(target, uri, nodes, new NodeMatcher(machine, options.Cancellation), options, config);
+        foreach (var (c, judge) in checks)
         {
             CheckResult result;
-            try
-            {
-                result = c.Id switch
-                {
-                    "loadbalancer.websocket" or "loadbalancer.timeout" => WebSocketCheck(c, target, uri, options, c.Id == "loadbalancer.timeout"),
-                    "loadbalancer.sticky" => Sticky(c, target, uri, options),
-                    "loadbalancer.nodes" => Nodes(c, target, spread ??= Measure(uri, nodes, matcher, options, config)),
-                    "loadbalancer.distribution" => Distribution(c, target, spread ??= Measure(uri, nodes, matcher, options, config)),
-                    _ => c.Skip(target, "the headers a balancer adds are seen only by the nodes: checked from its configuration file (-Path)"),
-                };
-            }
+            try { result = judge(c, live); }
             catch (Exception e) when (e is IOException or SocketException or AuthenticationException)
             {
                 result = c.Unchecked(target, $"{uri}: {e.Message}", "Make the load balancer answer, then check again.");
@@ -80,6 +70,24 @@ public static class LoadBalancerProbe
             yield return result;
         }
     }
+
+    /// <summary>The balancer under the live checks; which nodes answer fresh clients is measured once, for the checks that need it.</summary>
+    internal sealed class LiveUnderCheck(string target, Uri uri, ClusterNodes nodes, NodeMatcher matcher, ProbeOptions options, ProxyConfig? config)
+    {
+        private Spread? _spread;
+        public string Target { get; } = target;
+        public Uri Uri { get; } = uri;
+        public ProbeOptions Options { get; } = options;
+        public Spread Spread => _spread ??= Measure(Uri, nodes, matcher, Options, config);
+    }
+
+    internal static CheckResult WebSocket(CheckDefinition c, LiveUnderCheck l) => WebSocketCheck(c, l.Target, l.Uri, l.Options, timeout: false);
+    internal static CheckResult Timeout(CheckDefinition c, LiveUnderCheck l) => WebSocketCheck(c, l.Target, l.Uri, l.Options, timeout: true);
+    internal static CheckResult Sticky(CheckDefinition c, LiveUnderCheck l) => Sticky(c, l.Target, l.Uri, l.Options);
+    internal static CheckResult Nodes(CheckDefinition c, LiveUnderCheck l) => Nodes(c, l.Target, l.Spread);
+    internal static CheckResult Distribution(CheckDefinition c, LiveUnderCheck l) => Distribution(c, l.Target, l.Spread);
+    internal static CheckResult SeenOnlyByNodes(CheckDefinition c, LiveUnderCheck l) =>
+        c.Skip(l.Target, "the headers a balancer adds are seen only by the nodes: checked from its configuration file (-Path)");
 
     private static CheckResult Sticky(CheckDefinition c, string target, Uri uri, ProbeOptions options)
     {
@@ -102,7 +110,7 @@ public static class LoadBalancerProbe
     }
 
     /// <summary>Which nodes answered fresh clients: the one measurement behind loadbalancer.nodes and loadbalancer.distribution.</summary>
-    private sealed record Spread(ClusterNodes Nodes, string? Unknown, string Header, Response? NoIdentity, int Requests, int Clients, IReadOnlyList<string> Seen,
+    internal sealed record Spread(ClusterNodes Nodes, string? Unknown, string Header, Response? NoIdentity, int Requests, int Clients, IReadOnlyList<string> Seen,
         IReadOnlyList<string> Missing, IReadOnlyList<(string Node, ProxyServer Server)> Standby)
     {
         public string From => $"{Requests} requests from {Clients} fresh client{(Clients == 1 ? "" : "s")} reached {string.Join(", ", Seen)}";
@@ -218,7 +226,7 @@ public static class LoadBalancerProbe
 
     // ----- HTTP/1.1 and websocket framing, over one socket, so the client's local address can be chosen -----
 
-    private sealed record Response(int Status, IReadOnlyList<(string Name, string Value)> Headers)
+    internal sealed record Response(int Status, IReadOnlyList<(string Name, string Value)> Headers)
     {
         public string? Header(string name) => Headers.LastOrDefault(h => h.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
         public IEnumerable<(string Name, string Value)> SetCookies =>

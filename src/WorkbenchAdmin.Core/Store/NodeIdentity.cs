@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using WorkbenchAdmin.Core.Commands.Balancer;
 using WorkbenchAdmin.Core.Configuration;
+using WorkbenchAdmin.Core.Platform;
 
 namespace WorkbenchAdmin.Core.Store;
 
@@ -11,13 +11,13 @@ public sealed record NodeIdentity(string Host, int Port, string? IPv4Address, st
     public string Address => NodeCandidate.FormatAddress(Host, Port);
 
     /// <param name="warn">Receives what is wrong but not fatal (an address that does not resolve).</param>
+    /// <param name="machine">Whose host name stands in for an unset www-host-name; this machine by default.</param>
     /// <param name="cancel">Ends the wait for the name lookup.</param>
-    public static NodeIdentity FromConfig(ConfigRoot root, Action<string>? warn = null, CancellationToken cancel = default)
+    public static NodeIdentity FromConfig(ConfigRoot root, Action<string>? warn = null, Machine? machine = null, CancellationToken cancel = default)
     {
         var rserver = RServerConfig.Load(root);
         var lb = LoadBalancerConfig.Load(root);
-        var address = lb.WwwHostName ?? $"{BalancerOperations.HostName()}:{rserver.WwwPort}";
-        var parsed = NodeCandidate.Parse(address.Contains(':') || address.StartsWith('[') ? address : $"{address}:{rserver.WwwPort}");
+        var parsed = NodeAddress.Of(rserver, lb, machine ?? Machine.Local).Parse();
         var key = SecureCookieKey.Locate(root, rserver);
         if (key.Hash is null)
             throw new WbException("SecureCookieKeyMissing", WbErrorCategory.ObjectNotFound,
@@ -29,7 +29,7 @@ public sealed record NodeIdentity(string Host, int Port, string? IPv4Address, st
     /// <summary>The host's first IPv4 address, looked up with a bound on time; null (with a warning) when it has none.</summary>
     internal static string? Resolve(string host, Action<string>? warn, CancellationToken cancel)
     {
-        var lookup = Platform.HostLookup.IPv4(host, cancel);
+        var lookup = HostLookup.IPv4(host, cancel);
         var ipv4 = lookup.Addresses.FirstOrDefault(a => IPAddress.TryParse(a, out var ip) && ip.AddressFamily == AddressFamily.InterNetwork);
         if (ipv4 is null)
             warn?.Invoke($"{lookup.Problem ?? $"'{host}' has no IPv4 address here"}: its IPv4 address is not recorded, and other nodes may not reach it either. Set www-host-name to a name or address they can resolve.");

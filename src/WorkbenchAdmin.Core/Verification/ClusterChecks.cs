@@ -1,3 +1,4 @@
+using WorkbenchAdmin.Core.Platform;
 using WorkbenchAdmin.Core.Configuration;
 using WorkbenchAdmin.Core.Store;
 
@@ -15,7 +16,9 @@ public sealed class ClusterContext
     public required DatabaseConfig Database { get; init; }
     public required int LauncherPort { get; init; }
     public required TimeSpan ClockTolerance { get; init; }
-    public required VerificationProbes Probes { get; init; }
+    public required Machine Machine { get; init; }
+    /// <summary>Signalled when the user stops the command: the connection probes watch it.</summary>
+    public CancellationToken Cancellation { get; init; }
 
     /// <summary>Nodes that take part in the cluster (not rejected for their key or protocol) and published a fingerprint.</summary>
     public IEnumerable<(NodeInfo Node, NodeFingerprint Print)> Printed =>
@@ -39,6 +42,22 @@ public sealed record ClusterAccess(ClusterContext? Context, string? Unavailable)
 /// <summary>Checks that compare the nodes of a cluster, through the store.</summary>
 internal static class ClusterChecks
 {
+    /// <summary>This class's checks: each id (defined in <see cref="CheckCatalog"/>) with its implementation below.</summary>
+    public static IEnumerable<Check> All =>
+    [
+        Check.Cluster("cluster.nodes-online", NodesOnline),
+        Check.Cluster("cluster.config-identical", ConfigIdentical),
+        Check.Cluster("cluster.key", SameKey),
+        Check.Cluster("cluster.protocol", SameProtocol),
+        Check.Cluster("cluster.version", SameVersion),
+        Check.Cluster("cluster.clock", Clocks),
+        Check.Cluster("cluster.users", SameUsers),
+        Check.Cluster("cluster.shared-marker", SharedMarkers),
+        Check.Cluster("network.reachable", Reachable),
+        Check.Cluster("database.connections", Connections),
+        Check.Cluster("cluster.session-spread", SessionSpread),
+    ];
+
     private const string Cluster = "cluster";
 
     public static IEnumerable<CheckResult> NodesOnline(CheckDefinition c, ClusterContext x)
@@ -235,7 +254,7 @@ internal static class ClusterChecks
         foreach (var n in x.Nodes)
         {
             var closed = new[] { (Port: n.Port, Name: n.Protocol == "https" ? "HTTPS" : "HTTP"), (Port: x.LauncherPort, Name: "launcher") }
-                .Where(p => !x.Probes.CanConnect(n.Host, p.Port, timeout)).ToList();
+                .Where(p => !x.Machine.CanConnect(n.Host, p.Port, timeout, x.Cancellation)).ToList();
             yield return closed.Count == 0
                 ? c.Pass(n.Address, $"ports {n.Port} and {x.LauncherPort} accept connections from this host")
                 : c.Fail(n.Address, $"{string.Join(" and ", closed.Select(p => $"{p.Name} port {p.Port}"))} of {n.Host} did not accept a connection within {timeout.TotalSeconds:0} s",

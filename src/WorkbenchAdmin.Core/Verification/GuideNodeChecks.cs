@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using WorkbenchAdmin.Core.Platform;
 using WorkbenchAdmin.Core.Configuration;
 
 namespace WorkbenchAdmin.Core.Verification;
@@ -41,6 +42,16 @@ public sealed record MountEntry(string MountPoint, string FileSystem, string Sou
 /// <summary>The guide's remaining node steps: NFS mount options, home directories, the services, launcher sessions.</summary>
 internal static class GuideNodeChecks
 {
+    /// <summary>This class's checks: each id (defined in <see cref="CheckCatalog"/>) with its implementation below.</summary>
+    public static IEnumerable<Check> All =>
+    [
+        Check.Node("storage.nfs-options", NfsOptions),
+        Check.Node("storage.home-directories", HomeDirectories),
+        Check.Node("config.launcher-sessions", LauncherSessions),
+        Check.Node("services.rstudio-server", RStudioServer),
+        Check.Node("services.rstudio-launcher", RStudioLauncher),
+    ];
+
     /// <summary>The guide's fstab options for both shared directories.</summary>
     public const string GuideOptions = "auto,noac,nofail,noatime,nolock,intr,tcp,actimeo=1800";
     public const int GuideActimeo = 1800;
@@ -56,10 +67,10 @@ internal static class GuideNodeChecks
             yield break;
         }
         // Unreadable: the verifier reports the check as not made, with the reason.
-        var mounts = MountEntry.Read(n.Probes.MountInfoPath);
+        var mounts = MountEntry.Read(n.Machine.MountInfoPath);
         foreach (var (configured, what) in paths)
         {
-            var local = n.Probes.LocalPath(configured);
+            var local = n.Machine.LocalPath(configured);
             if (!Directory.Exists(local))
             {
                 yield return c.Skip(n.Target, $"{configured} ({what}) does not exist on this node (see {(what == "the home root" ? "storage.home-owner" : "storage.shared-path")})");
@@ -70,12 +81,12 @@ internal static class GuideNodeChecks
             if (mount is null || !mount.FileSystem.StartsWith("nfs", StringComparison.Ordinal))
             {
                 yield return c.Skip(n.Target, mount is null
-                    ? $"{configured} ({what}) is on no mount listed in {n.Probes.MountInfoPath}: not NFS, so the guide's NFS options do not apply (see storage.shared-path)"
-                    : $"{configured} ({what}) is on {mount.FileSystem} at {mount.MountPoint} ({n.Probes.MountInfoPath}:{mount.Line}), not NFS: the guide's NFS options do not apply (see storage.shared-path)");
+                    ? $"{configured} ({what}) is on no mount listed in {n.Machine.MountInfoPath}: not NFS, so the guide's NFS options do not apply (see storage.shared-path)"
+                    : $"{configured} ({what}) is on {mount.FileSystem} at {mount.MountPoint} ({n.Machine.MountInfoPath}:{mount.Line}), not NFS: the guide's NFS options do not apply (see storage.shared-path)");
                 continue;
             }
             var missing = MissingOptions(mount);
-            var at = $"{mount.Source} on {mount.MountPoint} ({n.Probes.MountInfoPath}:{mount.Line})";
+            var at = $"{mount.Source} on {mount.MountPoint} ({n.Machine.MountInfoPath}:{mount.Line})";
             yield return missing.Count == 0
                 ? c.Pass(n.Target, $"{configured} ({what}): {at} has noac, noatime, tcp, actimeo={GuideActimeo}{(IsV3(mount) ? ", nolock" : "")} (auto and nofail live in /etc/fstab only; intr is ignored by Linux)", GuideOptions)
                 : c.Fail(n.Target, $"{configured} ({what}): {at} lacks {string.Join(", ", missing)}", GuideOptions,
@@ -103,12 +114,12 @@ internal static class GuideNodeChecks
 
     public static IEnumerable<CheckResult> HomeDirectories(CheckDefinition c, NodeContext n)
     {
-        if (n.HomeRoot?.TrimEnd('/') is { } homeRoot && !Directory.Exists(n.Probes.LocalPath(homeRoot)))
+        if (n.HomeRoot?.TrimEnd('/') is { } homeRoot && !Directory.Exists(n.Machine.LocalPath(homeRoot)))
         {
             yield return c.Skip(n.Target, $"the home root {homeRoot} does not exist on this node (see storage.home-owner)");
             yield break;
         }
-        var passwd = n.Probes.PasswdPath;
+        var passwd = n.Machine.PasswdPath;
         var users = File.ReadLines(passwd).Select(l => l.Split(':')).Where(f => f.Length >= 7 && uint.TryParse(f[2], out var uid) && uid is >= 1000 and <= 65533)
                         .Select(f => (User: f[0], Home: f[5])).ToList();
         if (users.Count == 0)
@@ -120,10 +131,10 @@ internal static class GuideNodeChecks
         var problems = new List<string>();
         foreach (var (user, home) in users)
         {
-            var local = n.Probes.LocalPath(home);
+            var local = n.Machine.LocalPath(home);
             if (root is not null && !home.StartsWith(root + "/", StringComparison.Ordinal)) problems.Add($"{user}: {home} is not under {root}");
             else if (!Directory.Exists(local)) problems.Add($"{user}: {home} does not exist");
-            else if (n.Probes.NetworkFileSystem(local) is null) problems.Add($"{user}: {home} is on a local file system");
+            else if (n.Machine.NetworkFileSystem(local) is null) problems.Add($"{user}: {home} is on a local file system");
         }
         var scope = $"{users.Count} user{(users.Count == 1 ? "" : "s")} of {passwd}, checked on this node (cluster.users compares the users of every node)";
         var expected = root is null ? "every user's home directory on shared storage" : $"every user's home directory in {root}, on shared storage";
@@ -139,7 +150,7 @@ internal static class GuideNodeChecks
     private static CheckResult Service(CheckDefinition c, NodeContext n, string unit)
     {
         string? text;
-        try { text = n.Probes.SystemdUnitState(unit); }
+        try { text = n.Machine.SystemdUnitState(unit); }
         catch (Exception e) when (e is IOException or System.ComponentModel.Win32Exception)
         {
             return c.Unchecked(n.Target, $"systemctl show {unit} failed: {e.Message}", $"Run 'systemctl status {unit}' to see why.");

@@ -1,5 +1,4 @@
 using System.Globalization;
-using WorkbenchAdmin.Core.Commands.Balancer;
 using WorkbenchAdmin.Core.Configuration;
 using WorkbenchAdmin.Core.Platform;
 using WorkbenchAdmin.Core.Store;
@@ -7,15 +6,17 @@ using WorkbenchAdmin.Core.Store;
 namespace WorkbenchAdmin.Core.Verification;
 
 /// <summary>What the per-node checks look at: one configuration root, read once.</summary>
-public sealed class NodeContext(ConfigRoot root, VerificationProbes probes, string? homeRoot)
+public sealed class NodeContext(ConfigRoot root, Machine machine, string? homeRoot, CancellationToken cancellation = default)
 {
     private RServerConfig? _rserver;
     private LoadBalancerConfig? _lb;
     private DatabaseConfig? _db;
 
     public ConfigRoot Root { get; } = root;
-    public VerificationProbes Probes { get; } = probes;
+    public Machine Machine { get; } = machine;
     public string? HomeRoot { get; } = homeRoot;
+    /// <summary>The command's stop signal, for the checks that wait (a name lookup).</summary>
+    public CancellationToken Cancellation { get; } = cancellation;
     public string Target => Root.Path;
     public RServerConfig RServer => _rserver ??= RServerConfig.Load(Root);
     public LoadBalancerConfig LoadBalancer => _lb ??= LoadBalancerConfig.Load(Root);
@@ -25,13 +26,30 @@ public sealed class NodeContext(ConfigRoot root, VerificationProbes probes, stri
 /// <summary>Checks of one node's configuration and files, from its configuration root.</summary>
 internal static class NodeChecks
 {
+    /// <summary>This class's checks: each id (defined in <see cref="CheckCatalog"/>) with its implementation below.</summary>
+    public static IEnumerable<Check> All =>
+    [
+        Check.Node("config.lb-enabled", LoadBalancingEnabled),
+        Check.Node("config.lb-file", LoadBalancerFile),
+        Check.Node("config.launcher-address", LauncherAddress),
+        Check.Node("config.rserver-options", RServerOptionsKnown),
+        Check.Node("storage.shared-path", SharedStoragePath),
+        Check.Node("storage.shared-owner", SharedOwner),
+        Check.Node("storage.home-owner", HomeOwner),
+        Check.Node("database.provider", DatabaseProvider),
+        Check.Node("security.database-conf-mode", DatabaseConfMode),
+        Check.Node("security.key-mode", SecureCookieKeyMode),
+        Check.Node("security.plain-password", PlainTextPassword),
+        Check.Node("network.www-host-name", WwwHostName),
+        Check.Node("network.port-range", PortRange),
+    ];
+
     private const UnixFileMode Mode600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     public static IEnumerable<CheckResult> LoadBalancingEnabled(CheckDefinition c, NodeContext n)
     {
         var path = n.Root.PathOf(ConfigFiles.RServer);
-        var setting = BalancerOperations.Read(n.Root);
-        yield return setting.LoadBalancing switch
+        yield return n.LoadBalancer.State(n.RServer) switch
         {
             LoadBalancingState.Enabled => c.Pass(n.Target, $"load-balancing-enabled=1 in {path}"),
             LoadBalancingState.LegacyFileOnly => c.Warn(n.Target, $"enabled only by the presence of {n.Root.PathOf(ConfigFiles.LoadBalancer)} (legacy)",
@@ -72,7 +90,7 @@ internal static class NodeChecks
                 $"Mount the shared storage and create {path}, or correct server-shared-storage-path in {conf}.");
             yield break;
         }
-        var fs = n.Probes.NetworkFileSystem(path);
+        var fs = n.Machine.NetworkFileSystem(path);
         yield return fs is not null
             ? c.Pass(n.Target, $"{path} is on {fs}")
             : c.Fail(n.Target, $"{path} (server-shared-storage-path in {conf}) is on a local file system", "shared storage (NFS or similar)",
@@ -132,7 +150,7 @@ internal static class NodeChecks
             yield break;
         }
         var directory = db.SqliteDirectory ?? ConfigRoot.DefaultStateDirectory;
-        var onNfs = Directory.Exists(directory) && n.Probes.NetworkFileSystem(directory) is not null;
+        var onNfs = Directory.Exists(directory) && n.Machine.NetworkFileSystem(directory) is not null;
         yield return c.Fail(n.Target,
             onNfs ? $"provider=sqlite with its database on network storage ({directory}): SQLite corrupts on NFS and cannot serve a cluster"
                   : $"provider={db.Provider}{(db.FilePresent ? "" : $" (default: {db.FilePath} is missing)")}",
@@ -156,11 +174,11 @@ internal static class NodeChecks
 
     private static CheckResult RootOwned600(CheckDefinition c, NodeContext n, string path, string why)
     {
-        var status = n.Probes.Stat(path);
+        var status = n.Machine.Stat(path);
         if (status is null)
             return c.Fail(n.Target, $"{path} does not exist", "root-owned, mode 600", $"Create {path} (root:root, mode 600).");
         var mode = Convert.ToString((int)status.Value.Mode, 8).PadLeft(3, '0');
-        var owner = n.Probes.UserName(status.Value.Uid) ?? status.Value.Uid.ToString(CultureInfo.InvariantCulture);
+        var owner = n.Machine.UserName(status.Value.Uid) ?? status.Value.Uid.ToString(CultureInfo.InvariantCulture);
         return status.Value.Uid == 0 && status.Value.Mode == Mode600
             ? c.Pass(n.Target, $"{path} is owned by root with mode 600")
             : c.Fail(n.Target, $"{path} is owned by {owner} with mode {mode}; {why}", "owner root, mode 600",
@@ -198,24 +216,24 @@ internal static class NodeChecks
     public static IEnumerable<CheckResult> WwwHostName(CheckDefinition c, NodeContext n)
     {
         var lbPath = n.Root.PathOf(ConfigFiles.LoadBalancer);
-        var configured = n.LoadBalancer.WwwHostName;
-        var address = configured ?? $"{BalancerOperations.HostName()}:{n.RServer.WwwPort}";
-        var host = NodeCandidate.Parse(address).Host;
+        var node = NodeAddress.Of(n.RServer, n.LoadBalancer, n.Machine);
+        var address = node.Text;
+        var host = node.Parse().Host;
         if (host is "localhost" || host.StartsWith("127.", StringComparison.Ordinal) || host == "::1")
         {
             yield return c.Fail(n.Target, $"www-host-name resolves to this machine only ({address})", "an address other nodes reach",
                 $"Set www-host-name in {lbPath} to this node's name or IP as the other nodes reach it.");
             yield break;
         }
-        var addresses = n.Probes.Resolve(host);
+        var addresses = n.Machine.Resolve(host, n.Cancellation);
         if (addresses.Count == 0)
         {
-            yield return c.Fail(n.Target, $"'{host}' ({(configured is null ? "the host name, as www-host-name is unset" : $"www-host-name in {lbPath}")}) does not resolve",
+            yield return c.Fail(n.Target, $"'{host}' ({(!node.IsConfigured ? "the host name, as www-host-name is unset" : $"www-host-name in {lbPath}")}) does not resolve",
                 "a resolvable host name or an IP address", $"Set www-host-name in {lbPath} to a fully qualified name or an IP address every node resolves.");
             yield break;
         }
         var isIp = System.Net.IPAddress.TryParse(host, out _);
-        if (configured is null)
+        if (!node.IsConfigured)
             yield return c.Warn(n.Target, $"www-host-name is unset; other nodes will use {address}", "www-host-name set explicitly",
                 $"Set www-host-name={address} (or the name other nodes use) in {lbPath} before the node joins.");
         else if (!isIp && !host.Contains('.'))
@@ -256,9 +274,9 @@ internal static class NodeChecks
 
     private static CheckResult Owner(CheckDefinition c, NodeContext n, string path, string user, string group, string what, bool recursive = true)
     {
-        var status = n.Probes.Stat(path);
+        var status = n.Machine.Stat(path);
         if (status is null) return c.Fail(n.Target, $"{path} does not exist", $"{user}:{group}", $"Create {path} on the shared storage.");
-        var owner = $"{n.Probes.UserName(status.Value.Uid) ?? status.Value.Uid.ToString(CultureInfo.InvariantCulture)}:{n.Probes.GroupName(status.Value.Gid) ?? status.Value.Gid.ToString(CultureInfo.InvariantCulture)}";
+        var owner = $"{n.Machine.UserName(status.Value.Uid) ?? status.Value.Uid.ToString(CultureInfo.InvariantCulture)}:{n.Machine.GroupName(status.Value.Gid) ?? status.Value.Gid.ToString(CultureInfo.InvariantCulture)}";
         return owner == $"{user}:{group}"
             ? c.Pass(n.Target, $"{path} ({what}) is owned by {owner}")
             : c.Fail(n.Target, $"{path} ({what}) is owned by {owner}", $"{user}:{group}", $"chown {(recursive ? "-R " : "")}{user}:{group} {path}");
@@ -272,15 +290,15 @@ internal static class NodeChecks
 
     public static IEnumerable<CheckResult> PortRange(CheckDefinition c, NodeContext n)
     {
-        var text = ReadOrNull(n.Probes.PortRangePath);
+        var text = ReadOrNull(n.Machine.PortRangePath);
         if (text is null)
         {
-            yield return c.Skip(n.Target, $"{n.Probes.PortRangePath} cannot be read on this machine");
+            yield return c.Skip(n.Target, $"{n.Machine.PortRangePath} cannot be read on this machine");
             yield break;
         }
         var parts = text.Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
         var range = parts.Length == 2 ? $"{parts[0]}-{parts[1]}" : text;
-        yield return c.Pass(n.Target, $"ephemeral ports {range} ({n.Probes.PortRangePath})", $"TCP {range} open between nodes",
+        yield return c.Pass(n.Target, $"ephemeral ports {range} ({n.Machine.PortRangePath})", $"TCP {range} open between nodes",
             $"Open TCP {range}, {n.RServer.WwwPort} and the launcher port between the nodes (Local Launcher sessions use the ephemeral range).");
     }
 }

@@ -41,12 +41,12 @@ public sealed record NodeFingerprint
     public string ToJson() => JsonSerializer.Serialize(this);
     public static NodeFingerprint FromJson(string json) => JsonSerializer.Deserialize<NodeFingerprint>(json) ?? new NodeFingerprint();
 
-    public static NodeFingerprint Compute(ConfigRoot root, string address, string? version, VerificationProbes? probes = null)
+    public static NodeFingerprint Compute(ConfigRoot root, string address, string? version, Machine? machine = null)
     {
-        probes ??= VerificationProbes.System;
+        machine ??= Machine.Local;
         var rserver = RServerConfig.Load(root);
         var key = SecureCookieKey.Locate(root, rserver);
-        var shared = rserver.ServerSharedStoragePath is { } configured ? probes.LocalPath(configured) : null;
+        var shared = rserver.ServerSharedStoragePath is { } configured ? machine.LocalPath(configured) : null;
         var (marker, markerError, markerFix, seen) = ExchangeMarkers(shared, address);
         var (hashes, entries) = ReadConfigFiles(root);
         return new NodeFingerprint
@@ -56,7 +56,7 @@ public sealed record NodeFingerprint
             KeyHash = key.Hash,
             Protocol = rserver.Protocol,
             Version = version,
-            UsersDigest = DigestUsers(probes.PasswdPath),
+            UsersDigest = DigestUsers(machine.PasswdPath),
             SharedStoragePath = rserver.ServerSharedStoragePath,
             Marker = marker,
             MarkerError = markerError,

@@ -5,6 +5,16 @@ namespace WorkbenchAdmin.Core.Verification;
 /// <summary>Differences between a cluster spec and what is found.</summary>
 internal static class SpecChecks
 {
+    /// <summary>This class's checks: each id (defined in <see cref="CheckCatalog"/>) with its implementation below.</summary>
+    public static IEnumerable<Check> All =>
+    [
+        Check.Spec("spec.nodes", Nodes),
+        Check.Spec("spec.balancer", Balancer),
+        Check.Spec("spec.protocol", Protocol),
+        Check.Spec("spec.database", Database),
+        Check.Spec("spec.shared-storage", SharedStorage),
+    ];
+
     private const string Cluster = "cluster";
 
     public static IEnumerable<CheckResult> Nodes(CheckDefinition c, ClusterSpec spec, NodeContext n, ClusterAccess store)

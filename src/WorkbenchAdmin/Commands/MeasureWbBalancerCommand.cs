@@ -93,7 +93,7 @@ public sealed class MeasureWbBalancerCommand : WbStoreCmdlet
             Path = ResolvePath(Path),
             Session = ParameterSetName == Piped ? _sessions : null,
             Recorded = ParameterSetName == Store, // the switch is what selects this set (even written -Recorded:$false)
-            Store = this.Connect(new Core.Commands.Cluster.StoreRequest()),
+            Store = this.Connect(new Core.Store.StoreRequest()),
             UserCount = UserCount,
             Days = Days,
             Seed = Seed,

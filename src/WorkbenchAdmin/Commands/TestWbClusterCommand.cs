@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using WorkbenchAdmin.Completion;
+using WorkbenchAdmin.Core.Commands.Cluster;
 using WorkbenchAdmin.Core.Verification;
 
 namespace WorkbenchAdmin.Commands;
@@ -35,7 +36,7 @@ public sealed class TestWbClusterCommand : WbStoreCmdlet
     [ValidateNotNullOrEmpty]
     public string? LoadBalancer { get; set; }
 
-    protected override void ProcessRecord() => Run(host => ClusterVerifier.Run(this.Connect(new VerifyRequest
+    protected override void ProcessRecord() => Run(host => TestClusterOperation.Run(this.Connect(new VerifyRequest
     {
         Check = Check,
         SpecPath = ResolvePath(Spec),

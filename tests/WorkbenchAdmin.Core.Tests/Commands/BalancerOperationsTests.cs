@@ -6,12 +6,13 @@ namespace WorkbenchAdmin.Core.Tests.Commands;
 
 public class BalancerOperationsTests
 {
-    static BalancerOperationsTests() => BalancerOperations.HostName = () => "testhost";
+    /// <summary>The machine the operations see: its host name stands in for an unset www-host-name.</summary>
+    private static readonly TestMachine Machine = new() { Name = "testhost" };
 
     private static BalancerSetting Get(string root)
     {
         var host = new RecordingHost();
-        BalancerOperations.Get(new GetBalancerRequest { ConfigRoot = root }, host);
+        BalancerOperations.Get(new GetBalancerRequest { ConfigRoot = root, Machine = Machine }, host);
         return Assert.Single(host.ObjectsOf<BalancerSetting>());
     }
 
@@ -31,7 +32,7 @@ public class BalancerOperationsTests
         using var dir = new TempDirectory();
         dir.Write("load-balancer", "[config]\nbalancer=user-hash\n[nodes]\nn1\n");
         var host = new RecordingHost();
-        BalancerOperations.Get(new GetBalancerRequest { ConfigRoot = dir.Path }, host);
+        BalancerOperations.Get(new GetBalancerRequest { ConfigRoot = dir.Path, Machine = Machine }, host);
         var s = host.ObjectsOf<BalancerSetting>().Single();
         Assert.Equal((LoadBalancingState.LegacyFileOnly, true, "user-hash"), (s.LoadBalancing, s.Enabled, s.Method));
         Assert.Contains(host.Warnings, w => w.Contains("legacy") && w.Contains("load-balancing-enabled=1"));

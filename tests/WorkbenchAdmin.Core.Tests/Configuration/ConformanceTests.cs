@@ -1,3 +1,4 @@
+using WorkbenchAdmin.Core.Platform;
 using WorkbenchAdmin.Core.Commands.Balancer;
 using WorkbenchAdmin.Core.Commands.Config;
 using WorkbenchAdmin.Core.Configuration;
@@ -140,7 +141,7 @@ public class ConformanceTests
     {
         using var dir = Copy("helm-two-clusters");
         var host = new RecordingHost();
-        var results = ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = dir.Path, Check = ["config.*", "network.*", "security.*", "storage.*", "database.*", "services.*"], Probes = new TestProbes() }, host)
+        var results = ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = dir.Path, Check = ["config.*", "network.*", "security.*", "storage.*", "database.*", "services.*"], Machine = new TestMachine() }, host)
             .Where(r => CheckCatalog.Get(r.CheckId).Scope == CheckScope.Node).ToList();
         Assert.DoesNotContain(results, r => r.Found.StartsWith("could not be checked", StringComparison.Ordinal));
         Assert.Equal(CheckCatalog.All.Where(c => c.Scope == CheckScope.Node).Select(c => c.Id), results.Select(r => r.CheckId).Distinct());
@@ -156,7 +157,7 @@ public class ConformanceTests
     {
         using var dir = Copy("helm-two-clusters");
         File.WriteAllText(dir.File("rserver.conf"), File.ReadAllText(dir.File("rserver.conf")).Replace("launcher-default-cluster=Kubernetes", "launcher-default-cluster=Slurm"));
-        var r = Assert.Single(ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = dir.Path, Check = ["config.launcher-sessions"], Probes = new TestProbes() }, new RecordingHost()));
+        var r = Assert.Single(ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = dir.Path, Check = ["config.launcher-sessions"], Machine = new TestMachine() }, new RecordingHost()));
         Assert.Equal(CheckStatus.Fail, r.Status);
         Assert.Contains("launcher-default-cluster=Slurm", r.Found);
         Assert.Contains("names no [cluster]", r.Found);

@@ -1,4 +1,5 @@
 using System.Net;
+using WorkbenchAdmin.Core.Platform;
 using WorkbenchAdmin.Core.Commands.Proxies;
 using WorkbenchAdmin.Core.Proxies;
 using WorkbenchAdmin.Core.Tests.Support;
@@ -67,7 +68,7 @@ public sealed class LoadBalancerTests : IDisposable
     private string WriteSite(ProxyKind kind, string text, string name = "site") => _dir.Write($"{name}.{kind.ToString().ToLowerInvariant()}.conf", text);
 
     private List<CheckResult> FromFile(ProxyKind kind, string text) =>
-        LoadBalancerChecks.FromFile(All, ProxyConfig.Load(WriteSite(kind, text)), Nodes, VerificationProbes.System).ToList();
+        LoadBalancerChecks.FromFile(All, ProxyConfig.Load(WriteSite(kind, text)), Nodes, Machine.Local).ToList();
 
     public static TheoryData<ProxyKind> Kinds => new(Enum.GetValues<ProxyKind>());
 
@@ -183,7 +184,7 @@ public sealed class LoadBalancerTests : IDisposable
     {
         using var proxy = ProxyProcess.Start(kind, text, _port, _dir);
         var selected = All.Where(c => checks.Length == 0 || checks.Contains(c.Id)).ToList();
-        return LoadBalancerProbe.Run(selected, proxy.Uri, Nodes, VerificationProbes.System, Live).ToList();
+        return LoadBalancerProbe.Run(selected, proxy.Uri, Nodes, Machine.Local, Live).ToList();
     }
 
     [ProxyTheory]
@@ -237,7 +238,7 @@ public sealed class LoadBalancerTests : IDisposable
     [Fact]
     public void ABalancerThatDoesNotAnswerFailsEveryLiveCheckSayingSo()
     {
-        var results = LoadBalancerProbe.Run(All, new Uri($"http://127.0.0.1:{Loopback.FreePort()}/"), Nodes, VerificationProbes.System, Live).ToList();
+        var results = LoadBalancerProbe.Run(All, new Uri($"http://127.0.0.1:{Loopback.FreePort()}/"), Nodes, Machine.Local, Live).ToList();
         Assert.Equal(All.Count, results.Count);
         Assert.All(results, r => Assert.StartsWith("could not be checked:", r.Found));
     }
@@ -246,7 +247,7 @@ public sealed class LoadBalancerTests : IDisposable
     public void UnknownNodesMakeTheNodesCheckUncheckedNotPassed()
     {
         var results = LoadBalancerChecks.FromFile(All, ProxyConfig.Load(WriteSite(ProxyKind.Nginx, Good(ProxyKind.Nginx))),
-            ClusterNodes.Unavailable("the cluster store could not be read"), VerificationProbes.System).ToList();
+            ClusterNodes.Unavailable("the cluster store could not be read"), Machine.Local).ToList();
         var nodes = results.Single(r => r.CheckId == "loadbalancer.nodes");
         Assert.Equal(CheckStatus.Fail, nodes.Status);
         Assert.StartsWith("could not be checked:", nodes.Found);

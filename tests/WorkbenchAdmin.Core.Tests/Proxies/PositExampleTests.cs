@@ -1,4 +1,5 @@
 using System.Net;
+using WorkbenchAdmin.Core.Platform;
 using WorkbenchAdmin.Core.Commands.Proxies;
 using WorkbenchAdmin.Core.Proxies;
 using WorkbenchAdmin.Core.Tests.Support;
@@ -33,7 +34,7 @@ public sealed class PositExampleTests : IDisposable
     private ClusterNodes Live(int count) => ClusterNodes.Of(new[] { _node1, _node2, _node3 }.Take(count).Select(n => n.Address));
 
     private static List<CheckResult> FromFile(string path, ClusterNodes nodes) =>
-        LoadBalancerChecks.FromFile(All, ProxyConfig.Load(path), nodes, VerificationProbes.System).ToList();
+        LoadBalancerChecks.FromFile(All, ProxyConfig.Load(path), nodes, Machine.Local).ToList();
 
     /// <summary>The fixture as it runs here: the stand-in nodes for ours, and the test's loopback port.</summary>
     private string Localized(string name)
@@ -58,7 +59,7 @@ public sealed class PositExampleTests : IDisposable
         var text = Localized(name);
         var checkedCopy = _dir.Write($"checked-{name}", text);
         using var proxy = ProxyProcess.Start(kind, text, _port, _dir);
-        var results = LoadBalancerOperations.Run(All, withFile ? checkedCopy : null, kind.ToString(), proxy.Uri.ToString(), Live(nodes), VerificationProbes.System, Options).ToList();
+        var results = LoadBalancerVerifier.Run(All, withFile ? checkedCopy : null, kind.ToString(), proxy.Uri.ToString(), Live(nodes), Machine.Local, Options).ToList();
         var fileCount = withFile ? All.Count : 0;
         return (results.Take(fileCount).ToList(), results.Skip(fileCount).ToList());
     }
@@ -115,7 +116,7 @@ public sealed class PositExampleTests : IDisposable
     {
         var text = Localized("posit-apache-as-printed.conf");
         using (var proxy = ProxyProcess.Start(ProxyKind.Apache, text, _port, _dir))
-            Assert.Single(LoadBalancerProbe.Run(All.Where(c => c.Id == "loadbalancer.sticky"), proxy.Uri, Live(1), VerificationProbes.System, Options));
+            Assert.Single(LoadBalancerProbe.Run(All.Where(c => c.Id == "loadbalancer.sticky"), proxy.Uri, Live(1), Machine.Local, Options));
         Assert.Contains(Received, h => h.Contains("X-RStudio-Request: (null)://(null)(null)", StringComparison.Ordinal));
     }
 

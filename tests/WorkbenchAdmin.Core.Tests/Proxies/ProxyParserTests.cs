@@ -1,3 +1,4 @@
+using WorkbenchAdmin.Core.Platform;
 using WorkbenchAdmin.Core.Proxies;
 using WorkbenchAdmin.Core.Tests.Support;
 using WorkbenchAdmin.Core.Verification;
@@ -12,7 +13,7 @@ public sealed class ProxyParserTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     private static CheckResult Check(ProxyConfig config, string id) =>
-        Assert.Single(LoadBalancerChecks.FromFile([CheckCatalog.Get(id)], config, TwoNodes, VerificationProbes.System));
+        Assert.Single(LoadBalancerChecks.FromFile([CheckCatalog.Get(id)], config, TwoNodes, Machine.Local));
 
     [Fact]
     public void NginxFollowsIncludeGlobsRelativeToTheMainFileWithQuotesCommentsAndVariables()
@@ -100,8 +101,8 @@ public sealed class ProxyParserTests : IDisposable
         Assert.Equal("LoadBalancerConfigUnsafe", e.ErrorId);
         Assert.Contains($"included from {main}:1", e.Message);
         // Through the file checks, it is a check that could not be made.
-        var results = WorkbenchAdmin.Core.Commands.Proxies.LoadBalancerOperations.Run(
-            WorkbenchAdmin.Core.Commands.Proxies.LoadBalancerOperations.Select(null), main, null, null, TwoNodes, VerificationProbes.System, new ProbeOptions()).ToList();
+        var results = WorkbenchAdmin.Core.Verification.LoadBalancerVerifier.Run(
+            WorkbenchAdmin.Core.Commands.Proxies.LoadBalancerOperations.Select(null), main, null, null, TwoNodes, Machine.Local, new ProbeOptions()).ToList();
         Assert.All(results, r => Assert.StartsWith("could not be checked:", r.Found));
     }
 
@@ -473,6 +474,6 @@ public sealed class ProxyParserTests : IDisposable
         Assert.Equal(new SourceLocation(path, 7), route.At);
         Assert.Equal(["10.0.0.1:8787"], route.Servers.Select(s => s.Address));
         Assert.All(LoadBalancerChecks.FromFile(CheckCatalog.All.Where(c => c.Scope == CheckScope.LoadBalancer), ProxyConfig.Load(path),
-            ClusterNodes.Of(["10.0.0.1:8787"]), VerificationProbes.System), r => Assert.True(r.Status == CheckStatus.Pass, r.ToString()));
+            ClusterNodes.Of(["10.0.0.1:8787"]), Machine.Local), r => Assert.True(r.Status == CheckStatus.Pass, r.ToString()));
     }
 }

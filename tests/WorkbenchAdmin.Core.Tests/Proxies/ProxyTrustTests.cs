@@ -25,7 +25,7 @@ public sealed class ProxyTrustTests : IDisposable
         var e = Assert.Throws<WbException>(() => ProxyConfig.Load(main));
         Assert.Equal(("LoadBalancerConfigUnsafe", WbErrorCategory.SecurityError), (e.ErrorId, e.Category));
         Assert.Contains($"'{theirs}' (included from {main}:1): it is not trusted ({theirs} is owned by uid {Posix.Nobody}", e.Message);
-        var results = LoadBalancerOperations.Run(LoadBalancerOperations.Select(null), main, null, null, TwoNodes, VerificationProbes.System, new ProbeOptions()).ToList();
+        var results = LoadBalancerVerifier.Run(LoadBalancerOperations.Select(null), main, null, null, TwoNodes, Machine.Local, new ProbeOptions()).ToList();
         Assert.All(results, r => Assert.StartsWith("could not be checked:", r.Found));
     }
 

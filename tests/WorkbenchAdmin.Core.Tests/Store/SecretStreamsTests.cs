@@ -1,3 +1,4 @@
+using WorkbenchAdmin.Core.Platform;
 using WorkbenchAdmin.Core.Commands.Cluster;
 using WorkbenchAdmin.Core.Commands.Config;
 using WorkbenchAdmin.Core.Configuration;
@@ -62,7 +63,7 @@ public sealed class SecretStreamsTests(PostgresFixture pg) : IDisposable
             Run(() => printed.Add(DatabaseConfig.Load(new ConfigRoot(root), RServerConfig.Load(new ConfigRoot(root)))));
             Run(() => printed.Add(DatabaseTarget.Resolve(new DatabaseRequest { ConfigRoot = root })));
             Run(() => ClusterOperations.Initialize(new StoreRequest { ConfigRoot = root }, host));
-            Run(() => printed.AddRange(ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = root, Check = ["security.*", "database.*"], Probes = new TestProbes() }, host)));
+            Run(() => printed.AddRange(ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = root, Check = ["security.*", "database.*"], Machine = new TestMachine() }, host)));
             Run(() => PasswordOperations.ProtectPassword(new ProtectPasswordRequest { ConfigRoot = root, Password = new SecretValue(Marker) }, host));
             Run(() => PasswordOperations.ProtectPassword(new ProtectPasswordRequest { ConfigRoot = root, Password = new SecretValue(Marker), Apply = true }, host));
             // After -Apply: the encrypted password, still refused by the server.

@@ -3,7 +3,7 @@ using WorkbenchAdmin.Core.Commands;
 namespace WorkbenchAdmin.Core.Tests.Support;
 
 /// <summary>Stands in for a cmdlet: records everything an operation writes and answers ShouldProcess as told.</summary>
-public sealed class RecordingHost(bool confirm = true, CancellationToken cancellation = default) : ICommandHost
+public sealed class RecordingHost(bool confirm = true, CancellationToken cancellation = default) : ICommandHost, Core.Verification.IVerificationHost
 {
     public CancellationToken Cancellation => cancellation;
     public List<object> Objects { get; } = [];

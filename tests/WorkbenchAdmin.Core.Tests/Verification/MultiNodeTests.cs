@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using WorkbenchAdmin.Core.Platform;
 using WorkbenchAdmin.Core.Commands.Cluster;
 using WorkbenchAdmin.Core.Store;
 using WorkbenchAdmin.Core.Tests.Support;
@@ -39,7 +40,7 @@ public sealed class MultiNodeTests : IDisposable
 
     private string Address(int n) => $"127.0.0.1{n}:{_wwwPort}";
 
-    private sealed record Node(int N, string Root, TestProbes Probes);
+    private sealed record Node(int N, string Root, TestMachine Machine);
 
     /// <summary>A port the system handed out on the first node's address that the other nodes' addresses can bind too.</summary>
     private static int FreePort()
@@ -72,9 +73,9 @@ public sealed class MultiNodeTests : IDisposable
         File.WriteAllText(Path.Combine(root, "launcher.conf"), $"[server]\naddress=0.0.0.0\nport={_launcherPort}\n");
         File.WriteAllText(Path.Combine(root, "database.conf"), "provider=postgresql\nhost=db.cluster\npool-size=4\n");
         File.WriteAllText(Path.Combine(root, "secure-cookie-key"), key + "\n");
-        var probes = new TestProbes();
-        probes.NfsPaths.Add(_shared);
-        if (ownStorage) probes.Mounts[_shared] = Directory.CreateDirectory(Path.Combine(_dir.Path, $"node{n}-local")).FullName;
+        var machine = new TestMachine();
+        machine.NfsPaths.Add(_shared);
+        if (ownStorage) machine.Mounts[_shared] = Directory.CreateDirectory(Path.Combine(_dir.Path, $"node{n}-local")).FullName;
         if (listen)
             foreach (var port in new[] { _wwwPort, _launcherPort })
             {
@@ -82,12 +83,12 @@ public sealed class MultiNodeTests : IDisposable
                 listener.Start();
                 _listeners.Add(listener);
             }
-        return new Node(n, root, probes);
+        return new Node(n, root, machine);
     }
 
     private NodeRequest Request(Node node, TimeSpan clockSkew = default) => new()
     {
-        ConfigRoot = node.Root, ConnectionString = _connection, Probes = node.Probes,
+        ConfigRoot = node.Root, ConnectionString = _connection, Machine = node.Machine,
         Report = new NodeReport { Load1 = 0.1, Load5 = 0.2, Load15 = 0.3, Cores = 4, Version = "2025.09.1", Clock = new OffsetClock(clockSkew) },
     };
 
@@ -106,7 +107,7 @@ public sealed class MultiNodeTests : IDisposable
     }
 
     private IReadOnlyList<CheckResult> Verify(Node from, params string[] checks) =>
-        ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = from.Root, ConnectionString = _connection, Probes = from.Probes, Check = checks }, new RecordingHost());
+        ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = from.Root, ConnectionString = _connection, Machine = from.Machine, Check = checks }, new RecordingHost());
 
     private static readonly string[] CrossNodeChecks = ["cluster.*", "network.reachable", "database.connections"];
 
@@ -153,8 +154,8 @@ public sealed class MultiNodeTests : IDisposable
     {
         // This machine's clock and PostgreSQL's are the same clock; the shared storage takes 1.5 s to answer.
         var node = MakeNode(1);
-        node.Probes.SharedStorageDelay = TimeSpan.FromSeconds(1.5);
-        var request = new NodeRequest { ConfigRoot = node.Root, ConnectionString = _connection, Probes = node.Probes };
+        node.Machine.SharedStorageDelay = TimeSpan.FromSeconds(1.5);
+        var request = new NodeRequest { ConfigRoot = node.Root, ConnectionString = _connection, Machine = node.Machine };
         HeartbeatOperations.RegisterNode(request, new RecordingHost());
         HeartbeatOperations.UpdateNodeStatus(request, new RecordingHost());
         var store = new ClusterStore(DatabaseTarget.Resolve(new DatabaseRequest { ConnectionString = _connection }));
@@ -221,12 +222,12 @@ public sealed class MultiNodeTests : IDisposable
             Assert.DoesNotContain(mine, r => r.Status == CheckStatus.Pass);
         }
         var quiet = new RecordingHost();
-        ClusterVerifier.Run(new VerifyRequest { ConfigRoot = nodes[0].Root, ConnectionString = _connection, Probes = nodes[0].Probes, Check = comparisons, Quiet = true }, quiet);
+        ClusterVerifier.Run(new VerifyRequest { ConfigRoot = nodes[0].Root, ConnectionString = _connection, Machine = nodes[0].Machine, Check = comparisons, Quiet = true }, quiet);
         Assert.False(Assert.IsType<bool>(Assert.Single(quiet.Objects)));
 
         // The spec's shared storage path is compared through the fingerprints too: an unknown one is no pass.
         var spec = _dir.Write("spec.yaml", $"sharedStoragePath: {_shared}\n");
-        var storage = ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = nodes[0].Root, ConnectionString = _connection, Probes = nodes[0].Probes, SpecPath = spec, Check = ["spec.shared-storage"] }, new RecordingHost());
+        var storage = ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = nodes[0].Root, ConnectionString = _connection, Machine = nodes[0].Machine, SpecPath = spec, Check = ["spec.shared-storage"] }, new RecordingHost());
         var notChecked = Assert.Single(storage, r => r.Status == CheckStatus.Fail);
         Assert.Equal(Address(2), notChecked.Target);
         Assert.DoesNotContain(storage, r => r.Status == CheckStatus.Pass);
@@ -286,7 +287,7 @@ public sealed class MultiNodeTests : IDisposable
               name: rstudio
             sharedStoragePath: {_shared}
             """);
-        var results = ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = nodes[0].Root, ConnectionString = _connection, Probes = nodes[0].Probes, SpecPath = spec, Check = ["spec.*"] }, new RecordingHost());
+        var results = ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = nodes[0].Root, ConnectionString = _connection, Machine = nodes[0].Machine, SpecPath = spec, Check = ["spec.*"] }, new RecordingHost());
         var flagged = results.Where(r => r.Status != CheckStatus.Pass).Select(r => (r.CheckId, r.Target, r.Status)).ToList();
         Assert.Equal(new[] { ("spec.nodes", Address(5), CheckStatus.Fail), ("spec.balancer", nodes[0].Root, CheckStatus.Fail) }, flagged);
         Assert.Contains("Set-WbBalancer -Method user-hash", results.Single(r => r.CheckId == "spec.balancer").Fix);
@@ -315,7 +316,7 @@ public sealed class MultiNodeTests : IDisposable
     {
         var nodes = Enumerable.Range(1, 2).Select(n => MakeNode(n)).ToList();
         var unmounted = Path.Combine(_dir.Path, "not-mounted", "shared-storage");
-        nodes[1].Probes.Mounts[_shared] = unmounted;
+        nodes[1].Machine.Mounts[_shared] = unmounted;
         Settle(nodes);
         Assert.False(Directory.Exists(unmounted));
         var marker = Verify(nodes[0], "cluster.shared-marker").Single(r => r.Status == CheckStatus.Fail);

@@ -10,10 +10,8 @@ namespace WorkbenchAdmin.Core.Tests.Verification;
 public sealed class NodeCheckTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
-    private readonly TestProbes _probes = new();
+    private readonly TestMachine _probes = new() { Name = "testhost" };
     private const UnixFileMode Mode600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-
-    static NodeCheckTests() => BalancerOperations.HostName = () => "testhost";
 
     public void Dispose() => _dir.Dispose();
 
@@ -52,7 +50,7 @@ public sealed class NodeCheckTests : IDisposable
     }
 
     private IReadOnlyList<CheckResult> Run(string root, string check, string? home = null) =>
-        ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = root, Check = [check], Probes = _probes, HomeRoot = home }, new RecordingHost());
+        ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = root, Check = [check], Machine = _probes, HomeRoot = home }, new RecordingHost());
 
     private CheckResult One(string root, string check, string? home = null) => Assert.Single(Run(root, check, home));
 
@@ -68,7 +66,7 @@ public sealed class NodeCheckTests : IDisposable
     {
         var root = GoodRoot();
         var home = Path.Combine(_dir.Path, "good-home");
-        var results = ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = root, Check = ["config.*", "storage.*", "database.provider", "security.*", "network.www-host-name", "network.port-range", "services.*"], Probes = _probes, HomeRoot = home }, new RecordingHost());
+        var results = ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = root, Check = ["config.*", "storage.*", "database.provider", "security.*", "network.www-host-name", "network.port-range", "services.*"], Machine = _probes, HomeRoot = home }, new RecordingHost());
         Assert.Equal(19, results.Count); // storage.nfs-options twice: the shared storage and the home root
         Assert.All(results, r => Assert.True(r.Status == CheckStatus.Pass, r.ToString()));
     }
@@ -287,11 +285,11 @@ public sealed class NodeCheckTests : IDisposable
     {
         var root = GoodRoot();
         var host = new RecordingHost();
-        ClusterVerifier.Run(new VerifyRequest { ConfigRoot = root, Check = ["config.lb-file"], Probes = _probes, Quiet = true }, host);
+        ClusterVerifier.Run(new VerifyRequest { ConfigRoot = root, Check = ["config.lb-file"], Machine = _probes, Quiet = true }, host);
         Assert.True(Assert.IsType<bool>(Assert.Single(host.Objects)));
         File.Delete(Path.Combine(root, "load-balancer"));
         var failing = new RecordingHost();
-        ClusterVerifier.Run(new VerifyRequest { ConfigRoot = root, Check = ["config.*"], Probes = _probes, Quiet = true }, failing);
+        ClusterVerifier.Run(new VerifyRequest { ConfigRoot = root, Check = ["config.*"], Machine = _probes, Quiet = true }, failing);
         Assert.False(Assert.IsType<bool>(Assert.Single(failing.Objects)));
     }
 
@@ -306,7 +304,7 @@ public sealed class NodeCheckTests : IDisposable
         else File.WriteAllText(db, $"provider=postgresql\nhost=127.0.0.1\nport={Loopback.FreePort()}\npassword=x\nconnection-timeout-seconds=2\n");
         var spec = _dir.Write("cluster.yaml", $"nodes:\n  - node1.example.com:8787\nsharedStoragePath: /nfs/shared\n");
 
-        var results = ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = root, Check = ["cluster.*", "network.reachable", "database.connections", "spec.nodes", "spec.shared-storage"], SpecPath = spec, Probes = _probes }, new RecordingHost());
+        var results = ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = root, Check = ["cluster.*", "network.reachable", "database.connections", "spec.nodes", "spec.shared-storage"], SpecPath = spec, Machine = _probes }, new RecordingHost());
         var cannotCheck = results.Where(r => r.CheckId != "spec.shared-storage" || r.Target == "cluster").ToList();
         Assert.Equal(CheckCatalog.All.Count(c => c.Scope == CheckScope.Cluster) + 2, cannotCheck.Count);
         Assert.All(cannotCheck, r =>
@@ -318,7 +316,7 @@ public sealed class NodeCheckTests : IDisposable
         });
 
         var quiet = new RecordingHost();
-        ClusterVerifier.Run(new VerifyRequest { ConfigRoot = root, Check = ["cluster.*"], Probes = _probes, Quiet = true }, quiet);
+        ClusterVerifier.Run(new VerifyRequest { ConfigRoot = root, Check = ["cluster.*"], Machine = _probes, Quiet = true }, quiet);
         Assert.False(Assert.IsType<bool>(Assert.Single(quiet.Objects)));
     }
 
@@ -326,7 +324,7 @@ public sealed class NodeCheckTests : IDisposable
     public void ProgressIsReportedForEveryCheckAndCompleted()
     {
         var host = new RecordingHost();
-        ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = GoodRoot(), Check = ["config.*"], Probes = _probes }, host);
+        ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = GoodRoot(), Check = ["config.*"], Machine = _probes }, host);
         Assert.Equal(["config.lb-enabled", "config.lb-file", "config.launcher-address", "config.rserver-options", "config.launcher-sessions"], host.Progress.SkipLast(1).Select(p => p.Status.Split(':')[0]));
         Assert.Equal(-1, host.Progress[^1].Percent);
         Assert.True(host.Progress.SkipLast(1).Select(p => p.Percent).SequenceEqual(host.Progress.SkipLast(1).Select(p => p.Percent).Order()));

@@ -1,3 +1,4 @@
+using WorkbenchAdmin.Core.Platform;
 using WorkbenchAdmin.Core.Configuration;
 using WorkbenchAdmin.Core.Tests.Support;
 using WorkbenchAdmin.Core.Verification;
@@ -11,7 +12,7 @@ public class RServerOptionTests
     {
         using var dir = new TempDirectory();
         dir.Write("rserver.conf", rserverConf);
-        return ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = dir.Path, Check = ["config.rserver-options"], Probes = new TestProbes() }, new RecordingHost()).ToArray();
+        return ClusterVerifier.Verify(new VerifyRequest { ConfigRoot = dir.Path, Check = ["config.rserver-options"], Machine = new TestMachine() }, new RecordingHost()).ToArray();
     }
 
     [Fact]

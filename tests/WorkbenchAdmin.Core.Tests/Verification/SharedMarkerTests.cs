@@ -34,7 +34,7 @@ public sealed class SharedMarkerTests : IDisposable
     private string Mine => Path.Combine(Markers, NodeFingerprint.MarkerFileName(Address));
 
     private NodeFingerprint Beat(string address = Address) =>
-        NodeFingerprint.Compute(new ConfigRoot(_root), address, "2025.09.1", new TestProbes());
+        NodeFingerprint.Compute(new ConfigRoot(_root), address, "2025.09.1", new TestMachine());
 
     [Fact]
     public void EachNodeKeepsOneMarkerAndReadsTheOthers()

@@ -1,13 +1,15 @@
-using System.Net;
 using System.Text.RegularExpressions;
 using WorkbenchAdmin.Core.Balancing;
 using WorkbenchAdmin.Core.Configuration;
+using WorkbenchAdmin.Core.Platform;
 
 namespace WorkbenchAdmin.Core.Commands.Balancer;
 
 public sealed record GetBalancerRequest
 {
     public string? ConfigRoot { get; init; }
+    /// <summary>Whose host name stands in for an unset www-host-name; this machine when null.</summary>
+    public Machine? Machine { get; init; }
 }
 
 public sealed record SetBalancerRequest
@@ -18,36 +20,31 @@ public sealed record SetBalancerRequest
     public string? ScriptPath { get; init; }
     public bool? UseIPAddress { get; init; }
     public bool PassThru { get; init; }
+    /// <summary>Whose host name stands in for an unset www-host-name; this machine when null.</summary>
+    public Machine? Machine { get; init; }
 }
 
 /// <summary>Get-WbBalancer and Set-WbBalancer.</summary>
 public static partial class BalancerOperations
 {
-    /// <summary>The host name used for the default www-host-name; replaceable so tests are deterministic.</summary>
-    public static Func<string> HostName { get; set; } = Dns.GetHostName;
-
     public static void Get(GetBalancerRequest request, ICommandHost host)
     {
         var root = ConfigRoot.Resolve(request.ConfigRoot);
-        var setting = Read(root);
+        var setting = Read(root, request.Machine);
         host.WriteVerbose($"Read {root.PathOf(ConfigFiles.RServer)} and {root.PathOf(ConfigFiles.LoadBalancer)}{(setting.LoadBalancerFilePresent ? "" : " (absent)")}: " +
                           $"balancer {setting.Method}{(setting.MethodIsDefault ? " (the default)" : "")}, load balancing {setting.LoadBalancing}, address {setting.EffectiveWwwHostName}.");
         foreach (var warning in setting.Warnings) host.WriteWarning(warning);
         host.WriteObject(setting);
     }
 
-    public static BalancerSetting Read(ConfigRoot root)
+    /// <param name="machine">Whose host name stands in for an unset www-host-name; this machine when null.</param>
+    public static BalancerSetting Read(ConfigRoot root, Machine? machine = null)
     {
         var rserver = RServerConfig.Load(root);
         var lb = LoadBalancerConfig.Load(root);
         var warnings = new List<string>();
 
-        var state = rserver.LoadBalancingEnabled switch
-        {
-            true => LoadBalancingState.Enabled,
-            false => LoadBalancingState.Disabled,
-            null => lb.FilePresent ? LoadBalancingState.LegacyFileOnly : LoadBalancingState.Disabled,
-        };
+        var state = lb.State(rserver);
         if (state == LoadBalancingState.LegacyFileOnly)
             warnings.Add($"Load balancing is enabled only by the presence of '{root.PathOf(ConfigFiles.LoadBalancer)}' (legacy). Set load-balancing-enabled=1 in {ConfigFiles.RServer} (Set-WbBalancer does).");
         if (rserver.LoadBalancingEnabled == false && lb.FilePresent)
@@ -62,7 +59,7 @@ public static partial class BalancerOperations
                          $"(an earlier version of this module wrote them there). Set-WbBalancer moves them to {ModuleSettings.FileName}.");
         var (scriptPath, useIp) = ModuleSettings.Load(root).Effective(lb);
         var scriptExists = File.Exists(scriptPath);
-        var scriptExecutable = scriptExists && Platform.UnixFile.IsExecutable(scriptPath);
+        var scriptExecutable = scriptExists && UnixFile.IsExecutable(scriptPath);
         if (lb.Method == BalancingMethods.Custom && !scriptExecutable)
             warnings.Add(scriptExists
                 ? $"The custom balancer script '{scriptPath}' is not executable (chmod +x)."
@@ -77,7 +74,7 @@ public static partial class BalancerOperations
             LoadBalancerFilePresent = lb.FilePresent,
             LegacyForm = lb.LegacyForm,
             WwwHostName = lb.WwwHostName,
-            EffectiveWwwHostName = lb.WwwHostName ?? $"{HostName()}:{rserver.WwwPort}",
+            EffectiveWwwHostName = NodeAddress.Of(rserver, lb, machine ?? Machine.Local).Text,
             DeleteNodeOnExit = lb.DeleteNodeOnExit,
             ScriptPath = scriptPath,
             ScriptExists = scriptExists,
@@ -120,7 +117,7 @@ public static partial class BalancerOperations
             host.WriteVerbose($"{edit.Path}: {string.Join(", ", edit.Changes.Select(c => $"{c.Key} {c.OldValue ?? "(unset)"} -> {c.NewValue}"))}");
 
         if (request.PassThru && edits.All(e => e.Outcome != ConfigEditOutcome.Declined))
-            host.WriteObject(Read(root));
+            host.WriteObject(Read(root, request.Machine));
     }
 
     /// <summary>A host name, IPv4 address or [IPv6] address, optionally with :port.</summary>

@@ -9,7 +9,7 @@ public sealed record NodeRequest : StoreRequest
     public bool Force { get; init; }
     /// <summary>Load averages, cores, clock and version to report instead of this machine's (tests, or a node reporting for itself elsewhere).</summary>
     public NodeReport? Report { get; init; }
-    public Verification.VerificationProbes? Probes { get; init; }
+    public Platform.Machine? Machine { get; init; }
     /// <summary>Update-WbNodeStatus -EverySec: beat at this interval until stopped, instead of once.</summary>
     public double? EverySec { get; init; }
 }
@@ -19,7 +19,7 @@ public static class HeartbeatOperations
 {
     public static void RegisterNode(NodeRequest request, ICommandHost host)
     {
-        var identity = NodeIdentity.FromConfig(Configuration.ConfigRoot.Resolve(request.ConfigRoot), host.WriteWarning, host.Cancellation);
+        var identity = NodeIdentity.FromConfig(Configuration.ConfigRoot.Resolve(request.ConfigRoot), host.WriteWarning, request.Machine, host.Cancellation);
         var store = ClusterOperations.Open(request, host);
         if (!host.ShouldProcess(identity.Address, $"Register node in {store.Target.Description}")) return;
         var report = request.Report ?? NodeReport.FromMachine();
@@ -38,7 +38,7 @@ public static class HeartbeatOperations
             return;
         }
         var root = Configuration.ConfigRoot.Resolve(request.ConfigRoot);
-        var identity = NodeIdentity.FromConfig(root, host.WriteVerbose, host.Cancellation);
+        var identity = NodeIdentity.FromConfig(root, host.WriteVerbose, request.Machine, host.Cancellation);
         if (!host.ShouldProcess(identity.Address, "Report heartbeat (load, cores, clock, whether rserver answers)")) return;
         Beat(request, root, identity, host);
     }
@@ -57,7 +57,7 @@ public static class HeartbeatOperations
     private static void RunHeartbeat(NodeRequest request, TimeSpan every, ICommandHost host)
     {
         var root = Configuration.ConfigRoot.Resolve(request.ConfigRoot);
-        var first = NodeIdentity.FromConfig(root, host.WriteVerbose, host.Cancellation);
+        var first = NodeIdentity.FromConfig(root, host.WriteVerbose, request.Machine, host.Cancellation);
         if (!host.ShouldProcess(first.Address, $"Report heartbeat every {every.TotalSeconds:0.###} s until stopped")) return;
         var cancel = host.Cancellation;
         var interval = (long)(every.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
@@ -68,7 +68,7 @@ public static class HeartbeatOperations
             try
             {
                 // The identity is read again each beat: a changed key or address is reported, as a restart would.
-                Beat(request, root, NodeIdentity.FromConfig(root, host.WriteVerbose, host.Cancellation), host);
+                Beat(request, root, NodeIdentity.FromConfig(root, host.WriteVerbose, request.Machine, host.Cancellation), host);
                 if (failures > 0) host.WriteWarning($"The heartbeat is reported again after {failures} failed {(failures == 1 ? "beat" : "beats")}.");
                 failures = 0;
             }
@@ -88,7 +88,7 @@ public static class HeartbeatOperations
     private static void Beat(NodeRequest request, ConfigRoot root, NodeIdentity identity, ICommandHost host)
     {
         var store = ClusterOperations.Open(request, host);
-        var report = (request.Report ?? NodeReport.FromMachine()) with { Serving = RserverAnswers(root, identity, request.Probes, host) };
+        var report = (request.Report ?? NodeReport.FromMachine()) with { Serving = RserverAnswers(root, identity, request.Machine, host) };
         var node = store.ReportNode(identity, report, mustExist: true, request.OfflineAfter, Fingerprint(request, identity, report), host.Cancellation);
         if (request.PassThru) host.WriteObject(node);
     }
@@ -99,7 +99,7 @@ public static class HeartbeatOperations
     /// Whether rserver accepts a connection on its HTTP port (www-address and www-port of rserver.conf; a wildcard
     /// address is reached on loopback): a heartbeat must not keep a stopped or crashed node Online.
     /// </summary>
-    private static bool RserverAnswers(ConfigRoot root, NodeIdentity identity, Verification.VerificationProbes? probes, ICommandHost host)
+    private static bool RserverAnswers(ConfigRoot root, NodeIdentity identity, Platform.Machine? machine, ICommandHost host)
     {
         var rserver = RServerConfig.Load(root);
         var address = rserver.WwwAddress.Trim('[', ']') switch
@@ -108,7 +108,7 @@ public static class HeartbeatOperations
             "::" => "::1",
             var a => a,
         };
-        if ((probes ?? Verification.VerificationProbes.System).CanConnect(address, rserver.WwwPort, RserverProbeTimeout)) return true;
+        if ((machine ?? Platform.Machine.Local).CanConnect(address, rserver.WwwPort, RserverProbeTimeout, host.Cancellation)) return true;
         host.WriteWarning($"rserver is not answering on {NodeCandidate.FormatAddress(address, rserver.WwwPort)} (www-address and www-port in {root.PathOf(ConfigFiles.RServer)}): " +
                           $"{identity.Address} is reported Offline and gets no sessions until it answers.");
         return false;
@@ -121,7 +121,7 @@ public static class HeartbeatOperations
         var root = Configuration.ConfigRoot.Resolve(request.ConfigRoot);
         try
         {
-            return new(Verification.NodeFingerprint.Compute(root, identity.Address, report.Version, request.Probes).ToJson(), taken);
+            return new(Verification.NodeFingerprint.Compute(root, identity.Address, report.Version, request.Machine).ToJson(), taken);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

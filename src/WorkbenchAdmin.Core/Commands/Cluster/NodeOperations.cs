@@ -40,7 +40,7 @@ public static class NodeOperations
     /// </summary>
     public static void UnregisterNode(NodeRequest request, ICommandHost host)
     {
-        var identity = NodeIdentity.FromConfig(Configuration.ConfigRoot.Resolve(request.ConfigRoot), host.WriteVerbose, host.Cancellation);
+        var identity = NodeIdentity.FromConfig(Configuration.ConfigRoot.Resolve(request.ConfigRoot), host.WriteVerbose, request.Machine, host.Cancellation);
         var store = ClusterOperations.Open(request, host);
         if (!identity.DeleteNodeOnExit && !request.Force)
         {

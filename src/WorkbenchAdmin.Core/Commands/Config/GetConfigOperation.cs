@@ -1,4 +1,5 @@
 using WorkbenchAdmin.Core.Configuration;
+using WorkbenchAdmin.Core.Formats;
 
 namespace WorkbenchAdmin.Core.Commands.Config;
 

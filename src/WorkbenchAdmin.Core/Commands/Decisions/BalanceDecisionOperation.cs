@@ -4,7 +4,7 @@ using WorkbenchAdmin.Core.Configuration;
 
 namespace WorkbenchAdmin.Core.Commands.Decisions;
 
-public sealed record InvokeBalanceDecisionRequest : Cluster.StoreRequest
+public sealed record InvokeBalanceDecisionRequest : Core.Store.StoreRequest
 {
     /// <summary>Overrides the load-balancer file's method.</summary>
     public string? Method { get; init; }

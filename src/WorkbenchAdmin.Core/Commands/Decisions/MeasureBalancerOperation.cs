@@ -21,7 +21,7 @@ public sealed record MeasureBalancerRequest
     /// Where the store is (with <see cref="Recorded"/>), and the configuration root whose custom balancer script
     /// <c>custom</c> runs when no <see cref="ScriptPath"/> is given, as production does.
     /// </summary>
-    public Cluster.StoreRequest Store { get; init; } = new();
+    public Core.Store.StoreRequest Store { get; init; } = new();
     public int UserCount { get; init; } = 200;
     /// <summary>Null: 4 for synthetic and CSV workloads, the recorded sessions' own nodes for recorded ones.</summary>
     public int? NodeCount { get; init; }

@@ -3,6 +3,7 @@ using System.Text;
 using WorkbenchAdmin.Core.Commands.Cluster;
 using WorkbenchAdmin.Core.Proxies;
 using WorkbenchAdmin.Core.Platform;
+using WorkbenchAdmin.Core.Store;
 using WorkbenchAdmin.Core.Verification;
 
 namespace WorkbenchAdmin.Core.Commands.Proxies;
@@ -20,7 +21,7 @@ public sealed record TestLoadBalancerRequest : StoreRequest
     public double? HoldSec { get; init; }
     public IReadOnlyList<string>? ClientAddress { get; init; }
     public bool Quiet { get; init; }
-    public VerificationProbes? Probes { get; init; }
+    public Machine? Machine { get; init; }
 }
 
 public sealed record NewLoadBalancerConfigRequest : StoreRequest
@@ -40,11 +41,8 @@ public sealed record NewLoadBalancerConfigRequest : StoreRequest
 /// <summary>Test-WbLoadBalancer and New-WbLoadBalancerConfig.</summary>
 public static class LoadBalancerOperations
 {
-    public static void Test(TestLoadBalancerRequest request, ICommandHost host)
-    {
-        var results = Verify(request, host);
-        if (request.Quiet) host.WriteObject(results.All(r => r.Status != CheckStatus.Fail));
-    }
+    public static void Test(TestLoadBalancerRequest request, ICommandHost host) =>
+        CheckRunner.WriteVerdict(Verify(request, host), request.Quiet, host.WriteObject);
 
     public static IReadOnlyList<CheckResult> Verify(TestLoadBalancerRequest request, ICommandHost host)
     {
@@ -53,26 +51,13 @@ public static class LoadBalancerOperations
                 "Name the load balancer: -Path <its configuration file>, -Uri <its URL>, or both.", null);
         var selected = Select(request.Check);
         var nodes = request.Node is { Count: > 0 } given ? ClusterNodes.Of(given) : StoreNodes(request, host);
-        var results = new List<CheckResult>();
-        foreach (var r in Run(selected, request.Path, request.Kind, request.Uri, nodes, request.Probes ?? VerificationProbes.System, Options(request, host)))
-        {
-            results.Add(r);
-            if (!request.Quiet) host.WriteObject(r);
-        }
-        return results;
+        return CheckRunner.Report(LoadBalancerVerifier.Run(selected, request.Path, request.Kind, request.Uri, nodes, request.Machine ?? Machine.Local, Options(request, host)),
+            request.Quiet, host.WriteObject);
     }
 
     /// <summary>The load balancer checks matching <paramref name="patterns"/> (all when none).</summary>
-    internal static List<CheckDefinition> Select(IReadOnlyList<string>? patterns)
-    {
-        var wildcards = patterns?.Select(p => new Wildcard(p)).ToList();
-        var all = CheckCatalog.All.Where(c => c.Scope == CheckScope.LoadBalancer).ToList();
-        var selected = all.Where(c => Wildcard.AnyMatch(wildcards, c.Id)).ToList();
-        if (wildcards is { Count: > 0 } && selected.Count == 0)
-            throw new WbException("UnknownCheck", WbErrorCategory.InvalidArgument,
-                $"-Check {string.Join(", ", patterns!)} matches no load balancer check; they are {string.Join(", ", all.Select(c => c.Id))}.", patterns);
-        return selected;
-    }
+    internal static List<CheckDefinition> Select(IReadOnlyList<string>? patterns) =>
+        CheckRunner.Select(LoadBalancerVerifier.Checks, patterns, "load balancer check", "they are");
 
     internal static ProbeOptions Options(TestLoadBalancerRequest request, ICommandHost host)
     {
@@ -88,32 +73,6 @@ public static class LoadBalancerOperations
             ClientAddresses = clients,
             Cancellation = host.Cancellation,
         };
-    }
-
-    /// <summary>The file checks (when a path is given) and the live checks (when a URL is given), in catalog order for each.</summary>
-    public static IEnumerable<CheckResult> Run(IReadOnlyList<CheckDefinition> selected, string? path, string? kind, string? uri, ClusterNodes nodes,
-        VerificationProbes probes, ProbeOptions options)
-    {
-        ProxyConfig? fileConfig = null;
-        if (path is not null)
-        {
-            ProxyConfig? config = null;
-            string? why = null;
-            try { config = ProxyConfig.Load(path, kind is null ? null : ProxyConfig.ParseKind(kind)); }
-            catch (WbException e) when (e.ErrorId is not WbErrorIds.LoadBalancerKindUnknown || kind is null) { why = e.Message; }
-            fileConfig = config;
-            if (config is null)
-                foreach (var c in selected) yield return c.Unchecked(path, why!, "Correct what the message names, then check again.");
-            else
-                foreach (var r in LoadBalancerChecks.FromFile(selected, config, nodes, probes)) yield return r;
-        }
-        if (uri is not null)
-        {
-            if (!System.Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("http" or "https"))
-                throw new WbException("InvalidLoadBalancerUri", WbErrorCategory.InvalidArgument, $"-Uri '{uri}' is not an http:// or https:// URL.", uri);
-            // The file, when read, tells the live checks which nodes are standby servers.
-            foreach (var r in LoadBalancerProbe.Run(selected, parsed, nodes, probes, options, fileConfig)) yield return r;
-        }
     }
 
     /// <summary>Every registered node, or why they cannot be known (the store unreachable).</summary>

@@ -1,16 +1,16 @@
 using System.Net;
 using System.Net.Sockets;
-using WorkbenchAdmin.Core.Platform;
 
-namespace WorkbenchAdmin.Core.Verification;
+namespace WorkbenchAdmin.Core.Platform;
 
 /// <summary>
-/// What the checks ask of the machine, behind one seam so tests can stand in for a NFS mount or a DNS
-/// answer while everything else stays real.
+/// What the code asks of the machine it runs on (its name, DNS, TCP connections, users, mounts, services), in
+/// one type that is passed in, so tests stand in for a host name, a NFS mount or a DNS answer while everything
+/// else stays real. <see cref="Local"/> is this machine.
 /// </summary>
-public class VerificationProbes
+public class Machine
 {
-    public static readonly VerificationProbes System = new();
+    public static readonly Machine Local = new();
 
     /// <summary>statfs f_type values of network and cluster file systems.</summary>
     private static readonly Dictionary<long, string> NetworkFileSystems = new()
@@ -18,6 +18,9 @@ public class VerificationProbes
         [0x6969] = "nfs", [0x517B] = "smb", [0xFF534D42] = "cifs", [0xFE534D42] = "smb2", [0x00C36400] = "ceph",
         [0x0BD00BD0] = "lustre", [0x47504653] = "gpfs", [0x65735546] = "fuse", [0x5346414F] = "afs", [0x013111A8] = "ibrix",
     };
+
+    /// <summary>This machine's host name: the default www-host-name's host.</summary>
+    public virtual string HostName() => Dns.GetHostName();
 
     public virtual string PasswdPath => "/etc/passwd";
     public virtual string GroupPath => "/etc/group";
@@ -41,19 +44,16 @@ public class VerificationProbes
     public virtual string LocalPath(string path) => path;
 
     /// <summary>IPv4 addresses of a host name, or an empty list when it does not resolve (bounded in time).</summary>
-    public virtual IReadOnlyList<string> Resolve(string host) => HostLookup.IPv4(host, Cancel).Addresses;
-
-    /// <summary>The running command's stop signal: ends the waits of a lookup or a connect.</summary>
-    public CancellationToken Cancel { get; init; }
+    public virtual IReadOnlyList<string> Resolve(string host, CancellationToken cancellation) => HostLookup.IPv4(host, cancellation).Addresses;
 
     /// <summary>Whether a TCP connection to host:port opens within the timeout.</summary>
-    public virtual bool CanConnect(string host, int port, TimeSpan timeout)
+    public virtual bool CanConnect(string host, int port, TimeSpan timeout, CancellationToken cancellation)
     {
         try
         {
             using var client = new TcpClient();
             var connect = client.ConnectAsync(host, port);
-            return connect.Wait(timeout, Cancel) && client.Connected;
+            return connect.Wait(timeout, cancellation) && client.Connected;
         }
         catch (AggregateException) { return false; }
         catch (SocketException) { return false; }

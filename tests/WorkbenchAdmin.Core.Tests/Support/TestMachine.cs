@@ -1,11 +1,14 @@
-using WorkbenchAdmin.Core.Verification;
+using WorkbenchAdmin.Core.Platform;
 
 namespace WorkbenchAdmin.Core.Tests.Support;
 
-/// <summary>Real probes, except that chosen directories count as NFS mounts and chosen names resolve.</summary>
-public sealed class TestProbes : VerificationProbes
+/// <summary>Real machine, except that chosen directories count as NFS mounts and chosen names resolve.</summary>
+public sealed class TestMachine : Machine
 {
     public HashSet<string> NfsPaths { get; } = [];
+    /// <summary>The machine's host name as the code sees it; null for the real one.</summary>
+    public string? Name { get; init; }
+    public override string HostName() => Name ?? base.HostName();
     public Dictionary<string, string[]> Hosts { get; } = new(StringComparer.OrdinalIgnoreCase);
     public string? Passwd { get; set; }
     /// <summary>Paths this node sees elsewhere (as if a different file system were mounted there).</summary>
@@ -32,6 +35,6 @@ public sealed class TestProbes : VerificationProbes
     public override string? NetworkFileSystem(string path) =>
         NfsPaths.Any(p => path == p || path.StartsWith(p.TrimEnd('/') + "/", StringComparison.Ordinal)) ? "nfs" : base.NetworkFileSystem(path);
 
-    public override IReadOnlyList<string> Resolve(string host) =>
-        Hosts.TryGetValue(host, out var addresses) ? addresses : base.Resolve(host);
+    public override IReadOnlyList<string> Resolve(string host, CancellationToken cancellation) =>
+        Hosts.TryGetValue(host, out var addresses) ? addresses : base.Resolve(host, cancellation);
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace WorkbenchAdmin.Core.Verification;
+namespace WorkbenchAdmin.Core.Platform;
 
 /// <summary>A unit's state as <c>systemctl show</c> prints it.</summary>
 public sealed record SystemdUnitState(string LoadState, string ActiveState, string UnitFileState)

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace WorkbenchAdmin.Core.Commands;
+namespace WorkbenchAdmin.Core.Formats;
 
 /// <summary>PowerShell-style wildcards (<c>*</c>, <c>?</c>, <c>[abc]</c>, backtick escapes), case-insensitive.</summary>
 public sealed class Wildcard
