@@ -346,7 +346,7 @@ public static class ClusterOperations
         public string? ScriptPath { get; init; }
         public double? TimeoutSec { get; init; }
         public bool? UseIPAddress { get; init; }
-        public double? BalanceFactor { get; init; }
+        public IReadOnlyDictionary<string, object?>? PolicyOptionValues { get; init; }
         public int? MaxSessionsPerNode { get; init; }
     }
 
@@ -370,7 +370,7 @@ public static class ClusterOperations
 
         public static NewSession Begin(NewSessionRequest request, ICommandHost host)
         {
-            var (policy, useIp) = BalanceDecisionOperation.PolicyFor(request.ConfigRoot, request.Method, request.ScriptPath, request.TimeoutSec, request.UseIPAddress, request.BalanceFactor);
+            var policy = BalanceDecisionOperation.PolicyFor(request.ConfigRoot, request.Method, request.ScriptPath, request.TimeoutSec, request.UseIPAddress, request.PolicyOptionValues, out var useIp);
             var options = BalanceDecisionOperation.OptionsFor(request.MaxSessionsPerNode);
             _ = request.OfflineAfter; // validate before the first record
             return new NewSession(Open(request, host), policy, request, useIp, options);
