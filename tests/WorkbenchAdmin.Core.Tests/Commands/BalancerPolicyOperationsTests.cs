@@ -133,6 +133,16 @@ public sealed class BalancerPolicyOperationsTests : IDisposable
         Assert.Empty(Directory.GetFiles(_root));
     }
 
+    [Fact]
+    public void AnOptionTheProgramDoesNotReadIsRefusedNamingTheParameterAndNothingIsWritten()
+    {
+        var e = Assert.Throws<WbException>(() => BalancerPolicyOperations.Set(
+            new BalancerPolicyRequest { ConfigRoot = _root, PolicyOptionValues = new Dictionary<string, object?> { ["TimeoutSec"] = 5.0 } }, new RecordingHost()));
+        Assert.Equal(("NotAProgramSetting", WbErrorCategory.InvalidArgument), (e.ErrorId, e.Category));
+        Assert.StartsWith("-TimeoutSec is not a setting of the balancer program", e.Message);
+        Assert.Empty(Directory.GetFiles(_root));
+    }
+
     [Theory]
     [InlineData("method=custom", "custom would run this program itself")]
     [InlineData("balance-factor=0.5", "above 1")]

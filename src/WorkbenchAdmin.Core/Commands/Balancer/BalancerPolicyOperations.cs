@@ -141,7 +141,13 @@ public static class BalancerPolicyOperations
         Add(ModuleSettings.MethodKey, r.Method is null ? null : ValidMethod(r.Method));
         Add(ModuleSettings.MaxSessionsKey, r.MaxSessionsPerNode is { } m ? Decisions.BalanceDecisionOperation.ValidMaxSessionsPerNode(m).ToString(CultureInfo.InvariantCulture) : null);
         foreach (var (name, value) in r.PolicyOptionValues ?? new Dictionary<string, object?>())
-            if (value is not null && BalancingPolicies.Option(name) is { Key: { } key } option) Add(key, option.Format(option.Validate(value)));
+        {
+            if (value is null) continue;
+            var option = BalancingPolicies.Option(name);
+            var valid = option.Validate(value);
+            Add(option.Key ?? throw new WbException("NotAProgramSetting", WbErrorCategory.InvalidArgument,
+                $"-{option.Parameter} is not a setting of the balancer program: only the cmdlets that decide take it.", value), option.Format(valid));
+        }
         Add(ModuleSettings.StickyKey, r.Sticky is { } s ? (s ? "1" : "0") : null);
         Add(ModuleSettings.DeadlineKey, r.DeadlineMs is { } d ? ValidDeadline(d).ToString(CultureInfo.InvariantCulture) : null);
         Add(ModuleSettings.StatusUrlKey, r.StatusUri is { } u ? ValidStatusUri(u) : null);
