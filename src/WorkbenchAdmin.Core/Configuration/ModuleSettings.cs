@@ -83,7 +83,6 @@ public sealed record ModuleSettings
         (CustomScriptPath ?? lb.LegacyCustomScriptPath ?? LoadBalancerConfig.DefaultCustomScript,
          UseIpAddress ?? lb.LegacyUseIpAddress ?? false);
 
-
     /// <summary>
     /// This node's own status page: where rserver listens, www-address and www-port. Not "localhost" (the guide's curl):
     /// with a specific www-address rserver owns no port on 127.0.0.1 or ::1, and anyone may listen there; and

@@ -44,7 +44,7 @@ public sealed class BalanceDecisionOperation
     /// <summary>Candidates come from -Node when given, else from the cluster store (live counts and loads).</summary>
     public static BalanceDecisionOperation Begin(InvokeBalanceDecisionRequest request, ICommandHost host, TimeProvider? time = null)
     {
-        var (method, policyOptions, useIp) = PolicyFor(request.ConfigRoot, request.Method, request.ScriptPath, request.TimeoutSec, request.UseIPAddress, request.PolicyOptionValues);
+        var (method, policyOptions, useIp) = MethodAndOptions(request.ConfigRoot, request.Method, request.ScriptPath, request.TimeoutSec, request.UseIPAddress, request.PolicyOptionValues);
         var options = OptionsFor(request.MaxSessionsPerNode);
         CandidateSet candidates;
         UserSessions? stickyTo = null;
@@ -67,14 +67,14 @@ public sealed class BalanceDecisionOperation
     internal static IBalancingPolicy PolicyFor(string? configRoot, string? method, string? scriptPath, double? timeoutSec, bool? useIp,
                                                IReadOnlyDictionary<string, object?>? optionValues, out bool useIpAddress)
     {
-        var (name, options, useIpEffective) = PolicyFor(configRoot, method, scriptPath, timeoutSec, useIp, optionValues);
+        var (name, options, useIpEffective) = MethodAndOptions(configRoot, method, scriptPath, timeoutSec, useIp, optionValues);
         useIpAddress = useIpEffective;
         return BalancingPolicies.Create(name, options);
     }
 
     /// <summary>The method, the policy options (every one given validated) and the IP option, the configuration root's where not given.</summary>
-    private static (string Method, PolicyOptions Options, bool UseIPAddress) PolicyFor(string? configRoot, string? method, string? scriptPath, double? timeoutSec,
-                                                                                     bool? useIp, IReadOnlyDictionary<string, object?>? optionValues)
+    private static (string Method, PolicyOptions Options, bool UseIPAddress) MethodAndOptions(string? configRoot, string? method, string? scriptPath, double? timeoutSec,
+                                                                                            bool? useIp, IReadOnlyDictionary<string, object?>? optionValues)
     {
         var root = Configuration.ConfigRoot.Resolve(configRoot);
         var lb = LoadBalancerConfig.Load(root);
