@@ -328,6 +328,10 @@ Describe 'Get-WbBalancerPolicy and Set-WbBalancerPolicy' -Tag 'Balancer' {
         $policy.DeadlineMs | Should -Be 800
     }
 
+    It 'its list view shows the policy options by name' {
+        (Get-WbBalancerPolicy -ConfigRoot $root -Path $program | Format-List | Out-String) | Should -Match 'BalanceFactor\s+: 1\.5'
+    }
+
     It 'its default view fits 80 columns and shows the policy and whether Workbench runs the program' {
         $text = Get-WbBalancerPolicy -ConfigRoot $root -Path $program | Out-String -Width 80
         ($text -split "`n" | Measure-Object -Property Length -Maximum).Maximum | Should -BeLessOrEqual 80

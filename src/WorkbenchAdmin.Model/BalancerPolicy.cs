@@ -20,8 +20,11 @@ public sealed record BalancerPolicy
     public string Method { get; init; } = DefaultMethod;
     /// <summary>A node with this many active sessions takes no more; null for no limit.</summary>
     public int? MaxSessionsPerNode { get; init; }
-    /// <summary>bounded-hash: no node above this factor × the average (null: the policy's default).</summary>
-    public double? BalanceFactor { get; init; }
+    /// <summary>
+    /// The policies' own options, by cmdlet parameter name (bounded-hash's BalanceFactor: no node above this factor × the
+    /// average), each null when not set (the policy's default). The cmdlets show each as a property of its own.
+    /// </summary>
+    public IReadOnlyDictionary<string, object?> Options { get; init; } = new Dictionary<string, object?>();
     /// <summary>Keep a user on a node where they already run sessions, while it is eligible.</summary>
     public bool Sticky { get; init; }
     /// <summary>Longest a decision may take, data reads included; past it the program falls back.</summary>

@@ -22,7 +22,7 @@ public static class MamlWriter
             if (string.IsNullOrWhiteSpace(help.Description)) problems.Add($"{cmdlet.Name}: empty description");
             if (help.Examples.Count == 0) problems.Add($"{cmdlet.Name}: no example");
             foreach (var p in cmdlet.Parameters.Select(p => p.Name).Distinct())
-                if (!help.Parameters.TryGetValue(p, out var d) || string.IsNullOrWhiteSpace(d)) problems.Add($"{cmdlet.Name}: parameter -{p} is not documented");
+                if (string.IsNullOrWhiteSpace(help.ParameterHelp(p))) problems.Add($"{cmdlet.Name}: parameter -{p} is not documented");
             foreach (var p in help.Parameters.Keys.Except(cmdlet.Parameters.Select(p => p.Name)))
                 problems.Add($"{cmdlet.Name}: help documents -{p}, which the cmdlet does not have");
             foreach (var link in help.Links.Where(l => !l.StartsWith("about_", StringComparison.Ordinal) && !l.StartsWith("http", StringComparison.Ordinal)))
@@ -97,7 +97,7 @@ public static class MamlWriter
             new XAttribute("position", p.Position?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "named"),
             new XAttribute("aliases", p.Aliases.Count == 0 ? "none" : string.Join(", ", p.Aliases)),
             new XElement(Maml + "name", p.Name),
-            Paragraphs(help.Parameters.GetValueOrDefault(p.Name, ""), Maml + "description"));
+            Paragraphs(help.ParameterHelp(p.Name) ?? "", Maml + "description"));
         if (!p.IsSwitch) element.Add(new XElement(Command + "parameterValue", new XAttribute("required", "true"), new XAttribute("variableLength", "false"), typeName));
         if (includeType) element.Add(new XElement(Dev + "type", new XElement(Maml + "name", p.Type.FullName)));
         return element;

@@ -156,6 +156,7 @@ public sealed class ModuleMetadata : IDisposable
     {
         var cmdlet = Attribute(type, "CmdletAttribute")!;
         var parameters = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Concat(DynamicParameterProperties(type))
             .SelectMany(ReadParameters)
             .ToList();
         var outputs = type.GetCustomAttributesData()
@@ -173,6 +174,21 @@ public sealed class ModuleMetadata : IDisposable
             Named<string>(cmdlet, "DefaultParameterSetName"),
             outputs,
             parameters);
+    }
+
+    /// <summary>
+    /// The parameters of a cmdlet's dynamic-parameter objects: a cmdlet implementing IDynamicParameters holds the object
+    /// GetDynamicParameters returns in a field (WorkbenchAdmin's PolicyOptionParameters), whose [Parameter] properties
+    /// PowerShell binds as if the cmdlet declared them.
+    /// </summary>
+    private static IEnumerable<PropertyInfo> DynamicParameterProperties(Type type)
+    {
+        if (!Implements(type, Sma + "IDynamicParameters")) yield break;
+        for (var t = type; t is not null; t = t.BaseType)
+            foreach (var field in t.GetFields(BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.DeclaredOnly))
+                foreach (var property in field.FieldType.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+                    if (property.GetCustomAttributesData().Any(a => a.AttributeType.FullName == Sma + "ParameterAttribute"))
+                        yield return property;
     }
 
     private static IEnumerable<ParameterMetadata> ReadParameters(PropertyInfo property)

@@ -5,8 +5,13 @@ using WorkbenchAdmin.Core.Commands.Balancer;
 namespace WorkbenchAdmin;
 
 /// <summary>Base of Install-WbBalancer and Set-WbBalancerPolicy: the policy the balancer program decides with.</summary>
-public abstract class BalancerPolicyCmdlet : WbCmdlet
+public abstract class BalancerPolicyCmdlet : WbCmdlet, IDynamicParameters
 {
+    private readonly PolicyOptionParameters _policyOptions = new();
+
+    /// <summary>The policies' options (-BalanceFactor, ...), declared once for every cmdlet that builds a policy.</summary>
+    public object GetDynamicParameters() => _policyOptions;
+
     [Parameter(Position = 0)]
     [ArgumentCompleter(typeof(ProgramPolicyCompleter))]
     [ValidateNotNullOrEmpty]
@@ -15,10 +20,6 @@ public abstract class BalancerPolicyCmdlet : WbCmdlet
     /// <summary>A node with this many active sessions takes no more.</summary>
     [Parameter]
     public int? MaxSessionsPerNode { get; set; }
-
-    /// <summary>bounded-hash: no node above this factor × the average.</summary>
-    [Parameter]
-    public double? BalanceFactor { get; set; }
 
     /// <summary>Keep users on a node where they already run sessions (-Sticky:$false turns it off).</summary>
     [Parameter]
@@ -58,7 +59,7 @@ public abstract class BalancerPolicyCmdlet : WbCmdlet
     {
         ConfigRoot = ResolvePath(ConfigRoot),
         ProgramPath = ResolvePath(Path),
-        Method = Method, MaxSessionsPerNode = MaxSessionsPerNode, BalanceFactor = BalanceFactor, Sticky = SwitchIfBound(nameof(Sticky), Sticky),
+        Method = Method, MaxSessionsPerNode = MaxSessionsPerNode, PolicyOptionValues = PolicyOptionParameters.Bound(MyInvocation), Sticky = SwitchIfBound(nameof(Sticky), Sticky),
         DeadlineMs = DeadlineMs, StatusUri = StatusUri, StateDirectory = ResolvePath(StateDirectory), ServiceSocket = ResolvePath(ServiceSocket),
         PassThru = PassThru,
     };

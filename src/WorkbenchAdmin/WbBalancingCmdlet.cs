@@ -4,8 +4,16 @@ using WorkbenchAdmin.Completion;
 namespace WorkbenchAdmin;
 
 /// <summary>Base of the cmdlets that place users with the balancer: who, and how to balance.</summary>
-public abstract class WbBalancingCmdlet : WbStoreCmdlet
+public abstract class WbBalancingCmdlet : WbStoreCmdlet, IDynamicParameters
 {
+    private readonly PolicyOptionParameters _policyOptions = new();
+
+    /// <summary>The policies' options (-BalanceFactor, ...), declared once for every cmdlet that builds a policy.</summary>
+    public object GetDynamicParameters() => _policyOptions;
+
+    /// <summary>The policy options as bound (unbound ones left out).</summary>
+    protected IReadOnlyDictionary<string, object?> PolicyOptionValues => PolicyOptionParameters.Bound(MyInvocation);
+
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("User")]
     [ValidateNotNullOrEmpty]
@@ -28,10 +36,6 @@ public abstract class WbBalancingCmdlet : WbStoreCmdlet
 
     [Parameter]
     public double? OfflineAfterSec { get; set; }
-
-    /// <summary>bounded-hash: no node above this factor × the average sessions per node.</summary>
-    [Parameter]
-    public double? BalanceFactor { get; set; }
 
     /// <summary>Every method: a node with this many active sessions is full and skipped.</summary>
     [Parameter]

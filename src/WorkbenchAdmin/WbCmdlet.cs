@@ -56,7 +56,15 @@ internal sealed class CmdletHost(WbCmdlet cmdlet, CancellationToken cancellation
 {
     public CancellationToken Cancellation => cancellation;
     public bool ShouldProcess(string target, string action) => cmdlet.ShouldProcess(target, action);
-    public void WriteObject(object item) => cmdlet.WriteObject(item);
+    public void WriteObject(object item) => cmdlet.WriteObject(item is BalancerPolicy policy ? WithOptions(policy) : item);
+
+    /// <summary>The policy with each policy option as a property of its own (BalanceFactor, ...), as views and scripts read them.</summary>
+    private static PSObject WithOptions(BalancerPolicy policy)
+    {
+        var shown = PSObject.AsPSObject(policy);
+        foreach (var (name, value) in policy.Options) shown.Properties.Add(new PSNoteProperty(name, value));
+        return shown;
+    }
     public void WriteError(WbException error) => cmdlet.WriteError(WbCmdlet.ToErrorRecord(error));
     public void WriteWarning(string message) => cmdlet.WriteWarning(message);
     public void WriteVerbose(string message) => cmdlet.WriteVerbose(message);

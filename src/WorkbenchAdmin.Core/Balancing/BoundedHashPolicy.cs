@@ -13,21 +13,17 @@ namespace WorkbenchAdmin.Core.Balancing;
 public sealed class BoundedHashPolicy(double balanceFactor) : IBalancingPolicy
 {
     public const string PolicyName = "bounded-hash";
-    public const double DefaultBalanceFactor = 1.25;
     public string Name => PolicyName;
     public double BalanceFactor { get; } = balanceFactor;
 
-    public static IBalancingPolicy Create(PolicyOptions options)
-    {
-        return new BoundedHashPolicy(ValidFactor(options.BalanceFactor ?? DefaultBalanceFactor));
-    }
+    /// <summary>No node above this factor × the average: above 1 (at 1 or below no node could take the next session), at most 100.</summary>
+    public static readonly PolicyOption<double> BalanceFactorOption = PolicyOptionKinds.Number(
+        "BalanceFactor", "balance-factor", "InvalidBalanceFactor",
+        "must be a number above 1 and at most 100 (1.25: no node above 125% of the average)", 1.25, f => f > 1 && f <= 100);
 
-    /// <summary>Above 1 (at 1 or below no node could take the next session) and at most 100.</summary>
-    public static bool IsValidFactor(double factor) => double.IsFinite(factor) && factor > 1 && factor <= 100;
+    public static IReadOnlyList<PolicyOption> Options { get; } = [BalanceFactorOption];
 
-    public static double ValidFactor(double factor) => IsValidFactor(factor) ? factor
-        : throw new WbException("InvalidBalanceFactor", WbErrorCategory.InvalidArgument,
-            $"-BalanceFactor {factor.ToString(CultureInfo.InvariantCulture)} must be above 1 and at most 100 (1.25: no node above 125% of the average).", factor);
+    public static IBalancingPolicy Create(PolicyOptions options) => new BoundedHashPolicy(options.Get(BalanceFactorOption));
 
     /// <summary>The most sessions a node may have after this placement.</summary>
     public static int Cap(double factor, int eligibleSessions, int eligibleNodes) =>

@@ -35,5 +35,10 @@ public readonly record struct PolicyChoice(int Index, ulong? Hash = null, string
 public interface IBalancingPolicy : IDecisionExplainer
 {
     string Name { get; }
+    /// <summary>
+    /// The policy may take seconds (it runs a script): a placement decides with it before queueing for the
+    /// database transaction, and only confirms the choice there.
+    /// </summary>
+    bool RunsOutsideTransaction => false;
     PolicyChoice Choose(in BalanceContext context, Span<double> scores);
 }

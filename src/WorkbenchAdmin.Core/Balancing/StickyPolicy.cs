@@ -31,12 +31,17 @@ public sealed class UserSessions
 /// The sticky option, valid for every policy: a user who already runs sessions on an eligible node gets the
 /// next one there too (the node holding most of theirs; ties go to fewer sessions, then node order, our
 /// choice). Otherwise the wrapped policy decides. Eligibility is the engine's, so stickiness never takes a
-/// user to a drained or full node.
+/// user to a drained or full node. Built by <see cref="BalancingPolicies.Create"/> when asked for stickiness.
 /// </summary>
-public sealed class StickyPolicy(IBalancingPolicy inner, UserSessions sessions) : IBalancingPolicy
+public sealed class StickyPolicy : IBalancingPolicy
 {
+    private readonly IBalancingPolicy inner;
+    private readonly UserSessions sessions;
+
+    internal StickyPolicy(IBalancingPolicy inner, UserSessions sessions) => (this.inner, this.sessions) = (inner, sessions);
+
     public string Name => inner.Name;
-    public IBalancingPolicy Inner => inner;
+    public bool RunsOutsideTransaction => inner.RunsOutsideTransaction;
 
     public PolicyChoice Choose(in BalanceContext context, Span<double> scores)
     {

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace WorkbenchAdmin.Core.Configuration;
 
 /// <summary>
@@ -7,6 +5,8 @@ namespace WorkbenchAdmin.Core.Configuration;
 /// Workbench never reads it, so keys Workbench does not document live here and never in its files:
 /// the custom script and the IP-address option that Invoke-WbBalanceDecision and New-WbSession use to
 /// play Workbench's <c>custom</c> method, and the <c>[balancer]</c> policy of the module's balancer program.
+/// The policy's own values (the method and each policy's options) are kept raw here: what they may be is the
+/// policies' to say (Balancing, a layer above), see BalancingPolicies.Checked.
 /// </summary>
 public sealed record ModuleSettings
 {
@@ -17,7 +17,6 @@ public sealed record ModuleSettings
 
     public const string MethodKey = "method";
     public const string MaxSessionsKey = "max-sessions-per-node";
-    public const string BalanceFactorKey = "balance-factor";
     public const string StickyKey = "sticky";
     public const string DeadlineKey = "deadline-ms";
     public const string StatusUrlKey = "status-url";
@@ -32,6 +31,8 @@ public sealed record ModuleSettings
     public string? CustomScriptPath { get; init; }
     public bool? UseIpAddress { get; init; }
     public required BalancerPolicy Balancer { get; init; }
+    /// <summary>The file as read (null when absent), for the policies to read and check their own keys in.</summary>
+    public ConfigDocument? Document { get; init; }
 
     public static ModuleSettings Load(ConfigRoot root) =>
         From(root.TryLoad(FileName, ConfigDialect.Standard), root, RServerConfig.Load(root));
@@ -54,9 +55,8 @@ public sealed record ModuleSettings
             ConfigRoot = root.Path,
             Path = root.PathOf(FileName),
             FilePresent = doc is not null,
-            Method = Read(MethodKey, () => Method(doc), null) ?? BalancerPolicy.DefaultMethod,
+            Method = doc?.GetValue(BalancerSection, MethodKey) is { Length: > 0 } method ? method.ToLowerInvariant() : BalancerPolicy.DefaultMethod,
             MaxSessionsPerNode = Read(MaxSessionsKey, () => ConfigValues.Int(doc, BalancerSection, MaxSessionsKey, 1, 1_000_000), null),
-            BalanceFactor = Read(BalanceFactorKey, () => Factor(doc), null),
             Sticky = Read(StickyKey, () => ConfigValues.Bool(doc, BalancerSection, StickyKey), null) ?? false,
             DeadlineMs = Read(DeadlineKey, () => ConfigValues.Int(doc, BalancerSection, DeadlineKey, MinDeadlineMs, MaxDeadlineMs,
                                           "a user waits on every decision"), null) ?? BalancerPolicy.DefaultDeadlineMs,
@@ -68,6 +68,7 @@ public sealed record ModuleSettings
         {
             FilePresent = doc is not null,
             FilePath = root.PathOf(FileName),
+            Document = doc,
             CustomScriptPath = Read(CustomScriptKey, () => ConfigValues.String(doc, null, CustomScriptKey), null),
             UseIpAddress = Read(UseIpAddressKey, () => ConfigValues.Bool(doc, null, UseIpAddressKey), null),
             Balancer = policy,
@@ -81,9 +82,6 @@ public sealed record ModuleSettings
     public (string ScriptPath, bool UseIpAddress) Effective(LoadBalancerConfig lb) =>
         (CustomScriptPath ?? lb.LegacyCustomScriptPath ?? LoadBalancerConfig.DefaultCustomScript,
          UseIpAddress ?? lb.LegacyUseIpAddress ?? false);
-
-    /// <summary><see cref="Effective"/> for a configuration root, reading both of its files.</summary>
-    public static (string ScriptPath, bool UseIpAddress) EffectiveIn(ConfigRoot root) => Load(root).Effective(LoadBalancerConfig.Load(root));
 
     /// <summary>
     /// This node's own status page: where rserver listens, www-address and www-port. Not "localhost" (the guide's curl):
@@ -99,30 +97,6 @@ public sealed record ModuleSettings
             var a => a.StartsWith('[') && a.EndsWith(']') ? a[1..^1] : a,
         };
         return $"{rserver.Protocol}://{NodeCandidate.FormatAddress(host, rserver.WwwPort)}/load-balancer/status";
-    }
-
-    private static string? Method(ConfigDocument? doc)
-    {
-        var line = doc?.Find(BalancerSection, MethodKey);
-        if (line is null || string.IsNullOrEmpty(line.Value)) return null;
-        var method = line.Value.ToLowerInvariant();
-        if (!ProgramMethods.Contains(method))
-            throw ConfigFormatException.AtValue(doc!.FilePath, line,
-                $"must be one of {string.Join(", ", ProgramMethods)} (custom would run this program itself)");
-        return method;
-    }
-
-    /// <summary>The methods the balancer program can run: every policy but <c>custom</c>, which is the program itself.</summary>
-    public static IReadOnlyList<string> ProgramMethods { get; } =
-        Balancing.BalancingPolicies.Names.Where(n => n != BalancingMethods.Custom).ToArray();
-
-    private static double? Factor(ConfigDocument? doc)
-    {
-        var line = doc?.Find(BalancerSection, BalanceFactorKey);
-        if (line is null || string.IsNullOrEmpty(line.Value)) return null;
-        if (!double.TryParse(line.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) || !Balancing.BoundedHashPolicy.IsValidFactor(f))
-            throw ConfigFormatException.AtValue(doc!.FilePath, line, "must be a number above 1 and at most 100 (1.25 lets a node hold 25% more than the average)");
-        return f;
     }
 
     private static string? AbsolutePath(ConfigDocument? doc, string key)

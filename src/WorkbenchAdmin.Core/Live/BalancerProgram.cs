@@ -169,8 +169,7 @@ public static class BalancerProgram
         {
             try
             {
-                IBalancingPolicy chosen = BalancingPolicies.Create(policy.Method, new PolicyOptions { BalanceFactor = policy.BalanceFactor });
-                if (policy.Sticky) chosen = new StickyPolicy(chosen, candidates.Sessions);
+                var chosen = BalancingPolicies.Create(policy.Method, BalancingPolicies.OptionsOf(policy), policy.Sticky ? candidates.Sessions : null);
                 decision = engine.Decide(chosen, user, candidates.Set, options: options);
             }
             catch (WbException e) when (e.ErrorId is WbErrorIds.AllNodesFull or WbErrorIds.AllNodesDraining or WbErrorIds.NoCandidateNode)
@@ -187,7 +186,7 @@ public static class BalancerProgram
         {
             try
             {
-                decision = engine.Decide(ConsistentHashPolicy.Instance, user, candidates.Set, options: options);
+                decision = engine.Decide(BalancingPolicies.Create(BalancingPolicies.FallbackMethod), user, candidates.Set, options: options);
             }
             catch (WbException e)
             {
@@ -195,7 +194,7 @@ public static class BalancerProgram
                 return CannotChoose;
             }
             Say(Syslog.Severity.Warning, $"{fallbackWhy}{Why()}: " +
-                                         $"{ConsistentHashPolicy.PolicyName} chose {candidates.Entries[decision.ChosenIndex]} for {user}");
+                                         $"{BalancingPolicies.FallbackMethod} chose {candidates.Entries[decision.ChosenIndex]} for {user}");
         }
         else if (problems.Count > 0)
         {

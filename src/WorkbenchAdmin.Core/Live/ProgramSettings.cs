@@ -38,7 +38,7 @@ public static class ProgramSettings
     {
         var path = root.PathOf(ModuleSettings.FileName);
         var doc = File.Exists(path) ? ReadTrusted(path) : null;
-        return ModuleSettings.From(doc, root, RServerConfig.Load(root));
+        return BalancingPolicies.Checked(ModuleSettings.From(doc, root, RServerConfig.Load(root)));
     }
 
     /// <summary>
@@ -68,16 +68,16 @@ public static class ProgramSettings
         catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException) { unreadable = e.Message; }
 
         if (unreadable is not null)
-            return ModuleSettings.From(null, root, rserver).Balancer with
+            return BalancingPolicies.Checked(ModuleSettings.From(null, root, rserver)).Balancer with
             {
                 FilePresent = true,
-                Method = ConsistentHashPolicy.PolicyName,
+                Method = BalancingPolicies.FallbackMethod,
                 RefusesSessions = true,
                 Refused = $"{unreadable} The balancer program refuses every session: without the policy it cannot know max-sessions-per-node, " +
                           "and it never risks overloading a node.",
             };
 
-        var settings = ModuleSettings.From(doc, root, rserver, errors);
+        var settings = BalancingPolicies.Checked(ModuleSettings.From(doc, root, rserver, errors), errors);
         // Only the program's own settings count: the custom script keys are the cmdlets'.
         var problems = errors.Where(e => e.Key is not ModuleSettings.CustomScriptKey and not ModuleSettings.UseIpAddressKey).Select(e => e.Value).ToList();
         if (problems.Count == 0) return settings.Balancer;
@@ -86,11 +86,11 @@ public static class ProgramSettings
         var cap = settings.Balancer.MaxSessionsPerNode is { } max ? $"max-sessions-per-node={max}" : "no max-sessions-per-node (none is set)";
         return settings.Balancer with
         {
-            Method = ConsistentHashPolicy.PolicyName,
+            Method = BalancingPolicies.FallbackMethod,
             RefusesSessions = capUnknown,
             Refused = capUnknown
                 ? $"{why}. The balancer program refuses every session: it cannot know max-sessions-per-node, and it never risks overloading a node."
-                : $"{why}. The balancer program does not use this policy: it falls back to {ConsistentHashPolicy.PolicyName}, honouring drained nodes and {cap}.",
+                : $"{why}. The balancer program does not use this policy: it falls back to {BalancingPolicies.FallbackMethod}, honouring drained nodes and {cap}.",
         };
     }
 

@@ -65,7 +65,7 @@ internal sealed class PlacementBatcher(ClusterStore store)
     {
         // A custom script may take seconds: run it before queueing, so it never holds up other placements; under
         // the lock its choice is only confirmed against the counts and drains of that moment (StillEligible).
-        if (request.Policy is Balancing.Custom.CustomScriptPolicy && request.PreDecided is null)
+        if (request.Policy.RunsOutsideTransaction && request.PreDecided is null)
             request = request with { PreDecided = _engine.Decide(request.Policy, request.UserName, store.GetCandidates(request.OfflineAfter, cancel), request.UseIPAddress, request.Options, cancel) };
 
         var mine = new Pending(request, cancel);

@@ -54,7 +54,7 @@ public sealed class InvokeWbBalanceDecisionCommand : WbBalancingCmdlet
             Node = nodes,
             ScriptPath = ResolvePath(ScriptPath),
             TimeoutSec = TimeoutSec,
-            BalanceFactor = BalanceFactor,
+            PolicyOptionValues = PolicyOptionValues,
             MaxSessionsPerNode = MaxSessionsPerNode,
             Sticky = Sticky,
             UseIPAddress = UseIPAddressIfBound,

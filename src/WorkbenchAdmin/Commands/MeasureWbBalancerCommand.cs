@@ -7,8 +7,13 @@ namespace WorkbenchAdmin.Commands;
 /// <summary>Replays one workload (synthetic, a CSV of arrivals, or recorded sessions, piped or read from the store) through each balancing method and compares them.</summary>
 [Cmdlet(VerbsDiagnostic.Measure, "WbBalancer", DefaultParameterSetName = Synthetic, SupportsShouldProcess = true)]
 [OutputType(typeof(BalancerComparison))]
-public sealed class MeasureWbBalancerCommand : WbStoreCmdlet
+public sealed class MeasureWbBalancerCommand : WbStoreCmdlet, IDynamicParameters
 {
+    private readonly PolicyOptionParameters _policyOptions = new();
+
+    /// <summary>The policies' options (-BalanceFactor, ...), declared once for every cmdlet that builds a policy.</summary>
+    public object GetDynamicParameters() => _policyOptions;
+
     private const string Synthetic = "Synthetic", Csv = "Csv", Piped = "Piped", Store = "Store";
     private readonly List<SessionInfo> _sessions = [];
 
@@ -62,9 +67,6 @@ public sealed class MeasureWbBalancerCommand : WbStoreCmdlet
     public int? MaxSessionsPerNode { get; set; }
 
     [Parameter]
-    public double? BalanceFactor { get; set; }
-
-    [Parameter]
     [ValidateNotNullOrEmpty]
     public string? ScriptPath { get; set; }
 
@@ -102,7 +104,7 @@ public sealed class MeasureWbBalancerCommand : WbStoreCmdlet
             SessionCpu = SessionCpu,
             Event = Event,
             MaxSessionsPerNode = MaxSessionsPerNode,
-            BalanceFactor = BalanceFactor,
+            PolicyOptionValues = PolicyOptionParameters.Bound(MyInvocation),
             ScriptPath = ResolvePath(ScriptPath),
             TimeoutSec = TimeoutSec,
             Interval = Interval,

@@ -197,7 +197,7 @@ public sealed class NewWbSessionCommand : WbBalancingCmdlet
         ProcessId = ProcessId,
         ScriptPath = ResolvePath(ScriptPath),
         TimeoutSec = TimeoutSec,
-            BalanceFactor = BalanceFactor,
+            PolicyOptionValues = PolicyOptionValues,
             MaxSessionsPerNode = MaxSessionsPerNode,
         UseIPAddress = UseIPAddressIfBound,
         OfflineAfterSec = OfflineAfterSec,

@@ -75,7 +75,7 @@ public sealed class BalancingPolicyCompleter : CoreCompleter
 public sealed class ProgramPolicyCompleter : CoreCompleter
 {
     internal override IEnumerable<Model.Completion> Complete(string word, IDictionary bound) =>
-        Words(Model.Completion.StartingWith(Core.Configuration.ModuleSettings.ProgramMethods, word));
+        Words(Model.Completion.StartingWith(Core.Balancing.BalancingPolicies.ProgramMethods, word));
 }
 
 /// <summary>Completes -File with the configuration files present under the chosen root.</summary>

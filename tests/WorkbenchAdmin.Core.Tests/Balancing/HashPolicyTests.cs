@@ -75,7 +75,7 @@ public class HashPolicyTests
     public void BoundedHashNeverPutsANodeAboveItsCap(double factor)
     {
         var nodes = Nodes(4);
-        var policy = BalancingPolicies.Create("bounded-hash", new PolicyOptions { BalanceFactor = factor });
+        var policy = BalancingPolicies.Create("bounded-hash", PolicyOptions.Default.With(BoundedHashPolicy.BalanceFactorOption, factor));
         // The same few heavy users come back again and again: pure hashing would pile them on their nodes.
         var arrivals = Enumerable.Range(0, 2000).Select(i => i % 3 == 0 ? $"heavy{i % 5}" : Users[i]);
         var placed = 0;
@@ -120,7 +120,7 @@ public class HashPolicyTests
     [InlineData(1000)]
     public void BoundedHashRefusesAFactorThatCannotBound(double factor)
     {
-        var e = Assert.Throws<WbException>(() => BalancingPolicies.Create("bounded-hash", new PolicyOptions { BalanceFactor = factor }));
+        var e = Assert.Throws<WbException>(() => BalancingPolicies.Create("bounded-hash", PolicyOptions.Default.With(BoundedHashPolicy.BalanceFactorOption, factor)));
         Assert.Equal(("InvalidBalanceFactor", WbErrorCategory.InvalidArgument), (e.ErrorId, e.Category));
     }
 

@@ -1,3 +1,4 @@
+using WorkbenchAdmin.Core.Balancing;
 using WorkbenchAdmin.Core.Live;
 using WorkbenchAdmin.Core.Commands.Balancer;
 using WorkbenchAdmin.Core.Configuration;
@@ -110,11 +111,11 @@ public sealed class BalancerPolicyOperationsTests : IDisposable
     public void SetChangesOnlyWhatItIsGivenAndKeepsOtherLines()
     {
         File.WriteAllText(Path.Combine(_root, ModuleSettings.FileName), "# mine\n[balancer]\nmethod=user-hash # hashing\n");
-        BalancerPolicyOperations.Set(new BalancerPolicyRequest { ConfigRoot = _root, Sticky = true, BalanceFactor = 1.5 }, new RecordingHost());
+        BalancerPolicyOperations.Set(new BalancerPolicyRequest { ConfigRoot = _root, Sticky = true, PolicyOptionValues = new Dictionary<string, object?> { ["BalanceFactor"] = 1.5 } }, new RecordingHost());
         var text = File.ReadAllText(Path.Combine(_root, ModuleSettings.FileName));
         Assert.StartsWith("# mine\n[balancer]\nmethod=user-hash # hashing\n", text);
-        var policy = ModuleSettings.Load(new ConfigRoot(_root)).Balancer;
-        Assert.Equal(("user-hash", true, 1.5), (policy.Method, policy.Sticky, policy.BalanceFactor!.Value));
+        var policy = BalancingPolicies.LoadSettings(new ConfigRoot(_root)).Balancer;
+        Assert.Equal(("user-hash", true, 1.5), (policy.Method, policy.Sticky, (double)policy.Options["BalanceFactor"]!));
     }
 
     [Theory]
@@ -126,9 +127,19 @@ public sealed class BalancerPolicyOperationsTests : IDisposable
     public void BadValuesAreRefusedNamingTheParameterAndNothingIsWritten(string? method, int? max, double? factor, int? deadline, string id, string text)
     {
         var e = Assert.Throws<WbException>(() => BalancerPolicyOperations.Set(
-            new BalancerPolicyRequest { ConfigRoot = _root, Method = method, MaxSessionsPerNode = max, BalanceFactor = factor, DeadlineMs = deadline }, new RecordingHost()));
+            new BalancerPolicyRequest { ConfigRoot = _root, Method = method, MaxSessionsPerNode = max, PolicyOptionValues = new Dictionary<string, object?> { ["BalanceFactor"] = factor }, DeadlineMs = deadline }, new RecordingHost()));
         Assert.Equal((id, WbErrorCategory.InvalidArgument), (e.ErrorId, e.Category));
         Assert.Contains(text, e.Message);
+        Assert.Empty(Directory.GetFiles(_root));
+    }
+
+    [Fact]
+    public void AnOptionTheProgramDoesNotReadIsRefusedNamingTheParameterAndNothingIsWritten()
+    {
+        var e = Assert.Throws<WbException>(() => BalancerPolicyOperations.Set(
+            new BalancerPolicyRequest { ConfigRoot = _root, PolicyOptionValues = new Dictionary<string, object?> { ["TimeoutSec"] = 5.0 } }, new RecordingHost()));
+        Assert.Equal(("NotAProgramSetting", WbErrorCategory.InvalidArgument), (e.ErrorId, e.Category));
+        Assert.StartsWith("-TimeoutSec is not a setting of the balancer program", e.Message);
         Assert.Empty(Directory.GetFiles(_root));
     }
 
@@ -141,7 +152,7 @@ public sealed class BalancerPolicyOperationsTests : IDisposable
     public void AHandEditedPolicyWithABadValueNamesTheFileAndLine(string line, string text)
     {
         File.WriteAllText(Path.Combine(_root, ModuleSettings.FileName), $"[balancer]\n{line}\n");
-        var e = Assert.Throws<ConfigFormatException>(() => ModuleSettings.Load(new ConfigRoot(_root)));
+        var e = Assert.Throws<ConfigFormatException>(() => BalancingPolicies.LoadSettings(new ConfigRoot(_root)));
         Assert.Equal(2, e.LineNumber);
         Assert.Contains($"{ModuleSettings.FileName}:2:", e.Message);
         Assert.Contains(text, e.Message);

@@ -108,7 +108,7 @@ public sealed class BalancerProgramTests(PostgresFixture pg)
         var (store, b) = Cluster("method=sessions");
         using var _ = b;
         store.SetDraining(2, true, Offline);
-        foreach (var method in ModuleSettings.ProgramMethods)
+        foreach (var method in BalancingPolicies.ProgramMethods)
         {
             b.WritePolicy($"method={method}");
             for (var u = 0; u < 60; u++)

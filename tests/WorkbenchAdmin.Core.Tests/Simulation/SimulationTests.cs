@@ -182,7 +182,7 @@ public sealed class SimulationTests : IDisposable
         var log = _dir.File("calls.txt");
         var script = Scripts.Write(_dir, "last.sh", $"#!/usr/bin/env bash\necho \"$RSTUDIO_USERNAME\" >> '{log}'\necho \"${{RSTUDIO_NODES##*,}}\"\n");
         var w = Tiny(3, 100, ("a", 0, 100, 1), ("b", 1, 100, 1), ("c", 2, 100, 1));
-        var policy = BalancingPolicies.Create("custom", new PolicyOptions { Script = new BalancerScriptOptions(script) { Timeout = TimeSpan.FromSeconds(10) } });
+        var policy = BalancingPolicies.Create("custom", PolicyOptions.Default.With(CustomScriptPolicy.ScriptPathOption, script).With(CustomScriptPolicy.TimeoutSecOption, 10.0));
         var run = BalancerSimulator.Run(w, policy, new SimulationOptions { IntervalSeconds = 5, Detail = true });
         Assert.Equal(["a", "b", "c"], File.ReadAllLines(log));
         Assert.Equal([0, 0, 3], run.Result.Series.Where(s => s.Time == T0.AddSeconds(50)).Select(s => s.Sessions));

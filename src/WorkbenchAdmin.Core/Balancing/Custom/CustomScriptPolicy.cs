@@ -6,21 +6,37 @@ namespace WorkbenchAdmin.Core.Balancing.Custom;
 /// </summary>
 public sealed class CustomScriptPolicy(BalancerScriptOptions options) : IBalancingPolicy
 {
-    public BalancerScriptOptions Options { get; } = options;
+    public BalancerScriptOptions Script { get; } = options;
     public string Name => BalancingMethods.Custom;
+    /// <summary>A script may take seconds: a placement runs it before it queues for the database.</summary>
+    public bool RunsOutsideTransaction => true;
 
-    public static IBalancingPolicy Create(PolicyOptions options) =>
-        new CustomScriptPolicy(options.Script ?? new BalancerScriptOptions(Configuration.LoadBalancerConfig.DefaultCustomScript));
+    /// <summary>The script to run (callers give the configured one when no -ScriptPath is).</summary>
+    public static readonly PolicyOption<string> ScriptPathOption = PolicyOptionKinds.Text(
+        "ScriptPath", null, "InvalidScriptPath", "must not be empty", Configuration.LoadBalancerConfig.DefaultCustomScript, p => p.Length > 0);
+
+    /// <summary>How long the script may take per decision.</summary>
+    public static readonly PolicyOption<double> TimeoutSecOption = PolicyOptionKinds.Number(
+        "TimeoutSec", null, "InvalidTimeout", "must be more than 0 and at most 3600", BalancerScriptOptions.DefaultTimeout.TotalSeconds, t => t > 0 && t <= 3600);
+
+    /// <summary>No [balancer] keys: the program never runs custom (it is custom).</summary>
+    public static IReadOnlyList<PolicyOption> Options { get; } = [ScriptPathOption, TimeoutSecOption];
+
+    public static IBalancingPolicy Create(PolicyOptions options)
+    {
+        var script = new BalancerScriptOptions(options.Get(ScriptPathOption));
+        return new CustomScriptPolicy(options.IsGiven(TimeoutSecOption) ? script with { Timeout = TimeSpan.FromSeconds(options.Get(TimeoutSecOption)) } : script);
+    }
 
     public PolicyChoice Choose(in BalanceContext context, Span<double> scores)
     {
         var set = context.Candidates;
         scores.Fill(double.NaN);
         var nodes = NodesVariable(set, context.UseIpAddress, context.MaxSessionsPerNode);
-        var answer = BalancerScriptRunner.Run(Options, context.UserName, nodes, context.Cancel);
+        var answer = BalancerScriptRunner.Run(Script, context.UserName, nodes, context.Cancel);
         var index = set.IndexOfEntry(answer, context.UseIpAddress);
         if (index < 0 || !context.IsEligible(set[index]))
-            throw new BalancerScriptException(BalancerScriptFailure.UnknownNode, Options.ScriptPath,
+            throw new BalancerScriptException(BalancerScriptFailure.UnknownNode, Script.ScriptPath,
                 $"printed \"{SafeText.Quote(answer, BalancerScriptRunner.Quoted)}\", which is not one of RSTUDIO_NODES=\"{SafeText.Quote(nodes, BalancerScriptRunner.Quoted)}\".");
         return new PolicyChoice(index, ScriptOutput: answer);
     }

@@ -57,7 +57,7 @@ public static partial class BalancerOperations
         if (lb.HasLegacyModuleKeys)
             warnings.Add($"'{root.PathOf(ConfigFiles.LoadBalancer)}' holds {string.Join(" and ", LoadBalancerConfig.LegacyModuleKeys)}, keys Workbench does not document " +
                          $"(an earlier version of this module wrote them there). Set-WbBalancer moves them to {ModuleSettings.FileName}.");
-        var (scriptPath, useIp) = ModuleSettings.Load(root).Effective(lb);
+        var (scriptPath, useIp) = BalancingPolicies.LoadSettings(root).Effective(lb);
         var scriptExists = File.Exists(scriptPath);
         var scriptExecutable = scriptExists && UnixFile.IsExecutable(scriptPath);
         if (lb.Method == BalancingMethods.Custom && !scriptExecutable)
@@ -95,7 +95,7 @@ public static partial class BalancerOperations
         // The module's own keys go to its own file; legacy copies in load-balancer move there (what was asked wins).
         var moduleChanges = new List<ConfigChange>();
         // A value already in the module's file is the one in effect, so a legacy copy never overwrites it.
-        var module = ModuleSettings.Load(root);
+        var module = BalancingPolicies.LoadSettings(root);
         var scriptPath = request.ScriptPath is not null ? ValidateAbsolutePath(request.ScriptPath, "ScriptPath")
             : module.CustomScriptPath is null ? lb.LegacyCustomScriptPath : null;
         var useIp = request.UseIPAddress ?? (module.UseIpAddress is null ? lb.LegacyUseIpAddress : null);

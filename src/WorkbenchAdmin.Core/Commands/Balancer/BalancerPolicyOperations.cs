@@ -15,7 +15,8 @@ public record BalancerPolicyRequest
     public string? ConfigRoot { get; init; }
     public string? Method { get; init; }
     public int? MaxSessionsPerNode { get; init; }
-    public double? BalanceFactor { get; init; }
+    /// <summary>The policies' options the program reads, as cmdlet parameters give them (name to value), such as BalanceFactor.</summary>
+    public IReadOnlyDictionary<string, object?>? PolicyOptionValues { get; init; }
     public bool? Sticky { get; init; }
     public int? DeadlineMs { get; init; }
     public string? StatusUri { get; init; }
@@ -119,7 +120,7 @@ public static class BalancerPolicyOperations
     private static void WarnIfServiceRunsTheOldProgram(ConfigRoot root, byte[]? replaced, ICommandHost host)
     {
         if (replaced is null) return;
-        var socket = ModuleSettings.Load(root).Balancer.ServiceSocket;
+        var socket = BalancingPolicies.LoadSettings(root).Balancer.ServiceSocket;
         if (UnixFile.TryStat(socket, followLinks: false) is { Type: UnixFileType.Socket })
             host.WriteWarning($"A decision service answers at {socket}, running the program that was there before: restart it " +
                               "(systemctl restart workbenchadmin-balancer) so that the program just installed decides.");
@@ -139,7 +140,14 @@ public static class BalancerPolicyOperations
         void Add(string key, string? value) { if (value is not null) changes.Add(new ConfigChange(ModuleSettings.BalancerSection, key, value)); }
         Add(ModuleSettings.MethodKey, r.Method is null ? null : ValidMethod(r.Method));
         Add(ModuleSettings.MaxSessionsKey, r.MaxSessionsPerNode is { } m ? Decisions.BalanceDecisionOperation.ValidMaxSessionsPerNode(m).ToString(CultureInfo.InvariantCulture) : null);
-        Add(ModuleSettings.BalanceFactorKey, r.BalanceFactor is { } f ? BoundedHashPolicy.ValidFactor(f).ToString("R", CultureInfo.InvariantCulture) : null);
+        foreach (var (name, value) in r.PolicyOptionValues ?? new Dictionary<string, object?>())
+        {
+            if (value is null) continue;
+            var option = BalancingPolicies.Option(name);
+            var valid = option.Validate(value);
+            Add(option.Key ?? throw new WbException("NotAProgramSetting", WbErrorCategory.InvalidArgument,
+                $"-{option.Parameter} is not a setting of the balancer program: only the cmdlets that decide take it.", value), option.Format(valid));
+        }
         Add(ModuleSettings.StickyKey, r.Sticky is { } s ? (s ? "1" : "0") : null);
         Add(ModuleSettings.DeadlineKey, r.DeadlineMs is { } d ? ValidDeadline(d).ToString(CultureInfo.InvariantCulture) : null);
         Add(ModuleSettings.StatusUrlKey, r.StatusUri is { } u ? ValidStatusUri(u) : null);
@@ -149,7 +157,7 @@ public static class BalancerPolicyOperations
         var edit = new ConfigEditor(root, cancel: host.Cancellation).Edit(ModuleSettings.FileName, changes, host.ShouldProcess, writableByUsAlone: true);
         if (edit.Outcome == ConfigEditOutcome.Written)
             host.WriteVerbose($"{edit.Path}: {(edit.Changes.Count == 0 ? $"made writable by {UnixFile.TrustedOwners} alone" : string.Join(", ", edit.Changes.Select(c => $"{c.Key} {c.OldValue ?? "(unset)"} -> {c.NewValue}")))}");
-        ModuleSettings.Load(root); // what was written must read back (a hand-edited file may hold another bad value)
+        BalancingPolicies.LoadSettings(root); // what was written must read back (a hand-edited file may hold another bad value)
         return edit;
     }
 
@@ -164,9 +172,9 @@ public static class BalancerPolicyOperations
     internal static string ValidMethod(string method)
     {
         var name = method.Trim().ToLowerInvariant();
-        if (!ModuleSettings.ProgramMethods.Contains(name))
+        if (!BalancingPolicies.ProgramMethods.Contains(name))
             throw new WbException("InvalidBalancingMethod", WbErrorCategory.InvalidArgument,
-                $"-Method '{SafeText.Quote(method)}' cannot be the balancer program's policy; use one of {string.Join(", ", ModuleSettings.ProgramMethods)}" +
+                $"-Method '{SafeText.Quote(method)}' cannot be the balancer program's policy; use one of {string.Join(", ", BalancingPolicies.ProgramMethods)}" +
                 (name == BalancingMethods.Custom ? " (custom is the program itself)." : "."), method);
         return name;
     }

@@ -13,7 +13,7 @@ public sealed record NewSessionRequest : StoreRequest
     public string? ScriptPath { get; init; }
     public double? TimeoutSec { get; init; }
     public bool? UseIPAddress { get; init; }
-    public double? BalanceFactor { get; init; }
+    public IReadOnlyDictionary<string, object?>? PolicyOptionValues { get; init; }
     public int? MaxSessionsPerNode { get; init; }
 }
 
@@ -37,7 +37,7 @@ public sealed class NewSession
 
     public static NewSession Begin(NewSessionRequest request, ICommandHost host)
     {
-        var (policy, useIp) = BalanceDecisionOperation.PolicyFor(request.ConfigRoot, request.Method, request.ScriptPath, request.TimeoutSec, request.UseIPAddress, request.BalanceFactor);
+        var policy = BalanceDecisionOperation.PolicyFor(request.ConfigRoot, request.Method, request.ScriptPath, request.TimeoutSec, request.UseIPAddress, request.PolicyOptionValues, out var useIp);
         var options = BalanceDecisionOperation.OptionsFor(request.MaxSessionsPerNode);
         _ = request.OfflineAfter; // validate before the first record
         return new NewSession(ClusterOperations.Open(request, host), policy, request, useIp, options);

@@ -12,7 +12,8 @@ public sealed record InvokeBalanceDecisionRequest : Core.Store.StoreRequest
     public string? ScriptPath { get; init; }
     public double? TimeoutSec { get; init; }
     public bool? UseIPAddress { get; init; }
-    public double? BalanceFactor { get; init; }
+    /// <summary>The policies' options as cmdlet parameters give them (name to value), such as BalanceFactor.</summary>
+    public IReadOnlyDictionary<string, object?>? PolicyOptionValues { get; init; }
     public int? MaxSessionsPerNode { get; init; }
     /// <summary>Keep users on a node where the store shows them running sessions.</summary>
     public bool Sticky { get; init; }
@@ -43,9 +44,10 @@ public sealed class BalanceDecisionOperation
     /// <summary>Candidates come from -Node when given, else from the cluster store (live counts and loads).</summary>
     public static BalanceDecisionOperation Begin(InvokeBalanceDecisionRequest request, ICommandHost host, TimeProvider? time = null)
     {
-        var (policy, useIp) = PolicyFor(request.ConfigRoot, request.Method, request.ScriptPath, request.TimeoutSec, request.UseIPAddress, request.BalanceFactor);
+        var (method, policyOptions, useIp) = MethodAndOptions(request.ConfigRoot, request.Method, request.ScriptPath, request.TimeoutSec, request.UseIPAddress, request.PolicyOptionValues);
         var options = OptionsFor(request.MaxSessionsPerNode);
         CandidateSet candidates;
+        UserSessions? stickyTo = null;
         if (request.Node is { Count: > 0 } nodes)
         {
             candidates = new CandidateSet(nodes);
@@ -55,20 +57,29 @@ public sealed class BalanceDecisionOperation
         else
         {
             (candidates, var sessions) = FromStore(request, host);
-            if (request.Sticky) policy = new StickyPolicy(policy, sessions);
+            if (request.Sticky) stickyTo = sessions;
         }
+        var policy = BalancingPolicies.Create(method, policyOptions, stickyTo);
         return new BalanceDecisionOperation(policy, candidates, useIp, options, new BalanceEngine(time));
     }
 
-    /// <summary>The balancing method, script and IP option of a configuration root's load-balancer file, each overridden when given.</summary>
-    internal static (IBalancingPolicy Policy, bool UseIPAddress) PolicyFor(string? configRoot, string? method, string? scriptPath, double? timeoutSec, bool? useIp,
-                                                                          double? balanceFactor = null)
+    /// <summary>The balancing policy, script and IP option of a configuration root's load-balancer file, each overridden when given.</summary>
+    internal static IBalancingPolicy PolicyFor(string? configRoot, string? method, string? scriptPath, double? timeoutSec, bool? useIp,
+                                               IReadOnlyDictionary<string, object?>? optionValues, out bool useIpAddress)
+    {
+        var (name, options, useIpEffective) = MethodAndOptions(configRoot, method, scriptPath, timeoutSec, useIp, optionValues);
+        useIpAddress = useIpEffective;
+        return BalancingPolicies.Create(name, options);
+    }
+
+    /// <summary>The method, the policy options (every one given validated) and the IP option, the configuration root's where not given.</summary>
+    private static (string Method, PolicyOptions Options, bool UseIPAddress) MethodAndOptions(string? configRoot, string? method, string? scriptPath, double? timeoutSec,
+                                                                                            bool? useIp, IReadOnlyDictionary<string, object?>? optionValues)
     {
         var root = Configuration.ConfigRoot.Resolve(configRoot);
         var lb = LoadBalancerConfig.Load(root);
-        var (configuredScript, configuredUseIp) = ModuleSettings.Load(root).Effective(lb);
-        var options = new PolicyOptions { Script = ScriptOptions(scriptPath ?? configuredScript, timeoutSec), BalanceFactor = balanceFactor };
-        return (BalancingPolicies.Create(method ?? lb.Method, options), useIp ?? configuredUseIp);
+        var (configuredScript, configuredUseIp) = BalancingPolicies.LoadSettings(root).Effective(lb);
+        return (method ?? lb.Method, ScriptOptions(PolicyOptions.From(optionValues), scriptPath ?? configuredScript, timeoutSec), useIp ?? configuredUseIp);
     }
 
     /// <summary>The options every policy honours, validated.</summary>
@@ -95,12 +106,11 @@ public sealed class BalanceDecisionOperation
         }
     }
 
-    internal static BalancerScriptOptions ScriptOptions(string scriptPath, double? timeoutSec)
+    /// <summary><paramref name="options"/> with custom's script and its timeout (checked whichever policy runs, as every option given is).</summary>
+    internal static PolicyOptions ScriptOptions(PolicyOptions options, string scriptPath, double? timeoutSec)
     {
-        if (timeoutSec is { } t && (!double.IsFinite(t) || t <= 0 || t > 3600))
-            throw new WbException("InvalidTimeout", WbErrorCategory.InvalidArgument, $"-TimeoutSec {t} must be more than 0 and at most 3600.", t);
-        var options = new BalancerScriptOptions(scriptPath);
-        return timeoutSec is { } s ? options with { Timeout = TimeSpan.FromSeconds(s) } : options;
+        options = options.WithDefault(CustomScriptPolicy.ScriptPathOption, scriptPath);
+        return options.WithDefault(CustomScriptPolicy.TimeoutSecOption, timeoutSec);
     }
 
     public void Decide(string userName, ICommandHost host)

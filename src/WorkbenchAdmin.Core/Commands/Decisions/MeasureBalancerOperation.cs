@@ -32,7 +32,8 @@ public sealed record MeasureBalancerRequest
     public double SessionCpu { get; init; } = 0.5;
     public IReadOnlyList<BalancerEvent> Event { get; init; } = [];
     public int? MaxSessionsPerNode { get; init; }
-    public double? BalanceFactor { get; init; }
+    /// <summary>The policies' options as cmdlet parameters give them (name to value), such as BalanceFactor.</summary>
+    public IReadOnlyDictionary<string, object?>? PolicyOptionValues { get; init; }
     public string? ScriptPath { get; init; }
     public double? TimeoutSec { get; init; }
     public TimeSpan Interval { get; init; } = TimeSpan.FromMinutes(15);
@@ -48,7 +49,7 @@ public sealed record MeasureBalancerRequest
 public static class MeasureBalancerOperation
 {
     /// <summary>The methods compared when none are named: every built-in one; custom needs a script, so only when asked.</summary>
-    public static IReadOnlyList<string> DefaultMethods { get; } = BalancingPolicies.Names.Where(n => n != BalancingMethods.Custom).ToArray();
+    public static IReadOnlyList<string> DefaultMethods { get; } = BalancingPolicies.ProgramMethods;
 
     public static IReadOnlyList<SimulationRun> Run(MeasureBalancerRequest request, ICommandHost host)
     {
@@ -131,11 +132,7 @@ public static class MeasureBalancerOperation
     private static List<IBalancingPolicy> Policies(MeasureBalancerRequest r)
     {
         var names = r.Method is { Count: > 0 } m ? m : DefaultMethods;
-        var options = new PolicyOptions
-        {
-            BalanceFactor = r.BalanceFactor,
-            Script = BalanceDecisionOperation.ScriptOptions(r.ScriptPath ?? ConfiguredScript(r, names), r.TimeoutSec),
-        };
+        var options = BalanceDecisionOperation.ScriptOptions(PolicyOptions.From(r.PolicyOptionValues), r.ScriptPath ?? ConfiguredScript(r, names), r.TimeoutSec);
         var policies = new List<IBalancingPolicy>();
         foreach (var name in names)
         {
@@ -152,6 +149,8 @@ public static class MeasureBalancerOperation
     /// </summary>
     private static string ConfiguredScript(MeasureBalancerRequest r, IReadOnlyList<string> names) =>
         r.Store.ConfigRoot is { } configRoot && names.Any(n => string.Equals(n, BalancingMethods.Custom, StringComparison.OrdinalIgnoreCase))
-            ? ModuleSettings.EffectiveIn(Configuration.ConfigRoot.Resolve(configRoot)).ScriptPath
+            ? EffectiveScript(Configuration.ConfigRoot.Resolve(configRoot))
             : LoadBalancerConfig.DefaultCustomScript;
+
+    private static string EffectiveScript(ConfigRoot root) => BalancingPolicies.LoadSettings(root).Effective(LoadBalancerConfig.Load(root)).ScriptPath;
 }

@@ -31,10 +31,11 @@ public static class TestBalancerScriptOperation
     public static void Run(TestBalancerScriptRequest request, ICommandHost host)
     {
         var root = Configuration.ConfigRoot.Resolve(request.ConfigRoot);
-        var (configuredScript, configuredUseIp) = ModuleSettings.EffectiveIn(root);
-        var options = BalanceDecisionOperation.ScriptOptions(request.ScriptPath ?? configuredScript, request.TimeoutSec);
+        var (configuredScript, configuredUseIp) = BalancingPolicies.LoadSettings(root).Effective(LoadBalancerConfig.Load(root));
+        var options = BalanceDecisionOperation.ScriptOptions(PolicyOptions.Default, request.ScriptPath ?? configuredScript, request.TimeoutSec);
         var useIp = request.UseIPAddress ?? configuredUseIp;
-        var policy = new CustomScriptPolicy(options);
+        var policy = BalancingPolicies.Create(BalancingMethods.Custom, options);
+        var scriptPath = options.Get(CustomScriptPolicy.ScriptPathOption);
         var engine = new BalanceEngine();
         var users = request.UserName is { Count: > 0 } u ? u : SampleUsers;
         var lists = request.Node is { Count: > 0 } n ? [n] : SampleNodeLists;
@@ -51,7 +52,7 @@ public static class TestBalancerScriptOperation
                     var decision = engine.Decide(policy, user, set, useIp, cancel: host.Cancellation);
                     host.WriteObject(new BalancerScriptTestResult
                     {
-                        ScriptPath = options.ScriptPath, UserName = user, Nodes = nodes, Passed = true,
+                        ScriptPath = scriptPath, UserName = user, Nodes = nodes, Passed = true,
                         Chosen = decision.Node, Duration = watch.Elapsed,
                     });
                 }
@@ -59,7 +60,7 @@ public static class TestBalancerScriptOperation
                 {
                     host.WriteObject(new BalancerScriptTestResult
                     {
-                        ScriptPath = options.ScriptPath, UserName = user, Nodes = nodes, Passed = false,
+                        ScriptPath = scriptPath, UserName = user, Nodes = nodes, Passed = false,
                         Failure = e is BalancerScriptException s ? s.Failure.ToString() : e.ErrorId, Message = e.Message, Duration = watch.Elapsed,
                     });
                     // A missing or non-executable script fails every case the same way: say it once.
