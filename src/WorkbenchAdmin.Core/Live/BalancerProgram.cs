@@ -23,6 +23,8 @@ public sealed record BalancerInvocation
     public Func<Store.DatabaseTarget, Npgsql.NpgsqlDataSource>? DataSource { get; init; }
     /// <summary>Ask the decision service first (false in the service itself).</summary>
     public bool AskService { get; init; } = true;
+    /// <summary>The fast client asked the service and got no decision (<see cref="FastClient.AskedArgument"/>): why, and for how long.</summary>
+    public (TimeSpan Spent, string Problem)? Asked { get; init; }
 }
 
 /// <summary>
@@ -53,7 +55,8 @@ public static class BalancerProgram
 
     public static int Run(BalancerInvocation call)
     {
-        var started = call.Time.GetTimestamp();
+        // The client's wait counts against the deadline: Workbench waits on both.
+        var started = call.Time.GetTimestamp() - (long)((call.Asked?.Spent.TotalSeconds ?? 0) * call.Time.TimestampFrequency);
         void Say(Syslog.Severity severity, string message)
         {
             // One line of bounded size, whatever RSTUDIO_NODES held; syslog's own header is shorter than the room left.
@@ -97,8 +100,9 @@ public static class BalancerProgram
 
         var deadline = TimeSpan.FromMilliseconds(policy.DeadlineMs);
         var problems = new List<string>();
+        if (call.Asked is { } asked) problems.Add(asked.Problem);
         // A refused policy is not the service's to apply either: the program decides itself, saying why.
-        if (policy.Refused is null && call.AskService)
+        if (policy.Refused is null && call.AskService && call.Asked is null)
         {
             // Half the deadline at most: if the service fails, the program still has time to read and decide itself.
             var answer = DecisionClient.Ask(policy.ServiceSocket, user, call.Nodes!, entries, deadline / 2, out var serviceProblem);

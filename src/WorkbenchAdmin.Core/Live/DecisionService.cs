@@ -59,16 +59,23 @@ public sealed class DecisionService : IDisposable
         if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("The decision service runs on Linux, as Workbench does.");
         var policy = ProgramSettings.Load(ProgramSettings.ConfigRootOf(programPath)).Balancer;
         var path = policy.ServiceSocket;
+        if (SocketActivation.TakeListener() is { } inherited)
+        {
+            // systemd made the socket (its unit says where and who may connect) and keeps it when the service stops.
+            var at = inherited.LocalEndPoint?.ToString() ?? path;
+            RaiseMinThreads();
+            var activated = new DecisionService(inherited, at, programPath, log, verbose);
+            activated.Log(Syslog.Severity.Info, $"serving decisions at {at} (socket-activated) for {programPath}" +
+                                                (at == path ? "" : $"; the policy's service-socket is {path}, where the program asks"));
+            return activated;
+        }
         var directory = Path.GetDirectoryName(path)!;
         if (!Directory.Exists(directory))
             Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         if (TrustedPath.WhyUntrusted(directory) is { } why)
             throw new WbException("ServiceSocketUnsafe", WbErrorCategory.SecurityError, $"not serving at {path}: {why}.", path);
         RemoveStaleSocket(path);
-        // Each call in progress holds a pool thread on its store read (Npgsql's synchronous API, bounded by the
-        // deadline): start with enough for a burst of logins, rather than let the pool add one a second.
-        ThreadPool.GetMinThreads(out var workers, out var io);
-        ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
+        RaiseMinThreads();
 
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
@@ -85,6 +92,14 @@ public sealed class DecisionService : IDisposable
             listener.Dispose();
             throw;
         }
+    }
+
+    private static void RaiseMinThreads()
+    {
+        // Each call in progress holds a pool thread on its store read (Npgsql's synchronous API, bounded by the
+        // deadline): start with enough for a burst of logins, rather than let the pool add one a second.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
     }
 
     private static void RemoveStaleSocket(string path)
