@@ -36,6 +36,26 @@ if (args.Length > 0 && args[0] == DecisionService.ServeArgument && args.Skip(1).
     return 0;
 }
 
+// The decision service's metrics (Prometheus' text format), for a textfile collector or a look by hand.
+if (args is [DecisionMetrics.Argument])
+{
+    string socket;
+    try { socket = ProgramSettings.Load(ProgramSettings.ConfigRootOf(programPath)).Balancer.ServiceSocket; }
+    catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException)
+    {
+        stderr.WriteLine($"{BalancerProgram.Tag}: {e.Message}");
+        return 1;
+    }
+    if (DecisionClient.Metrics(socket, TimeSpan.FromSeconds(5)) is not { } metrics)
+    {
+        stderr.WriteLine($"{BalancerProgram.Tag}: no decision service answers at {socket} (systemctl status workbenchadmin-balancer.socket).");
+        return 1;
+    }
+    stdout.Write(metrics);
+    stdout.Flush();
+    return 0;
+}
+
 // The fast client asked the service and got no decision: this decides, as without a service.
 var asked = FastClient.ParseAsked(args);
 // Workbench's contract: no arguments, stdin closed, RSTUDIO_USERNAME and RSTUDIO_NODES in the environment.

@@ -25,6 +25,8 @@ public sealed record BalancerInvocation
     public bool AskService { get; init; } = true;
     /// <summary>The fast client asked the service and got no decision (<see cref="FastClient.AskedArgument"/>): why, and for how long.</summary>
     public (TimeSpan Spent, string Problem)? Asked { get; init; }
+    /// <summary>Filled in with how the decision was made, for the decision service's metrics.</summary>
+    public DecisionOutcome? Outcome { get; init; }
 }
 
 /// <summary>
@@ -131,7 +133,9 @@ public static class BalancerProgram
         {
             var reserve = TimeSpan.FromTicks(Math.Min(DecideReserve.Ticks, deadline.Ticks / 5));
             var page = StatusPage.Of(policy.StatusUri, RServerConfigOf(root));
+            var reading = call.Time.GetTimestamp();
             var (status, store) = ClusterDataReader.Collect(pendingStore, page, deadline - reserve, started, call.Time);
+            if (call.Outcome is { } read) read.DataRead = call.Time.GetElapsedTime(reading);
             if (status.Problem is { } sp) problems.Add(sp);
             if (store.Problem is { } stp) problems.Add(stp);
             IReadOnlySet<string>? recorded = null;
@@ -186,6 +190,11 @@ public static class BalancerProgram
             {
                 fallbackWhy = $"{policy.Method} cannot decide: {e.Message}";
             }
+        }
+        if (call.Outcome is { } outcome)
+        {
+            outcome.Method = policy.Method;
+            outcome.Fallback = fallbackWhy is null ? null : policy.Refused is not null ? DecisionOutcome.PolicyRefused : haveData ? DecisionOutcome.MethodCannotDecide : DecisionOutcome.NoLiveData;
         }
         if (decision is null)
         {

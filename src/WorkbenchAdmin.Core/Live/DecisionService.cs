@@ -31,6 +31,7 @@ public sealed class DecisionService : IDisposable
     private readonly ConcurrentDictionary<string, Lazy<NpgsqlDataSource>> _dataSources = new(StringComparer.Ordinal);
     private readonly object _logLock = new();
     private int _served;
+    private readonly DecisionMetrics _metrics = new();
     private int _stopped;
 
     private DecisionService(Socket listener, string socketPath, string programPath, TextWriter log, bool verbose)
@@ -46,6 +47,8 @@ public sealed class DecisionService : IDisposable
     public string SocketPath { get; }
     /// <summary>Calls answered so far.</summary>
     public int Served => Volatile.Read(ref _served);
+    /// <summary>What it has decided since it started (<see cref="DecisionMetrics.Render"/>: Prometheus' text).</summary>
+    public DecisionMetrics Metrics => _metrics;
     /// <summary>Ends when the service has stopped and every call in progress has been answered.</summary>
     public Task Completion { get; }
 
@@ -154,6 +157,13 @@ public sealed class DecisionService : IDisposable
                 var message = DecisionProtocol.ReadToEnd(client, timeout.Token).GetAwaiter().GetResult();
                 // Get-WbBalancerPolicy asking whether the service is up: answered, but not a call.
                 var ping = message is not null && DecisionProtocol.IsPing(message);
+                // Metrics: answered like a ping, never counted as a call.
+                if (!ping && message is not null && message.AsSpan().SequenceEqual(DecisionMetrics.Request))
+                {
+                    client.SendAsync(DecisionProtocol.Answer(0, DecisionMetrics.Ready, _metrics.Render()), SocketFlags.None, timeout.Token).AsTask().GetAwaiter().GetResult();
+                    client.Shutdown(SocketShutdown.Both);
+                    return;
+                }
                 var (answer, decided) = ping ? (DecisionProtocol.Answer(0, DecisionProtocol.Ready, ""), null) : Decide(message);
                 client.SendAsync(answer, SocketFlags.None, timeout.Token).AsTask().GetAwaiter().GetResult();
                 // Counted before the shutdown that ends the caller's read: once it has its answer, the count includes it.
@@ -185,11 +195,14 @@ public sealed class DecisionService : IDisposable
             return (DecisionProtocol.Answer(BalancerProgram.BadInvocation, "", $"{BalancerProgram.Tag}: the decision service could not read the request\n"), null);
         var output = new StringWriter();
         var error = new StringWriter();
+        var outcome = new DecisionOutcome();
+        var started = Stopwatch.GetTimestamp();
         var exit = BalancerProgram.Run(new BalancerInvocation
         {
             UserName = r.User, Nodes = r.Nodes, ProgramPath = _programPath, Out = output, Error = error, Syslog = true,
-            AskService = false, DataSource = DataSourceFor,
+            AskService = false, DataSource = DataSourceFor, Outcome = outcome,
         });
+        _metrics.Record(outcome, exit, output.ToString().TrimEnd('\n'), Stopwatch.GetElapsedTime(started));
         return (DecisionProtocol.Answer(exit, output.ToString(), error.ToString()),
                 $"{r.User} -> {(exit == 0 ? output.ToString().TrimEnd('\n') : $"exit {exit}")}");
     }
@@ -233,5 +246,6 @@ public sealed class DecisionService : IDisposable
         Completion.Wait(ClientTimeout + ClientTimeout);
         _stop.Dispose();
         foreach (var source in _dataSources.Values.Where(s => s.IsValueCreated)) source.Value.Dispose();
+        _metrics.Dispose();
     }
 }

@@ -225,8 +225,10 @@ public static class BalancerPolicyOperations
         if (answering == false)
             warnings.Add($"Something is at {policy.ServiceSocket} but no decision service answers there: the program decides alone and says so on " +
                          "every call. Start the service (systemctl start workbenchadmin-balancer) or remove what is there.");
+        var counts = answering == true && DecisionClient.Metrics(policy.ServiceSocket, TimeSpan.FromSeconds(1)) is { } metrics ? DecisionMetrics.ParseCounts(metrics) : null;
         return policy with
         {
+            ServiceDecisions = counts?.Decisions, ServiceFallbacks = counts?.Fallbacks, ServiceRefusals = counts?.Refusals,
             ProgramPath = program,
             ProgramInstalled = installed,
             BalancerIsCustom = lb.Method == BalancingMethods.Custom,
