@@ -24,7 +24,8 @@ BeforeAll {
     Set-Content -LiteralPath (Join-Path $root 'rserver.conf') -Value "load-balancing-enabled=1"
     Set-Content -LiteralPath (Join-Path $root 'load-balancer') -Value "balancer=user-hash"
     Set-Content -LiteralPath (Join-Path $root 'database.conf') -Value "provider=postgresql`nhost=$($pg.Host)`nport=$($pg.Port)`ndatabase=postgres`nusername=postgres`npassword=$pgPassword`nconnection-timeout-seconds=5"
-    & chmod 600 (Join-Path $root 'database.conf')
+    Set-Content -LiteralPath (Join-Path $root 'secure-cookie-key') -Value ([Convert]::ToHexString([Security.Cryptography.RandomNumberGenerator]::GetBytes(32)))
+    & chmod 600 (Join-Path $root 'database.conf') (Join-Path $root 'secure-cookie-key')
     $script:entries = foreach ($n in 1..5) {
         $nodeRoot = (New-Item -ItemType Directory -Path (Join-Path $work "node$n")).FullName
         Copy-Item -Path (Join-Path $root '*') -Destination $nodeRoot
