@@ -53,7 +53,7 @@ BeforeAll {
     }
 
     # Starts the installed program as Workbench does; returns the running call (Wait-Balancer collects it).
-    function Start-Balancer([string] $User, [string] $Nodes = $nodes) {
+    function Open-BalancerCall([string] $User, [string] $Nodes = $nodes) {
         $start = [Diagnostics.ProcessStartInfo]::new($program)
         $start.UseShellExecute = $false
         $start.RedirectStandardInput = $true
@@ -71,10 +71,10 @@ BeforeAll {
         $elapsed = $Call.Watch.Elapsed.TotalMilliseconds
         [pscustomobject]@{ Exit = $Call.Process.ExitCode; Out = $Call.Out.Result; Error = $Call.Error.Result; Ms = $elapsed }
     }
-    function Invoke-Balancer([string] $User) { Wait-Balancer (Start-Balancer $User) }
+    function Invoke-Balancer([string] $User) { Wait-Balancer (Open-BalancerCall $User) }
 
     # The decision service as workbenchadmin-balancer.socket runs it: the socket made first, the decider started on the first call.
-    function Start-Service {
+    function Open-SocketService {
         Remove-Item -LiteralPath $socket -Force -ErrorAction SilentlyContinue
         $start = [Diagnostics.ProcessStartInfo]::new($activator)
         foreach ($a in '-l', $socket, "$program.decider", '--serve') { $start.ArgumentList.Add($a) }
@@ -88,7 +88,7 @@ BeforeAll {
         $null = Invoke-Balancer 'warm-up'
         [pscustomobject]@{ Process = $process; Log = $log }
     }
-    function Stop-Service($Service) {
+    function Close-SocketService($Service) {
         if (-not $Service.Process.HasExited) { & kill -TERM $Service.Process.Id; $null = $Service.Process.WaitForExit(10000) }
         if (-not $Service.Process.HasExited) { $Service.Process.Kill() }
         Remove-Item -LiteralPath $socket -Force -ErrorAction SilentlyContinue
@@ -110,7 +110,7 @@ BeforeAll {
         $worst = ($Runs | Measure-Object Ms -Maximum).Maximum
         $fallbacks = @($Runs | Where-Object { $_.Error -match 'decision service' }).Count
         $refused = @($Runs | Where-Object Exit -NE 0).Count
-        Write-Host ("    {0}: {1} calls, {2} decided, {3} refused, {4} fell back from the service, worst {5:0} ms (deadline {6} ms)" -f $What, $Runs.Count, ($Runs.Count - $refused), $refused, $fallbacks, $worst, $deadlineMs)
+        Write-Information -InformationAction Continue ("    {0}: {1} calls, {2} decided, {3} refused, {4} fell back from the service, worst {5:0} ms (deadline {6} ms)" -f $What, $Runs.Count, ($Runs.Count - $refused), $refused, $fallbacks, $worst, $deadlineMs)
         [pscustomobject]@{ Worst = $worst; Fallbacks = $fallbacks; Refused = $refused }
     }
 
@@ -165,7 +165,7 @@ Describe 'Install-WbBalancer: the fast path by default' -Tag 'Balancer' {
         Install-Fast
         $alone = Invoke-Balancer 'alice'
         $alone.Exit | Should -Be 0 -Because $alone.Error
-        $service = Start-Service
+        $service = Open-SocketService
         try {
             $served = Invoke-Balancer 'alice'
             $served.Exit | Should -Be 0 -Because $served.Error
@@ -175,13 +175,13 @@ Describe 'Install-WbBalancer: the fast path by default' -Tag 'Balancer' {
             $policy.ServiceDecisions | Should -BeGreaterOrEqual 2 -Because 'the warm-up call and this one'
             $policy.ServiceFallbacks | Should -Be 0
         }
-        finally { Stop-Service $service }
+        finally { Close-SocketService $service }
     }
 
     It 'rserver-balancer --metrics prints what promtool check metrics accepts' {
         if (-not (Test-Path -LiteralPath '/usr/bin/promtool')) { Set-ItResult -Skipped -Because '/usr/bin/promtool is not installed (apt-get install prometheus)' }
         Install-Fast
-        $service = Start-Service
+        $service = Open-SocketService
         try {
             1..5 | ForEach-Object { $null = Invoke-Balancer "user$_" }
             $metrics = & $program --metrics
@@ -190,7 +190,7 @@ Describe 'Install-WbBalancer: the fast path by default' -Tag 'Balancer' {
             $check = ($metrics -join "`n") + "`n" | & /usr/bin/promtool check metrics 2>&1
             $LASTEXITCODE | Should -Be 0 -Because ($check -join "`n")
         }
-        finally { Stop-Service $service }
+        finally { Close-SocketService $service }
     }
 
     It '-NoService puts the decider itself at -Path and removes the units' {
@@ -233,15 +233,15 @@ Describe 'The fast path under faults, every call run as Workbench runs it' -Tag 
     }
 
     It 'the service killed with SIGKILL in the middle of 200 concurrent calls' {
-        $service = Start-Service
+        $service = Open-SocketService
         try {
             $calls = foreach ($i in 1..200) {
-                Start-Balancer "user$i"
+                Open-BalancerCall "user$i"
                 if ($i -eq 60) { & kill -KILL $service.Process.Id }
             }
             $runs = foreach ($c in $calls) { Wait-Balancer $c }
         }
-        finally { Stop-Service $service }
+        finally { Close-SocketService $service }
         $figures = Assert-EveryCall $runs 'SIGKILL under 200 calls'
         $figures.Refused | Should -Be 0
         $figures.Fallbacks | Should -BeGreaterThan 0 -Because 'calls after the kill find no service'
@@ -249,14 +249,14 @@ Describe 'The fast path under faults, every call run as Workbench runs it' -Tag 
     }
 
     It 'the socket deleted, or replaced by a regular file' {
-        $service = Start-Service
+        $service = Open-SocketService
         try {
             Remove-Item -LiteralPath $socket
             $deleted = 1..20 | ForEach-Object { Invoke-Balancer "user$_" }
             Set-Content -LiteralPath $socket -Value 'not a socket'
             $replaced = 1..20 | ForEach-Object { Invoke-Balancer "user$_" }
         }
-        finally { Stop-Service $service }
+        finally { Close-SocketService $service }
         $null = Assert-EveryCall $deleted 'socket deleted'
         $figures = Assert-EveryCall $replaced 'socket replaced by a regular file'
         $figures.Refused | Should -Be 0
@@ -264,14 +264,14 @@ Describe 'The fast path under faults, every call run as Workbench runs it' -Tag 
     }
 
     It 'PostgreSQL stopped, then started again' {
-        $service = Start-Service
+        $service = Open-SocketService
         try {
             $pg.Kill()
             try { $down = 1..20 | ForEach-Object { Invoke-Balancer "user$_" } }
             finally { $pg.StartServer() }
             $up = 1..20 | ForEach-Object { Invoke-Balancer "user$_" }
         }
-        finally { Stop-Service $service }
+        finally { Close-SocketService $service }
         $figures = Assert-EveryCall $down 'store down'
         $figures.Refused | Should -Be 0 -Because 'the drain record stands in for the store'
         $figures.Worst | Should -BeLessThan ($deadlineMs + 3000)
@@ -280,12 +280,12 @@ Describe 'The fast path under faults, every call run as Workbench runs it' -Tag 
     }
 
     It 'the status page hanging' {
-        $service = Start-Service
+        $service = Open-SocketService
         try {
             $statusPage.Hang = $true
             $runs = 1..20 | ForEach-Object { Invoke-Balancer "user$_" }
         }
-        finally { $statusPage.Hang = $false; Stop-Service $service }
+        finally { $statusPage.Hang = $false; Close-SocketService $service }
         $figures = Assert-EveryCall $runs 'status page hanging'
         $figures.Refused | Should -Be 0
         $figures.Worst | Should -BeLessThan ($deadlineMs + 3000)
@@ -295,14 +295,14 @@ Describe 'The fast path under faults, every call run as Workbench runs it' -Tag 
     It 'the drain record unreadable' {
         $record = Join-Path $state 'drained'
         $saved = Get-Content -LiteralPath $record -Raw
-        $service = Start-Service
+        $service = Open-SocketService
         try {
             Remove-Item -LiteralPath $record
             New-Item -ItemType Directory -Path $record | Out-Null
             $runs = 1..20 | ForEach-Object { Invoke-Balancer "user$_" }
         }
         finally {
-            Stop-Service $service
+            Close-SocketService $service
             Remove-Item -LiteralPath $record -Recurse -Force
             Set-Content -LiteralPath $record -Value $saved -NoNewline
         }
