@@ -31,6 +31,7 @@ public sealed class InstallWbBalancerCommand : BalancerPolicyCmdlet
 }
 
 [Cmdlet(VerbsLifecycle.Uninstall, "WbBalancer", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(void))]
 public sealed class UninstallWbBalancerCommand : WbCmdlet
 {
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
