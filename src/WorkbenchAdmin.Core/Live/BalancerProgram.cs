@@ -25,6 +25,11 @@ public sealed record BalancerInvocation
     public bool AskService { get; init; } = true;
     /// <summary>The fast client asked the service and got no decision (<see cref="FastClient.AskedArgument"/>): why, and for how long.</summary>
     public (TimeSpan Spent, string Problem)? Asked { get; init; }
+    /// <summary>
+    /// The decision service deciding for a program (or client) that waits half the deadline for it: it decides within that,
+    /// so that a late source costs the caller one wait, not a wait and then the decider's own.
+    /// </summary>
+    public bool ForWaitingClient { get; init; }
     /// <summary>Filled in with how the decision was made, for the decision service's metrics.</summary>
     public DecisionOutcome? Outcome { get; init; }
 }
@@ -101,6 +106,7 @@ public static class BalancerProgram
         }
 
         var deadline = TimeSpan.FromMilliseconds(policy.DeadlineMs);
+        if (call.ForWaitingClient) deadline = deadline / 2 - TimeSpan.FromTicks(Math.Min(DecideReserve.Ticks, deadline.Ticks / 10));
         var problems = new List<string>();
         if (call.Asked is { } asked) problems.Add(asked.Problem);
         // A refused policy is not the service's to apply either: the program decides itself, saying why.

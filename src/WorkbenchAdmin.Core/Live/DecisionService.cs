@@ -200,7 +200,7 @@ public sealed class DecisionService : IDisposable
         var exit = BalancerProgram.Run(new BalancerInvocation
         {
             UserName = r.User, Nodes = r.Nodes, ProgramPath = _programPath, Out = output, Error = error, Syslog = true,
-            AskService = false, DataSource = DataSourceFor, Outcome = outcome,
+            AskService = false, ForWaitingClient = true, DataSource = DataSourceFor, Outcome = outcome,
         });
         _metrics.Record(outcome, exit, output.ToString().TrimEnd('\n'), Stopwatch.GetElapsedTime(started));
         return (DecisionProtocol.Answer(exit, output.ToString(), error.ToString()),
