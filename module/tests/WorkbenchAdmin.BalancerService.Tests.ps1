@@ -193,6 +193,16 @@ Describe 'Install-WbBalancer: the fast path by default' -Tag 'Balancer' {
         finally { Close-SocketService $service }
     }
 
+    It 'a decider others could change is never run: the session is refused, saying why' {
+        Install-Fast
+        & chmod 775 "$program.decider"
+        try { $run = Invoke-Balancer 'alice' }
+        finally { & chmod 755 "$program.decider" }
+        $run.Exit | Should -Be 1
+        $run.Out | Should -BeNullOrEmpty
+        $run.Error | Should -BeLike "*will not run the decider $program.decider (not a regular file that only root can change)*"
+    }
+
     It '-NoService puts the decider itself at -Path and removes the units' {
         Install-Fast
         Install-WbBalancer -Path $program -ConfigRoot $root -SystemdUnitPath $units -NoService -Confirm:$false

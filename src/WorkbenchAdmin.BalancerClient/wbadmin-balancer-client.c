@@ -43,6 +43,8 @@
 /* Install-WbBalancer and Get-WbBalancerPolicy recognise the program by this. */
 __attribute__((used)) static const char marker[] = "wbadmin-balancer-client: WorkbenchAdmin's balancer program";
 
+static int trusted(const struct stat *st, int allow_sticky);
+
 static char self_path[PATH_MAX];
 static char **saved_argv;
 static struct timespec started;
@@ -66,6 +68,15 @@ static void decide_with_decider(const char *problem)
     snprintf(spent, sizeof spent, "%ld", elapsed_ms());
     char *asked[] = {decider, ASKED_ARGUMENT, spent, (char *)problem, NULL};
     char *plain[] = {decider, NULL};
+    /* Run as root by path: only a decider no one else could have changed (its directory is the client's own). */
+    struct stat st;
+    int missing = lstat(decider, &st) != 0;
+    if (missing || !S_ISREG(st.st_mode) || !trusted(&st, 0))
+    {
+        dprintf(2, "wbadmin-balancer: will not run the decider %s (%s): the session is refused; Install-WbBalancer puts it back\n", decider,
+                missing ? strerror(errno) : "not a regular file that only root can change");
+        _exit(1);
+    }
     /* Arguments Workbench never passes reach the decider as they came, so that it says how it is called. */
     execv(decider, problem ? asked : saved_argv[1] ? saved_argv : plain);
     dprintf(2, "wbadmin-balancer: cannot run the decider %s: %s\n", decider, strerror(errno));
