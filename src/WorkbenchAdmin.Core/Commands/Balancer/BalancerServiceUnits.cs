@@ -38,6 +38,8 @@ public static class BalancerServiceUnits
         SocketMode=0600
         DirectoryMode=0700
         Backlog=256
+        # Stopped (Uninstall-WbBalancer), nothing is left there for the program to ask.
+        RemoveOnStop=yes
 
         [Install]
         WantedBy=sockets.target
