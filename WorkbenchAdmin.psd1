@@ -37,6 +37,7 @@
         'Test-WbBalancerScript'
         'Test-WbCluster'
         'Test-WbLoadBalancer'
+        'Uninstall-WbBalancer'
         'Unregister-WbNode'
         'Update-WbNodeStatus'
     )

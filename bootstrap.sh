@@ -12,7 +12,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 # What is looked for (a path pattern or a command; several separated by spaces: any of them), the Debian package
 # that brings it, and who needs it.
 requirements=(
-  "clang gcc|gcc|NativeAOT links the balancer program with the platform's C toolchain"
+  "clang gcc|gcc|NativeAOT links the balancer program with the platform's C toolchain, which also builds its client"
+  "/usr/lib/*/libc.a|libc6-dev|the balancer's client is linked statically (no dynamic loader at every call)"
+  "/usr/bin/promtool|prometheus|promtool check metrics over the decision service's metrics"
   "/usr/lib/postgresql/*/bin/initdb|postgresql|every store test and the demo start a throwaway PostgreSQL server"
   "python3|python3|custom balancer scripts and the network-namespace listeners"
   "git|git|the newcomer test clones the repository"

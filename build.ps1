@@ -69,13 +69,13 @@ foreach ($t in $tasks) {
             Remove-Item -Recurse -Force $publish, $staged -ErrorAction SilentlyContinue
             Invoke-Native dotnet @('publish', (Join-Path $PSScriptRoot 'src/WorkbenchAdmin'), '-c', $Configuration, '-o', $publish, '--nologo')
             Invoke-Native dotnet @('build', (Join-Path $PSScriptRoot 'src/WorkbenchAdmin.Testing'), '-c', $Configuration, '--nologo')
-            # The balancer program Workbench runs for every new session, compiled ahead of time (NativeAOT):
-            # it starts in a few milliseconds, with no .NET runtime to load.
+            # The balancer program Workbench runs for every new session: a small static client (C) that asks the
+            # decision service, and the decider it hands over to, compiled ahead of time (NativeAOT).
             $balancer = Join-Path $OutputPath 'publish-balancer'
             Remove-Item -Recurse -Force $balancer -ErrorAction SilentlyContinue
             Invoke-Native dotnet @('publish', (Join-Path $PSScriptRoot 'src/WorkbenchAdmin.Balancer'), '-c', $Configuration, '-r', 'linux-x64', '-o', $balancer, '--nologo')
             New-Item -ItemType Directory -Force (Join-Path $staged 'bin') | Out-Null
-            Copy-Item (Join-Path $balancer 'wbadmin-balancer') (Join-Path $staged 'bin')
+            Copy-Item (Join-Path $balancer 'wbadmin-balancer'), (Join-Path $balancer 'wbadmin-balancer-client') (Join-Path $staged 'bin')
             $dependencies = Join-Path $staged 'Dependencies'
             New-Item -ItemType Directory -Force $dependencies, (Join-Path $staged 'module') | Out-Null
             $top = 'WorkbenchAdmin.dll', 'WorkbenchAdmin.Model.dll'

@@ -48,6 +48,8 @@ BeforeAll {
     $script:state = Join-Path $work 'state'
     # Where the program asks its decision service (by default /run/workbenchadmin/balancer.sock): the test's own.
     $script:socket = Join-Path $work 'run' 'balancer.sock'
+    # The decision service's units go to the suite's own directory, never the machine's /etc/systemd/system.
+    $PSDefaultParameterValues['Install-WbBalancer:SystemdUnitPath'] = (New-Item -ItemType Directory -Path (Join-Path $work 'systemd')).FullName
 
     # Runs the installed program as Workbench does: no arguments, stdin closed, the two variables added.
     function Invoke-Balancer([string] $User, [string] $Nodes = $nodes, [string] $Program = $program) {

@@ -294,7 +294,7 @@ while (-not (Test-Path -LiteralPath '$restarted')) { Start-Sleep -Milliseconds 1
         }
         try {
             # Installed on each node, by an admin there.
-            $installed = @(Invoke-NetnsNode $cluster 1, 2, 3 "Install-WbBalancer -Method consistent-hash -Path (Join-Path '$($cluster.Directory)' ('node' + [Net.Dns]::GetHostName().Split('.')[0].Substring(4)) 'bin' 'rserver-balancer') -Confirm:`$false -PassThru | Select-Object ProgramInstalled, BalancerIsCustom | ConvertTo-Json")
+            $installed = @(Invoke-NetnsNode $cluster 1, 2, 3 "Install-WbBalancer -Method consistent-hash -Path (Join-Path '$($cluster.Directory)' ('node' + [Net.Dns]::GetHostName().Split('.')[0].Substring(4)) 'bin' 'rserver-balancer') -SystemdUnitPath (New-Item -ItemType Directory -Force (Join-Path '$($cluster.Directory)' ('systemd-' + [Net.Dns]::GetHostName()))).FullName -Confirm:`$false -PassThru | Select-Object ProgramInstalled, BalancerIsCustom | ConvertTo-Json")
             foreach ($i in $installed) {
                 $i.Error | Should -BeNullOrEmpty
                 $i.Output.ProgramInstalled | Should -BeTrue

@@ -3,7 +3,8 @@ using WorkbenchAdmin.Model;
 using WorkbenchAdmin.Core.Live;
 using WorkbenchAdmin.Core.Platform;
 
-var programPath = Environment.ProcessPath ?? AppContext.BaseDirectory + BalancerProgram.Tag;
+// Installed as <program>.decider behind the fast client, it decides for <program> (whose pointer names the policy).
+var programPath = FastClient.ProgramPathOf(Environment.ProcessPath ?? AppContext.BaseDirectory + BalancerProgram.Tag);
 // What Workbench gave, byte for byte: an entry of RSTUDIO_NODES that is not UTF-8 is printed exactly as it came.
 using var stdout = new RawTextWriter(Console.OpenStandardOutput());
 using var stderr = new RawTextWriter(Console.OpenStandardError());
@@ -35,8 +36,30 @@ if (args.Length > 0 && args[0] == DecisionService.ServeArgument && args.Skip(1).
     return 0;
 }
 
+// The decision service's metrics (Prometheus' text format), for a textfile collector or a look by hand.
+if (args is [DecisionMetrics.Argument])
+{
+    string socket;
+    try { socket = ProgramSettings.Load(ProgramSettings.ConfigRootOf(programPath)).Balancer.ServiceSocket; }
+    catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException)
+    {
+        stderr.WriteLine($"{BalancerProgram.Tag}: {e.Message}");
+        return 1;
+    }
+    if (DecisionClient.Metrics(socket, TimeSpan.FromSeconds(5)) is not { } metrics)
+    {
+        stderr.WriteLine($"{BalancerProgram.Tag}: no decision service answers at {socket} (systemctl status workbenchadmin-balancer.socket).");
+        return 1;
+    }
+    stdout.Write(metrics);
+    stdout.Flush();
+    return 0;
+}
+
+// The fast client asked the service and got no decision: this decides, as without a service.
+var asked = FastClient.ParseAsked(args);
 // Workbench's contract: no arguments, stdin closed, RSTUDIO_USERNAME and RSTUDIO_NODES in the environment.
-if (args.Length > 0)
+if (args.Length > 0 && asked is null)
 {
     stderr.WriteLine($"{BalancerProgram.Tag}: takes no arguments; Workbench passes RSTUDIO_USERNAME and RSTUDIO_NODES in the environment " +
                             $"(Get-WbBalancerPolicy shows its policy). {DecisionService.ServeArgument} [{DecisionService.VerboseArgument}] runs it as the decision service.");
@@ -50,4 +73,5 @@ return BalancerProgram.Run(new BalancerInvocation
     Out = stdout,
     Error = stderr,
     Syslog = true,
+    Asked = asked,
 });

@@ -41,6 +41,12 @@ public sealed record BalancerPolicy
     public string ServiceSocket { get; init; } = DefaultServiceSocket;
     /// <summary>A decision service answers at <see cref="ServiceSocket"/>: null when nothing is there, false when something is but does not answer.</summary>
     public bool? ServiceAnswering { get; init; }
+    /// <summary>Sessions the answering service placed since it started (its metrics); null when no service answers.</summary>
+    public long? ServiceDecisions { get; init; }
+    /// <summary>Of those, the decisions that fell back to consistent-hash (no live data, a method that could not judge, a refused policy).</summary>
+    public long? ServiceFallbacks { get; init; }
+    /// <summary>Calls the answering service refused since it started (no node could take the session, or a bad call).</summary>
+    public long? ServiceRefusals { get; init; }
     /// <summary>Where Workbench runs the custom balancer (and where Install-WbBalancer puts the program).</summary>
     public string? ProgramPath { get; init; }
     /// <summary>The program at <see cref="ProgramPath"/> is this module's balancer, byte for byte.</summary>

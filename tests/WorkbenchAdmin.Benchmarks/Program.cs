@@ -16,6 +16,8 @@ else if (args is ["placement", ..])
     WorkbenchAdmin.Benchmarks.PlacementLoad.Run();
 else if (args is ["balancer", var program])
     WorkbenchAdmin.Benchmarks.BalancerLatency.Run(program);
+else if (args is ["balancer", var program2, var nodeCount])
+    WorkbenchAdmin.Benchmarks.BalancerLatency.Run(program2, int.Parse(nodeCount, System.Globalization.CultureInfo.InvariantCulture));
 else if (args is ["import", .. var rest])
     WorkbenchAdmin.Benchmarks.ImportTime.Run(Directory.GetCurrentDirectory(), rest.FirstOrDefault());
 else

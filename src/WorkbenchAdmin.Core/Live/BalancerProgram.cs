@@ -23,6 +23,15 @@ public sealed record BalancerInvocation
     public Func<Store.DatabaseTarget, Npgsql.NpgsqlDataSource>? DataSource { get; init; }
     /// <summary>Ask the decision service first (false in the service itself).</summary>
     public bool AskService { get; init; } = true;
+    /// <summary>The fast client asked the service and got no decision (<see cref="FastClient.AskedArgument"/>): why, and for how long.</summary>
+    public (TimeSpan Spent, string Problem)? Asked { get; init; }
+    /// <summary>
+    /// The decision service deciding for a program (or client) that waits half the deadline for it: it decides within that,
+    /// so that a late source costs the caller one wait, not a wait and then the decider's own.
+    /// </summary>
+    public bool ForWaitingClient { get; init; }
+    /// <summary>Filled in with how the decision was made, for the decision service's metrics.</summary>
+    public DecisionOutcome? Outcome { get; init; }
 }
 
 /// <summary>
@@ -53,7 +62,8 @@ public static class BalancerProgram
 
     public static int Run(BalancerInvocation call)
     {
-        var started = call.Time.GetTimestamp();
+        // The client's wait counts against the deadline: Workbench waits on both.
+        var started = call.Time.GetTimestamp() - (long)((call.Asked?.Spent.TotalSeconds ?? 0) * call.Time.TimestampFrequency);
         void Say(Syslog.Severity severity, string message)
         {
             // One line of bounded size, whatever RSTUDIO_NODES held; syslog's own header is shorter than the room left.
@@ -96,9 +106,11 @@ public static class BalancerProgram
         }
 
         var deadline = TimeSpan.FromMilliseconds(policy.DeadlineMs);
+        if (call.ForWaitingClient) deadline = deadline / 2 - TimeSpan.FromTicks(Math.Min(DecideReserve.Ticks, deadline.Ticks / 10));
         var problems = new List<string>();
+        if (call.Asked is { } asked) problems.Add(asked.Problem);
         // A refused policy is not the service's to apply either: the program decides itself, saying why.
-        if (policy.Refused is null && call.AskService)
+        if (policy.Refused is null && call.AskService && call.Asked is null)
         {
             // Half the deadline at most: if the service fails, the program still has time to read and decide itself.
             var answer = DecisionClient.Ask(policy.ServiceSocket, user, call.Nodes!, entries, deadline / 2, out var serviceProblem);
@@ -127,7 +139,9 @@ public static class BalancerProgram
         {
             var reserve = TimeSpan.FromTicks(Math.Min(DecideReserve.Ticks, deadline.Ticks / 5));
             var page = StatusPage.Of(policy.StatusUri, RServerConfigOf(root));
+            var reading = call.Time.GetTimestamp();
             var (status, store) = ClusterDataReader.Collect(pendingStore, page, deadline - reserve, started, call.Time);
+            if (call.Outcome is { } read) read.DataRead = call.Time.GetElapsedTime(reading);
             if (status.Problem is { } sp) problems.Add(sp);
             if (store.Problem is { } stp) problems.Add(stp);
             IReadOnlySet<string>? recorded = null;
@@ -181,6 +195,11 @@ public static class BalancerProgram
             {
                 fallbackWhy = $"{policy.Method} cannot decide: {e.Message}";
             }
+        }
+        if (call.Outcome is { } outcome)
+        {
+            outcome.Method = policy.Method;
+            outcome.Fallback = fallbackWhy is null ? null : policy.Refused is not null ? DecisionOutcome.PolicyRefused : haveData ? DecisionOutcome.MethodCannotDecide : DecisionOutcome.NoLiveData;
         }
         if (decision is null)
         {

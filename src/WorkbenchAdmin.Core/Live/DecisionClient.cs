@@ -99,6 +99,21 @@ public static class DecisionClient
         }
     }
 
+    /// <summary>The service's metrics text (<see cref="DecisionMetrics"/>), or null when nothing at <paramref name="socketPath"/> gives them within <paramref name="wait"/>.</summary>
+    public static string? Metrics(string socketPath, TimeSpan wait)
+    {
+        try
+        {
+            if (UnixFile.TryStat(socketPath, followLinks: false) is not { Type: UnixFileType.Socket }) return null;
+            var message = Exchange(socketPath, DecisionMetrics.Request, wait);
+            return message is not null && DecisionProtocol.ParseAnswer(message) is { ExitCode: 0, Output: DecisionMetrics.Ready } answer ? answer.Error : null;
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or IOException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>One exchange: connect, send <paramref name="request"/>, read the answer to its end, all within <paramref name="wait"/>.</summary>
     internal static byte[]? Exchange(string socketPath, ReadOnlyMemory<byte> request, TimeSpan wait)
     {

@@ -31,6 +31,7 @@ public sealed class DecisionService : IDisposable
     private readonly ConcurrentDictionary<string, Lazy<NpgsqlDataSource>> _dataSources = new(StringComparer.Ordinal);
     private readonly object _logLock = new();
     private int _served;
+    private readonly DecisionMetrics _metrics = new();
     private int _stopped;
 
     private DecisionService(Socket listener, string socketPath, string programPath, TextWriter log, bool verbose)
@@ -46,6 +47,8 @@ public sealed class DecisionService : IDisposable
     public string SocketPath { get; }
     /// <summary>Calls answered so far.</summary>
     public int Served => Volatile.Read(ref _served);
+    /// <summary>What it has decided since it started (<see cref="DecisionMetrics.Render"/>: Prometheus' text).</summary>
+    public DecisionMetrics Metrics => _metrics;
     /// <summary>Ends when the service has stopped and every call in progress has been answered.</summary>
     public Task Completion { get; }
 
@@ -59,16 +62,23 @@ public sealed class DecisionService : IDisposable
         if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("The decision service runs on Linux, as Workbench does.");
         var policy = ProgramSettings.Load(ProgramSettings.ConfigRootOf(programPath)).Balancer;
         var path = policy.ServiceSocket;
+        if (SocketActivation.TakeListener() is { } inherited)
+        {
+            // systemd made the socket (its unit says where and who may connect) and keeps it when the service stops.
+            var at = inherited.LocalEndPoint?.ToString() ?? path;
+            RaiseMinThreads();
+            var activated = new DecisionService(inherited, at, programPath, log, verbose);
+            activated.Log(Syslog.Severity.Info, $"serving decisions at {at} (socket-activated) for {programPath}" +
+                                                (at == path ? "" : $"; the policy's service-socket is {path}, where the program asks"));
+            return activated;
+        }
         var directory = Path.GetDirectoryName(path)!;
         if (!Directory.Exists(directory))
             Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         if (TrustedPath.WhyUntrusted(directory) is { } why)
             throw new WbException("ServiceSocketUnsafe", WbErrorCategory.SecurityError, $"not serving at {path}: {why}.", path);
         RemoveStaleSocket(path);
-        // Each call in progress holds a pool thread on its store read (Npgsql's synchronous API, bounded by the
-        // deadline): start with enough for a burst of logins, rather than let the pool add one a second.
-        ThreadPool.GetMinThreads(out var workers, out var io);
-        ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
+        RaiseMinThreads();
 
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
@@ -85,6 +95,14 @@ public sealed class DecisionService : IDisposable
             listener.Dispose();
             throw;
         }
+    }
+
+    private static void RaiseMinThreads()
+    {
+        // Each call in progress holds a pool thread on its store read (Npgsql's synchronous API, bounded by the
+        // deadline): start with enough for a burst of logins, rather than let the pool add one a second.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
     }
 
     private static void RemoveStaleSocket(string path)
@@ -139,6 +157,13 @@ public sealed class DecisionService : IDisposable
                 var message = DecisionProtocol.ReadToEnd(client, timeout.Token).GetAwaiter().GetResult();
                 // Get-WbBalancerPolicy asking whether the service is up: answered, but not a call.
                 var ping = message is not null && DecisionProtocol.IsPing(message);
+                // Metrics: answered like a ping, never counted as a call.
+                if (!ping && message is not null && message.AsSpan().SequenceEqual(DecisionMetrics.Request.Span))
+                {
+                    client.SendAsync(DecisionProtocol.Answer(0, DecisionMetrics.Ready, _metrics.Render()), SocketFlags.None, timeout.Token).AsTask().GetAwaiter().GetResult();
+                    client.Shutdown(SocketShutdown.Both);
+                    return;
+                }
                 var (answer, decided) = ping ? (DecisionProtocol.Answer(0, DecisionProtocol.Ready, ""), null) : Decide(message);
                 client.SendAsync(answer, SocketFlags.None, timeout.Token).AsTask().GetAwaiter().GetResult();
                 // Counted before the shutdown that ends the caller's read: once it has its answer, the count includes it.
@@ -170,11 +195,14 @@ public sealed class DecisionService : IDisposable
             return (DecisionProtocol.Answer(BalancerProgram.BadInvocation, "", $"{BalancerProgram.Tag}: the decision service could not read the request\n"), null);
         var output = new StringWriter();
         var error = new StringWriter();
+        var outcome = new DecisionOutcome();
+        var started = Stopwatch.GetTimestamp();
         var exit = BalancerProgram.Run(new BalancerInvocation
         {
             UserName = r.User, Nodes = r.Nodes, ProgramPath = _programPath, Out = output, Error = error, Syslog = true,
-            AskService = false, DataSource = DataSourceFor,
+            AskService = false, ForWaitingClient = true, DataSource = DataSourceFor, Outcome = outcome,
         });
+        _metrics.Record(outcome, exit, output.ToString().TrimEnd('\n'), Stopwatch.GetElapsedTime(started));
         return (DecisionProtocol.Answer(exit, output.ToString(), error.ToString()),
                 $"{r.User} -> {(exit == 0 ? output.ToString().TrimEnd('\n') : $"exit {exit}")}");
     }
@@ -218,5 +246,6 @@ public sealed class DecisionService : IDisposable
         Completion.Wait(ClientTimeout + ClientTimeout);
         _stop.Dispose();
         foreach (var source in _dataSources.Values.Where(s => s.IsValueCreated)) source.Value.Dispose();
+        _metrics.Dispose();
     }
 }

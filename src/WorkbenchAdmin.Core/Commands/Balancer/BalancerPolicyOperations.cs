@@ -34,8 +34,17 @@ public sealed record InstallBalancerRequest : BalancerPolicyRequest
     /// <summary>The policy options of <paramref name="policy"/>, for installing with them.</summary>
     public InstallBalancerRequest(BalancerPolicyRequest policy) : base(policy) { }
 
-    /// <summary>The package's own program (bin/wbadmin-balancer beside the module).</summary>
+    /// <summary>The package's own program (bin/wbadmin-balancer beside the module): the decider.</summary>
     public required string ProgramSource { get; init; }
+    /// <summary>
+    /// The package's fast client (bin/wbadmin-balancer-client): installed at the program's path, with the decider beside
+    /// it (<see cref="FastClient.DeciderSuffix"/>) and the decision service's units. Null: the decider alone at the path.
+    /// </summary>
+    public string? ClientSource { get; init; }
+    /// <summary>-NoService: no client, no decision service (its units removed if an earlier install wrote them).</summary>
+    public bool NoService { get; init; }
+    /// <summary>Where the decision service's units go (default /etc/systemd/system).</summary>
+    public string? SystemdUnitPath { get; init; }
 }
 
 /// <summary>Install-WbBalancer, Get-WbBalancerPolicy and Set-WbBalancerPolicy.</summary>
@@ -72,7 +81,14 @@ public static class BalancerPolicyOperations
         if (!File.Exists(request.ProgramSource))
             throw new WbException("BalancerProgramMissing", WbErrorCategory.ObjectNotFound,
                 $"The package has no balancer program at '{request.ProgramSource}': install the module from its package (build.ps1 -Task Package stages it).", request.ProgramSource);
-        var bytes = File.ReadAllBytes(request.ProgramSource);
+        var decider = File.ReadAllBytes(request.ProgramSource);
+        var fast = request.ClientSource is not null && !request.NoService;
+        if (fast && !File.Exists(request.ClientSource))
+            throw new WbException("BalancerProgramMissing", WbErrorCategory.ObjectNotFound,
+                $"The package has no balancer client at '{request.ClientSource}': install the module from its package, or pass -NoService.", request.ClientSource);
+        // What Workbench runs: the client in front of the decider, or the decider itself.
+        var bytes = fast ? File.ReadAllBytes(request.ClientSource!) : decider;
+        var unitDirectory = request.SystemdUnitPath ?? BalancerServiceUnits.DefaultDirectory;
         if (!Directory.Exists(Path.GetDirectoryName(program)))
             throw new WbException("BalancerPathNotFound", WbErrorCategory.ObjectNotFound,
                 $"-Path '{program}': its directory does not exist (is Workbench installed on this node?). Nothing was changed.", program);
@@ -98,9 +114,14 @@ public static class BalancerPolicyOperations
             }
         }
 
+        var deciderPath = program + FastClient.DeciderSuffix;
+        if (fast) inPlace &= BalancerUninstall.PutDecider(deciderPath, decider, ProgramMode, host);
+        else BalancerUninstall.RemoveFastPath(deciderPath, unitDirectory, host);
+
         var pointer = ProgramSettings.PointerPathOf(program);
         var pointerText = $"# Written by Install-WbBalancer: the balancer beside this file reads its policy from {ModuleSettings.FileName} there.\n" +
-                          $"{ProgramSettings.ConfigRootKey}={root.Path}\n";
+                          $"{ProgramSettings.ConfigRootKey}={root.Path}\n" +
+                          BalancerUninstall.BalancerBeforeLine(root, pointer);
         var pointed = File.Exists(pointer) && File.ReadAllText(pointer) == pointerText;
         if (!pointed && host.ShouldProcess(pointer, $"Point the balancer at {root.Path}"))
         {
@@ -108,6 +129,7 @@ public static class BalancerPolicyOperations
             pointed = true;
         }
         if (!inPlace || !pointed) return;
+        if (fast) BalancerServiceUnits.Install(unitDirectory, deciderPath, ModuleSettings.Load(root).Balancer.ServiceSocket, host);
 
         BalancerOperations.Set(new SetBalancerRequest { ConfigRoot = root.Path, Method = BalancingMethods.Custom }, host);
         if (request.PassThru) host.WriteObject(Read(root, program, bytes));
@@ -126,10 +148,10 @@ public static class BalancerPolicyOperations
                               "(systemctl restart workbenchadmin-balancer) so that the program just installed decides.");
     }
 
-    private static bool IsOurs(byte[] program) =>
-        program.AsSpan().IndexOf("WorkbenchAdmin.Core.Live"u8) >= 0 || program.AsSpan().IndexOf(Encoding.Unicode.GetBytes("wbadmin-balancer")) >= 0;
+    internal static bool IsOurs(byte[] program) =>
+        program.AsSpan().IndexOf("WorkbenchAdmin.Core.Live"u8) >= 0 || program.AsSpan().IndexOf(Encoding.UTF8.GetBytes(FastClient.Marker)) >= 0 || program.AsSpan().IndexOf(Encoding.Unicode.GetBytes("wbadmin-balancer")) >= 0;
 
-    private static string ProgramPathOf(BalancerPolicyRequest request)
+    internal static string ProgramPathOf(BalancerPolicyRequest request)
     {
         return BalancerOperations.ValidateAbsolutePath(request.ProgramPath ?? LoadBalancerConfig.DefaultCustomScript, "Path", "InvalidProgramPath");
     }
@@ -211,8 +233,10 @@ public static class BalancerPolicyOperations
         if (answering == false)
             warnings.Add($"Something is at {policy.ServiceSocket} but no decision service answers there: the program decides alone and says so on " +
                          "every call. Start the service (systemctl start workbenchadmin-balancer) or remove what is there.");
+        var counts = answering == true && DecisionClient.Metrics(policy.ServiceSocket, TimeSpan.FromSeconds(1)) is { } metrics ? DecisionMetrics.ParseCounts(metrics) : null;
         return policy with
         {
+            ServiceDecisions = counts?.Decisions, ServiceFallbacks = counts?.Fallbacks, ServiceRefusals = counts?.Refusals,
             ProgramPath = program,
             ProgramInstalled = installed,
             BalancerIsCustom = lb.Method == BalancingMethods.Custom,
