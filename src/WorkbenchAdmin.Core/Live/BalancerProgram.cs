@@ -60,17 +60,87 @@ public static class BalancerProgram
         catch (WbException) { return RServerConfig.From(null); }
     }
 
-    public static int Run(BalancerInvocation call)
+    /// <summary>What went wrong on the way, said once per decision on stderr and syslog.</summary>
+    private sealed class Report(BalancerInvocation call)
     {
-        // The client's wait counts against the deadline: Workbench waits on both.
-        var started = call.Time.GetTimestamp() - (long)((call.Asked?.Spent.TotalSeconds ?? 0) * call.Time.TimestampFrequency);
-        void Say(Syslog.Severity severity, string message)
+        public List<string> Problems { get; } = [];
+
+        public void Say(Syslog.Severity severity, string message)
         {
             // One line of bounded size, whatever RSTUDIO_NODES held; syslog's own header is shorter than the room left.
             message = Platform.Syslog.Bound(message.Replace('\n', ' '), MaxLineBytes - Tag.Length - 2);
             call.Error.WriteLine($"{Tag}: {message}");
             if (call.Syslog) Platform.Syslog.Write(Tag, severity, message);
         }
+
+        /// <summary>The problems as " (a; b)" after a message; nothing when there were none.</summary>
+        public string Why(string? first = null)
+        {
+            var all = first is null ? Problems : Problems.Prepend(first);
+            return all.Any() ? $" ({string.Join("; ", all)})" : "";
+        }
+    }
+
+    /// <summary>The decision service's answer, printed as the program's own (its exit code), or null to decide here (the reason noted).</summary>
+    private static int? AskService(BalancerInvocation call, BalancerPolicy policy, IReadOnlyList<string> entries, TimeSpan deadline, List<string> problems)
+    {
+        // Half the deadline at most: if the service fails, the program still has time to read and decide itself.
+        var answer = DecisionClient.Ask(policy.ServiceSocket, call.UserName!, call.Nodes!, entries, deadline / 2, out var serviceProblem);
+        if (answer is null)
+        {
+            if (serviceProblem is not null) problems.Add(serviceProblem);
+            return null;
+        }
+        // The service already sent its own messages to syslog.
+        call.Error.Write(answer.Error);
+        if (answer.Output.Length > 0)
+        {
+            call.Out.Write(answer.Output);
+            call.Out.Write('\n');
+        }
+        call.Out.Flush();
+        return answer.ExitCode;
+    }
+
+    /// <summary>
+    /// The status page and the store, read side by side until the deadline (less what deciding needs), and the drained
+    /// nodes as last recorded (the record brought up to date from the store when it answered). What is missing is noted.
+    /// </summary>
+    private static ClusterData ReadClusterData(BalancerInvocation call, BalancerPolicy policy, ConfigRoot root, TimeSpan deadline, long started, List<string> problems)
+    {
+        var pendingStore = ClusterDataReader.StartStore(root, deadline, call.ReadStore, call.DataSource);
+        var reserve = TimeSpan.FromTicks(Math.Min(DecideReserve.Ticks, deadline.Ticks / 5));
+        var page = StatusPage.Of(policy.StatusUri, RServerConfigOf(root));
+        var reading = call.Time.GetTimestamp();
+        var (status, store) = ClusterDataReader.Collect(pendingStore, page, deadline - reserve, started, call.Time);
+        if (call.Outcome is { } read) read.DataRead = call.Time.GetElapsedTime(reading);
+        if (status.Problem is { } sp) problems.Add(sp);
+        if (store.Problem is { } stp) problems.Add(stp);
+        IReadOnlySet<string>? recorded = null;
+        try { recorded = DrainedRecord.Read(policy.StateDirectory); }
+        catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException) { problems.Add(e.Message); }
+        if (store.Value is { } view)
+        {
+            try { DrainedRecord.Update(policy.StateDirectory, view.Nodes, recorded); }
+            catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException)
+            {
+                problems.Add($"cannot record drained nodes in {policy.StateDirectory}: {e.Message}");
+            }
+        }
+        else if (recorded is null)
+        {
+            problems.Add("drained nodes are unknown (no record yet)");
+        }
+        return new ClusterData { Status = status.Value, StoreNodes = store.Value?.Nodes, StoreLoads = store.Value?.Loads, LastKnownDrained = recorded };
+    }
+
+    public static int Run(BalancerInvocation call)
+    {
+        // The client's wait counts against the deadline: Workbench waits on both.
+        var started = call.Time.GetTimestamp() - (long)((call.Asked?.Spent.TotalSeconds ?? 0) * call.Time.TimestampFrequency);
+        var report = new Report(call);
+        var problems = report.Problems;
+        void Say(Syslog.Severity severity, string message) => report.Say(severity, message);
 
         IReadOnlyList<string> entries;
         try
@@ -83,7 +153,6 @@ public static class BalancerProgram
             Say(Syslog.Severity.Error, e.Message);
             return BadInvocation;
         }
-        var user = call.UserName!;
 
         BalancerPolicy policy;
         ConfigRoot root;
@@ -107,60 +176,11 @@ public static class BalancerProgram
 
         var deadline = TimeSpan.FromMilliseconds(policy.DeadlineMs);
         if (call.ForWaitingClient) deadline = deadline / 2 - TimeSpan.FromTicks(Math.Min(DecideReserve.Ticks, deadline.Ticks / 10));
-        var problems = new List<string>();
         if (call.Asked is { } asked) problems.Add(asked.Problem);
         // A refused policy is not the service's to apply either: the program decides itself, saying why.
-        if (policy.Refused is null && call.AskService && call.Asked is null)
-        {
-            // Half the deadline at most: if the service fails, the program still has time to read and decide itself.
-            var answer = DecisionClient.Ask(policy.ServiceSocket, user, call.Nodes!, entries, deadline / 2, out var serviceProblem);
-            if (answer is not null)
-            {
-                // The service already sent its own messages to syslog.
-                call.Error.Write(answer.Error);
-                if (answer.Output.Length > 0)
-                {
-                    call.Out.Write(answer.Output);
-                    call.Out.Write('\n');
-                }
-                call.Out.Flush();
-                return answer.ExitCode;
-            }
-            if (serviceProblem is not null) problems.Add(serviceProblem);
-        }
-        var pendingStore = ClusterDataReader.StartStore(root, deadline, call.ReadStore, call.DataSource);
-        var data = new ClusterData();
-        // What went wrong on the way, as " (a; b)" after a message; nothing when nothing did.
-        string Why(string? first = null)
-        {
-            var all = first is null ? problems : problems.Prepend(first);
-            return all.Any() ? $" ({string.Join("; ", all)})" : "";
-        }
-        {
-            var reserve = TimeSpan.FromTicks(Math.Min(DecideReserve.Ticks, deadline.Ticks / 5));
-            var page = StatusPage.Of(policy.StatusUri, RServerConfigOf(root));
-            var reading = call.Time.GetTimestamp();
-            var (status, store) = ClusterDataReader.Collect(pendingStore, page, deadline - reserve, started, call.Time);
-            if (call.Outcome is { } read) read.DataRead = call.Time.GetElapsedTime(reading);
-            if (status.Problem is { } sp) problems.Add(sp);
-            if (store.Problem is { } stp) problems.Add(stp);
-            IReadOnlySet<string>? recorded = null;
-            try { recorded = DrainedRecord.Read(policy.StateDirectory); }
-            catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException) { problems.Add(e.Message); }
-            data = new ClusterData { Status = status.Value, StoreNodes = store.Value?.Nodes, StoreLoads = store.Value?.Loads, LastKnownDrained = recorded };
-            if (store.Value is { } view)
-            {
-                try { DrainedRecord.Update(policy.StateDirectory, view.Nodes, recorded); }
-                catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException)
-                {
-                    problems.Add($"cannot record drained nodes in {policy.StateDirectory}: {e.Message}");
-                }
-            }
-            else if (recorded is null)
-            {
-                problems.Add("drained nodes are unknown (no record yet)");
-            }
-        }
+        if (policy.Refused is null && call.AskService && call.Asked is null && AskService(call, policy, entries, deadline, problems) is { } served)
+            return served;
+        var data = ReadClusterData(call, policy, root, deadline, started, problems);
 
         LiveCandidateSet candidates;
         try
@@ -174,6 +194,15 @@ public static class BalancerProgram
         }
         problems.AddRange(candidates.Notes);
 
+        return Decide(call, policy, data, candidates, report);
+    }
+
+    /// <summary>
+    /// Decides with the policy from what was read, or with the fallback (consistent-hash over the nodes not known to be
+    /// drained) when the data or the policy cannot; prints the chosen entry. Exit 1 when no node may take the session.
+    /// </summary>
+    private static int Decide(BalancerInvocation call, BalancerPolicy policy, ClusterData data, LiveCandidateSet candidates, Report report)
+    {
         var engine = new BalanceEngine(call.Time);
         var options = new BalancingOptions { MaxSessionsPerNode = policy.MaxSessionsPerNode };
         var haveData = data.Status is not null || data.StoreNodes is not null;
@@ -184,11 +213,11 @@ public static class BalancerProgram
             try
             {
                 var chosen = BalancingPolicies.Create(policy.Method, BalancingPolicies.OptionsOf(policy), policy.Sticky ? candidates.Sessions : null);
-                decision = engine.Decide(chosen, user, candidates.Set, options: options);
+                decision = engine.Decide(chosen, call.UserName!, candidates.Set, options: options);
             }
             catch (WbException e) when (e.ErrorId is WbErrorIds.AllNodesFull or WbErrorIds.AllNodesDraining or WbErrorIds.NoCandidateNode)
             {
-                Say(Syslog.Severity.Error, e.Message + Why());
+                report.Say(Syslog.Severity.Error, e.Message + report.Why());
                 return CannotChoose;
             }
             catch (WbException e)
@@ -205,19 +234,19 @@ public static class BalancerProgram
         {
             try
             {
-                decision = engine.Decide(BalancingPolicies.Create(BalancingPolicies.FallbackMethod), user, candidates.Set, options: options);
+                decision = engine.Decide(BalancingPolicies.Create(BalancingPolicies.FallbackMethod), call.UserName!, candidates.Set, options: options);
             }
             catch (WbException e)
             {
-                Say(Syslog.Severity.Error, e.Message + Why(fallbackWhy));
+                report.Say(Syslog.Severity.Error, e.Message + report.Why(fallbackWhy));
                 return CannotChoose;
             }
-            Say(Syslog.Severity.Warning, $"{fallbackWhy}{Why()}: " +
-                                         $"{BalancingPolicies.FallbackMethod} chose {candidates.Entries[decision.ChosenIndex]} for {user}");
+            report.Say(Syslog.Severity.Warning, $"{fallbackWhy}{report.Why()}: " +
+                                                $"{BalancingPolicies.FallbackMethod} chose {candidates.Entries[decision.ChosenIndex]} for {call.UserName}");
         }
-        else if (problems.Count > 0)
+        else if (report.Problems.Count > 0)
         {
-            Say(Syslog.Severity.Notice, $"decided with {decision.Method} from partial data{Why()}");
+            report.Say(Syslog.Severity.Notice, $"decided with {decision.Method} from partial data{report.Why()}");
         }
 
         call.Out.Write(candidates.Entries[decision.ChosenIndex]);
