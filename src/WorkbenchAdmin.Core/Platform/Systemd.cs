@@ -14,25 +14,41 @@ public sealed record SystemdUnitState(string LoadState, string ActiveState, stri
     }
 }
 
+/// <summary>One systemctl run: its exit code and output, or that it did not finish in time (then it was killed).</summary>
+internal sealed record SystemctlRun(string Path, bool TimedOut, int ExitCode, string Output, string Error);
+
 internal static class Systemd
 {
     private static readonly string[] Systemctl = ["/usr/bin/systemctl", "/bin/systemctl"];
 
-    public static string? Show(string unit)
+    /// <summary>Whether systemd manages this machine (sd_booted(3)).</summary>
+    public static bool IsRunning => Directory.Exists("/run/systemd/system");
+
+    /// <summary>
+    /// Runs systemctl by absolute path, arguments as a list (no shell), bounded by <paramref name="timeout"/>; null when
+    /// there is no systemctl in /usr/bin or /bin.
+    /// </summary>
+    public static SystemctlRun? Run(TimeSpan timeout, params string[] arguments)
     {
-        if (!Directory.Exists("/run/systemd/system")) return null;
         var path = Systemctl.FirstOrDefault(File.Exists);
         if (path is null) return null;
-        // By absolute path, arguments as a list (no shell), bounded in time.
         var start = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "show", unit, "-p", "LoadState,ActiveState,UnitFileState" }) start.ArgumentList.Add(a);
+        foreach (var a in arguments) start.ArgumentList.Add(a);
         using var process = Process.Start(start) ?? throw new IOException($"{path} did not start");
         var output = process.StandardOutput.ReadToEndAsync();
-        if (!process.WaitForExit(10_000))
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new IOException($"'{path} show {unit}' did not finish within 10 s");
+            return new SystemctlRun(path, true, -1, "", "");
         }
-        return process.ExitCode == 0 ? output.GetAwaiter().GetResult() : throw new IOException($"'{path} show {unit}' exited with {process.ExitCode}");
+        return new SystemctlRun(path, false, process.ExitCode, output.GetAwaiter().GetResult(), error.GetAwaiter().GetResult());
+    }
+
+    public static string? Show(string unit)
+    {
+        if (!IsRunning || Run(TimeSpan.FromSeconds(10), "show", unit, "-p", "LoadState,ActiveState,UnitFileState") is not { } run) return null;
+        if (run.TimedOut) throw new IOException($"'{run.Path} show {unit}' did not finish within 10 s");
+        return run.ExitCode == 0 ? run.Output : throw new IOException($"'{run.Path} show {unit}' exited with {run.ExitCode}");
     }
 }

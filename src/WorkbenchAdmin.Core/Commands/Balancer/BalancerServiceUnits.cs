@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using WorkbenchAdmin.Core.Live;
 using WorkbenchAdmin.Core.Platform;
@@ -18,11 +17,7 @@ public static class BalancerServiceUnits
     public const string SocketUnit = Name + ".socket";
     public const string ServiceUnit = Name + ".service";
     public const string DefaultDirectory = "/etc/systemd/system";
-    private static readonly string[] Systemctl = ["/usr/bin/systemctl", "/bin/systemctl"];
     private const UnixFileMode UnitMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-
-    /// <summary>Whether systemd manages this machine (sd_booted(3)).</summary>
-    public static bool SystemdRunning => Directory.Exists("/run/systemd/system");
 
     public static string SocketText(string socketPath) => $"""
         # Written by Install-WbBalancer (WorkbenchAdmin); Uninstall-WbBalancer removes it.
@@ -82,7 +77,7 @@ public static class BalancerServiceUnits
 
     /// <summary>Whether systemctl is to be run for units in <paramref name="directory"/>: systemd runs and reads that directory.</summary>
     public static bool Manages(string directory) =>
-        SystemdRunning && Path.GetFullPath(directory).TrimEnd('/') == DefaultDirectory;
+        Systemd.IsRunning && Path.GetFullPath(directory).TrimEnd('/') == DefaultDirectory;
 
     /// <summary>Writes the units into <paramref name="directory"/> (each asked for), then enables and starts the socket where systemd runs.</summary>
     public static void Install(string directory, string deciderPath, string socketPath, ICommandHost host)
@@ -102,7 +97,7 @@ public static class BalancerServiceUnits
         }
         if (!Manages(directory))
         {
-            host.WriteWarning(SystemdRunning
+            host.WriteWarning(Systemd.IsRunning
                 ? $"The decision service's units are written to {directory}, not where systemd reads them ({DefaultDirectory}): nothing was enabled or started."
                 : $"systemd is not running here: the decision service's units are written to {directory}, not enabled or started. " +
                   $"Start the service as its unit would ({deciderPath} --serve); until then the program decides alone.");
@@ -129,23 +124,13 @@ public static class BalancerServiceUnits
 
     private static void RunSystemctl(ICommandHost host, params string[] arguments)
     {
-        var path = Systemctl.FirstOrDefault(File.Exists) ??
-                   throw new WbException("SystemctlNotFound", WbErrorCategory.ObjectNotFound, "systemd runs, but systemctl is not in /usr/bin or /bin.", null);
-        var start = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in arguments) start.ArgumentList.Add(a);
         var command = $"systemctl {string.Join(' ', arguments)}";
         host.WriteVerbose(command);
-        using var process = Process.Start(start) ?? throw new IOException($"{path} did not start");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(60_000))
-        {
-            process.Kill(entireProcessTree: true);
+        var run = Systemd.Run(TimeSpan.FromSeconds(60), arguments) ??
+                  throw new WbException("SystemctlNotFound", WbErrorCategory.ObjectNotFound, "systemd runs, but systemctl is not in /usr/bin or /bin.", null);
+        if (run.TimedOut)
             throw new WbException("SystemctlTimedOut", WbErrorCategory.OperationTimeout, $"'{command}' did not finish within 60 s.", null);
-        }
-        if (process.ExitCode != 0)
-            throw new WbException("SystemctlFailed", WbErrorCategory.InvalidOperation,
-                $"'{command}' exited with {process.ExitCode}: {error.GetAwaiter().GetResult().Trim()}", null);
-        _ = output.GetAwaiter().GetResult();
+        if (run.ExitCode != 0)
+            throw new WbException("SystemctlFailed", WbErrorCategory.InvalidOperation, $"'{command}' exited with {run.ExitCode}: {run.Error.Trim()}", null);
     }
 }
