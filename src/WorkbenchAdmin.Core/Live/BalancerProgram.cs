@@ -140,7 +140,6 @@ public static class BalancerProgram
         var started = call.Time.GetTimestamp() - (long)((call.Asked?.Spent.TotalSeconds ?? 0) * call.Time.TimestampFrequency);
         var report = new Report(call);
         var problems = report.Problems;
-        void Say(Syslog.Severity severity, string message) => report.Say(severity, message);
 
         IReadOnlyList<string> entries;
         try
@@ -150,7 +149,7 @@ public static class BalancerProgram
         }
         catch (WbException e)
         {
-            Say(Syslog.Severity.Error, e.Message);
+            report.Say(Syslog.Severity.Error, e.Message);
             return BadInvocation;
         }
 
@@ -164,13 +163,13 @@ public static class BalancerProgram
         catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException)
         {
             // Without the root, neither the policy nor the store is known: the drain and the cap cannot be honoured.
-            Say(Syslog.Severity.Error, $"no policy ({e.Message}): without it the program cannot know max-sessions-per-node or the drained nodes, " +
-                                       "and it refuses the session rather than risk overloading or draining a node");
+            report.Say(Syslog.Severity.Error, $"no policy ({e.Message}): without it the program cannot know max-sessions-per-node or the drained nodes, " +
+                                              "and it refuses the session rather than risk overloading or draining a node");
             return CannotChoose;
         }
         if (policy.RefusesSessions)
         {
-            Say(Syslog.Severity.Error, policy.Refused!);
+            report.Say(Syslog.Severity.Error, policy.Refused!);
             return CannotChoose;
         }
 
@@ -189,7 +188,7 @@ public static class BalancerProgram
         }
         catch (WbException e)
         {
-            Say(Syslog.Severity.Error, e.Message);
+            report.Say(Syslog.Severity.Error, e.Message);
             return BadInvocation;
         }
         problems.AddRange(candidates.Notes);

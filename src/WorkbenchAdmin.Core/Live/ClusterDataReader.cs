@@ -82,7 +82,7 @@ public static class ClusterDataReader
     {
         var left = budget - time.GetElapsedTime(started);
         if (left < TimeSpan.FromMilliseconds(1)) left = TimeSpan.FromMilliseconds(1);
-        var status = new PendingRead<IReadOnlyList<NodeSessionLoad>>(cancel => ReadStatus(page, cancel));
+        var status = new PendingRead<IReadOnlyList<NodeSessionLoad>>(cancel => StatusPageClient.ReadAsync(page.Uri, page, cancel));
         try { Task.WaitAll([status.Task, store.Task], left); } catch (AggregateException) { /* each task's own failure is read below */ }
         status.Abandon();
         store.Abandon();
@@ -101,9 +101,6 @@ public static class ClusterDataReader
             _ => $"{what} failed: {e.Message}",
         });
     }
-
-    private static Task<IReadOnlyList<NodeSessionLoad>> ReadStatus(StatusPage page, CancellationToken cancel) =>
-        StatusPageClient.ReadAsync(page.Uri, page, cancel);
 
     /// <param name="dataSource">
     /// The data source for the store's target, when the caller keeps its own (the decision service); else the
