@@ -86,9 +86,12 @@ public sealed class ClusterDataReaderTests : IDisposable
             try { while (s.Receive(buffer) > 0) { } return true; }
             catch (SocketException e) { return e.SocketErrorCode != SocketError.TimedOut; }
         });
+        // The deadline counts from before the read starts, as in the program: the connect's own 3 s bound (the same
+        // deadline, counted from the connect) then always ends later than the deadline does.
+        var started = Stopwatch.GetTimestamp();
         var store = ClusterDataReader.StartStore(new ConfigRoot(root), TimeSpan.FromSeconds(3));
         var unused = StatusPage.Of("http://127.0.0.1:1/load-balancer/status", RServerConfig.From(null));
-        var (_, result) = ClusterDataReader.Collect(store, unused, TimeSpan.FromSeconds(3), Stopwatch.GetTimestamp(), TimeProvider.System);
+        var (_, result) = ClusterDataReader.Collect(store, unused, TimeSpan.FromSeconds(3), started, TimeProvider.System);
         Assert.Contains("the store did not answer within 3000 ms", result.Problem);
         Assert.True(await closed.WaitAsync(TimeSpan.FromSeconds(20)), "the abandoned store read kept its connection open");
     }
