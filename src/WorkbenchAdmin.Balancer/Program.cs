@@ -6,8 +6,8 @@ using WorkbenchAdmin.Core.Platform;
 // Installed as <program>.decider behind the fast client, it decides for <program> (whose pointer names the policy).
 var programPath = FastClient.ProgramPathOf(Environment.ProcessPath ?? AppContext.BaseDirectory + BalancerProgram.Tag);
 // What Workbench gave, byte for byte: an entry of RSTUDIO_NODES that is not UTF-8 is printed exactly as it came.
-using var stdout = new RawTextWriter(Console.OpenStandardOutput());
-using var stderr = new RawTextWriter(Console.OpenStandardError());
+using var stdout = new RawTextWriter(DescriptorStream.StandardOutput());
+using var stderr = new RawTextWriter(DescriptorStream.StandardError());
 
 // The decision service, as its systemd unit runs it: answers this program's calls until TERM (or Ctrl+C).
 if (args.Length > 0 && args[0] == DecisionService.ServeArgument && args.Skip(1).All(a => a == DecisionService.VerboseArgument))

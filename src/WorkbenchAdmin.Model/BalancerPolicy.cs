@@ -12,6 +12,7 @@ public sealed record BalancerPolicy
     public const string DefaultStateDirectory = "/var/lib/workbenchadmin";
     /// <summary>Where the decision service listens (its systemd unit makes /run/workbenchadmin, root-only).</summary>
     public const string DefaultServiceSocket = "/run/workbenchadmin/balancer.sock";
+    public const int DefaultStoreMaxAgeMs = 1000;
 
     public required string ConfigRoot { get; init; }
     /// <summary>The module's settings file holding the policy.</summary>
@@ -39,6 +40,12 @@ public sealed record BalancerPolicy
     /// call costs most of the program's time. Without a service there, the program reads and decides itself.
     /// </summary>
     public string ServiceSocket { get; init; } = DefaultServiceSocket;
+    /// <summary>
+    /// How old the store's view may be when the program decides without the service: it keeps the view it read in
+    /// <see cref="StateDirectory"/> and uses it for this long instead of opening a database connection per session
+    /// (the status page is still read live). A drain takes effect within it. 0: read the store for every decision.
+    /// </summary>
+    public int StoreMaxAgeMs { get; init; } = DefaultStoreMaxAgeMs;
     /// <summary>A decision service answers at <see cref="ServiceSocket"/>: null when nothing is there, false when something is but does not answer.</summary>
     public bool? ServiceAnswering { get; init; }
     /// <summary>Sessions the answering service placed since it started (its metrics); null when no service answers.</summary>

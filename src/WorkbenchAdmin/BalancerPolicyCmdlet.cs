@@ -42,6 +42,10 @@ public abstract class BalancerPolicyCmdlet : WbCmdlet, IDynamicParameters
     [ValidateNotNullOrEmpty]
     public string? ServiceSocket { get; set; }
 
+    /// <summary>How old the store's view may be when the program decides without its service (0: read it for every decision).</summary>
+    [Parameter]
+    public int? StoreMaxAgeMs { get; set; }
+
     /// <summary>Where Workbench runs the custom balancer.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -61,6 +65,6 @@ public abstract class BalancerPolicyCmdlet : WbCmdlet, IDynamicParameters
         ProgramPath = ResolvePath(Path),
         Method = Method, MaxSessionsPerNode = MaxSessionsPerNode, PolicyOptionValues = PolicyOptionParameters.Bound(MyInvocation), Sticky = SwitchIfBound(nameof(Sticky), Sticky),
         DeadlineMs = DeadlineMs, StatusUri = StatusUri, StateDirectory = ResolvePath(StateDirectory), ServiceSocket = ResolvePath(ServiceSocket),
-        PassThru = PassThru,
+        StoreMaxAgeMs = StoreMaxAgeMs, PassThru = PassThru,
     };
 }

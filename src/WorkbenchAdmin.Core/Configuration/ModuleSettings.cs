@@ -22,9 +22,11 @@ public sealed record ModuleSettings
     public const string StatusUrlKey = "status-url";
     public const string StateDirectoryKey = "state-directory";
     public const string ServiceSocketKey = "service-socket";
+    public const string StoreMaxAgeKey = "store-max-age-ms";
 
     public const int MinDeadlineMs = 50;
     public const int MaxDeadlineMs = 60_000;
+    public const int MaxStoreMaxAgeMs = 60_000;
 
     public bool FilePresent { get; init; }
     public required string FilePath { get; init; }
@@ -63,6 +65,8 @@ public sealed record ModuleSettings
             StatusUri = Read(StatusUrlKey, () => StatusUri(doc), null) ?? defaultStatus,
             StateDirectory = Read(StateDirectoryKey, () => AbsolutePath(doc, StateDirectoryKey), null) ?? BalancerPolicy.DefaultStateDirectory,
             ServiceSocket = Read(ServiceSocketKey, () => SocketPath(doc), null) ?? BalancerPolicy.DefaultServiceSocket,
+            StoreMaxAgeMs = Read(StoreMaxAgeKey, () => ConfigValues.Int(doc, BalancerSection, StoreMaxAgeKey, 0, MaxStoreMaxAgeMs,
+                                            "a drain takes effect within it"), null) ?? BalancerPolicy.DefaultStoreMaxAgeMs,
         };
         return new ModuleSettings
         {

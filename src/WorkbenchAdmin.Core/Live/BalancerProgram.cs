@@ -21,6 +21,11 @@ public sealed record BalancerInvocation
     public Func<ConfigRoot, StoreView>? ReadStore { get; init; }
     /// <summary>The data source of a store target, when the caller keeps its own (the decision service: connections kept open).</summary>
     public Func<Store.DatabaseTarget, Npgsql.NpgsqlDataSource>? DataSource { get; init; }
+    /// <summary>
+    /// Where the store's view is kept between calls (<see cref="StoreSnapshot"/>): the decision service passes the one it
+    /// keeps for its lifetime; else one for this call.
+    /// </summary>
+    public StoreSnapshot? Snapshot { get; init; }
     /// <summary>Ask the decision service first (false in the service itself).</summary>
     public bool AskService { get; init; } = true;
     /// <summary>The fast client asked the service and got no decision (<see cref="FastClient.AskedArgument"/>): why, and for how long.</summary>
@@ -105,27 +110,48 @@ public static class BalancerProgram
     /// <summary>
     /// The status page and the store, read side by side until the deadline (less what deciding needs), and the drained
     /// nodes as last recorded (the record brought up to date from the store when it answered). What is missing is noted.
+    /// The store's view kept by an earlier call (<see cref="StoreSnapshot"/>) stands in for the store while it is fresh and
+    /// the status page gives every entry's sessions: a node's cap is judged on live counts only. Not in the decision
+    /// service, whose connection is open: it reads the store live and keeps the view for the calls that go without it.
     /// </summary>
-    private static ClusterData ReadClusterData(BalancerInvocation call, BalancerPolicy policy, ConfigRoot root, TimeSpan deadline, long started, List<string> problems)
+    private static ClusterData ReadClusterData(BalancerInvocation call, BalancerPolicy policy, ConfigRoot root, IReadOnlyList<string> entries,
+                                               TimeSpan deadline, long started, List<string> problems)
     {
-        var pendingStore = ClusterDataReader.StartStore(root, deadline, call.ReadStore, call.DataSource);
-        var reserve = TimeSpan.FromTicks(Math.Min(DecideReserve.Ticks, deadline.Ticks / 5));
+        var snapshot = call.Snapshot ?? new StoreSnapshot(call.Time);
+        var maxAge = TimeSpan.FromMilliseconds(policy.StoreMaxAgeMs);
+        string? keptProblem = null;
+        var kept = call.DataSource is null ? snapshot.ReadFresh(policy.StateDirectory, root.Path, maxAge, out keptProblem) : null;
+        if (keptProblem is not null) problems.Add(keptProblem);
+        var budget = deadline - TimeSpan.FromTicks(Math.Min(DecideReserve.Ticks, deadline.Ticks / 5));
         var page = StatusPage.Of(policy.StatusUri, RServerConfigOf(root));
         var reading = call.Time.GetTimestamp();
-        var (status, store) = ClusterDataReader.Collect(pendingStore, page, deadline - reserve, started, call.Time);
+        SourceResult<IReadOnlyList<NodeSessionLoad>> status;
+        SourceResult<StoreView> store;
+        if (kept is not null)
+        {
+            status = ClusterDataReader.ReadStatus(page, budget, started, call.Time);
+            if (status.Value is { } blocks && LiveCandidates.CountsEvery(entries, blocks, kept.Nodes)) store = new(kept, null);
+            else store = ClusterDataReader.WaitStore(ClusterDataReader.StartStore(root, deadline, call.ReadStore, call.DataSource), budget, started, call.Time);
+        }
+        else
+        {
+            // The store's connection is the slowest part: started first, read while the page is.
+            (status, store) = ClusterDataReader.Collect(ClusterDataReader.StartStore(root, deadline, call.ReadStore, call.DataSource), page, budget, started, call.Time);
+        }
         if (call.Outcome is { } read) read.DataRead = call.Time.GetElapsedTime(reading);
         if (status.Problem is { } sp) problems.Add(sp);
         if (store.Problem is { } stp) problems.Add(stp);
         IReadOnlySet<string>? recorded = null;
         try { recorded = DrainedRecord.Read(policy.StateDirectory); }
         catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException) { problems.Add(e.Message); }
-        if (store.Value is { } view)
+        if (store.Value is { } view && !ReferenceEquals(view, kept))
         {
             try { DrainedRecord.Update(policy.StateDirectory, view.Nodes, recorded); }
             catch (Exception e) when (e is WbException or IOException or UnauthorizedAccessException)
             {
                 problems.Add($"cannot record drained nodes in {policy.StateDirectory}: {e.Message}");
             }
+            if (snapshot.Keep(policy.StateDirectory, root.Path, maxAge, view) is { } notKept) problems.Add(notKept);
         }
         else if (recorded is null)
         {
@@ -179,7 +205,7 @@ public static class BalancerProgram
         // A refused policy is not the service's to apply either: the program decides itself, saying why.
         if (policy.Refused is null && call.AskService && call.Asked is null && AskService(call, policy, entries, deadline, problems) is { } served)
             return served;
-        var data = ReadClusterData(call, policy, root, deadline, started, problems);
+        var data = ReadClusterData(call, policy, root, entries, deadline, started, problems);
 
         LiveCandidateSet candidates;
         try

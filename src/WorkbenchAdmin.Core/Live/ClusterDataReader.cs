@@ -17,16 +17,37 @@ public sealed record SourceResult<T>(T? Value, string? Problem) where T : class;
 /// A status page and who may serve it: root, rserver's <c>server-user</c> and the user running us. Anyone else
 /// listening at its address (a port rserver does not own: 127.0.0.1 or ::1 beside a specific www-address) could
 /// steer or refuse every decision with the counts it serves.
+/// The server-user is looked up only for a page root or we do not serve: the lookup loads the system's name services
+/// (libnss_systemd and what it links), a cost a decision should not pay when root serves the page.
 /// </summary>
-public sealed record StatusPage(string Uri, IReadOnlySet<uint> Owners, string OwnersText)
+public sealed class StatusPage
 {
-    public static StatusPage Of(string uri, RServerConfig rserver)
+    private readonly string _serverUser;
+    private readonly Lazy<uint?> _serverUid;
+
+    private StatusPage(string uri, string serverUser)
     {
-        var owners = new HashSet<uint> { 0, UnixFile.EffectiveUserId };
-        var names = new List<string> { "root" };
-        if (UnixFile.UserId(rserver.ServerUser) is { } server && owners.Add(server)) names.Add($"{rserver.ServerUser} (uid {server}, rserver's server-user)");
-        if (UnixFile.EffectiveUserId != 0 && UnixFile.EffectiveUserId != uint.MaxValue) names.Add($"uid {UnixFile.EffectiveUserId} (this program's)");
-        return new StatusPage(uri, owners, string.Join(" or ", names));
+        Uri = uri;
+        _serverUser = serverUser;
+        _serverUid = new Lazy<uint?>(() => UnixFile.UserId(serverUser));
+    }
+
+    public static StatusPage Of(string uri, RServerConfig rserver) => new(uri, rserver.ServerUser);
+
+    public string Uri { get; }
+
+    public bool IsOwner(uint uid) => uid == 0 || uid == UnixFile.EffectiveUserId || uid == _serverUid.Value;
+
+    /// <summary>Who may serve the page, for a message.</summary>
+    public string OwnersText
+    {
+        get
+        {
+            var names = new List<string> { "root" };
+            if (_serverUid.Value is { } server && server != 0 && server != UnixFile.EffectiveUserId) names.Add($"{_serverUser} (uid {server}, rserver's server-user)");
+            if (UnixFile.EffectiveUserId != 0 && UnixFile.EffectiveUserId != uint.MaxValue) names.Add($"uid {UnixFile.EffectiveUserId} (this program's)");
+            return string.Join(" or ", names);
+        }
     }
 }
 
@@ -76,17 +97,47 @@ public static class ClusterDataReader
             return Task.FromResult(readStore is null ? ReadStore(root, dataSource, within, cancel) : readStore(root));
         });
 
-    /// <summary>Reads the status page, and waits for it and the store until <paramref name="budget"/> has passed since <paramref name="started"/>; cancels what is late.</summary>
+    /// <summary>
+    /// Reads the status page on this thread while the store is read on its own (one thread fewer to start: the program
+    /// lives for one decision), then waits for the store until <paramref name="budget"/> has passed since
+    /// <paramref name="started"/>; cancels what is late.
+    /// </summary>
     public static (SourceResult<IReadOnlyList<NodeSessionLoad>> Status, SourceResult<StoreView> Store) Collect(
-        PendingRead<StoreView> store, StatusPage page, TimeSpan budget, long started, TimeProvider time)
+        PendingRead<StoreView> store, StatusPage page, TimeSpan budget, long started, TimeProvider time) =>
+        (ReadStatus(page, budget, started, time), WaitStore(store, budget, started, time));
+
+    /// <summary>What is left of <paramref name="budget"/> since <paramref name="started"/>: at least a millisecond, so a late source is still tried once.</summary>
+    private static TimeSpan Left(TimeSpan budget, long started, TimeProvider time)
     {
         var left = budget - time.GetElapsedTime(started);
-        if (left < TimeSpan.FromMilliseconds(1)) left = TimeSpan.FromMilliseconds(1);
-        var status = new PendingRead<IReadOnlyList<NodeSessionLoad>>(cancel => StatusPageClient.ReadAsync(page.Uri, page, cancel));
-        try { Task.WaitAll([status.Task, store.Task], left); } catch (AggregateException) { /* each task's own failure is read below */ }
-        status.Abandon();
+        return left < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : left;
+    }
+
+    /// <summary>Reads the status page on this thread until <paramref name="budget"/> has passed since <paramref name="started"/>.</summary>
+    public static SourceResult<IReadOnlyList<NodeSessionLoad>> ReadStatus(StatusPage page, TimeSpan budget, long started, TimeProvider time)
+    {
+        var what = $"the status page {page.Uri}";
+        try
+        {
+            return new(StatusPageClient.Fetch(page.Uri, page, Left(budget, started, time), CancellationToken.None), null);
+        }
+        catch (Exception e) when (e is IOException or TimeoutException or System.Security.Authentication.AuthenticationException or UriFormatException)
+        {
+            return new(null, e switch
+            {
+                UntrustedPeerException => $"{what} is not read: {e.Message}",
+                TimeoutException => $"{what} did not answer within {budget.TotalMilliseconds:0} ms",
+                _ => $"{what} failed: {e.Message}",
+            });
+        }
+    }
+
+    /// <summary>Waits for the store until <paramref name="budget"/> has passed since <paramref name="started"/>; cancels it when it is late.</summary>
+    public static SourceResult<StoreView> WaitStore(PendingRead<StoreView> store, TimeSpan budget, long started, TimeProvider time)
+    {
+        try { store.Task.Wait(Left(budget, started, time)); } catch (AggregateException) { /* its own failure is read below */ }
         store.Abandon();
-        return (Outcome(status.Task, $"the status page {page.Uri}", budget), Outcome(store.Task, "the store", budget));
+        return Outcome(store.Task, "the store", budget);
     }
 
     private static SourceResult<T> Outcome<T>(Task<T> task, string what, TimeSpan budget) where T : class

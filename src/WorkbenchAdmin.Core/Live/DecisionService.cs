@@ -32,6 +32,8 @@ public sealed class DecisionService : IDisposable
     private readonly object _logLock = new();
     private int _served;
     private readonly DecisionMetrics _metrics = new();
+    /// <summary>The store's view, kept every half max age for the programs that decide while the service is down.</summary>
+    private readonly StoreSnapshot _snapshot = new(TimeProvider.System);
     private int _stopped;
 
     private DecisionService(Socket listener, string socketPath, string programPath, TextWriter log, bool verbose)
@@ -200,7 +202,7 @@ public sealed class DecisionService : IDisposable
         var exit = BalancerProgram.Run(new BalancerInvocation
         {
             UserName = r.User, Nodes = r.Nodes, ProgramPath = _programPath, Out = output, Error = error, Syslog = true,
-            AskService = false, ForWaitingClient = true, DataSource = DataSourceFor, Outcome = outcome,
+            AskService = false, ForWaitingClient = true, DataSource = DataSourceFor, Outcome = outcome, Snapshot = _snapshot,
         });
         _metrics.Record(outcome, exit, output.ToString().TrimEnd('\n'), Stopwatch.GetElapsedTime(started));
         return (DecisionProtocol.Answer(exit, output.ToString(), error.ToString()),

@@ -34,9 +34,8 @@ public static class LiveCandidates
         for (var i = 0; i < entries.Count; i++)
         {
             var entry = entries[i];
-            var node = data.StoreNodes?.FirstOrDefault(n => n.Address == entry ||
-                (n.IPv4Address is { } ip && NodeCandidate.FormatAddress(ip, n.Port) == entry));
-            var block = status.GetValueOrDefault(entry) ?? (node is null ? null : status.GetValueOrDefault(node.Address));
+            var node = NodeOf(entry, data.StoreNodes);
+            var block = BlockOf(entry, node, status);
             var stored = node is null ? null : storeLoads.GetValueOrDefault(node.Address);
             var parsed = NodeCandidate.Parse(entry);
             var candidate = new NodeCandidate
@@ -65,6 +64,23 @@ public static class LiveCandidates
                   "neither the status page nor the store lists them): counted as 0 sessions, load 0");
         return new LiveCandidateSet(new CandidateSet(candidates), entries, UserSessions.From(keyed), notes);
     }
+
+    /// <summary>
+    /// Whether the status page gives the sessions of every entry (by the entry itself, or by the address of the store's node
+    /// it names): then no count comes from the store.
+    /// </summary>
+    public static bool CountsEvery(IReadOnlyList<string> entries, IReadOnlyList<NodeSessionLoad> status, IReadOnlyList<NodeInfo> storeNodes)
+    {
+        var index = Index(status);
+        return entries.All(e => BlockOf(e, NodeOf(e, storeNodes), index) is not null);
+    }
+
+    /// <summary>The store's node an entry names, by host:port or ip:port.</summary>
+    private static NodeInfo? NodeOf(string entry, IReadOnlyList<NodeInfo>? nodes) =>
+        nodes?.FirstOrDefault(n => n.Address == entry || (n.IPv4Address is { } ip && NodeCandidate.FormatAddress(ip, n.Port) == entry));
+
+    private static NodeSessionLoad? BlockOf(string entry, NodeInfo? node, Dictionary<string, NodeSessionLoad> status) =>
+        status.GetValueOrDefault(entry) ?? (node is null ? null : status.GetValueOrDefault(node.Address));
 
     /// <summary>Unknown entries named in a note; the rest are counted, so the note stays one short line.</summary>
     private const int NamedUnknown = 10;

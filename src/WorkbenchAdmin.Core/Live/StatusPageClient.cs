@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 using WorkbenchAdmin.Core.Formats;
@@ -8,9 +9,12 @@ namespace WorkbenchAdmin.Core.Live;
 
 /// <summary>
 /// The one client that reads Workbench's status pages (/load-balancer/status), for the balancer program and for the
-/// cmdlets. No proxy, no redirects, bounded headers and body; every read bounded by its caller's token. A read for the
-/// balancer program names its <see cref="StatusPage"/>, and then the page is used only when a trusted user serves it.
-/// In a class of its own so that setting the client up happens on the status page's thread, beside the store's connection.
+/// cmdlets: one GET over HTTP/1.1 (TLS for https://, the system's trust store), read on the caller's thread within
+/// its time. No proxy, no redirects, bounded headers and body. A read for the balancer program names its
+/// <see cref="StatusPage"/>, and then the page is used only when a trusted user serves it.
+/// Not HttpClient: the balancer program starts once per session, and in it HttpClient's set-up, its handler chain and
+/// the thread-pool hops of its async path cost 3.3 ms of a 6 ms NativeAOT start (measured side by side on the 2-core
+/// VM), more than the read itself; a status page is one short answer on a connection closed after it.
 /// </summary>
 public static class StatusPageClient
 {
@@ -26,41 +30,52 @@ public static class StatusPageClient
     /// <summary>How long a cmdlet waits for a page (Get-WbNode -Uri, Get-WbSessionLoad -Uri).</summary>
     public static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(15);
 
-    private static readonly HttpRequestOptionsKey<StatusPage> PageKey = new("WorkbenchAdmin.StatusPage");
-
-    private static readonly HttpClient Http = new(new SocketsHttpHandler
-    {
-        UseProxy = false,
-        AllowAutoRedirect = false,
-        MaxResponseHeadersLength = MaxStatusHeaderKilobytes,
-        ConnectCallback = ConnectToTrustedPeer,
-    })
-    {
-        // Each read has its own deadline (its caller's token); none is imposed here.
-        Timeout = Timeout.InfiniteTimeSpan,
-    };
-
     /// <summary>
-    /// Reads and parses <paramref name="uri"/>; with <paramref name="page"/>, only from a socket one of its owners holds
-    /// (else <see cref="UntrustedPeerException"/>).
+    /// Reads and parses <paramref name="uri"/> within <paramref name="within"/>; with <paramref name="page"/>, only from
+    /// a socket one of its owners holds (else <see cref="UntrustedPeerException"/>). Cancelling closes the connection.
     /// </summary>
-    public static async Task<IReadOnlyList<NodeSessionLoad>> ReadAsync(string uri, StatusPage? page, CancellationToken cancel)
+    /// <exception cref="IOException">The page could not be read (the message says why), or it is not a page.</exception>
+    /// <exception cref="TimeoutException">No whole answer within <paramref name="within"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancel"/> was cancelled.</exception>
+    public static IReadOnlyList<NodeSessionLoad> Fetch(string uri, StatusPage? page, TimeSpan within, CancellationToken cancel)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
-        if (page is not null) request.Options.Set(PageKey, page);
-        using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel).ConfigureAwait(false);
-        response.EnsureSuccessStatusCode();
-        if (response.Content.Headers.ContentLength > MaxStatusBytes) throw TooLarge();
-        using var body = await response.Content.ReadAsStreamAsync(cancel).ConfigureAwait(false);
-        using var content = new MemoryStream();
-        var buffer = new byte[64 * 1024];
-        int read;
-        while ((read = await body.ReadAsync(buffer, cancel).ConfigureAwait(false)) > 0)
+        var address = new Uri(uri);
+        var deadline = Environment.TickCount64 + (long)Math.Max(1, within.TotalMilliseconds);
+        using var socket = Connect(address, page, deadline, cancel);
+        // Closing the socket ends any blocking call on it: how a cancelled read stops at once.
+        using var stop = cancel.Register(() => socket.Dispose());
+        try
         {
-            if (content.Length + read > MaxStatusBytes) throw TooLarge();
-            content.Write(buffer, 0, read);
+            using var network = new NetworkStream(socket, ownsSocket: false);
+            Stream stream = network;
+            if (address.Scheme == Uri.UriSchemeHttps)
+            {
+                var tls = new SslStream(network, leaveInnerStreamOpen: true);
+                Bound(socket, deadline);
+                tls.AuthenticateAsClient(new SslClientAuthenticationOptions { TargetHost = address.IdnHost });
+                stream = tls;
+            }
+            using (stream)
+            {
+                Bound(socket, deadline);
+                stream.Write(Encoding.ASCII.GetBytes(
+                    $"GET {address.PathAndQuery} HTTP/1.1\r\nHost: {address.Authority}\r\nAccept: text/plain\r\nUser-Agent: WorkbenchAdmin\r\nConnection: close\r\n\r\n"));
+                var body = ReadResponse(stream, socket, deadline);
+                return SessionLoadText.Parse(Encoding.UTF8.GetString(body), uri);
+            }
         }
-        return SessionLoadText.Parse(Encoding.UTF8.GetString(content.GetBuffer(), 0, (int)content.Length), uri);
+        catch (Exception e) when (cancel.IsCancellationRequested && e is IOException or SocketException or ObjectDisposedException)
+        {
+            throw new OperationCanceledException(cancel);
+        }
+        catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock })
+        {
+            throw new TimeoutException("no whole answer in time", e);
+        }
+        catch (SocketException e)
+        {
+            throw new IOException(e.Message, e);
+        }
     }
 
     /// <summary>A node's status page for a cmdlet: read and parsed within <see cref="CommandTimeout"/>; errors name the address.</summary>
@@ -69,50 +84,222 @@ public static class StatusPageClient
         if (!SessionLoadText.IsPageAddress(uri))
             throw new WbException("InvalidStatusPageUri", WbErrorCategory.InvalidArgument,
                 $"-Uri {uri} is not a node's status page: give an http:// or https:// address, such as http://node1:8787/load-balancer/status.", uri);
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        bounded.CancelAfter(CommandTimeout);
         try
         {
-            return ReadAsync(uri.ToString(), null, bounded.Token).GetAwaiter().GetResult();
+            return Fetch(uri.ToString(), null, CommandTimeout, cancel);
         }
-        catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !cancel.IsCancellationRequested))
+        catch (Exception e) when (e is IOException or TimeoutException or System.Security.Authentication.AuthenticationException)
         {
-            var why = e is OperationCanceledException ? $"no answer within {CommandTimeout.TotalSeconds:0} s" : e.Message;
+            var why = e is TimeoutException ? $"no answer within {CommandTimeout.TotalSeconds:0} s" : e.Message;
             throw new WbException("StatusPageUnreachable", WbErrorCategory.ConnectionError, $"Cannot read {uri}: {why}", uri, e);
         }
+    }
+
+    /// <summary>Each blocking call gets what is left of the read's time.</summary>
+    private static void Bound(Socket socket, long deadline)
+    {
+        var left = (int)Math.Clamp(deadline - Environment.TickCount64, 1, int.MaxValue);
+        socket.ReceiveTimeout = left;
+        socket.SendTimeout = left;
+    }
+
+    /// <summary>
+    /// Connects to the first address of the page's host that answers, then reads who owns the socket that took the
+    /// connection: a page is used only when root, rserver's server-user or we serve it. Checked on the connection itself,
+    /// not on the address, so no name or listener elsewhere (localhost's ::1, another process's SO_REUSEPORT) can come
+    /// between the check and the read.
+    /// </summary>
+    private static Socket Connect(Uri address, StatusPage? page, long deadline, CancellationToken cancel)
+    {
+        var port = address.Port;
+        IPAddress[] addresses;
+        if (IPAddress.TryParse(address.IdnHost.Trim('[', ']'), out var literal))
+        {
+            addresses = [literal];
+        }
+        else
+        {
+            var lookup = Dns.GetHostAddressesAsync(address.IdnHost, cancel);
+            try
+            {
+                if (!lookup.Wait((int)Math.Max(1, deadline - Environment.TickCount64), cancel))
+                    throw new TimeoutException($"looking up {address.IdnHost} took too long");
+            }
+            catch (AggregateException e) when (e.InnerException is SocketException s)
+            {
+                throw new IOException($"{address.IdnHost} does not resolve: {s.Message}", s);
+            }
+            addresses = lookup.Result;
+        }
+        Exception? last = null;
+        foreach (var ip in addresses)
+        {
+            var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                ConnectWithin(socket, new IPEndPoint(ip, port), deadline, cancel);
+                if (page is not null) CheckOwner(socket, page, NodeCandidate.FormatAddress(ip.ToString(), port));
+                return socket;
+            }
+            catch (SocketException e)
+            {
+                socket.Dispose();
+                last = e;
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+        throw new IOException($"{last?.Message ?? "no address"} ({NodeCandidate.FormatAddress(address.IdnHost.Trim('[', ']'), port)})", last);
+    }
+
+    /// <summary>A connect bounded by the deadline, on this thread: non-blocking, then a wait for it to complete.</summary>
+    private static void ConnectWithin(Socket socket, IPEndPoint endpoint, long deadline, CancellationToken cancel)
+    {
+        socket.Blocking = false;
+        try { socket.Connect(endpoint); }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress) { }
+        // Waited in slices, so a cancelled read stops within one.
+        while (!socket.Poll(TimeSpan.FromMilliseconds(Math.Clamp(deadline - Environment.TickCount64, 0, 100)), SelectMode.SelectWrite))
+        {
+            cancel.ThrowIfCancellationRequested();
+            if (Environment.TickCount64 >= deadline) throw new TimeoutException($"connecting to {endpoint} took too long");
+        }
+        var error = (SocketError)(int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+        if (error != SocketError.Success) throw new SocketException((int)error);
+        socket.Blocking = true;
+    }
+
+    private static void CheckOwner(Socket socket, StatusPage page, string where)
+    {
+        var owner = SocketOwner.PeerUid(socket);
+        if (owner is null)
+            throw new UntrustedPeerException($"who serves it at {where} cannot be told (no socket of this host answers there), so it may not be rserver's");
+        if (!page.IsOwner(owner.Value))
+            throw new UntrustedPeerException($"{where} is served by uid {owner}, not by {page.OwnersText}: another local user listens there, and its counts could steer every decision");
+    }
+
+    /// <summary>The body of a 2xx answer: Content-Length, chunked, or until the server closes; headers and body bounded.</summary>
+    private static byte[] ReadResponse(Stream stream, Socket socket, long deadline)
+    {
+        var reader = new ResponseReader(stream, socket, deadline);
+        var status = reader.Line() ?? throw new IOException("the server closed the connection without an answer");
+        var parts = status.Split(' ', 3);
+        if (parts.Length < 2 || !parts[0].StartsWith("HTTP/1.", StringComparison.Ordinal) || parts[1].Length != 3 || !int.TryParse(parts[1], out var code))
+            throw new IOException($"the answer is not HTTP/1.x ('{SafeText.Quote(status.Length > 80 ? status[..80] : status)}')");
+        long? length = null;
+        var chunked = false;
+        while (reader.Line() is { Length: > 0 } header)
+        {
+            var colon = header.IndexOf(':');
+            if (colon <= 0) continue;
+            var name = header[..colon].Trim();
+            var value = header[(colon + 1)..].Trim();
+            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) && long.TryParse(value, out var n) && n >= 0) length = n;
+            else if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)) chunked = value.EndsWith("chunked", StringComparison.OrdinalIgnoreCase);
+        }
+        if (code is < 200 or > 299)
+            throw new IOException($"the server answered {code}{(parts.Length > 2 && parts[2].Length > 0 ? $" ({SafeText.Quote(parts[2])})" : "")}, not the page");
+        if (!chunked && length > MaxStatusBytes) throw TooLarge();
+        var body = new MemoryStream();
+        if (chunked)
+        {
+            while (true)
+            {
+                var sizeLine = reader.Line(header: false) ?? throw new IOException("the answer ended inside its chunked body");
+                var size = sizeLine.Split(';')[0].Trim();
+                if (!long.TryParse(size, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var chunk) || chunk < 0)
+                    throw new IOException("the answer's chunked body is malformed");
+                if (chunk == 0) break;
+                if (body.Length + chunk > MaxStatusBytes) throw TooLarge();
+                reader.CopyTo(body, chunk);
+                reader.Line(header: false); // the CRLF after the chunk
+            }
+        }
+        else
+        {
+            reader.CopyTo(body, length);
+        }
+        return body.ToArray();
     }
 
     private static IOException TooLarge() =>
         new($"the page is larger than {MaxStatusBytes / (1024 * 1024)} MiB, far more than any cluster's sessions; it was not read further");
 
-    /// <summary>
-    /// Connects, then reads who owns the socket that took the connection: a page is used only when root, rserver's
-    /// server-user or we serve it. Checked on the connection itself, not on the address, so no name or listener
-    /// elsewhere (localhost's ::1, another process's SO_REUSEPORT) can come between the check and the read.
-    /// </summary>
-    private static async ValueTask<Stream> ConnectToTrustedPeer(SocketsHttpConnectionContext context, CancellationToken cancel)
+    /// <summary>Reads lines (headers: bounded) and counted bytes (body: bounded) from one buffer, each read within the deadline.</summary>
+    private sealed class ResponseReader(Stream stream, Socket socket, long deadline)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
+        private const int MaxChunkLine = 1024;
+        private readonly byte[] _buffer = new byte[16 * 1024];
+        private int _start;
+        private int _end;
+        private int _headerBytes;
+
+        private bool Fill()
         {
-            await socket.ConnectAsync(context.DnsEndPoint, cancel).ConfigureAwait(false);
-            if (context.InitialRequestMessage.Options.TryGetValue(PageKey, out var page))
+            if (_start == _end) _start = _end = 0;
+            if (_end == _buffer.Length)
             {
-                var peer = socket.RemoteEndPoint as IPEndPoint;
-                var where = peer is null ? context.DnsEndPoint.ToString() : NodeCandidate.FormatAddress(
-                    (peer.Address.IsIPv4MappedToIPv6 ? peer.Address.MapToIPv4() : peer.Address).ToString(), peer.Port);
-                var owner = SocketOwner.PeerUid(socket);
-                if (owner is null)
-                    throw new UntrustedPeerException($"who serves it at {where} cannot be told (no socket of this host answers there), so it may not be rserver's");
-                if (!page.Owners.Contains(owner.Value))
-                    throw new UntrustedPeerException($"{where} is served by uid {owner}, not by {page.OwnersText}: another local user listens there, and its counts could steer every decision");
+                Array.Copy(_buffer, _start, _buffer, 0, _end - _start);
+                _end -= _start;
+                _start = 0;
             }
-            return new NetworkStream(socket, ownsSocket: true);
+            if (Environment.TickCount64 >= deadline) throw new TimeoutException("no whole answer in time");
+            Bound(socket, deadline);
+            var n = stream.Read(_buffer, _end, _buffer.Length - _end);
+            _end += n;
+            return n > 0;
         }
-        catch
+
+        /// <summary>
+        /// The next line without its CRLF (or LF); null at the end of the stream. The status line and the headers together
+        /// are bounded; a line of the body's chunked framing by itself.
+        /// </summary>
+        public string? Line(bool header = true)
         {
-            socket.Dispose();
-            throw;
+            while (true)
+            {
+                var newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
+                if (newline >= 0)
+                {
+                    var line = Encoding.Latin1.GetString(_buffer, _start, newline - _start).TrimEnd('\r');
+                    if (header) _headerBytes += newline + 1 - _start;
+                    _start = newline + 1;
+                    return line;
+                }
+                if (header && _end - _start + _headerBytes >= MaxStatusHeaderKilobytes * 1024)
+                    throw new IOException($"the answer's headers are larger than {MaxStatusHeaderKilobytes} KB; it is not a status page");
+                if (!header && _end - _start >= MaxChunkLine) throw new IOException("the answer's chunked body is malformed");
+                if (!Fill()) return _end > _start ? TakeRest() : null;
+            }
+        }
+
+        private string TakeRest()
+        {
+            var rest = Encoding.Latin1.GetString(_buffer, _start, _end - _start);
+            _start = _end;
+            return rest;
+        }
+
+        /// <summary>Copies <paramref name="count"/> bytes (all until the end of the stream when null) to <paramref name="to"/>, never more than the page bound.</summary>
+        public void CopyTo(MemoryStream to, long? count)
+        {
+            var left = count ?? long.MaxValue;
+            while (left > 0)
+            {
+                if (_start == _end && !Fill())
+                {
+                    if (count is null) return;
+                    throw new IOException("the server closed the connection before the whole page was sent");
+                }
+                var n = (int)Math.Min(left, _end - _start);
+                if (to.Length + n > MaxStatusBytes) throw TooLarge();
+                to.Write(_buffer, _start, n);
+                _start += n;
+                left -= n;
+            }
         }
     }
 }

@@ -18,8 +18,12 @@ public static class AtomicFile
     /// False to give the file <paramref name="newFileMode"/> and our own user even when it exists: a program root
     /// installs must end root-owned with its mode, whatever the file it replaces was.
     /// </param>
+    /// <param name="durable">
+    /// False to skip the fsyncs: after a crash the file may be the old one or empty, never a mix. Only for a copy that can
+    /// be rebuilt (a cache), where the fsyncs would cost more than losing it.
+    /// </param>
     public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode newFileMode = DefaultMode, Action<string>? beforeCommit = null,
-                             bool keepOwnerAndMode = true)
+                             bool keepOwnerAndMode = true, bool durable = true)
     {
         string target;
         try
@@ -46,7 +50,7 @@ public static class AtomicFile
             using (var stream = new FileStream(temp, options))
             {
                 stream.Write(content);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk: durable);
             }
 
             if (existing is { } status)
@@ -70,7 +74,7 @@ public static class AtomicFile
 
             beforeCommit?.Invoke(temp);
             File.Move(temp, target, overwrite: true);
-            UnixFile.SyncDirectory(directory);
+            if (durable) UnixFile.SyncDirectory(directory);
         }
         catch (Exception e)
         {

@@ -107,3 +107,49 @@ public sealed class RawTextWriter(Stream stream) : TextWriter
         base.Dispose(disposing);
     }
 }
+
+/// <summary>
+/// A write-only stream over a descriptor this process was given (1 or 2), writing with write(2) at the descriptor's own
+/// offset: what a caller redirected it to (a pipe, a file opened for appending) gets the bytes in order. Not FileStream,
+/// which writes a regular file at its own idea of the offset (pwrite), over what the shell writes after; not Console's
+/// stream, which sets up the terminal and its signal handling on first use (5% of a balancer decision, perf).
+/// </summary>
+public sealed class DescriptorStream(int descriptor) : Stream
+{
+    private readonly FileDescriptor _fd = FileDescriptor.Borrowed(descriptor);
+
+    public static DescriptorStream StandardOutput() => new(1);
+    public static DescriptorStream StandardError() => new(2);
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override unsafe void Write(ReadOnlySpan<byte> buffer)
+    {
+        fixed (byte* start = buffer)
+        {
+            var written = 0;
+            while (written < buffer.Length)
+            {
+                var n = UnixFile.Write(_fd, start + written, buffer.Length - written);
+                if (n < 0 && Marshal.GetLastPInvokeError() == UnixFile.EIntr) continue;
+                if (n < 0) throw UnixFile.LastError("write", $"descriptor {descriptor}");
+                written += (int)n;
+            }
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _fd.Dispose();
+        base.Dispose(disposing);
+    }
+}

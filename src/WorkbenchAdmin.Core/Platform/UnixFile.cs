@@ -226,6 +226,9 @@ internal sealed class FileDescriptor : SafeHandle
 {
     public FileDescriptor() : base(-1, ownsHandle: true) { }
     public FileDescriptor(int fd) : this() => SetHandle(fd);
+    private FileDescriptor(int fd, bool ownsHandle) : base(-1, ownsHandle) => SetHandle(fd);
+    /// <summary>A descriptor this process was given (stdout, stderr): used, never closed.</summary>
+    public static FileDescriptor Borrowed(int fd) => new(fd, ownsHandle: false);
     public override bool IsInvalid => handle < 0;
     protected override bool ReleaseHandle() => UnixFile.Close((int)handle) == 0;
 }

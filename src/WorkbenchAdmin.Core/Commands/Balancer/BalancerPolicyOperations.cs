@@ -19,6 +19,7 @@ public record BalancerPolicyRequest
     public IReadOnlyDictionary<string, object?>? PolicyOptionValues { get; init; }
     public bool? Sticky { get; init; }
     public int? DeadlineMs { get; init; }
+    public int? StoreMaxAgeMs { get; init; }
     public string? StatusUri { get; init; }
     public string? StateDirectory { get; init; }
     public string? ServiceSocket { get; init; }
@@ -175,6 +176,7 @@ public static class BalancerPolicyOperations
         Add(ModuleSettings.StatusUrlKey, r.StatusUri is { } u ? ValidStatusUri(u) : null);
         Add(ModuleSettings.StateDirectoryKey, r.StateDirectory is { } sd ? BalancerOperations.ValidateAbsolutePath(sd, "StateDirectory") : null);
         Add(ModuleSettings.ServiceSocketKey, r.ServiceSocket is { } ss ? ValidServiceSocket(ss) : null);
+        Add(ModuleSettings.StoreMaxAgeKey, r.StoreMaxAgeMs is { } age ? ValidStoreMaxAge(age).ToString(CultureInfo.InvariantCulture) : null);
         // The program refuses a policy file others could change: what these cmdlets write, it reads.
         var edit = new ConfigEditor(root, cancel: host.Cancellation).Edit(ModuleSettings.FileName, changes, host.ShouldProcess, writableByUsAlone: true);
         if (edit.Outcome == ConfigEditOutcome.Written)
@@ -204,6 +206,10 @@ public static class BalancerPolicyOperations
     private static int ValidDeadline(int ms) => ms is >= ModuleSettings.MinDeadlineMs and <= ModuleSettings.MaxDeadlineMs ? ms
         : throw new WbException("InvalidDeadline", WbErrorCategory.InvalidArgument,
             $"-DeadlineMs {ms} must be from {ModuleSettings.MinDeadlineMs} to {ModuleSettings.MaxDeadlineMs}: a user waits on every decision.", ms);
+
+    private static int ValidStoreMaxAge(int ms) => ms is >= 0 and <= ModuleSettings.MaxStoreMaxAgeMs ? ms
+        : throw new WbException("InvalidStoreMaxAge", WbErrorCategory.InvalidArgument,
+            $"-StoreMaxAgeMs {ms} must be from 0 (read the store for every decision) to {ModuleSettings.MaxStoreMaxAgeMs}: a drain takes effect within it.", ms);
 
     private static string ValidStatusUri(string uri) =>
         Uri.TryCreate(uri, UriKind.Absolute, out var u) && SessionLoadText.IsPageAddress(u) && uri.IndexOfAny(['\r', '\n', ' ']) < 0 ? uri
