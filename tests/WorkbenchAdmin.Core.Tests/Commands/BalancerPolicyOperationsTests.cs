@@ -118,6 +118,35 @@ public sealed class BalancerPolicyOperationsTests : IDisposable
         Assert.Equal(("user-hash", true, 1.5), (policy.Method, policy.Sticky, (double)policy.Options["BalanceFactor"]!));
     }
 
+    [Fact]
+    public void StoreMaxAgeIsSetAndReadBackAndItsDefaultIsASecond()
+    {
+        Assert.Equal(1000, BalancingPolicies.LoadSettings(new ConfigRoot(_root)).Balancer.StoreMaxAgeMs);
+        BalancerPolicyOperations.Set(new BalancerPolicyRequest { ConfigRoot = _root, StoreMaxAgeMs = 0 }, new RecordingHost());
+        Assert.Contains("store-max-age-ms=0\n", File.ReadAllText(Path.Combine(_root, ModuleSettings.FileName)));
+        Assert.Equal(0, BalancingPolicies.LoadSettings(new ConfigRoot(_root)).Balancer.StoreMaxAgeMs);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(60_001)]
+    public void ABadStoreMaxAgeIsRefusedNamingTheParameterAndNothingIsWritten(int ms)
+    {
+        var e = Assert.Throws<WbException>(() => BalancerPolicyOperations.Set(new BalancerPolicyRequest { ConfigRoot = _root, StoreMaxAgeMs = ms }, new RecordingHost()));
+        Assert.Equal(("InvalidStoreMaxAge", WbErrorCategory.InvalidArgument), (e.ErrorId, e.Category));
+        Assert.Contains($"-StoreMaxAgeMs {ms} must be from 0", e.Message);
+        Assert.Empty(Directory.GetFiles(_root));
+    }
+
+    [Fact]
+    public void ABadStoreMaxAgeInTheFileNamesTheFileAndLine()
+    {
+        File.WriteAllText(Path.Combine(_root, ModuleSettings.FileName), "[balancer]\nstore-max-age-ms=soon\n");
+        var e = Assert.Throws<ConfigFormatException>(() => BalancingPolicies.LoadSettings(new ConfigRoot(_root)));
+        Assert.Contains($"{ModuleSettings.FileName}:2", e.Message);
+        Assert.Contains("store-max-age-ms", e.Message);
+    }
+
     [Theory]
     [InlineData("custom", null, null, null, "InvalidBalancingMethod", "custom is the program itself")]
     [InlineData("round-robin", null, null, null, "InvalidBalancingMethod", "use one of sessions")]

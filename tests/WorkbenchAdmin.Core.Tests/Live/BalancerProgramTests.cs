@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using WorkbenchAdmin.Core.Balancing;
 using WorkbenchAdmin.Core.Live;
@@ -56,7 +57,8 @@ internal sealed class InstalledBalancer : IDisposable
         new Npgsql.NpgsqlConnectionStringBuilder(t.ConnectionString).Password!;
 
     /// <summary>Runs the program's logic in this process, as Workbench's call would: what it printed, its stderr, its exit code.</summary>
-    public (int Exit, string Out, string Error, TimeSpan Elapsed) Run(string user, string nodes, Func<ConfigRoot, StoreView>? readStore = null)
+    public (int Exit, string Out, string Error, TimeSpan Elapsed) Run(string user, string nodes, Func<ConfigRoot, StoreView>? readStore = null,
+                                                                      TimeProvider? time = null)
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -64,6 +66,7 @@ internal sealed class InstalledBalancer : IDisposable
         var exit = BalancerProgram.Run(new BalancerInvocation
         {
             UserName = user, Nodes = nodes, ProgramPath = ProgramPath, Out = output, Error = error, ReadStore = readStore,
+            Time = time ?? TimeProvider.System,
         });
         return (exit, output.ToString(), error.ToString(), watch.Elapsed);
     }
@@ -367,6 +370,74 @@ public sealed class BalancerProgramTests(PostgresFixture pg)
         Assert.Contains($"{ModuleSettings.FileName}:2:", error);
         Assert.Contains("custom would run this program itself", error);
     }
+    private const string ThreeNodePage =
+        "node1.example.com:8787 -  Load: 0, 0, 0\nnode2.example.com:8787 -  Load: 0, 0, 0\n   4711 - x\nnode3.example.com:8787 -  Load: 0, 0, 0\n";
+
+    private static Func<ConfigRoot, StoreView> CountingStore(StrongBox<int> asked) => _ =>
+    {
+        Interlocked.Increment(ref asked.Value);
+        throw new IOException("the store was asked");
+    };
+
+    [Fact]
+    public void WhileTheKeptViewIsFreshAndThePageCountsEveryNodeTheStoreIsNotAsked()
+    {
+        using var page = new StatusPageServer(ThreeNodePage);
+        var (store, b) = Cluster("method=sessions\nstore-max-age-ms=60000", statusUri: page.Uri);
+        using var _ = b;
+        store.SetDraining(3, true, Offline);
+        Assert.Equal("node1.example.com:8787\n", b.Run("first", Nodes).Out); // the store read, its view kept
+        Assert.True(File.Exists(StoreSnapshot.PathIn(b.StateDirectory)));
+        var asked = new StrongBox<int>();
+        var next = Enumerable.Range(0, 20).Select(i => b.Run($"u{i}", Nodes, CountingStore(asked))).ToList();
+        Assert.Equal(0, asked.Value);
+        // Counts from the page (node2 holds a session), the drain from the kept view: node1, said nothing of.
+        Assert.All(next, r => Assert.Equal((0, "node1.example.com:8787\n", ""), (r.Exit, r.Out, r.Error)));
+    }
+
+    [Fact]
+    public void AfterTheMaxAgeTheStoreIsReadAgain()
+    {
+        using var page = new StatusPageServer(ThreeNodePage);
+        var (_, b) = Cluster("method=sessions\nstore-max-age-ms=1000", statusUri: page.Uri);
+        using var __ = b;
+        var clock = new ManualClock();
+        Assert.Equal(0, b.Run("first", Nodes, time: clock).Exit);
+        var asked = new StrongBox<int>();
+        clock.Advance(TimeSpan.FromMilliseconds(900));
+        Assert.Equal(0, b.Run("fresh", Nodes, CountingStore(asked), clock).Exit);
+        Assert.Equal(0, asked.Value);
+        clock.Advance(TimeSpan.FromMilliseconds(200));
+        var stale = b.Run("stale", Nodes, CountingStore(asked), clock);
+        Assert.Equal(1, asked.Value);
+        Assert.Contains("the store was asked", stale.Error);
+    }
+
+    [Fact]
+    public void WhenThePageDoesNotCountEveryNodeTheStoreIsReadForEachDecision()
+    {
+        // A cap is judged on live counts only: a node the page leaves out would be counted from a view up to a second old.
+        using var page = new StatusPageServer("node1.example.com:8787 -  Load: 0, 0, 0\nnode2.example.com:8787 -  Load: 0, 0, 0\n");
+        var (_, b) = Cluster("method=sessions\nstore-max-age-ms=60000", statusUri: page.Uri);
+        using var __ = b;
+        Assert.Equal(0, b.Run("first", Nodes).Exit);
+        var asked = new StrongBox<int>();
+        for (var i = 0; i < 3; i++) b.Run($"u{i}", Nodes, CountingStore(asked));
+        Assert.Equal(3, asked.Value);
+    }
+
+    [Fact]
+    public void WithStoreMaxAgeZeroNothingIsKept()
+    {
+        using var page = new StatusPageServer(ThreeNodePage);
+        var (_, b) = Cluster("method=sessions\nstore-max-age-ms=0", statusUri: page.Uri);
+        using var __ = b;
+        Assert.Equal(0, b.Run("first", Nodes).Exit);
+        Assert.False(File.Exists(StoreSnapshot.PathIn(b.StateDirectory)));
+        var asked = new StrongBox<int>();
+        b.Run("second", Nodes, CountingStore(asked));
+        Assert.Equal(1, asked.Value);
+    }
 }
 
 /// <summary>Candidates built from RSTUDIO_NODES and what each source said.</summary>
@@ -405,4 +476,5 @@ public sealed class LiveCandidatesTests
         var set = LiveCandidates.Build(["10.1.0.1:8787", "10.1.0.2:8787"], new ClusterData { LastKnownDrained = new HashSet<string> { "10.1.0.2:8787" } });
         Assert.Equal((false, true), (set.Set[0].Draining, set.Set[1].Draining));
     }
+
 }

@@ -349,4 +349,15 @@ public sealed class DecisionServiceTests(PostgresFixture pg) : IDisposable
         var answer = DecisionProtocol.ParseAnswer(DecisionProtocol.Answer(0, "n1:1\n", "a\nb\n"));
         Assert.Equal(new ServiceAnswer(0, "n1:1", "a\nb\n"), answer);
     }
+
+    [Fact]
+    public void TheServiceKeepsTheStoresViewForTheCallsMadeWithoutIt()
+    {
+        var (_, b) = Cluster("method=consistent-hash");
+        using var _ = b;
+        using (Serve(b)) Assert.Equal(0, b.Run("alice", Nodes).Exit);
+        var kept = new StoreSnapshot(TimeProvider.System).ReadFresh(b.StateDirectory, b.ConfigRoot, TimeSpan.FromMinutes(1), out var problem);
+        Assert.Null(problem);
+        Assert.Equal(3, kept?.Nodes.Count);
+    }
 }
