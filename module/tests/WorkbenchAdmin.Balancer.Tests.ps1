@@ -356,6 +356,20 @@ Describe 'Get-WbBalancerPolicy and Set-WbBalancerPolicy' -Tag 'Balancer' {
         $warned | Should -BeLike '*not this module''s balancer program*'
     }
 
+    It '-StoreMaxAgeMs sets how old the store''s view may be, and Format-List shows it' {
+        Set-WbBalancerPolicy -ConfigRoot $root -StoreMaxAgeMs 250 -Confirm:$false
+        (Get-WbBalancerPolicy -ConfigRoot $root -Path $program).StoreMaxAgeMs | Should -Be 250
+        (Get-WbBalancerPolicy -ConfigRoot $root -Path $program | Format-List | Out-String -Width 80) | Should -Match 'StoreMaxAgeMs\s+: 250'
+    }
+
+    It 'a bad -StoreMaxAgeMs is InvalidStoreMaxAge, InvalidArgument, and writes nothing' {
+        $before = Get-FileHash -LiteralPath (Join-Path $root 'workbenchadmin.conf')
+        $e = { Set-WbBalancerPolicy -ConfigRoot $root -StoreMaxAgeMs -1 -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'InvalidStoreMaxAge,*'
+        $e.Exception.Message | Should -BeLike '*-StoreMaxAgeMs -1 must be from 0*'
+        (Get-FileHash -LiteralPath (Join-Path $root 'workbenchadmin.conf')).Hash | Should -Be $before.Hash
+    }
+
     It 'a bad -DeadlineMs is InvalidDeadline, InvalidArgument, and writes nothing' {
         $before = Get-FileHash -LiteralPath (Join-Path $root 'workbenchadmin.conf')
         $e = { Set-WbBalancerPolicy -ConfigRoot $root -DeadlineMs 5 -ErrorAction Stop } | Should -Throw -PassThru
