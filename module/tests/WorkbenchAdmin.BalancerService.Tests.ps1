@@ -61,14 +61,16 @@ BeforeAll {
         $start.RedirectStandardError = $true
         $start.Environment['RSTUDIO_USERNAME'] = $User
         $start.Environment['RSTUDIO_NODES'] = $Nodes
-        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $started = [DateTime]::Now
         $process = [Diagnostics.Process]::Start($start)
         $process.StandardInput.Close()
-        [pscustomobject]@{ Process = $process; Watch = $watch; Out = $process.StandardOutput.ReadToEndAsync(); Error = $process.StandardError.ReadToEndAsync() }
+        [pscustomobject]@{ Process = $process; Started = $started; Out = $process.StandardOutput.ReadToEndAsync(); Error = $process.StandardError.ReadToEndAsync() }
     }
+    # A call's latency is from its start to its own exit (the time .NET saw it end), not to when this loop got to it:
+    # the calls of a burst are collected one after another, and a slow one must not be charged to those after it.
     function Wait-Balancer($Call) {
         $Call.Process.WaitForExit()
-        $elapsed = $Call.Watch.Elapsed.TotalMilliseconds
+        $elapsed = ($Call.Process.ExitTime - $Call.Started).TotalMilliseconds
         [pscustomobject]@{ Exit = $Call.Process.ExitCode; Out = $Call.Out.Result; Error = $Call.Error.Result; Ms = $elapsed }
     }
     function Invoke-Balancer([string] $User) { Wait-Balancer (Open-BalancerCall $User) }
@@ -255,7 +257,8 @@ Describe 'The fast path under faults, every call run as Workbench runs it' -Tag 
         $figures = Assert-EveryCall $runs 'SIGKILL under 200 calls'
         $figures.Refused | Should -Be 0
         $figures.Fallbacks | Should -BeGreaterThan 0 -Because 'calls after the kill find no service'
-        $figures.Worst | Should -BeLessThan ($deadlineMs + 10000) -Because 'the decider decides within its deadline; the rest is 200 processes starting on a loaded machine'
+        # The deciders that take over find the store's view the service kept: none opens a database connection.
+        $figures.Worst | Should -BeLessThan ($deadlineMs + 1000) -Because 'each call decides within its deadline; the margin is for 200 processes starting at once on a loaded 2-core machine'
     }
 
     It 'the socket deleted, or replaced by a regular file' {
