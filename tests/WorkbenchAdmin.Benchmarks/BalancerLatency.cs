@@ -15,7 +15,9 @@ namespace WorkbenchAdmin.Benchmarks;
 /// real loopback HTTP listener. Side by side, in the same run: a bare /bin/true spawn (the floor of any program), the
 /// installed program with its decision service running as its systemd unit runs it (socket-activated through
 /// systemd-socket-activate, when installed), the installed program with no service (the client hands every call to the
-/// decider), the decider alone, the same decision logic run in this process, and the decision alone. Targets (issue
+/// decider; the store's view kept between calls, as by default), the decider alone, the installed program with no service
+/// reading the store for every call (store-max-age-ms=0), the same decision logic run in this process, and the decision
+/// alone. Targets (issue
 /// 23), as ratios to /bin/true in the same run: with the service p50 at most 2x and p99 at most 3x and CPU at most
 /// 3 ms per call; with no service p50 at most 6x. A timing harness, not a test.
 /// Run: dotnet run -c Release --project tests/WorkbenchAdmin.Benchmarks -- balancer out/WorkbenchAdmin/0.1.0/bin/wbadmin-balancer [nodes]
@@ -64,9 +66,10 @@ public static class BalancerLatency
                 $"provider=postgresql\nhost={cs.Host}\nport={cs.Port}\ndatabase={cs.Database}\nusername={cs.Username}\npassword={cs.Password}\n");
             var socket = Path.Combine(dir.FullName, "run", "balancer.sock");
             Directory.CreateDirectory(Path.GetDirectoryName(socket)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            File.WriteAllText(Path.Combine(etc, "workbenchadmin.conf"),
+            void WritePolicy(string extra) => File.WriteAllText(Path.Combine(etc, "workbenchadmin.conf"),
                 $"[balancer]\nmethod=bounded-hash\nmax-sessions-per-node=100\nstatus-url={status.Uri}\nstate-directory={Path.Combine(dir.FullName, "state")}\n" +
-                $"service-socket={socket}\n");
+                $"service-socket={socket}\n{extra}");
+            WritePolicy("");
 
             Console.WriteLine($"{nodeCount} nodes, {Runs} runs each, policy bounded-hash with live data (status page + store), {Environment.ProcessorCount} cores, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
             Console.WriteLine("| what | p50 ms | p99 ms | max ms | CPU ms/call |");
@@ -92,9 +95,13 @@ public static class BalancerLatency
             File.Delete(socket);
             Print($"installed program with its decision service ({(activated ? "socket-activated" : "--serve")})", served);
             var alone = Spawn(program, nodes);
-            Print("installed program, no service (client, then the decider)", alone);
+            Print("installed program, no service (client, then the decider; the store's view kept for store-max-age-ms, 1000)", alone);
             var deciderAlone = Spawn(decider, nodes);
-            Print("the decider alone (Install-WbBalancer -NoService)", deciderAlone);
+            Print("the decider alone (Install-WbBalancer -NoService; the view kept)", deciderAlone);
+            WritePolicy("store-max-age-ms=0\n");
+            var storeEveryCall = Spawn(program, nodes);
+            Print("installed program, no service, the store read for every call (store-max-age-ms=0)", storeEveryCall);
+            WritePolicy("");
             var inProcess = Time(u => BalancerProgram.Run(new BalancerInvocation
             {
                 UserName = u, Nodes = nodes, ProgramPath = program, Out = TextWriter.Null, Error = TextWriter.Null,
@@ -108,6 +115,7 @@ public static class BalancerLatency
             Ratio("with the service", served, bare, "targets p50 <= 2x, p99 <= 3x, CPU <= 3 ms");
             Ratio("no service", alone, bare, "target p50 <= 6x");
             Ratio("decider alone", deciderAlone, bare, "");
+            Ratio("no service, the store read for every call", storeEveryCall, bare, "a PostgreSQL connection per call");
         }
         finally
         {

@@ -98,12 +98,20 @@ public static class LiveCandidates
     /// </summary>
     public static IReadOnlyList<string> ParseNodesVariable(string? value)
     {
-        var entries = (value ?? "").Split(',').Select(e => e.Trim()).Where(e => e.Length > 0).ToList();
+        // Loops, not LINQ chains: this runs in every decision of the NativeAOT program, where chained LINQ operators are
+        // resolved at run time (generic virtual methods).
+        var entries = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var part in (value ?? "").Split(','))
+        {
+            var entry = part.Trim();
+            if (entry.Length == 0) continue;
+            if (!seen.Add(entry))
+                throw new WbException("DuplicateNode", WbErrorCategory.InvalidArgument, $"RSTUDIO_NODES lists '{SafeText.Quote(entry)}' twice.", value);
+            entries.Add(entry);
+        }
         if (entries.Count == 0)
             throw new WbException(WbErrorIds.NoCandidateNode, WbErrorCategory.InvalidArgument, "RSTUDIO_NODES is empty or unset: there is no node to choose from.", value);
-        var duplicate = entries.GroupBy(e => e, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null)
-            throw new WbException("DuplicateNode", WbErrorCategory.InvalidArgument, $"RSTUDIO_NODES lists '{SafeText.Quote(duplicate.Key)}' twice.", value);
         foreach (var e in entries)
         {
             // A control character is never part of host:port (and must not reach a log line).
