@@ -47,22 +47,20 @@ public static class StatusPageClient
         try
         {
             using var network = new NetworkStream(socket, ownsSocket: false);
+            // Disposed when its handshake fails too: it holds OpenSSL's state, which the decision service must not leak per read.
+            using var tls = address.Scheme == Uri.UriSchemeHttps ? new SslStream(network, leaveInnerStreamOpen: true) : null;
             Stream stream = network;
-            if (address.Scheme == Uri.UriSchemeHttps)
+            if (tls is not null)
             {
-                var tls = new SslStream(network, leaveInnerStreamOpen: true);
                 Bound(socket, deadline);
                 tls.AuthenticateAsClient(new SslClientAuthenticationOptions { TargetHost = address.IdnHost });
                 stream = tls;
             }
-            using (stream)
-            {
-                Bound(socket, deadline);
-                stream.Write(Encoding.ASCII.GetBytes(
-                    $"GET {address.PathAndQuery} HTTP/1.1\r\nHost: {address.Authority}\r\nAccept: text/plain\r\nUser-Agent: WorkbenchAdmin\r\nConnection: close\r\n\r\n"));
-                var body = ReadResponse(stream, socket, deadline);
-                return SessionLoadText.Parse(Encoding.UTF8.GetString(body), uri);
-            }
+            Bound(socket, deadline);
+            stream.Write(Encoding.ASCII.GetBytes(
+                $"GET {address.PathAndQuery} HTTP/1.1\r\nHost: {address.Authority}\r\nAccept: text/plain\r\nUser-Agent: WorkbenchAdmin\r\nConnection: close\r\n\r\n"));
+            var body = ReadResponse(stream, socket, deadline);
+            return SessionLoadText.Parse(Encoding.UTF8.GetString(body), uri);
         }
         catch (Exception e) when (cancel.IsCancellationRequested && e is IOException or SocketException or ObjectDisposedException)
         {
@@ -208,14 +206,15 @@ public static class StatusPageClient
         {
             while (true)
             {
-                var sizeLine = reader.Line(header: false) ?? throw new IOException("the answer ended inside its chunked body");
+                var sizeLine = reader.Line(header: false) ?? throw EndedInChunks();
                 var size = sizeLine.Split(';')[0].Trim();
                 if (!long.TryParse(size, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var chunk) || chunk < 0)
-                    throw new IOException("the answer's chunked body is malformed");
+                    throw Malformed();
                 if (chunk == 0) break;
-                if (body.Length + chunk > MaxStatusBytes) throw TooLarge();
+                if (chunk > MaxStatusBytes - body.Length) throw TooLarge();
                 reader.CopyTo(body, chunk);
-                reader.Line(header: false); // the CRLF after the chunk
+                // The chunk's data ends in CRLF: anything else means its size was wrong, and the page would be cut or spliced.
+                if ((reader.Line(header: false) ?? throw EndedInChunks()).Length > 0) throw Malformed();
             }
         }
         else
@@ -225,6 +224,10 @@ public static class StatusPageClient
         return body.ToArray();
     }
 
+    private static IOException EndedInChunks() => new("the answer ended inside its chunked body");
+
+    private static IOException Malformed() => new("the answer's chunked body is malformed");
+
     private static IOException TooLarge() =>
         new($"the page is larger than {MaxStatusBytes / (1024 * 1024)} MiB, far more than any cluster's sessions; it was not read further");
 
@@ -232,6 +235,7 @@ public static class StatusPageClient
     private sealed class ResponseReader(Stream stream, Socket socket, long deadline)
     {
         private const int MaxChunkLine = 1024;
+        private const int MaxHeaderBytes = MaxStatusHeaderKilobytes * 1024;
         private readonly byte[] _buffer = new byte[16 * 1024];
         private int _start;
         private int _end;
@@ -265,16 +269,24 @@ public static class StatusPageClient
                 if (newline >= 0)
                 {
                     var line = Encoding.Latin1.GetString(_buffer, _start, newline - _start).TrimEnd('\r');
-                    if (header) _headerBytes += newline + 1 - _start;
+                    // Counted as each line is taken, not only while one is incomplete: headers arriving in parts could
+                    // otherwise pass the bound by what one read brings.
+                    if (header)
+                    {
+                        _headerBytes += newline + 1 - _start;
+                        if (_headerBytes > MaxHeaderBytes) throw HeadersTooLarge();
+                    }
                     _start = newline + 1;
                     return line;
                 }
-                if (header && _end - _start + _headerBytes >= MaxStatusHeaderKilobytes * 1024)
-                    throw new IOException($"the answer's headers are larger than {MaxStatusHeaderKilobytes} KB; it is not a status page");
-                if (!header && _end - _start >= MaxChunkLine) throw new IOException("the answer's chunked body is malformed");
+                if (header && _end - _start + _headerBytes >= MaxHeaderBytes) throw HeadersTooLarge();
+                if (!header && _end - _start >= MaxChunkLine) throw Malformed();
                 if (!Fill()) return _end > _start ? TakeRest() : null;
             }
         }
+
+        private static IOException HeadersTooLarge() =>
+            new($"the answer's headers are larger than {MaxStatusHeaderKilobytes} KB; it is not a status page");
 
         private string TakeRest()
         {

@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Sockets;
+
 namespace WorkbenchAdmin.Core.Tests.Support;
 
 /// <summary>
@@ -12,6 +15,20 @@ public static class Requirements
 
     public static string? Tool(string path, string package) =>
         File.Exists(path) ? null : $"{path} is not installed (apt-get install {package}; ./bootstrap.sh installs it)";
+
+    public static string? IPv6Loopback()
+    {
+        try
+        {
+            using var socket = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
+            socket.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+            return null;
+        }
+        catch (SocketException e)
+        {
+            return $"this host has no IPv6 loopback (binding [::1]:0: {e.Message})";
+        }
+    }
 }
 
 /// <summary>A fact that needs root; skipped, saying why, elsewhere.</summary>
@@ -24,4 +41,10 @@ public sealed class RootFactAttribute : FactAttribute
 public sealed class ToolFactAttribute : FactAttribute
 {
     public ToolFactAttribute(string path, string package) => Skip = Requirements.Tool(path, package);
+}
+
+/// <summary>A fact that needs an IPv6 loopback address (::1); skipped, saying why, on a host without one.</summary>
+public sealed class IPv6LoopbackFactAttribute : FactAttribute
+{
+    public IPv6LoopbackFactAttribute() => Skip = Requirements.IPv6Loopback();
 }
