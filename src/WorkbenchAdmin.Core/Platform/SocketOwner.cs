@@ -64,9 +64,10 @@ public static class SocketOwner
     /// has closed it (FIN_WAIT, TIME_WAIT, LAST_ACK...), no one: the kernel reports those as uid 0 too.
     /// </summary>
     private static uint? Owner(in TcpSocketEntry theirs, Func<uint?> listenerUid) =>
-        theirs.Inode != 0 ? theirs.Uid
-        : theirs.State is SockDiag.Established or SockDiag.SynReceived or SockDiag.CloseWait ? listenerUid()
-        : null;
+        AwaitsAccept(theirs) ? listenerUid() : theirs.Inode != 0 ? theirs.Uid : null;
+
+    private static bool AwaitsAccept(in TcpSocketEntry theirs) =>
+        theirs.Inode == 0 && theirs.State is SockDiag.Established or SockDiag.SynReceived or SockDiag.CloseWait;
 
     /// <summary>
     /// The same answer read from /proc/net/tcp and tcp6, which list every socket of the host. A socket no process holds
@@ -77,7 +78,9 @@ public static class SocketOwner
     {
         TcpSocketEntry? theirs = null;
         var listenerUids = new HashSet<uint>();
-        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        // An IPv6 peer is never in the IPv4 table; an IPv4 one may be in either (a dual-stack socket's, in tcp6).
+        var tables = peer.AddressFamily == AddressFamily.InterNetwork ? new[] { "/proc/net/tcp", "/proc/net/tcp6" } : ["/proc/net/tcp6"];
+        foreach (var table in tables)
         {
             if (!File.Exists(table)) continue;
             using var reader = new StreamReader(table);
@@ -96,8 +99,12 @@ public static class SocketOwner
                                                     (peer.AddressFamily == AddressFamily.InterNetwork && local.Address.Equals(IPAddress.Any))))
                         listenerUids.Add(uid);
                 }
-                else if (local.Equals(peer) && Parse(fields[2]) is { } r && r.Equals(us))
-                    theirs = new TcpSocketEntry(local, r, state, uid, inode, 0);
+                else if (local.Equals(peer) && Parse(fields[2]) is { } remote && remote.Equals(us))
+                {
+                    var entry = new TcpSocketEntry(local, remote, state, uid, inode, 0);
+                    if (!AwaitsAccept(entry)) return Owner(entry, () => null); // no listener needed: read no further
+                    theirs = entry;
+                }
             }
         }
         return theirs is { } found ? Owner(found, () => listenerUids.Count == 1 ? listenerUids.Single() : null) : null;
