@@ -23,19 +23,28 @@ public static class BalancingPolicies
         new(BoundedHashPolicy.PolicyName, BoundedHashPolicy.Options, BoundedHashPolicy.Create),
     ];
 
-    public static IReadOnlyList<string> Names { get; } = Registry.Select(r => r.Name).ToArray();
+    // Array methods, not LINQ chains, for these lists: the balancer program (NativeAOT) builds them in every decision,
+    // and chained LINQ operators are resolved at run time there.
+    public static IReadOnlyList<string> Names { get; } = Array.ConvertAll(Registry, r => r.Name);
 
     /// <summary>The methods the balancer program can run: every policy but <c>custom</c>, which is the program itself.</summary>
-    public static IReadOnlyList<string> ProgramMethods { get; } = Names.Where(n => n != BalancingMethods.Custom).ToArray();
+    public static IReadOnlyList<string> ProgramMethods { get; } = Array.FindAll(Array.ConvertAll(Registry, r => r.Name), n => n != BalancingMethods.Custom);
 
     /// <summary>The policy the balancer program falls back to when it cannot use its configured one.</summary>
     public const string FallbackMethod = ConsistentHashPolicy.PolicyName;
 
     /// <summary>Every policy's options, in registry order.</summary>
-    public static IReadOnlyList<PolicyOption> Options { get; } = Registry.SelectMany(r => r.Options).ToArray();
+    public static IReadOnlyList<PolicyOption> Options { get; } = AllOptions();
 
     /// <summary>The options the balancer program's settings file holds (those with a [balancer] key).</summary>
-    public static IReadOnlyList<PolicyOption> ProgramOptions { get; } = Options.Where(o => o.Key is not null).ToArray();
+    public static IReadOnlyList<PolicyOption> ProgramOptions { get; } = Array.FindAll(AllOptions(), o => o.Key is not null);
+
+    private static PolicyOption[] AllOptions()
+    {
+        var all = new List<PolicyOption>();
+        foreach (var entry in Registry) all.AddRange(entry.Options);
+        return [.. all];
+    }
 
     /// <summary>The option behind cmdlet parameter <paramref name="parameter"/>; an unknown one is a programming error.</summary>
     public static PolicyOption Option(string parameter) =>

@@ -153,9 +153,18 @@ public static class StatusPageClient
         throw new IOException($"{last?.Message ?? "no address"} ({NodeCandidate.FormatAddress(address.IdnHost.Trim('[', ']'), port)})", last);
     }
 
-    /// <summary>A connect bounded by the deadline, on this thread: non-blocking, then a wait for it to complete.</summary>
+    /// <summary>
+    /// A connect bounded by the deadline, on this thread: non-blocking, then a wait for it to complete. To a loopback
+    /// address (the program's own node, as by default) a plain connect: the kernel answers it at once, and the
+    /// non-blocking one always ends in an exception (EINPROGRESS), whose unwinding cost 2% of a decision (perf).
+    /// </summary>
     private static void ConnectWithin(Socket socket, IPEndPoint endpoint, long deadline, CancellationToken cancel)
     {
+        if (IPAddress.IsLoopback(endpoint.Address))
+        {
+            socket.Connect(endpoint);
+            return;
+        }
         socket.Blocking = false;
         try { socket.Connect(endpoint); }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress) { }
