@@ -41,38 +41,33 @@ public static class StatusPageClient
     {
         var address = new Uri(uri);
         var deadline = Environment.TickCount64 + (long)Math.Max(1, within.TotalMilliseconds);
-        using var socket = Connect(address, page, deadline, cancel);
-        // Closing the socket ends any blocking call on it: how a cancelled read stops at once.
-        using var stop = cancel.Register(() => socket.Dispose());
+        using var connection = Connect(address, page, deadline, cancel);
+        // Shutting the connection down ends any blocking call on it: how a cancelled read stops at once.
+        using var stop = cancel.Register(connection.Abort);
         try
         {
-            using var network = new NetworkStream(socket, ownsSocket: false);
             // Disposed when its handshake fails too: it holds OpenSSL's state, which the decision service must not leak per read.
-            using var tls = address.Scheme == Uri.UriSchemeHttps ? new SslStream(network, leaveInnerStreamOpen: true) : null;
-            Stream stream = network;
+            using var tls = address.Scheme == Uri.UriSchemeHttps ? new SslStream(connection, leaveInnerStreamOpen: true) : null;
+            Stream stream = connection;
             if (tls is not null)
             {
-                Bound(socket, deadline);
+                connection.Bound(deadline);
                 tls.AuthenticateAsClient(new SslClientAuthenticationOptions { TargetHost = address.IdnHost });
                 stream = tls;
             }
-            Bound(socket, deadline);
+            connection.Bound(deadline);
             stream.Write(Encoding.ASCII.GetBytes(
                 $"GET {address.PathAndQuery} HTTP/1.1\r\nHost: {address.Authority}\r\nAccept: text/plain\r\nUser-Agent: WorkbenchAdmin\r\nConnection: close\r\n\r\n"));
-            var body = ReadResponse(stream, socket, deadline);
+            var body = ReadResponse(stream, connection, deadline);
             return SessionLoadText.Parse(Encoding.UTF8.GetString(body), uri);
         }
-        catch (Exception e) when (cancel.IsCancellationRequested && e is IOException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (cancel.IsCancellationRequested && e is IOException or TimeoutException or ObjectDisposedException)
         {
             throw new OperationCanceledException(cancel);
         }
-        catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock })
+        catch (IOException e) when (e.InnerException is TimeoutException timeout)
         {
-            throw new TimeoutException("no whole answer in time", e);
-        }
-        catch (SocketException e)
-        {
-            throw new IOException(e.Message, e);
+            throw new TimeoutException("no whole answer in time", timeout); // from inside the TLS stream
         }
     }
 
@@ -93,21 +88,13 @@ public static class StatusPageClient
         }
     }
 
-    /// <summary>Each blocking call gets what is left of the read's time.</summary>
-    private static void Bound(Socket socket, long deadline)
-    {
-        var left = (int)Math.Clamp(deadline - Environment.TickCount64, 1, int.MaxValue);
-        socket.ReceiveTimeout = left;
-        socket.SendTimeout = left;
-    }
-
     /// <summary>
     /// Connects to the first address of the page's host that answers, then reads who owns the socket that took the
     /// connection: a page is used only when root, rserver's server-user or we serve it. Checked on the connection itself,
     /// not on the address, so no name or listener elsewhere (localhost's ::1, another process's SO_REUSEPORT) can come
     /// between the check and the read.
     /// </summary>
-    private static Socket Connect(Uri address, StatusPage? page, long deadline, CancellationToken cancel)
+    private static TcpConnection Connect(Uri address, StatusPage? page, long deadline, CancellationToken cancel)
     {
         var port = address.Port;
         IPAddress[] addresses;
@@ -129,59 +116,33 @@ public static class StatusPageClient
             }
             addresses = lookup.Result;
         }
-        Exception? last = null;
+        IOException? last = null;
         foreach (var ip in addresses)
         {
-            var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            TcpConnection connection;
+            try { connection = TcpConnection.Connect(new IPEndPoint(ip, port), deadline, cancel); }
+            catch (IOException e)
+            {
+                last = e;
+                continue;
+            }
             try
             {
-                ConnectWithin(socket, new IPEndPoint(ip, port), deadline, cancel);
-                if (page is not null) CheckOwner(socket, page, NodeCandidate.FormatAddress(ip.ToString(), port));
-                return socket;
-            }
-            catch (SocketException e)
-            {
-                socket.Dispose();
-                last = e;
+                if (page is not null) CheckOwner(connection, page, NodeCandidate.FormatAddress(ip.ToString(), port));
+                return connection;
             }
             catch
             {
-                socket.Dispose();
+                connection.Dispose();
                 throw;
             }
         }
-        throw new IOException($"{last?.Message ?? "no address"} ({NodeCandidate.FormatAddress(address.IdnHost.Trim('[', ']'), port)})", last);
+        throw last ?? new IOException($"{address.IdnHost} has no address");
     }
 
-    /// <summary>
-    /// A connect bounded by the deadline, on this thread: non-blocking, then a wait for it to complete. To a loopback
-    /// address (the program's own node, as by default) a plain connect: the kernel answers it at once, and the
-    /// non-blocking one always ends in an exception (EINPROGRESS), whose unwinding cost 2% of a decision (perf).
-    /// </summary>
-    private static void ConnectWithin(Socket socket, IPEndPoint endpoint, long deadline, CancellationToken cancel)
+    private static void CheckOwner(TcpConnection connection, StatusPage page, string where)
     {
-        if (IPAddress.IsLoopback(endpoint.Address))
-        {
-            socket.Connect(endpoint);
-            return;
-        }
-        socket.Blocking = false;
-        try { socket.Connect(endpoint); }
-        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress) { }
-        // Waited in slices, so a cancelled read stops within one.
-        while (!socket.Poll(TimeSpan.FromMilliseconds(Math.Clamp(deadline - Environment.TickCount64, 0, 100)), SelectMode.SelectWrite))
-        {
-            cancel.ThrowIfCancellationRequested();
-            if (Environment.TickCount64 >= deadline) throw new TimeoutException($"connecting to {endpoint} took too long");
-        }
-        var error = (SocketError)(int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
-        if (error != SocketError.Success) throw new SocketException((int)error);
-        socket.Blocking = true;
-    }
-
-    private static void CheckOwner(Socket socket, StatusPage page, string where)
-    {
-        var owner = SocketOwner.PeerUid(socket);
+        var owner = SocketOwner.PeerUid(connection.Local, connection.Remote);
         if (owner is null)
             throw new UntrustedPeerException($"who serves it at {where} cannot be told (no socket of this host answers there), so it may not be rserver's");
         if (!page.IsOwner(owner.Value))
@@ -189,9 +150,9 @@ public static class StatusPageClient
     }
 
     /// <summary>The body of a 2xx answer: Content-Length, chunked, or until the server closes; headers and body bounded.</summary>
-    private static byte[] ReadResponse(Stream stream, Socket socket, long deadline)
+    private static byte[] ReadResponse(Stream stream, TcpConnection connection, long deadline)
     {
-        var reader = new ResponseReader(stream, socket, deadline);
+        var reader = new ResponseReader(stream, connection, deadline);
         var status = reader.Line() ?? throw new IOException("the server closed the connection without an answer");
         var parts = status.Split(' ', 3);
         if (parts.Length < 2 || !parts[0].StartsWith("HTTP/1.", StringComparison.Ordinal) || parts[1].Length != 3 || !int.TryParse(parts[1], out var code))
@@ -241,7 +202,7 @@ public static class StatusPageClient
         new($"the page is larger than {MaxStatusBytes / (1024 * 1024)} MiB, far more than any cluster's sessions; it was not read further");
 
     /// <summary>Reads lines (headers: bounded) and counted bytes (body: bounded) from one buffer, each read within the deadline.</summary>
-    private sealed class ResponseReader(Stream stream, Socket socket, long deadline)
+    private sealed class ResponseReader(Stream stream, TcpConnection connection, long deadline)
     {
         private const int MaxChunkLine = 1024;
         private const int MaxHeaderBytes = MaxStatusHeaderKilobytes * 1024;
@@ -260,7 +221,7 @@ public static class StatusPageClient
                 _start = 0;
             }
             if (Environment.TickCount64 >= deadline) throw new TimeoutException("no whole answer in time");
-            Bound(socket, deadline);
+            connection.Bound(deadline);
             var n = stream.Read(_buffer, _end, _buffer.Length - _end);
             _end += n;
             return n > 0;
