@@ -168,14 +168,17 @@ public static class ClusterDataReader
                                       CancellationToken cancel = default)
     {
         var target = DatabaseTarget.Resolve(new DatabaseRequest { ConfigRoot = root.Path });
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(target.ConnectionString);
         if (within is { } bound)
         {
             var seconds = (int)Math.Max(1, Math.Ceiling(bound.TotalSeconds));
-            var builder = new Npgsql.NpgsqlConnectionStringBuilder(target.ConnectionString);
             builder.Timeout = Math.Min(builder.Timeout, seconds);
             builder.CommandTimeout = builder.CommandTimeout == 0 ? seconds : Math.Min(builder.CommandTimeout, seconds);
-            target = target with { ConnectionString = builder.ConnectionString };
         }
+        // One read, for a process that lives for one decision: a pooled connection would only stay open, idle (and where
+        // many decisions run in one process, as in the tests, one per store until the server has none left).
+        if (dataSource is null) builder.Pooling = false;
+        target = target with { ConnectionString = builder.ConnectionString };
         var store = dataSource is null ? new ClusterStore(target, loadTypes: false) : new ClusterStore(target, dataSource(target));
         var (nodes, loads) = store.GetClusterView(ClusterStore.DefaultOfflineAfter, cancel);
         return new StoreView(nodes, loads);
