@@ -278,6 +278,10 @@ Describe 'The decision service: the installed program run with --serve' -Tag 'Ba
     }
 
     It 'Ctrl+C (SIGINT) stops it as TERM does' {
+        # A job started in the background by a non-interactive shell ignores SIGINT, and so does every process it starts:
+        # then the service keeps ignoring it too, as any Unix program does.
+        $ignored = [Convert]::ToUInt64(((Get-Content "/proc/$PID/status" | Where-Object { $_ -like 'SigIgn:*' }) -split '\s+')[1], 16)
+        if ($ignored -band 0x2) { Set-ItResult -Skipped -Because 'SIGINT is ignored in this test run (started as a background job), so the service inherits that'; return }
         $interrupted = Open-DecisionService
         (Invoke-Balancer -User alice).Exit | Should -Be 0
         $log = Close-DecisionService $interrupted -Signal INT
