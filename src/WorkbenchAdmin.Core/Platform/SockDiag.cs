@@ -22,11 +22,10 @@ internal sealed unsafe class SockDiag : IDisposable
     internal const int Protocol = 4;
     internal const int Established = 1, SynReceived = 3, CloseWait = 8, Listen = 10;
 
-    private const int AfNetlink = 16, AfInet = 2, AfInet6 = 10, SockDgram = 2, SockCloexec = 0x80000, SolSocket = 1, SoRcvTimeo = 20;
     private const ushort NlmsgError = 2, SockDiagByFamily = 20, NlmFRequest = 1;
     private const byte IpProtoTcp = 6;
     private const uint AllButListen = 0xFFF & ~(1u << Listen);
-    private const int ENoEnt = 2, EIntr = 4, EAgain = 11, EPerm = 1, EAcces = 13;
+    private const int EPerm = 1, EAcces = 13;
     private const int ReceiveBound = 250; // ms; the kernel answers within the send, so this only bounds a kernel gone wrong
 
     [StructLayout(LayoutKind.Sequential)]
@@ -51,21 +50,6 @@ internal sealed unsafe class SockDiag : IDisposable
     [StructLayout(LayoutKind.Sequential)]
     private struct Message { public byte Family, State, Timer, Retransmits; public SocketId Id; public uint Expires, ReceiveQueue, SendQueue, Uid, Inode; }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct TimeValue { public nint Seconds, Microseconds; }
-
-    [DllImport("libc", SetLastError = true, EntryPoint = "socket")]
-    private static extern int Socket(int domain, int type, int protocol);
-
-    [DllImport("libc", SetLastError = true, EntryPoint = "setsockopt")]
-    private static extern int SetSockOpt(FileDescriptor fd, int level, int name, void* value, uint length);
-
-    [DllImport("libc", SetLastError = true, EntryPoint = "send")]
-    private static extern nint Send(FileDescriptor fd, void* buffer, nint length, int flags);
-
-    [DllImport("libc", SetLastError = true, EntryPoint = "recv")]
-    private static extern nint Receive(FileDescriptor fd, void* buffer, nint length, int flags);
-
     private readonly FileDescriptor _fd;
     private uint _sequence;
 
@@ -74,10 +58,9 @@ internal sealed unsafe class SockDiag : IDisposable
     /// <summary>A netlink socket of <paramref name="protocol"/>, or null when this process may not have one (a sandbox's refusal).</summary>
     internal static SockDiag? Open(int protocol)
     {
-        var fd = new FileDescriptor(Socket(AfNetlink, SockDgram | SockCloexec, protocol));
+        var fd = new FileDescriptor(LibcSocket.Socket(LibcSocket.AfNetlink, LibcSocket.SockDgram | LibcSocket.SockCloexec, protocol));
         if (fd.IsInvalid) return null;
-        var bound = new TimeValue { Seconds = 0, Microseconds = ReceiveBound * 1000 };
-        if (SetSockOpt(fd, SolSocket, SoRcvTimeo, &bound, (uint)sizeof(TimeValue)) != 0)
+        if (!LibcSocket.SetTimeout(fd, LibcSocket.SoRcvTimeo, TimeSpan.FromMilliseconds(ReceiveBound)))
         {
             var e = Error("setsockopt(SO_RCVTIMEO)");
             fd.Dispose();
@@ -101,7 +84,7 @@ internal sealed unsafe class SockDiag : IDisposable
         var request = new Request
         {
             Header = new NetlinkHeader { Length = (uint)sizeof(Request), Type = SockDiagByFamily, Flags = NlmFRequest, Sequence = ++_sequence },
-            Family = local.AddressFamily == AddressFamily.InterNetwork ? (byte)AfInet : (byte)AfInet6,
+            Family = local.AddressFamily == AddressFamily.InterNetwork ? (byte)LibcSocket.AfInet : (byte)LibcSocket.AfInet6,
             Protocol = IpProtoTcp,
             States = AllButListen,
         };
@@ -113,8 +96,8 @@ internal sealed unsafe class SockDiag : IDisposable
         request.Id.Cookie[0] = request.Id.Cookie[1] = uint.MaxValue; // INET_DIAG_NOCOOKIE
 
         nint sent;
-        do sent = Send(_fd, &request, sizeof(Request), 0);
-        while (sent < 0 && Marshal.GetLastPInvokeError() == EIntr);
+        do sent = LibcSocket.Send(_fd, &request, sizeof(Request), 0);
+        while (sent < 0 && Marshal.GetLastPInvokeError() == UnixFile.EIntr);
         if (sent < 0)
         {
             if (Marshal.GetLastPInvokeError() is EAcces or EPerm) return SockDiagLookup.Refused;
@@ -126,12 +109,12 @@ internal sealed unsafe class SockDiag : IDisposable
         var deadline = Environment.TickCount64 + ReceiveBound;
         while (true)
         {
-            var received = Receive(_fd, buffer, size, 0);
+            var received = LibcSocket.Receive(_fd, buffer, size, 0);
             if (received < 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno == EIntr && Environment.TickCount64 < deadline) continue; // the runtime's own signals interrupt a wait
-                throw errno == EAgain
+                if (errno == UnixFile.EIntr && Environment.TickCount64 < deadline) continue; // the runtime's own signals interrupt a wait
+                throw errno == UnixFile.EAgain
                     ? new IOException($"the kernel did not answer a socket-diagnostics request (NETLINK_SOCK_DIAG) within {ReceiveBound} ms")
                     : Error("recv(NETLINK_SOCK_DIAG)");
             }
@@ -141,7 +124,7 @@ internal sealed unsafe class SockDiag : IDisposable
             if (header->Type == NlmsgError && header->Length >= sizeof(NetlinkHeader) + sizeof(int))
             {
                 var error = -*(int*)(header + 1);
-                if (error == ENoEnt) return SockDiagLookup.NoSuchSocket;
+                if (error == UnixFile.ENoEnt) return SockDiagLookup.NoSuchSocket;
                 throw new IOException($"the kernel refused a socket-diagnostics request (NETLINK_SOCK_DIAG): {Marshal.GetPInvokeErrorMessage(error)}");
             }
             if (header->Type != SockDiagByFamily || header->Length < sizeof(NetlinkHeader) + sizeof(Message))
@@ -157,7 +140,7 @@ internal sealed unsafe class SockDiag : IDisposable
     /// <summary>An address of an answer; an IPv4-mapped one as the IPv4 address it stands for.</summary>
     private static IPEndPoint EndPoint(byte family, byte* address, ushort port)
     {
-        var ip = new IPAddress(new ReadOnlySpan<byte>(address, family == AfInet ? 4 : 16));
+        var ip = new IPAddress(new ReadOnlySpan<byte>(address, family == LibcSocket.AfInet ? 4 : 16));
         return new IPEndPoint(ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip, (ushort)IPAddress.NetworkToHostOrder((short)port));
     }
 

@@ -15,9 +15,8 @@ namespace WorkbenchAdmin.Core.Platform;
 /// </summary>
 public sealed unsafe class TcpConnection : Stream
 {
-    private const int AfInet = 2, AfInet6 = 10, SockStream = 1, SockCloexec = 0x80000, SolSocket = 1, SoRcvTimeo = 20, SoSndTimeo = 21;
     private const int MsgNoSignal = 0x4000, ShutRdWr = 2;
-    private const int EIntr = 4, EAgain = 11, EAlready = 114, EInProgress = 115, EIsConn = 106;
+    private const int EAlready = 114, EInProgress = 115, EIsConn = 106;
     private const long ConnectSliceMs = 100;
 
     private readonly FileDescriptor _fd;
@@ -40,7 +39,8 @@ public sealed unsafe class TcpConnection : Stream
     /// <exception cref="OperationCanceledException"><paramref name="cancel"/> was cancelled while waiting.</exception>
     public static TcpConnection Connect(IPEndPoint endpoint, long deadline, CancellationToken cancel)
     {
-        var fd = new FileDescriptor(Socket(endpoint.AddressFamily == AddressFamily.InterNetworkV6 ? AfInet6 : AfInet, SockStream | SockCloexec, 0));
+        var fd = new FileDescriptor(LibcSocket.Socket(
+            endpoint.AddressFamily == AddressFamily.InterNetworkV6 ? LibcSocket.AfInet6 : LibcSocket.AfInet, LibcSocket.SockStream | LibcSocket.SockCloexec, 0));
         if (fd.IsInvalid) throw Failure("socket");
         try
         {
@@ -49,15 +49,15 @@ public sealed unsafe class TcpConnection : Stream
             while (true)
             {
                 // A connect that times out goes on in the kernel; calling it again waits for the same one (0 once it is made).
-                SetTimeout(fd, SoSndTimeo, TimeSpan.FromMilliseconds(Math.Clamp(deadline - Environment.TickCount64, 1, ConnectSliceMs)));
+                SetTimeout(fd, LibcSocket.SoSndTimeo, TimeSpan.FromMilliseconds(Math.Clamp(deadline - Environment.TickCount64, 1, ConnectSliceMs)));
                 int result;
                 fixed (byte* a = address) result = ConnectTo(fd, a, length);
                 var errno = result == 0 ? 0 : Marshal.GetLastPInvokeError();
                 if (errno is 0 or EIsConn) break;
-                if (errno is not (EInProgress or EAlready or EAgain or EIntr))
-                    throw new IOException($"{Marshal.GetPInvokeErrorMessage(errno)} ({NodeAddress(endpoint)})");
+                if (errno is not (EInProgress or EAlready or UnixFile.EAgain or UnixFile.EIntr))
+                    throw new IOException($"{Marshal.GetPInvokeErrorMessage(errno)} ({Where(endpoint)})");
                 cancel.ThrowIfCancellationRequested();
-                if (Environment.TickCount64 >= deadline) throw new TimeoutException($"connecting to {NodeAddress(endpoint)} took too long");
+                if (Environment.TickCount64 >= deadline) throw new TimeoutException($"connecting to {Where(endpoint)} took too long");
             }
             return new TcpConnection(fd, Name(fd, local: true), Name(fd, local: false));
         }
@@ -72,8 +72,8 @@ public sealed unsafe class TcpConnection : Stream
     public void Bound(long deadline)
     {
         var left = TimeSpan.FromMilliseconds(Math.Clamp(deadline - Environment.TickCount64, 1, int.MaxValue));
-        SetTimeout(_fd, SoRcvTimeo, left);
-        SetTimeout(_fd, SoSndTimeo, left);
+        SetTimeout(_fd, LibcSocket.SoRcvTimeo, left);
+        SetTimeout(_fd, LibcSocket.SoSndTimeo, left);
     }
 
     /// <summary>Ends any read or write blocked on this connection, from any thread; what follows reads the end of the stream.</summary>
@@ -100,12 +100,12 @@ public sealed unsafe class TcpConnection : Stream
         {
             while (true)
             {
-                var n = Receive(_fd, b, buffer.Length, 0);
+                var n = LibcSocket.Receive(_fd, b, buffer.Length, 0);
                 if (n >= 0) return (int)n;
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno == EIntr) continue;
-                if (errno == EAgain) throw new TimeoutException($"{NodeAddress(Remote)} sent nothing more in time");
-                throw new IOException($"{Marshal.GetPInvokeErrorMessage(errno)} (reading from {NodeAddress(Remote)})");
+                if (errno == UnixFile.EIntr) continue;
+                if (errno == UnixFile.EAgain) throw new TimeoutException($"{Where(Remote)} sent nothing more in time");
+                throw new IOException($"{Marshal.GetPInvokeErrorMessage(errno)} (reading from {Where(Remote)})");
             }
         }
     }
@@ -120,12 +120,12 @@ public sealed unsafe class TcpConnection : Stream
             while (sent < buffer.Length)
             {
                 // MSG_NOSIGNAL: a peer that closed is an error here, not a SIGPIPE for the whole program.
-                var n = Send(_fd, b + sent, buffer.Length - sent, MsgNoSignal);
+                var n = LibcSocket.Send(_fd, b + sent, buffer.Length - sent, MsgNoSignal);
                 if (n >= 0) { sent += (int)n; continue; }
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno == EIntr) continue;
-                if (errno == EAgain) throw new TimeoutException($"{NodeAddress(Remote)} took nothing more in time");
-                throw new IOException($"{Marshal.GetPInvokeErrorMessage(errno)} (writing to {NodeAddress(Remote)})");
+                if (errno == UnixFile.EIntr) continue;
+                if (errno == UnixFile.EAgain) throw new TimeoutException($"{Where(Remote)} took nothing more in time");
+                throw new IOException($"{Marshal.GetPInvokeErrorMessage(errno)} (writing to {Where(Remote)})");
             }
         }
     }
@@ -136,15 +136,13 @@ public sealed unsafe class TcpConnection : Stream
         base.Dispose(disposing);
     }
 
-    private static string NodeAddress(IPEndPoint e) => e.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{e.Address}]:{e.Port}" : $"{e.Address}:{e.Port}";
+    private static string Where(IPEndPoint e) => NodeCandidate.FormatAddress(e.Address.ToString(), e.Port);
 
     private static IOException Failure(string call) => new($"{call}() failed: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
 
     private static void SetTimeout(FileDescriptor fd, int option, TimeSpan timeout)
     {
-        var ms = (long)Math.Max(1, timeout.TotalMilliseconds);
-        var value = new TimeValue { Seconds = (nint)(ms / 1000), Microseconds = (nint)(ms % 1000 * 1000) };
-        if (SetSockOpt(fd, SolSocket, option, &value, (uint)sizeof(TimeValue)) != 0) throw Failure("setsockopt");
+        if (!LibcSocket.SetTimeout(fd, option, timeout)) throw Failure("setsockopt");
     }
 
     /// <summary>struct sockaddr_in or sockaddr_in6 for <paramref name="e"/> (port in network order); its length.</summary>
@@ -153,13 +151,13 @@ public sealed unsafe class TcpConnection : Stream
         to.Clear();
         if (e.AddressFamily == AddressFamily.InterNetworkV6)
         {
-            BinaryPrimitives.WriteUInt16LittleEndian(to, AfInet6);
+            BinaryPrimitives.WriteUInt16LittleEndian(to, LibcSocket.AfInet6);
             BinaryPrimitives.WriteUInt16BigEndian(to[2..], (ushort)e.Port);
             e.Address.TryWriteBytes(to.Slice(8, 16), out _);
             BinaryPrimitives.WriteUInt32LittleEndian(to[24..], (uint)e.Address.ScopeId);
             return 28;
         }
-        BinaryPrimitives.WriteUInt16LittleEndian(to, AfInet);
+        BinaryPrimitives.WriteUInt16LittleEndian(to, LibcSocket.AfInet);
         BinaryPrimitives.WriteUInt16BigEndian(to[2..], (ushort)e.Port);
         e.Address.TryWriteBytes(to.Slice(4, 4), out _);
         return 16;
@@ -173,34 +171,19 @@ public sealed unsafe class TcpConnection : Stream
         fixed (byte* a = address) result = local ? GetSockName(fd, a, &length) : GetPeerName(fd, a, &length);
         if (result != 0) throw Failure(local ? "getsockname" : "getpeername");
         var port = BinaryPrimitives.ReadUInt16BigEndian(address[2..]);
-        return BinaryPrimitives.ReadUInt16LittleEndian(address) == AfInet6
+        return BinaryPrimitives.ReadUInt16LittleEndian(address) == LibcSocket.AfInet6
             ? new IPEndPoint(new IPAddress(address.Slice(8, 16), BinaryPrimitives.ReadUInt32LittleEndian(address[24..])), port)
             : new IPEndPoint(new IPAddress(address.Slice(4, 4)), port);
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct TimeValue { public nint Seconds, Microseconds; }
-
-    [DllImport("libc", SetLastError = true, EntryPoint = "socket")]
-    private static extern int Socket(int domain, int type, int protocol);
-
     [DllImport("libc", SetLastError = true, EntryPoint = "connect")]
     private static extern int ConnectTo(FileDescriptor fd, byte* address, int length);
-
-    [DllImport("libc", SetLastError = true, EntryPoint = "setsockopt")]
-    private static extern int SetSockOpt(FileDescriptor fd, int level, int name, void* value, uint length);
 
     [DllImport("libc", SetLastError = true, EntryPoint = "getsockname")]
     private static extern int GetSockName(FileDescriptor fd, byte* address, uint* length);
 
     [DllImport("libc", SetLastError = true, EntryPoint = "getpeername")]
     private static extern int GetPeerName(FileDescriptor fd, byte* address, uint* length);
-
-    [DllImport("libc", SetLastError = true, EntryPoint = "recv")]
-    private static extern nint Receive(FileDescriptor fd, byte* buffer, nint length, int flags);
-
-    [DllImport("libc", SetLastError = true, EntryPoint = "send")]
-    private static extern nint Send(FileDescriptor fd, byte* buffer, nint length, int flags);
 
     [DllImport("libc", SetLastError = true, EntryPoint = "shutdown")]
     private static extern int Shutdown(FileDescriptor fd, int how);
