@@ -15,10 +15,6 @@ namespace WorkbenchAdmin.Core.Platform;
 /// </summary>
 public static class SocketOwner
 {
-    /// <summary>The uid owning the far end of <paramref name="socket"/>'s connection, or null when no process of this host holds it (another host's, or closed).</summary>
-    public static uint? PeerUid(Socket socket) =>
-        socket.LocalEndPoint is IPEndPoint local && socket.RemoteEndPoint is IPEndPoint remote ? PeerUid(local, remote) : null;
-
     /// <summary>The uid owning the socket whose local address is <paramref name="remote"/> and remote address <paramref name="local"/>.</summary>
     public static uint? PeerUid(IPEndPoint local, IPEndPoint remote) => PeerUid(local, remote, SockDiag.Protocol);
 
