@@ -25,24 +25,27 @@ public static class BalancingPolicies
 
     // Array methods, not LINQ chains, for these lists: the balancer program (NativeAOT) builds them in every decision,
     // and chained LINQ operators are resolved at run time there.
-    public static IReadOnlyList<string> Names { get; } = Array.ConvertAll(Registry, r => r.Name);
+    private static readonly string[] RegistryNames = Array.ConvertAll(Registry, r => r.Name);
+    private static readonly PolicyOption[] AllOptions = OptionsOf(Registry);
+
+    public static IReadOnlyList<string> Names { get; } = RegistryNames;
 
     /// <summary>The methods the balancer program can run: every policy but <c>custom</c>, which is the program itself.</summary>
-    public static IReadOnlyList<string> ProgramMethods { get; } = Array.FindAll(Array.ConvertAll(Registry, r => r.Name), n => n != BalancingMethods.Custom);
+    public static IReadOnlyList<string> ProgramMethods { get; } = Array.FindAll(RegistryNames, n => n != BalancingMethods.Custom);
 
     /// <summary>The policy the balancer program falls back to when it cannot use its configured one.</summary>
     public const string FallbackMethod = ConsistentHashPolicy.PolicyName;
 
     /// <summary>Every policy's options, in registry order.</summary>
-    public static IReadOnlyList<PolicyOption> Options { get; } = AllOptions();
+    public static IReadOnlyList<PolicyOption> Options { get; } = AllOptions;
 
     /// <summary>The options the balancer program's settings file holds (those with a [balancer] key).</summary>
-    public static IReadOnlyList<PolicyOption> ProgramOptions { get; } = Array.FindAll(AllOptions(), o => o.Key is not null);
+    public static IReadOnlyList<PolicyOption> ProgramOptions { get; } = Array.FindAll(AllOptions, o => o.Key is not null);
 
-    private static PolicyOption[] AllOptions()
+    private static PolicyOption[] OptionsOf(Entry[] registry)
     {
         var all = new List<PolicyOption>();
-        foreach (var entry in Registry) all.AddRange(entry.Options);
+        foreach (var entry in registry) all.AddRange(entry.Options);
         return [.. all];
     }
 
